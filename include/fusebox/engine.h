@@ -1,0 +1,67 @@
+/* The engine: the registry, the gate and the rules that join them. Every
+ * change it makes is reported, in order, to one event callback -- that is
+ * the only way state changes leave the core.
+ *
+ * Pure and single-threaded: adapters (probes, socket, console) call it
+ * from the event loop with the current CLOCK_MONOTONIC time. */
+#ifndef FUSEBOX_ENGINE_H
+#define FUSEBOX_ENGINE_H
+
+#include "fusebox/config.h"
+#include "fusebox/event.h"
+#include "fusebox/gate.h"
+#include "fusebox/registry.h"
+
+typedef struct fb_engine {
+	fb_registry reg;
+	fb_gate gate;
+	fb_gate_decision decision; /* as of the last event */
+	fb_health system;
+	fb_event_fn emit;
+	void *emit_ctx;
+	uint64_t rng_state;        /* the breakers' fb_rng points here */
+} fb_engine;
+
+/* Builds the engine from a loaded config. `seed` feeds the jitter (any
+ * value; 0 is replaced). The engine must not move in memory after this:
+ * breakers keep a pointer to its rng state. Returns 0, or -1 when out of
+ * memory. */
+int fb_engine_init(fb_engine *e, const fb_config *cfg, uint64_t seed,
+                   int64_t now_ms, fb_event_fn emit, void *emit_ctx);
+void fb_engine_free(fb_engine *e);
+
+/* May a probe of `d` start now? Refused while open (*retry_after_ms says
+ * how long) and when the half-open trials are all out. */
+bool fb_engine_probe_begin(fb_engine *e, fb_dep *d, int64_t now_ms,
+                           int64_t *retry_after_ms);
+
+/* The outcome of a probe that fb_engine_probe_begin() allowed. `error` is
+ * untrusted text (sanitised here), NULL on success. */
+void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
+                         int64_t latency_us, const char *error);
+
+/* A probe that was allowed but never finished (shutdown, reload). */
+void fb_engine_probe_abandon(fb_engine *e, fb_dep *d);
+
+/* An operator action: trip, reset or disable a dependency, or set the
+ * gate mode. `actor` names who ("alice (uid 1000)"); `reason` may be NULL.
+ * Returns 0, or -1 with *err set (unknown dependency, wrong action). */
+int fb_engine_operate(fb_engine *e, fb_action action, const char *dep,
+                      int64_t now_ms, const char *actor, const char *reason,
+                      fb_error *err);
+
+/* Time-driven work: expires a gate override and re-evaluates the gate.
+ * Call at least once a second. */
+void fb_engine_tick(fb_engine *e, int64_t now_ms);
+
+/* The gate decision at `now_ms`, with a live retry countdown. */
+void fb_engine_gate(const fb_engine *e, int64_t now_ms, fb_gate_decision *out);
+
+/* Swaps in a new configuration. Dependencies that still exist keep their
+ * breaker state, counters and history; new ones start closed. Writes a
+ * one-line summary of what changed to `summary`. Returns 0, or -1 when
+ * out of memory (the old configuration stays). */
+int fb_engine_reload(fb_engine *e, const fb_config *cfg, int64_t now_ms,
+                     char *summary, size_t len);
+
+#endif

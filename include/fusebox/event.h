@@ -1,0 +1,52 @@
+/* Events: every transition and operator action, as the core reports them
+ * (SPEC section 6). The event log stamps them with seq, wall time and
+ * host; the console and the fleet publisher read the same records. */
+#ifndef FUSEBOX_EVENT_H
+#define FUSEBOX_EVENT_H
+
+#include <stdint.h>
+
+#define FB_EVENT_KIND_TABLE(X)                                                \
+	X(START, "start") X(STOP, "stop") X(TRANSITION, "transition")             \
+	X(HEALTH, "health") X(GATE, "gate") X(OPERATOR, "operator")
+
+#define FB_ACTION_TABLE(X)                                                    \
+	X(NONE, "")                                                               \
+	X(TRIP, "trip") X(RESET, "reset") X(DISABLE, "disable")                   \
+	X(GATE_BLOCK, "gate_block") X(GATE_ALLOW, "gate_allow")                   \
+	X(GATE_AUTO, "gate_auto")
+
+#define FB_X_EVENT_KIND(id, name) FB_EV_##id,
+#define FB_X_ACTION(id, name) FB_ACT_##id,
+typedef enum { FB_EVENT_KIND_TABLE(FB_X_EVENT_KIND) FB_EV_COUNT } fb_event_kind;
+typedef enum { FB_ACTION_TABLE(FB_X_ACTION) FB_ACT_COUNT } fb_action;
+#undef FB_X_EVENT_KIND
+#undef FB_X_ACTION
+
+/* One event. Strings are borrowed: valid only during the callback that
+ * receives it. NULL means the field does not apply. */
+typedef struct fb_event {
+	fb_event_kind kind;
+	int64_t at_ms;          /* CLOCK_MONOTONIC */
+	const char *dep;
+	const char *from, *to;  /* breaker states, health levels, or gate
+	                           decisions ("allowed"/"blocked") */
+	const char *health;     /* transition: health after it */
+	const char *reason;
+	const char *error;      /* transition: last error, sanitised */
+	const char *mode;       /* gate: auto, block or allow */
+	const char *actor;      /* operator: "name (uid N)" */
+	fb_action action;
+	int64_t failures;       /* transition; -1 when n/a */
+	int64_t retry_after_ms; /* transition, gate; -1 when n/a */
+} fb_event;
+
+/* Receives events in the order they happen. */
+typedef void (*fb_event_fn)(void *ctx, const fb_event *ev);
+
+const char *fb_event_kind_name(fb_event_kind k);
+const char *fb_action_name(fb_action a);
+int fb_event_kind_parse(const char *name, fb_event_kind *out);
+int fb_action_parse(const char *name, fb_action *out);
+
+#endif

@@ -1,0 +1,41 @@
+/* The command line: the command table, exit codes, and helpers shared by
+ * the commands. Private to the fusebox program. */
+#ifndef FB_CLI_H
+#define FB_CLI_H
+
+#include "fusebox/config.h"
+
+/* Exit codes (SPEC section 4), from sysexits.h. */
+enum {
+	FB_EXIT_OK = 0,
+	FB_EXIT_FAIL = 1,
+	FB_EXIT_USAGE = 64,
+	FB_EXIT_DATAERR = 65,
+	FB_EXIT_NOINPUT = 66,
+	FB_EXIT_UNAVAILABLE = 69,
+	FB_EXIT_TEMPFAIL = 75,
+	FB_EXIT_CONFIG = 78,
+};
+
+typedef int (*fb_command_fn)(int argc, char **argv);
+
+typedef struct fb_command {
+	const char *name, *args, *help;
+	fb_command_fn fn;
+} fb_command;
+
+int fb_cmd_check_config(int argc, char **argv);
+
+/*  name            arguments                help                function */
+#define FB_COMMAND_TABLE(X)                                                   \
+	X("check-config", "[FILE]", "validate a configuration and say what it holds", \
+	  fb_cmd_check_config)
+
+/* Finds and loads the configuration (explicit path, or the lookup order of
+ * SPEC 5). Prints "fusebox: <what>" and returns -1 on error. */
+int fb_cli_load_config(const char *explicit_path, fb_config *cfg);
+
+/* Prints "fusebox: <fmt>" to stderr. */
+void fb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,935 @@
+/* Loading config.ini (SPEC section 5) with inih, then the environment.
+ *
+ * inih does the key = value splitting. Our line reader sits in front of it
+ * to count lines, refuse lines longer than inih can hold (Debian's inih
+ * would silently cut them at 200 bytes) and see section headers as they
+ * come, so that even an empty section is checked. Values are resolved in
+ * layers, weakest first: built-in, [defaults], preset, [dep], environment.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/parse.h"
+#include "fusebox/config.h"
+
+/* ---- the tunables table ------------------------------------------------ */
+
+#define X_ROW(id, key, type, def, lo, hi, help) \
+	{key, FB_VT_##type, def, lo, hi, help},
+static const struct tunable_row {
+	const char *key;
+	fb_value_type type;
+	int64_t def, lo, hi;
+	const char *help;
+} tunables[FB_TUNABLE_COUNT] = {FB_TUNABLE_TABLE(X_ROW)};
+#undef X_ROW
+
+#define X_NAME(id, name) name,
+static const char *const source_names[] = {FB_SOURCE_TABLE(X_NAME)};
+#undef X_NAME
+
+const char *fb_tunable_key(fb_tunable t) { return tunables[t].key; }
+const char *fb_tunable_help(fb_tunable t) { return tunables[t].help; }
+fb_value_type fb_tunable_type(fb_tunable t) { return tunables[t].type; }
+
+const char *fb_source_name(fb_source s)
+{
+	return (unsigned)s < FB_SRC_COUNT ? source_names[s] : "?";
+}
+
+static bool tunable_find(const char *key, fb_tunable *out)
+{
+	for (int i = 0; i < FB_TUNABLE_COUNT; i++) {
+		if (strcmp(tunables[i].key, key) == 0) {
+			*out = (fb_tunable)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Parses one tunable value; returns 0 or -1 with *why. */
+static int tunable_parse(fb_tunable t, const char *value, int64_t *out,
+                         const char **why)
+{
+	const struct tunable_row *r = &tunables[t];
+	int64_t v;
+	int rc;
+	switch (r->type) {
+	case FB_VT_DURATION: rc = fb_parse_duration(value, &v, why); break;
+	case FB_VT_FRACTION: rc = fb_parse_fraction(value, &v, why); break;
+	default: rc = fb_parse_int(value, r->lo, r->hi, &v, why); break;
+	}
+	if (rc != 0)
+		return -1;
+	if (v < r->lo || v > r->hi) {
+		*why = "out of range";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+void fb_tunable_format(fb_tunable t, int64_t v, char *buf, size_t len)
+{
+	switch (tunables[t].type) {
+	case FB_VT_DURATION:
+		if (v != 0 && v % FB_MS_H == 0)
+			snprintf(buf, len, "%lldh", (long long)(v / FB_MS_H));
+		else if (v != 0 && v % FB_MS_M == 0)
+			snprintf(buf, len, "%lldm", (long long)(v / FB_MS_M));
+		else if (v != 0 && v % FB_MS_S == 0)
+			snprintf(buf, len, "%llds", (long long)(v / FB_MS_S));
+		else
+			snprintf(buf, len, "%lldms", (long long)v);
+		break;
+	case FB_VT_FRACTION:
+		snprintf(buf, len, "%g", (double)v / 1e6);
+		break;
+	case FB_VT_PERCENT:
+		snprintf(buf, len, "%lld%%", (long long)v);
+		break;
+	default:
+		snprintf(buf, len, "%lld", (long long)v);
+		break;
+	}
+}
+
+static void tunables_set(fb_tunables *t, fb_tunable k, int64_t v)
+{
+	t->v[k] = v;
+	t->set |= 1u << k;
+}
+
+void fb_dep_breaker_config(const fb_dep_config *d, fb_breaker_config *out)
+{
+	*out = (fb_breaker_config){
+	    .failure_threshold = (int)d->t[FB_T_FAILURE_THRESHOLD],
+	    .failure_rate = (int)d->t[FB_T_FAILURE_RATE],
+	    .window = (int)d->t[FB_T_WINDOW],
+	    .min_calls = (int)d->t[FB_T_MIN_CALLS],
+	    .recovery_timeout_ms = d->t[FB_T_RECOVERY_TIMEOUT],
+	    .backoff_cap_ms = d->t[FB_T_BACKOFF_CAP],
+	    .jitter = (double)d->t[FB_T_JITTER] / 1e6,
+	    .half_open_probes = (int)d->t[FB_T_HALF_OPEN_PROBES],
+	    .success_threshold = (int)d->t[FB_T_SUCCESS_THRESHOLD],
+	    .slow_call_ms = d->t[FB_T_SLOW_CALL],
+	};
+}
+
+/* ---- the parse context ------------------------------------------------- */
+
+typedef enum { SEC_NONE, SEC_FUSEBOX, SEC_DEFAULTS, SEC_PRESET, SEC_DEP, SEC_REDIS } section_kind;
+
+/* What [dep NAME] said, before layers and environment are applied. */
+typedef struct dep_raw {
+	fb_dep_config c;
+	fb_tunables file;
+	bool has_kind, has_port, has_critical, has_expect;
+	char protocol[16];
+	int line, url_line, preset_line, kind_line, key_line;
+} dep_raw;
+
+typedef struct parse_ctx {
+	fb_config *cfg;
+	fb_error *err;
+	const char *file;
+	FILE *fp;
+	int line;
+	bool failed;
+	section_kind sec;
+	fb_tunables *tun;      /* the layer the current section writes */
+	dep_raw *raw;          /* growable: one per [dep] */
+	size_t nraw, capraw;
+	char *linebuf;
+	size_t linecap;
+	bool saw_key;          /* a key line has been read in this section */
+} parse_ctx;
+
+static void fail(parse_ctx *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Records the first error, prefixed with file:line. */
+static void fail(parse_ctx *p, const char *fmt, ...)
+{
+	if (p->failed)
+		return;
+	p->failed = true;
+	int n = snprintf(p->err->text, sizeof p->err->text, "%s:%d: ", p->file,
+	                 p->line);
+	if (n < 0 || (size_t)n >= sizeof p->err->text)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->err->text + n, sizeof p->err->text - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static void *grow(void *ptr, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return ptr;
+	size_t n = *cap ? *cap * 2 : 8;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(ptr, n * size);
+	if (q) {
+		memset((char *)q + *cap * size, 0, (n - *cap) * size);
+		*cap = n;
+	}
+	return q;
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= FB_NAME_MAX)
+		return false;
+	for (; *s; s++) {
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && *s != '-' && *s != '_' && *s != '.')
+			return false;
+	}
+	return true;
+}
+
+static void begin_preset(parse_ctx *p, const char *name)
+{
+	fb_config *c = p->cfg;
+	size_t cap = c->npresets;
+	for (size_t i = 0; i < c->npresets; i++) {
+		if (strcmp(c->presets[i].name, name) == 0) {
+			fail(p, "duplicate preset '%s'", name);
+			return;
+		}
+	}
+	fb_preset *ps = realloc(c->presets, (cap + 1) * sizeof *ps);
+	if (!ps) {
+		fail(p, "out of memory");
+		return;
+	}
+	c->presets = ps;
+	memset(&ps[cap], 0, sizeof ps[cap]);
+	snprintf(ps[cap].name, sizeof ps[cap].name, "%s", name);
+	c->npresets = cap + 1;
+	p->tun = &ps[cap].t;
+}
+
+static void begin_dep(parse_ctx *p, const char *name)
+{
+	for (size_t i = 0; i < p->nraw; i++) {
+		if (strcmp(p->raw[i].c.name, name) == 0) {
+			fail(p, "duplicate dependency '%s' (first defined on line %d)", name,
+			     p->raw[i].line);
+			return;
+		}
+	}
+	dep_raw *r = grow(p->raw, &p->capraw, p->nraw + 1, sizeof *r);
+	if (!r) {
+		fail(p, "out of memory");
+		return;
+	}
+	p->raw = r;
+	r = &p->raw[p->nraw++];
+	snprintf(r->c.name, sizeof r->c.name, "%s", name);
+	r->line = p->line;
+	p->tun = &r->file;
+}
+
+/* A "[...]" line: sets the section the following keys belong to. */
+static void begin_section(parse_ctx *p, const char *text, size_t len)
+{
+	char name[256];
+	if (len >= sizeof name) {
+		fail(p, "section name too long");
+		return;
+	}
+	memcpy(name, text, len);
+	name[len] = '\0';
+	p->tun = NULL;
+	const char *arg = strchr(name, ' ');
+	if (arg)
+		while (*arg == ' ')
+			arg++;
+	if (strcmp(name, "fusebox") == 0) {
+		p->sec = SEC_FUSEBOX;
+	} else if (strcmp(name, "defaults") == 0) {
+		p->sec = SEC_DEFAULTS;
+		p->tun = &p->cfg->defaults;
+	} else if (strcmp(name, "redis") == 0) {
+		p->sec = SEC_REDIS;
+		p->cfg->redis.enabled = true;
+	} else if (arg && strncmp(name, "preset ", 7) == 0) {
+		p->sec = SEC_PRESET;
+		if (!name_ok(arg))
+			fail(p, "bad preset name '%s'", arg);
+		else
+			begin_preset(p, arg);
+	} else if (arg && strncmp(name, "dep ", 4) == 0) {
+		p->sec = SEC_DEP;
+		if (!name_ok(arg))
+			fail(p, "bad dependency name '%s' (letters, digits, - _ . only, "
+			        "at most %d)", arg, FB_NAME_MAX - 1);
+		else
+			begin_dep(p, arg);
+	} else {
+		fail(p, "unknown section [%s]", name);
+	}
+}
+
+/* ---- keys -------------------------------------------------------------- */
+
+static void copy_value(parse_ctx *p, char *dst, size_t len, const char *value,
+                       const char *key)
+{
+	if (strlen(value) >= len)
+		fail(p, "%s is too long (at most %zu bytes)", key, len - 1);
+	else
+		memcpy(dst, value, strlen(value) + 1);
+}
+
+static void set_tunable(parse_ctx *p, fb_tunable t, const char *value)
+{
+	const char *why;
+	int64_t v;
+	if (p->tun->set & (1u << t)) {
+		fail(p, "duplicate key '%s'", tunables[t].key);
+		return;
+	}
+	if (tunable_parse(t, value, &v, &why) != 0)
+		fail(p, "%s: %s: '%s'", tunables[t].key, why, value);
+	else
+		tunables_set(p->tun, t, v);
+}
+
+static void key_fusebox(parse_ctx *p, const char *key, const char *value)
+{
+	fb_config *c = p->cfg;
+	const char *why = NULL;
+	int64_t v;
+	if (strcmp(key, "log") == 0) {
+		copy_value(p, c->log, sizeof c->log, value, key);
+	} else if (strcmp(key, "control_socket") == 0) {
+		copy_value(p, c->control_socket, sizeof c->control_socket, value, key);
+	} else if (strcmp(key, "control_group") == 0) {
+		copy_value(p, c->control_group, sizeof c->control_group, value, key);
+	} else if (strcmp(key, "theme") == 0) {
+		copy_value(p, c->theme, sizeof c->theme, value, key);
+	} else if (strcmp(key, "host") == 0) {
+		copy_value(p, c->host, sizeof c->host, value, key);
+	} else if (strcmp(key, "control_mode") == 0) {
+		char *end;
+		long m = strtol(value, &end, 8);
+		if (end == value || *end || m < 0 || m > 0777 || (m & 0600) != 0600)
+			fail(p, "control_mode: expected octal like 0600 or 0660: '%s'", value);
+		else
+			c->control_mode = (int)m;
+	} else if (strcmp(key, "log_max_size") == 0) {
+		if (fb_parse_size(value, &v, &why) != 0)
+			fail(p, "log_max_size: %s: '%s'", why, value);
+		else
+			c->log_max_size = v;
+	} else if (strcmp(key, "log_keep") == 0) {
+		if (fb_parse_int(value, 1, 1000, &v, &why) != 0)
+			fail(p, "log_keep: %s: '%s'", why, value);
+		else
+			c->log_keep = (int)v;
+	} else if (strcmp(key, "gate_override_ttl") == 0) {
+		if (fb_parse_duration(value, &v, &why) != 0 || v < 1000)
+			fail(p, "gate_override_ttl: %s: '%s'", why ? why : "at least 1s",
+			     value);
+		else
+			c->gate_override_ttl_ms = v;
+	} else {
+		fail(p, "unknown key '%s' in [fusebox]", key);
+	}
+}
+
+static void key_redis(parse_ctx *p, const char *key, const char *value)
+{
+	fb_redis_config *r = &p->cfg->redis;
+	if (strcmp(key, "url") == 0) {
+		fb_url u;
+		const char *why;
+		if (fb_url_parse(value, &u, &why) != 0 || strcmp(u.scheme, "redis") != 0)
+			fail(p, "url: %s: '%s'", why, value);
+		else
+			copy_value(p, r->url, sizeof r->url, value, key);
+	} else if (strcmp(key, "prefix") == 0) {
+		copy_value(p, r->prefix, sizeof r->prefix, value, key);
+	} else if (strcmp(key, "password_file") == 0) {
+		copy_value(p, r->password_file, sizeof r->password_file, value, key);
+	} else {
+		fail(p, "unknown key '%s' in [redis]", key);
+	}
+}
+
+static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
+                    const char *value)
+{
+	const char *why;
+	int64_t v;
+	if (strcmp(key, "kind") == 0) {
+		if (!fb_kind_parse(value, &r->c.kind))
+			fail(p, "kind: expected http, redis or tcp: '%s'", value);
+		r->has_kind = true;
+		r->kind_line = p->line;
+	} else if (strcmp(key, "url") == 0) {
+		copy_value(p, r->c.url, sizeof r->c.url, value, key);
+		r->url_line = p->line;
+		r->c.url_source = FB_SRC_FILE;
+	} else if (strcmp(key, "host") == 0) {
+		copy_value(p, r->c.host, sizeof r->c.host, value, key);
+	} else if (strcmp(key, "port") == 0) {
+		if (fb_parse_int(value, 1, 65535, &v, &why) != 0)
+			fail(p, "port: %s: '%s'", why, value);
+		r->c.port = (int)v;
+		r->has_port = true;
+	} else if (strcmp(key, "protocol") == 0) {
+		copy_value(p, r->protocol, sizeof r->protocol, value, key);
+	} else if (strcmp(key, "health_path") == 0) {
+		if (value[0] != '/')
+			fail(p, "health_path must start with '/': '%s'", value);
+		copy_value(p, r->c.health_path, sizeof r->c.health_path, value, key);
+	} else if (strcmp(key, "expect_status") == 0) {
+		if (fb_parse_status_range(value, &r->c.expect_lo, &r->c.expect_hi,
+		                          &why) != 0)
+			fail(p, "expect_status: %s: '%s'", why, value);
+		r->has_expect = true;
+	} else if (strcmp(key, "critical") == 0) {
+		if (fb_parse_bool(value, &r->c.critical, &why) != 0)
+			fail(p, "critical: %s: '%s'", why, value);
+	} else if (strcmp(key, "preset") == 0) {
+		copy_value(p, r->c.preset, sizeof r->c.preset, value, key);
+		r->preset_line = p->line;
+	} else if (strcmp(key, "env_prefix") == 0) {
+		if (!name_ok(value))
+			fail(p, "env_prefix: letters, digits and _ only: '%s'", value);
+		copy_value(p, r->c.env_prefix, sizeof r->c.env_prefix, value, key);
+	} else if (strcmp(key, "password_file") == 0) {
+		copy_value(p, r->c.password_file, sizeof r->c.password_file, value, key);
+	} else {
+		fail(p, "unknown key '%s' in [dep %s]", key, r->c.name);
+	}
+}
+
+static int on_key(void *user, const char *section, const char *key,
+                  const char *value)
+{
+	parse_ctx *p = user;
+	fb_tunable t;
+	(void)section; /* the reader already told us which one */
+	if (p->failed)
+		return 0;
+	if (p->sec == SEC_NONE)
+		fail(p, "key '%s' outside any section", key);
+	else if (p->tun && tunable_find(key, &t))
+		set_tunable(p, t, value);
+	else if (p->sec == SEC_FUSEBOX)
+		key_fusebox(p, key, value);
+	else if (p->sec == SEC_REDIS)
+		key_redis(p, key, value);
+	else if (p->sec == SEC_DEP)
+		key_dep(p, &p->raw[p->nraw - 1], key, value);
+	else
+		fail(p, "unknown key '%s' (not a tunable)", key);
+	return p->failed ? 0 : 1;
+}
+
+/* ---- the line reader in front of inih ---------------------------------- */
+
+/* Looks at a whole line before inih does: length, sections, indentation. */
+static void inspect_line(parse_ctx *p, const char *line, size_t n, int num)
+{
+	size_t len = n;
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (n + 1 > (size_t)num) {
+		fail(p, "line too long (%zu bytes; the parser holds at most %d)", len,
+		     num - 2);
+		return;
+	}
+	const char *s = line;
+	if (p->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	const char *t = s;
+	while (*t == ' ' || *t == '\t')
+		t++;
+	if (*t == '\0' || *t == '\n' || *t == '\r' || *t == ';' || *t == '#')
+		return;
+	if (t != s) {
+		fail(p, "unexpected indented line (continuation lines are not "
+		        "supported)");
+		return;
+	}
+	if (*t == '[') {
+		const char *close = memchr(t, ']', len - (size_t)(t - line));
+		if (!close)
+			fail(p, "expected ']' to close the section name");
+		else
+			begin_section(p, t + 1, (size_t)(close - t - 1));
+	}
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+	parse_ctx *p = stream;
+	if (p->failed)
+		return NULL;
+	errno = 0;
+	ssize_t n = getline(&p->linebuf, &p->linecap, p->fp);
+	if (n < 0) {
+		if (errno)
+			fail(p, "read error: %s", strerror(errno));
+		return NULL;
+	}
+	if (memchr(p->linebuf, '\0', (size_t)n)) {
+		p->line++;
+		fail(p, "NUL byte in line");
+		return NULL;
+	}
+	p->line++;
+	inspect_line(p, p->linebuf, (size_t)n, num);
+	if (p->failed)
+		return NULL;
+	memcpy(str, p->linebuf, (size_t)n + 1);
+	return str;
+}
+
+/* ---- resolving a dependency -------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int64_t timeout_ms, max_retries, recovery_ms; /* -1: not set */
+} builtin_presets[] = {
+    {"fast", 5 * FB_MS_S, 2, -1},
+    {"slow", 15 * FB_MS_S, 3, -1},
+    {"complex", 30 * FB_MS_S, 3, 90 * FB_MS_S},
+};
+
+/* The preset a dependency names: the file's own, else a built-in.
+ * Returns false when there is none. */
+static bool find_preset(const fb_config *c, const char *name, fb_tunables *out)
+{
+	for (size_t i = 0; i < c->npresets; i++) {
+		if (strcmp(c->presets[i].name, name) == 0) {
+			*out = c->presets[i].t;
+			return true;
+		}
+	}
+	for (size_t i = 0; i < sizeof builtin_presets / sizeof builtin_presets[0];
+	     i++) {
+		if (strcmp(builtin_presets[i].name, name) != 0)
+			continue;
+		memset(out, 0, sizeof *out);
+		tunables_set(out, FB_T_TIMEOUT, builtin_presets[i].timeout_ms);
+		tunables_set(out, FB_T_MAX_RETRIES, builtin_presets[i].max_retries);
+		if (builtin_presets[i].recovery_ms >= 0)
+			tunables_set(out, FB_T_RECOVERY_TIMEOUT, builtin_presets[i].recovery_ms);
+		return true;
+	}
+	return false;
+}
+
+static void apply_layer(fb_dep_config *d, const fb_tunables *t, fb_source src)
+{
+	for (int i = 0; i < FB_TUNABLE_COUNT; i++) {
+		if (t->set & (1u << i)) {
+			d->t[i] = t->v[i];
+			d->source[i] = src;
+		}
+	}
+}
+
+typedef const char *(*getenv_fn)(const char *name);
+
+/* Environment overrides for one dependency (SPEC 5). Errors name the
+ * variable. */
+typedef struct env_ctx {
+	getenv_fn get;
+	fb_error *err;
+	bool failed;
+} env_ctx;
+
+static const char *env_get(env_ctx *e, const dep_raw *r, const char *suffix,
+                           char *name, size_t len)
+{
+	if (!r->c.env_prefix[0])
+		return NULL;
+	snprintf(name, len, "%s_%s", r->c.env_prefix, suffix);
+	const char *v = e->get(name);
+	return v && v[0] ? v : NULL;
+}
+
+static void env_fail(env_ctx *e, const char *var, const char *why,
+                     const char *value)
+{
+	if (e->failed)
+		return;
+	e->failed = true;
+	snprintf(e->err->text, sizeof e->err->text,
+	         "environment variable %s: %s: '%.100s'", var, why, value);
+}
+
+static const struct {
+	const char *suffix;
+	fb_tunable t;
+} env_tunables[] = {
+    {"TIMEOUT", FB_T_TIMEOUT},
+    {"MAX_RETRIES", FB_T_MAX_RETRIES},
+    {"RETRY_DELAY", FB_T_RETRY_DELAY},
+    {"FAILURE_THRESHOLD", FB_T_FAILURE_THRESHOLD},
+    {"RECOVERY_TIMEOUT", FB_T_RECOVERY_TIMEOUT},
+};
+
+static void env_tunables_apply(env_ctx *e, dep_raw *r)
+{
+	char var[128];
+	const char *why;
+	for (size_t i = 0; i < sizeof env_tunables / sizeof env_tunables[0]; i++) {
+		const char *v = env_get(e, r, env_tunables[i].suffix, var, sizeof var);
+		int64_t x;
+		if (!v)
+			continue;
+		if (tunable_parse(env_tunables[i].t, v, &x, &why) != 0) {
+			env_fail(e, var, why, v);
+			return;
+		}
+		r->c.t[env_tunables[i].t] = x;
+		r->c.source[env_tunables[i].t] = FB_SRC_ENV;
+	}
+}
+
+/* URL, host, port and protocol from the environment, over the file. */
+static void env_address_apply(env_ctx *e, dep_raw *r)
+{
+	char var[128];
+	const char *v;
+	const char *why;
+	int64_t port;
+	const char *url_keys[] = {"BASE_URL", "URL"}; /* URL wins */
+	for (size_t i = 0; i < 2; i++) {
+		if ((v = env_get(e, r, url_keys[i], var, sizeof var))) {
+			fb_url u;
+			if (strlen(v) >= sizeof r->c.url || fb_url_parse(v, &u, &why) != 0) {
+				env_fail(e, var, "bad URL", v);
+				return;
+			}
+			snprintf(r->c.url, sizeof r->c.url, "%s", v);
+			r->c.url_source = FB_SRC_ENV;
+		}
+	}
+	if ((v = env_get(e, r, "HOST", var, sizeof var))) {
+		if (strlen(v) >= sizeof r->c.host || strpbrk(v, " /:@?#")) {
+			env_fail(e, var, "bad host name", v);
+			return;
+		}
+		snprintf(r->c.host, sizeof r->c.host, "%s", v);
+		r->c.url_source = FB_SRC_ENV;
+	}
+	if ((v = env_get(e, r, "PORT", var, sizeof var))) {
+		if (fb_parse_int(v, 1, 65535, &port, &why) != 0) {
+			env_fail(e, var, why, v);
+			return;
+		}
+		r->c.port = (int)port;
+		r->has_port = true;
+		r->c.url_source = FB_SRC_ENV;
+	}
+	if ((v = env_get(e, r, "PROTOCOL", var, sizeof var))) {
+		if (strlen(v) >= sizeof r->protocol || fb_url_default_port(v) < 0) {
+			env_fail(e, var, "unknown protocol (http, https, redis, tcp)", v);
+			return;
+		}
+		snprintf(r->protocol, sizeof r->protocol, "%s", v);
+		r->c.url_source = FB_SRC_ENV;
+	}
+}
+
+static fb_kind kind_of_scheme(const char *scheme)
+{
+	if (strcmp(scheme, "redis") == 0)
+		return FB_KIND_REDIS;
+	if (strcmp(scheme, "tcp") == 0)
+		return FB_KIND_TCP;
+	return FB_KIND_HTTP;
+}
+
+/* Joins url / host / port / protocol into the final address. Returns 0, or
+ * -1 with the reason in why (and the line it concerns in *line). */
+static int resolve_address(dep_raw *r, const char **why, int *line)
+{
+	fb_dep_config *d = &r->c;
+	fb_url u = {0};
+	*line = r->url_line ? r->url_line : r->line;
+	if (d->url[0]) {
+		if (fb_url_parse(d->url, &u, why) != 0)
+			return -1;
+	} else if (!d->host[0]) {
+		*why = "no address: give url, or host and port";
+		*line = r->line;
+		return -1;
+	}
+	if (r->protocol[0])
+		snprintf(u.scheme, sizeof u.scheme, "%s", r->protocol);
+	if (!u.scheme[0])
+		snprintf(u.scheme, sizeof u.scheme, "%s",
+		         r->has_kind ? fb_kind_name(d->kind) : "http");
+	if (fb_url_default_port(u.scheme) < 0) {
+		*why = "unknown protocol (http, https, redis, tcp)";
+		return -1;
+	}
+	if (d->host[0])
+		snprintf(u.host, sizeof u.host, "%s", d->host);
+	if (r->has_port)
+		u.port = d->port;
+	if (u.port == 0)
+		u.port = fb_url_default_port(u.scheme);
+	if (u.port <= 0) {
+		*why = "no port";
+		return -1;
+	}
+	fb_kind k = kind_of_scheme(u.scheme);
+	if (r->has_kind && k != d->kind) {
+		*why = "kind does not match the URL scheme";
+		return -1;
+	}
+	d->kind = k;
+	snprintf(d->scheme, sizeof d->scheme, "%s", u.scheme);
+	snprintf(d->host, sizeof d->host, "%s", u.host);
+	d->port = u.port;
+	if (k == FB_KIND_REDIS) {
+		char *end;
+		long db = u.path[0] ? strtol(u.path + 1, &end, 10) : 0;
+		if (u.path[0] && (end == u.path + 1 || *end || db < 0 || db > 1000)) {
+			*why = "bad redis database number in URL";
+			return -1;
+		}
+		d->redis_db = (int)db;
+	} else if (k == FB_KIND_HTTP && !d->health_path[0]) {
+		snprintf(d->health_path, sizeof d->health_path, "%s",
+		         u.path[0] && strcmp(u.path, "/") != 0 ? u.path : "/health");
+	}
+	char tail[sizeof d->health_path];
+	if (k == FB_KIND_REDIS)
+		snprintf(tail, sizeof tail, "/%d", d->redis_db);
+	else
+		snprintf(tail, sizeof tail, "%s", k == FB_KIND_HTTP ? d->health_path : "");
+	int n = snprintf(d->url, sizeof d->url, "%s://%s:%d%s", d->scheme, d->host,
+	                 d->port, tail);
+	if (n < 0 || (size_t)n >= sizeof d->url) {
+		*why = "address too long";
+		return -1;
+	}
+	return 0;
+}
+
+/* A password file must be readable by its owner alone. */
+static int check_secret_file(const char *path, const char **why)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		*why = "password_file cannot be read";
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		*why = "password_file is readable by others (chmod 600 it)";
+		return -1;
+	}
+	return 0;
+}
+
+static int resolve_dep(parse_ctx *p, dep_raw *r, env_ctx *env)
+{
+	fb_dep_config *d = &r->c;
+	fb_tunables builtin = {0}, preset;
+	const char *why;
+	int line;
+	for (int i = 0; i < FB_TUNABLE_COUNT; i++)
+		tunables_set(&builtin, (fb_tunable)i, tunables[i].def);
+	apply_layer(d, &builtin, FB_SRC_BUILTIN);
+	apply_layer(d, &p->cfg->defaults, FB_SRC_DEFAULTS);
+	if (d->preset[0]) {
+		if (!find_preset(p->cfg, d->preset, &preset)) {
+			p->line = r->preset_line;
+			fail(p, "unknown preset '%s'", d->preset);
+			return -1;
+		}
+		apply_layer(d, &preset, FB_SRC_PRESET);
+	}
+	apply_layer(d, &r->file, FB_SRC_FILE);
+	env_tunables_apply(env, r);
+	env_address_apply(env, r);
+	if (env->failed)
+		return -1;
+	if (resolve_address(r, &why, &line) != 0) {
+		p->line = line;
+		fail(p, "dependency '%s': %s", d->name, why);
+		return -1;
+	}
+	if (!r->has_expect) {
+		d->expect_lo = 200;
+		d->expect_hi = 299;
+	}
+	if (d->password_file[0] && check_secret_file(d->password_file, &why) != 0) {
+		p->line = r->line;
+		fail(p, "dependency '%s': %s: %s", d->name, why, d->password_file);
+		return -1;
+	}
+	d->line = r->line;
+	return 0;
+}
+
+/* ---- the [fusebox] section's defaults ---------------------------------- */
+
+/* A relative path in the config is relative to the config file's folder. */
+static void anchor_path(char *path, size_t len, const char *config_path)
+{
+	char dir[512], joined[1024];
+	if (!path[0] || path[0] == '/')
+		return;
+	snprintf(dir, sizeof dir, "%s", config_path);
+	snprintf(joined, sizeof joined, "%s/%s", dirname(dir), path);
+	if (strlen(joined) < len)
+		memcpy(path, joined, strlen(joined) + 1);
+}
+
+static void global_defaults(fb_config *c)
+{
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	if (!c->log[0])
+		snprintf(c->log, sizeof c->log, "fusebox-events.jsonl");
+	anchor_path(c->log, sizeof c->log, c->path);
+	if (!c->control_socket[0]) {
+		if (rt && rt[0] == '/')
+			snprintf(c->control_socket, sizeof c->control_socket,
+			         "%s/fusebox.sock", rt);
+		else
+			snprintf(c->control_socket, sizeof c->control_socket,
+			         "/tmp/fusebox-%u.sock", (unsigned)getuid());
+	}
+	anchor_path(c->control_socket, sizeof c->control_socket, c->path);
+	if (!c->control_mode)
+		c->control_mode = 0600;
+	if (!c->theme[0])
+		snprintf(c->theme, sizeof c->theme, "default");
+	if (!c->host[0] && gethostname(c->host, sizeof c->host - 1) != 0)
+		snprintf(c->host, sizeof c->host, "localhost");
+	if (!c->log_max_size && c->log_keep == 0)
+		c->log_max_size = 64LL << 20;
+	if (!c->log_keep)
+		c->log_keep = 5;
+	if (!c->gate_override_ttl_ms)
+		c->gate_override_ttl_ms = 15 * FB_MS_M;
+	if (c->redis.enabled && !c->redis.prefix[0])
+		snprintf(c->redis.prefix, sizeof c->redis.prefix, "fusebox");
+}
+
+/* ---- load, free, locate ------------------------------------------------ */
+
+static int parse_file(parse_ctx *p)
+{
+	int rc = ini_parse_stream(read_line, p, on_key, p);
+	if (!p->failed && rc > 0) {
+		p->line = rc;
+		fail(p, "expected 'key = value' or '[section]'");
+	}
+	return p->failed ? -1 : 0;
+}
+
+static int resolve_all(parse_ctx *p, getenv_fn get)
+{
+	fb_config *c = p->cfg;
+	env_ctx env = {get, p->err, false};
+	c->deps = calloc(p->nraw ? p->nraw : 1, sizeof *c->deps);
+	if (!c->deps) {
+		fail(p, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < p->nraw; i++) {
+		if (resolve_dep(p, &p->raw[i], &env) != 0) {
+			if (env.failed)
+				p->failed = true;
+			return -1;
+		}
+		c->deps[c->ndeps++] = p->raw[i].c;
+	}
+	if (c->redis.enabled && !c->redis.url[0]) {
+		fail(p, "[redis] needs a url");
+		return -1;
+	}
+	return 0;
+}
+
+int fb_config_load(const char *path, fb_config *cfg, fb_error *err,
+                   const char *(*get)(const char *name))
+{
+	memset(cfg, 0, sizeof *cfg);
+	parse_ctx p = {.cfg = cfg, .err = err, .file = path};
+	p.fp = fopen(path, "r");
+	if (!p.fp) {
+		snprintf(err->text, sizeof err->text, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(cfg->path, sizeof cfg->path, "%s", path);
+	int rc = parse_file(&p);
+	fclose(p.fp);
+	free(p.linebuf);
+	if (rc == 0)
+		rc = resolve_all(&p, get ? get : (getenv_fn)getenv);
+	free(p.raw);
+	if (rc != 0) {
+		fb_config_free(cfg);
+		return -1;
+	}
+	global_defaults(cfg);
+	return 0;
+}
+
+void fb_config_free(fb_config *cfg)
+{
+	free(cfg->presets);
+	free(cfg->deps);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+static bool readable(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+int fb_config_locate(const char *explicit_path, char *out, size_t len,
+                     fb_error *err)
+{
+	const char *env = getenv("FUSEBOX_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	char cand[400];
+	if (explicit_path || (env && env[0])) {
+		snprintf(out, len, "%s", explicit_path ? explicit_path : env);
+		return 0;
+	}
+	if (xdg && xdg[0])
+		snprintf(cand, sizeof cand, "%s/fusebox/config.ini", xdg);
+	else
+		snprintf(cand, sizeof cand, "%s/.config/fusebox/config.ini",
+		         home ? home : "");
+	if (readable(cand) || readable("/etc/fusebox/config.ini")) {
+		snprintf(out, len, "%s",
+		         readable(cand) ? cand : "/etc/fusebox/config.ini");
+		return 0;
+	}
+	snprintf(err->text, sizeof err->text,
+	         "no configuration: use --config FILE or set FUSEBOX_CONFIG "
+	         "(looked in %s and /etc/fusebox/config.ini)", cand);
+	return -1;
+}

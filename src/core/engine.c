@@ -1,0 +1,287 @@
+/* The engine: turns probe outcomes and operator commands into breaker
+ * transitions, health changes and gate changes, and reports each one as
+ * an event in the order it happened. */
+#include <stdio.h>
+#include <string.h>
+
+#include "fusebox/engine.h"
+#include "fusebox/sanitize.h"
+
+#define RECENT_SAMPLES 5 /* median of these decides "slow" */
+
+static void emit(fb_engine *e, fb_event ev)
+{
+	if (e->emit)
+		e->emit(e->emit_ctx, &ev);
+}
+
+static fb_event blank_event(fb_event_kind kind, int64_t now_ms)
+{
+	return (fb_event){.kind = kind, .at_ms = now_ms, .failures = -1,
+	                  .retry_after_ms = -1};
+}
+
+static const char *decision_name(bool blocked)
+{
+	return blocked ? "blocked" : "allowed";
+}
+
+/* Re-evaluates the gate and reports a change of decision or mode. */
+static void update_gate(fb_engine *e, int64_t now_ms)
+{
+	fb_gate_decision d;
+	fb_gate_decide(&e->gate, &e->reg, now_ms, &d);
+	e->system = fb_system_health(&e->reg);
+	if (d.blocked == e->decision.blocked && d.mode == e->decision.mode) {
+		e->decision = d;
+		return;
+	}
+	fb_event ev = blank_event(FB_EV_GATE, now_ms);
+	ev.from = decision_name(e->decision.blocked);
+	ev.to = decision_name(d.blocked);
+	ev.mode = fb_gate_mode_name(d.mode);
+	ev.reason = d.reason;
+	ev.retry_after_ms = d.retry_after_ms;
+	e->decision = d;
+	emit(e, ev);
+}
+
+static fb_health derive(const fb_dep *d)
+{
+	fb_breaker_snapshot snap;
+	fb_breaker_snapshot_get(d->breaker, &snap);
+	fb_latency lat = fb_history_latency(&d->history, RECENT_SAMPLES);
+	return fb_health_derive(&snap, lat.p50, d->cfg.t[FB_T_SLOW_CALL]);
+}
+
+/* Why health moved when the breaker did not. */
+static const char *health_reason(const fb_dep *d, fb_health to)
+{
+	if (to < d->health)
+		return "recovered";
+	if (d->history.len && fb_history_at(&d->history, 0)->ok)
+		return "slow responses";
+	return "recent failures";
+}
+
+/* Reports a breaker transition (if any), then the health and gate changes
+ * that follow from it. `why` overrides the breaker's own reason. */
+static void after(fb_engine *e, fb_dep *d, const fb_transition *tr,
+                  int64_t now_ms, const char *why)
+{
+	fb_health h = derive(d);
+	const char *reason = why ? why : tr->reason;
+	if (tr->changed) {
+		fb_event ev = blank_event(FB_EV_TRANSITION, now_ms);
+		ev.dep = d->cfg.name;
+		ev.from = fb_state_name(tr->from);
+		ev.to = fb_state_name(tr->to);
+		ev.health = fb_health_name(h);
+		ev.reason = reason;
+		ev.failures = tr->failures;
+		ev.retry_after_ms = tr->retry_after_ms;
+		ev.error = d->last_error;
+		emit(e, ev);
+	}
+	if (h != d->health) {
+		fb_event ev = blank_event(FB_EV_HEALTH, now_ms);
+		ev.dep = d->cfg.name;
+		ev.from = fb_health_name(d->health);
+		ev.to = fb_health_name(h);
+		ev.reason = tr->changed ? reason : health_reason(d, h);
+		d->health = h;
+		emit(e, ev);
+	}
+	update_gate(e, now_ms);
+}
+
+int fb_engine_init(fb_engine *e, const fb_config *cfg, uint64_t seed,
+                   int64_t now_ms, fb_event_fn fn, void *ctx)
+{
+	memset(e, 0, sizeof *e);
+	e->rng_state = seed ? seed : 0x9E3779B97F4A7C15ULL;
+	e->emit = fn;
+	e->emit_ctx = ctx;
+	fb_gate_init(&e->gate, cfg->gate_override_ttl_ms);
+	fb_rng rng = {fb_rng_xorshift, &e->rng_state};
+	if (fb_registry_init(&e->reg, cfg, rng, now_ms) != 0)
+		return -1;
+	fb_gate_decide(&e->gate, &e->reg, now_ms, &e->decision);
+	e->system = fb_system_health(&e->reg);
+	return 0;
+}
+
+void fb_engine_free(fb_engine *e)
+{
+	fb_registry_free(&e->reg);
+}
+
+bool fb_engine_probe_begin(fb_engine *e, fb_dep *d, int64_t now_ms,
+                           int64_t *retry_after_ms)
+{
+	fb_transition tr;
+	bool ok = fb_breaker_allow(d->breaker, now_ms, retry_after_ms, &tr);
+	if (tr.changed)
+		after(e, d, &tr, now_ms, NULL);
+	if (ok)
+		d->probes++;
+	return ok;
+}
+
+void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
+                         int64_t latency_us, const char *error)
+{
+	fb_transition tr;
+	fb_history_add(&d->history, now_ms, latency_us, ok);
+	if (ok) {
+		fb_breaker_success(d->breaker, now_ms, latency_us / 1000, &tr);
+	} else {
+		const char *text = error && error[0] ? error : "probe failed";
+		fb_sanitize(d->last_error, sizeof d->last_error, text, strlen(text));
+		d->last_error_ms = now_ms;
+		fb_breaker_failure(d->breaker, now_ms, &tr);
+	}
+	after(e, d, &tr, now_ms, NULL);
+}
+
+void fb_engine_probe_abandon(fb_engine *e, fb_dep *d)
+{
+	(void)e;
+	fb_breaker_release(d->breaker);
+}
+
+static void operator_event(fb_engine *e, fb_action action, const char *dep,
+                           int64_t now_ms, const char *actor,
+                           const char *reason)
+{
+	fb_event ev = blank_event(FB_EV_OPERATOR, now_ms);
+	ev.action = action;
+	ev.dep = dep;
+	ev.actor = actor;
+	ev.reason = reason ? reason : "";
+	emit(e, ev);
+}
+
+static int operate_dep(fb_engine *e, fb_action action, fb_dep *d,
+                       int64_t now_ms, const char *actor, const char *reason)
+{
+	static const char *const verbs[FB_ACT_COUNT] = {
+	    [FB_ACT_TRIP] = "tripped", [FB_ACT_RESET] = "reset",
+	    [FB_ACT_DISABLE] = "disabled"};
+	fb_transition tr;
+	char why[256];
+	operator_event(e, action, d->cfg.name, now_ms, actor, reason);
+	if (action == FB_ACT_TRIP)
+		fb_breaker_force_open(d->breaker, now_ms, &tr);
+	else if (action == FB_ACT_DISABLE)
+		fb_breaker_force_closed(d->breaker, now_ms, &tr);
+	else
+		fb_breaker_reset(d->breaker, now_ms, &tr);
+	snprintf(why, sizeof why, "%s by %s%s%s", verbs[action], actor,
+	         reason && reason[0] ? ": " : "", reason ? reason : "");
+	after(e, d, &tr, now_ms, why);
+	return 0;
+}
+
+int fb_engine_operate(fb_engine *e, fb_action action, const char *dep,
+                      int64_t now_ms, const char *actor, const char *reason,
+                      fb_error *err)
+{
+	static const fb_gate_mode modes[FB_ACT_COUNT] = {
+	    [FB_ACT_GATE_BLOCK] = FB_GATE_BLOCK, [FB_ACT_GATE_ALLOW] = FB_GATE_ALLOW,
+	    [FB_ACT_GATE_AUTO] = FB_GATE_AUTO};
+	switch (action) {
+	case FB_ACT_TRIP:
+	case FB_ACT_RESET:
+	case FB_ACT_DISABLE: {
+		fb_dep *d = dep ? fb_registry_find(&e->reg, dep) : NULL;
+		if (!d) {
+			snprintf(err->text, sizeof err->text, "unknown dependency '%s'",
+			         dep ? dep : "");
+			return -1;
+		}
+		return operate_dep(e, action, d, now_ms, actor, reason);
+	}
+	case FB_ACT_GATE_BLOCK:
+	case FB_ACT_GATE_ALLOW:
+	case FB_ACT_GATE_AUTO:
+		operator_event(e, action, NULL, now_ms, actor, reason);
+		fb_gate_set(&e->gate, modes[action], now_ms, actor, reason);
+		update_gate(e, now_ms);
+		return 0;
+	default:
+		snprintf(err->text, sizeof err->text, "unknown action");
+		return -1;
+	}
+}
+
+void fb_engine_tick(fb_engine *e, int64_t now_ms)
+{
+	if (fb_gate_expire(&e->gate, now_ms)) {
+		operator_event(e, FB_ACT_GATE_AUTO, NULL, now_ms, "fusebox",
+		               "allow override expired");
+	}
+	update_gate(e, now_ms);
+}
+
+void fb_engine_gate(const fb_engine *e, int64_t now_ms, fb_gate_decision *out)
+{
+	fb_gate_decide(&e->gate, &e->reg, now_ms, out);
+}
+
+/* Carries one dependency's live state from the old registry to the new. */
+static void carry_over(fb_dep *to, fb_dep *from)
+{
+	fb_breaker_config bc;
+	fb_dep_breaker_config(&to->cfg, &bc);
+	fb_breaker_free(to->breaker);
+	to->breaker = from->breaker;
+	from->breaker = NULL;
+	fb_breaker_configure(to->breaker, &bc);
+	to->health = from->health;
+	to->history = from->history;
+	to->probes = from->probes;
+	to->last_error_ms = from->last_error_ms;
+	memcpy(to->last_error, from->last_error, sizeof to->last_error);
+}
+
+static void list_name(char *buf, size_t len, const char *label,
+                      const char *name, int *count)
+{
+	size_t used = strlen(buf);
+	if (used >= len)
+		return;
+	snprintf(buf + used, len - used, "%s%s%s", *count ? ", " : label,
+	         *count ? "" : " ", name);
+	(*count)++;
+}
+
+int fb_engine_reload(fb_engine *e, const fb_config *cfg, int64_t now_ms,
+                     char *summary, size_t len)
+{
+	fb_registry next;
+	fb_rng rng = {fb_rng_xorshift, &e->rng_state};
+	if (fb_registry_init(&next, cfg, rng, now_ms) != 0)
+		return -1;
+	char added[512] = "", removed[512] = "";
+	int nadd = 0, nrem = 0;
+	for (size_t i = 0; i < next.count; i++) {
+		fb_dep *old = fb_registry_find(&e->reg, next.deps[i].cfg.name);
+		if (old)
+			carry_over(&next.deps[i], old);
+		else
+			list_name(added, sizeof added, "added", next.deps[i].cfg.name, &nadd);
+	}
+	for (size_t i = 0; i < e->reg.count; i++) {
+		if (e->reg.deps[i].breaker)
+			list_name(removed, sizeof removed, "removed", e->reg.deps[i].cfg.name,
+			          &nrem);
+	}
+	fb_registry_free(&e->reg);
+	e->reg = next;
+	e->gate.ttl_ms = cfg->gate_override_ttl_ms;
+	snprintf(summary, len, "%zu dependencies%s%s%s%s", next.count,
+	         nadd ? "; " : "", added, nrem ? "; " : "", removed);
+	update_gate(e, now_ms);
+	return 0;
+}

@@ -1,0 +1,214 @@
+/* Strict value parsers: the whole string must be consumed, numbers are
+ * range-checked, and every refusal says why. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/parse.h"
+
+static const char *skip_space(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+static bool only_space(const char *s)
+{
+	return *skip_space(s) == '\0';
+}
+
+int fb_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out,
+                 const char **why)
+{
+	char *end;
+	s = skip_space(s);
+	if (*s == '\0') {
+		*why = "empty value";
+		return -1;
+	}
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || !only_space(end)) {
+		*why = "not a whole number";
+		return -1;
+	}
+	if (errno == ERANGE || v < lo || v > hi) {
+		*why = "out of range";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A non-negative decimal number ("1.5"), no exponent, no sign. */
+static int parse_decimal(const char *s, double *out, char **end)
+{
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return -1;
+	errno = 0;
+	double v = strtod(s, end);
+	if (*end == s || errno == ERANGE || !isfinite(v) || v < 0)
+		return -1;
+	/* strtod also accepts exponents and hex; refuse what we did not see */
+	for (const char *p = s; p < *end; p++) {
+		if (*p != '.' && !isdigit((unsigned char)*p))
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static const struct {
+	const char *suffix;
+	double ms;
+} duration_units[] = {
+    {"ms", 1.0}, {"s", 1000.0}, {"m", 60000.0}, {"h", 3600000.0}, {"", 1000.0},
+};
+
+int fb_parse_duration(const char *s, int64_t *out_ms, const char **why)
+{
+	double v;
+	char *end;
+	s = skip_space(s);
+	if (parse_decimal(s, &v, &end) != 0) {
+		*why = "bad duration (use a number with ms, s, m or h)";
+		return -1;
+	}
+	size_t len = strlen(end);
+	while (len > 0 && isspace((unsigned char)end[len - 1]))
+		len--;
+	for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0];
+	     i++) {
+		const char *u = duration_units[i].suffix;
+		if (strlen(u) == len && strncmp(end, u, len) == 0) {
+			double ms = v * duration_units[i].ms;
+			if (ms > 9.0e15) {
+				*why = "duration out of range";
+				return -1;
+			}
+			*out_ms = (int64_t)llround(ms);
+			return 0;
+		}
+	}
+	*why = "bad duration unit (use ms, s, m or h)";
+	return -1;
+}
+
+int fb_parse_fraction(const char *s, int64_t *out_ppm, const char **why)
+{
+	double v;
+	char *end;
+	s = skip_space(s);
+	if (parse_decimal(s, &v, &end) != 0) {
+		*why = "not a number";
+		return -1;
+	}
+	if (*end == '%') {
+		v /= 100.0;
+		end++;
+	}
+	if (!only_space(end)) {
+		*why = "not a number";
+		return -1;
+	}
+	if (v > 1.0) {
+		*why = "out of range (0 to 1)";
+		return -1;
+	}
+	*out_ppm = (int64_t)llround(v * 1e6);
+	return 0;
+}
+
+int fb_parse_bool(const char *s, bool *out, const char **why)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	*why = "not a boolean (true or false)";
+	return -1;
+}
+
+int fb_parse_size(const char *s, int64_t *out, const char **why)
+{
+	char *end;
+	s = skip_space(s);
+	errno = 0;
+	long long v = isdigit((unsigned char)*s) ? strtoll(s, &end, 10) : -1;
+	if (v < 0 || errno == ERANGE) {
+		*why = "bad size (use a number with K, M or G)";
+		return -1;
+	}
+	int64_t mult = 1;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mult = 1LL << 10; end++; break;
+	case 'M': mult = 1LL << 20; end++; break;
+	case 'G': mult = 1LL << 30; end++; break;
+	default: break;
+	}
+	if (mult > 1 && toupper((unsigned char)*end) == 'B')
+		end++;
+	if (!only_space(end) || v > INT64_MAX / mult) {
+		*why = "bad size (use a number with K, M or G)";
+		return -1;
+	}
+	*out = v * mult;
+	return 0;
+}
+
+static int status_code(const char *s, size_t len, int *out)
+{
+	if (len != 3)
+		return -1;
+	int v = 0;
+	for (size_t i = 0; i < 3; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < 100 || v > 599)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int fb_parse_status_range(const char *s, int *lo, int *hi, const char **why)
+{
+	*why = "bad status range (use 200, 200-299 or 2xx)";
+	s = skip_space(s);
+	size_t len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	if (len == 3 && isdigit((unsigned char)s[0]) && tolower(s[1]) == 'x' &&
+	    tolower(s[2]) == 'x' && s[0] >= '1' && s[0] <= '5') {
+		*lo = (s[0] - '0') * 100;
+		*hi = *lo + 99;
+		return 0;
+	}
+	const char *dash = memchr(s, '-', len);
+	int a, b;
+	if (!dash) {
+		if (status_code(s, len, &a) != 0)
+			return -1;
+		*lo = *hi = a;
+		return 0;
+	}
+	if (status_code(s, (size_t)(dash - s), &a) != 0 ||
+	    status_code(dash + 1, len - (size_t)(dash - s) - 1, &b) != 0 || a > b)
+		return -1;
+	*lo = a;
+	*hi = b;
+	return 0;
+}

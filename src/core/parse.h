@@ -1,0 +1,43 @@
+/* Strict parsers for configuration values. Each returns 0 and stores the
+ * value, or -1 leaving *out alone and pointing *why at a short reason. */
+#ifndef FB_CORE_PARSE_H
+#define FB_CORE_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "250ms", "5s", "2m", "1h", "1.5s"; a bare number is seconds ("30",
+ * "1.0"), as the services' environment variables have always used. */
+int fb_parse_duration(const char *s, int64_t *out_ms, const char **why);
+
+/* A decimal integer within [lo, hi]. */
+int fb_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out,
+                 const char **why);
+
+/* A fraction "0.2" (or "20%") as parts per million, within [0, 1]. */
+int fb_parse_fraction(const char *s, int64_t *out_ppm, const char **why);
+
+/* "true"/"false", "yes"/"no", "on"/"off", "1"/"0". */
+int fb_parse_bool(const char *s, bool *out, const char **why);
+
+/* A size with an optional unit: "512", "64K", "10M", "1G". */
+int fb_parse_size(const char *s, int64_t *out, const char **why);
+
+/* "200", "200-299" or "2xx": an inclusive range of HTTP status codes. */
+int fb_parse_status_range(const char *s, int *lo, int *hi, const char **why);
+
+/* A dependency address: scheme://[user[:pass]@]host[:port][/path]. */
+typedef struct fb_url {
+	char scheme[16]; /* lower case: http, https, redis, tcp */
+	char host[256];
+	int port;        /* 0 when absent */
+	char path[256];  /* "" when absent; starts with '/' otherwise */
+	bool has_password;
+} fb_url;
+
+/* Parses an http(s), redis or tcp URL. Returns 0 or -1 with *why. */
+int fb_url_parse(const char *s, fb_url *out, const char **why);
+
+/* The default port of a scheme, 0 when it has none. */
+int fb_url_default_port(const char *scheme);
+#endif
