@@ -17,6 +17,7 @@ enum {
 	FB_EXIT_CONFIG = 78,
 };
 
+/* argv[0] is the command's name; options follow. */
 typedef int (*fb_command_fn)(int argc, char **argv);
 
 typedef struct fb_command {
@@ -25,9 +26,12 @@ typedef struct fb_command {
 } fb_command;
 
 int fb_cmd_check_config(int argc, char **argv);
+int fb_cmd_run(int argc, char **argv);
 
 /*  name            arguments                help                function */
 #define FB_COMMAND_TABLE(X)                                                   \
+	X("run", "[--config FILE] [--duration SECONDS]", "the headless engine",   \
+	  fb_cmd_run)                                                             \
 	X("check-config", "[FILE]", "validate a configuration and say what it holds", \
 	  fb_cmd_check_config)
 

@@ -42,11 +42,11 @@ static void print_dep(const fb_dep_config *d)
 int fb_cmd_check_config(int argc, char **argv)
 {
 	fb_config cfg;
-	if (argc > 1) {
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
 		fb_cli_error("usage: fusebox check-config [FILE]");
 		return FB_EXIT_USAGE;
 	}
-	if (fb_cli_load_config(argc == 1 ? argv[0] : NULL, &cfg) != 0)
+	if (fb_cli_load_config(argc == 2 ? argv[1] : NULL, &cfg) != 0)
 		return FB_EXIT_CONFIG;
 	size_t critical = 0;
 	for (size_t i = 0; i < cfg.ndeps; i++)

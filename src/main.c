@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 	int skip = argc >= 2 && argv[1][0] != '-' ? 2 : 1;
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(commands[i].name, name) == 0)
-			return commands[i].fn(argc - skip, argv + skip);
+			return commands[i].fn(argc - skip + 1, argv + skip - 1);
 	}
 	if (skip == 1) {
 		usage(stderr);

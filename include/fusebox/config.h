@@ -127,7 +127,7 @@ typedef struct fb_config {
 /* A message for the user, already carrying "file:line: " where one
  * applies; print it as "fusebox: <text>". */
 typedef struct fb_error {
-	char text[512];
+	char text[1024];
 } fb_error;
 
 /* Loads a config file and applies environment overrides (through

@@ -36,6 +36,8 @@ typedef struct fb_event {
 	const char *error;      /* transition: last error, sanitised */
 	const char *mode;       /* gate: auto, block or allow */
 	const char *actor;      /* operator: "name (uid N)" */
+	const char *version;    /* start, stop */
+	const char *config;     /* start, stop: the config file */
 	fb_action action;
 	int64_t failures;       /* transition; -1 when n/a */
 	int64_t retry_after_ms; /* transition, gate; -1 when n/a */

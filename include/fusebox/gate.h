@@ -46,7 +46,11 @@ void fb_gate_set(fb_gate *g, fb_gate_mode mode, int64_t now_ms,
  * when it did. */
 bool fb_gate_expire(fb_gate *g, int64_t now_ms);
 
-/* The decision now. Does not expire the override: call fb_gate_expire()
+/* The decision now. In auto mode a critical dependency blocks while it is
+ * unhealthy and also while half-open: a trial in flight has not proven
+ * recovery, and lifting the gate for the few milliseconds of a trial that
+ * then fails would let a destructive job through. */
+/* Does not expire the override: call fb_gate_expire()
  * first. */
 void fb_gate_decide(const fb_gate *g, const fb_registry *reg, int64_t now_ms,
                     fb_gate_decision *out);

@@ -77,10 +77,13 @@ static void decide_auto(const fb_registry *reg, int64_t now_ms,
 	int named = 0;
 	for (size_t i = 0; i < reg->count; i++) {
 		const fb_dep *d = &reg->deps[i];
-		if (!d->cfg.critical || d->health != FB_HEALTH_UNHEALTHY)
+		if (!d->cfg.critical)
 			continue;
 		fb_breaker_snapshot snap;
 		fb_breaker_snapshot_get(d->breaker, &snap);
+		/* a half-open trial has not proven recovery yet: still blocked */
+		if (d->health != FB_HEALTH_UNHEALTHY && snap.state != FB_STATE_HALF_OPEN)
+			continue;
 		if (snap.state == FB_STATE_OPEN &&
 		    snap.open_until_ms - now_ms > out->retry_after_ms)
 			out->retry_after_ms = snap.open_until_ms - now_ms;

@@ -1,0 +1,52 @@
+/* `fusebox run [--config FILE] [--duration SECONDS]`: the headless engine.
+ * SIGTERM and SIGINT stop it cleanly; SIGHUP reloads the config. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "core/parse.h"
+#include "runtime.h"
+
+int fb_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0}};
+	const char *config = NULL, *why;
+	int64_t duration_ms = -1;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+		if (c == 'c') {
+			config = optarg;
+		} else if (c == 'd' && fb_parse_duration(optarg, &duration_ms, &why) == 0) {
+			continue;
+		} else {
+			fb_cli_error("usage: fusebox run [--config FILE] [--duration SECONDS]");
+			return FB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fb_cli_error("run: unexpected argument '%s'", argv[optind]);
+		return FB_EXIT_USAGE;
+	}
+	fb_runtime *rt = malloc(sizeof *rt);
+	fb_error err;
+	int code;
+	if (!rt || fb_runtime_start(rt, config, &err, &code) != 0) {
+		fb_cli_error("%s", rt ? err.text : "out of memory");
+		free(rt);
+		return rt ? code : FB_EXIT_FAIL;
+	}
+	rt->info_to_stderr = true;
+	int64_t end = duration_ms >= 0 ? fb_now_ms() + duration_ms : -1;
+	while (!rt->stopping && (end < 0 || fb_now_ms() < end)) {
+		int64_t left = end < 0 ? 1000 : end - fb_now_ms();
+		fb_runtime_step(rt, (int)(left < 1000 ? left : 1000));
+	}
+	fb_runtime_stop(rt, rt->stopping ? "signal" : "duration elapsed");
+	free(rt);
+	return FB_EXIT_OK;
+}

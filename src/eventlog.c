@@ -1,0 +1,281 @@
+/* The event log: JSON Lines through cJSON, fsync'ed per event. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eventlog.h"
+
+#define TAIL_SCAN (256 * 1024) /* bytes searched backwards for the last seq */
+
+void fb_format_rfc3339(int64_t wall_ms, char *buf, size_t len)
+{
+	time_t secs = (time_t)(wall_ms / 1000);
+	struct tm tm;
+	char base[32];
+	gmtime_r(&secs, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", base, (int)(wall_ms % 1000));
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The seq of a line, or -1 when it is not a valid event. */
+static int64_t line_seq(const char *line, size_t len)
+{
+	cJSON *j = cJSON_ParseWithLength(line, len);
+	cJSON *seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
+	int64_t v = cJSON_IsNumber(seq) && seq->valuedouble >= 0
+	                ? (int64_t)seq->valuedouble
+	                : -1;
+	cJSON_Delete(j);
+	return v;
+}
+
+/* Reads the last TAIL_SCAN bytes of fd into a new buffer. */
+static char *read_tail(int fd, int64_t size, size_t *len)
+{
+	int64_t from = size > TAIL_SCAN ? size - TAIL_SCAN : 0;
+	size_t n = (size_t)(size - from);
+	char *buf = malloc(n + 1);
+	if (!buf)
+		return NULL;
+	ssize_t got = pread(fd, buf, n, from);
+	*len = got > 0 ? (size_t)got : 0;
+	buf[*len] = '\0';
+	return buf;
+}
+
+/* The highest seq among the complete lines at the end of the file. */
+static int64_t last_seq_in(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int64_t best = -1;
+	size_t len;
+	if (fd < 0)
+		return -1;
+	char *buf = fstat(fd, &st) == 0 ? read_tail(fd, st.st_size, &len) : NULL;
+	close(fd);
+	if (!buf)
+		return -1;
+	size_t end = len;
+	while (end > 0 && best < 0) {
+		size_t start = end - 1;
+		while (start > 0 && buf[start - 1] != '\n')
+			start--;
+		best = line_seq(buf + start, end - start);
+		end = start > 0 ? start - 1 : 0;
+	}
+	free(buf);
+	return best;
+}
+
+static int64_t count_lines(int fd)
+{
+	char buf[65536];
+	int64_t lines = 0;
+	ssize_t n;
+	off_t off = 0;
+	while ((n = pread(fd, buf, sizeof buf, off)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+		off += n;
+	}
+	return lines;
+}
+
+/* A last line without its newline was cut short by a crash: say so, and
+ * end it so the next event starts clean. */
+static int mend_torn_tail(fb_log *log, char *warn, size_t warnlen)
+{
+	char last;
+	if (log->size == 0 || pread(log->fd, &last, 1, log->size - 1) != 1 ||
+	    last == '\n')
+		return 0;
+	snprintf(warn, warnlen,
+	         "%s:%lld: torn last line from an earlier crash; kept, and new "
+	         "events start on the next line",
+	         log->path, (long long)count_lines(log->fd) + 1);
+	if (write_all(log->fd, "\n", 1) != 0)
+		return -1;
+	log->size++;
+	return 0;
+}
+
+static int open_file(fb_log *log, fb_error *err)
+{
+	struct stat st;
+	log->fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (log->fd < 0 || fstat(log->fd, &st) != 0) {
+		snprintf(err->text, sizeof err->text, "%s: %s", log->path,
+		         strerror(errno));
+		return -1;
+	}
+	log->size = st.st_size;
+	return 0;
+}
+
+int fb_log_open(fb_log *log, const char *path, const char *host,
+                int64_t max_size, int keep, char *warn, size_t warnlen,
+                fb_error *err)
+{
+	memset(log, 0, sizeof *log);
+	warn[0] = '\0';
+	snprintf(log->path, sizeof log->path, "%s", path);
+	snprintf(log->host, sizeof log->host, "%s", host);
+	log->max_size = max_size;
+	log->keep = keep;
+	if (open_file(log, err) != 0)
+		return -1;
+	if (mend_torn_tail(log, warn, warnlen) != 0) {
+		snprintf(err->text, sizeof err->text, "%s: %s", path, strerror(errno));
+		close(log->fd);
+		return -1;
+	}
+	int64_t seq = last_seq_in(path);
+	if (seq < 0) { /* empty or all corrupt: the newest rotated file */
+		char old[600];
+		snprintf(old, sizeof old, "%s.1", path);
+		seq = last_seq_in(old);
+	}
+	log->seq = seq > 0 ? (uint64_t)seq : 0;
+	return 0;
+}
+
+void fb_log_close(fb_log *log)
+{
+	if (log->fd >= 0)
+		close(log->fd);
+	log->fd = -1;
+}
+
+static void sync_dir(const char *path)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s", path);
+	int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* path -> path.1 -> path.2 ... path.keep (dropped). Whole files move, so
+ * no event is lost or written twice. */
+static int rotate(fb_log *log, fb_error *err)
+{
+	char from[600], to[600];
+	fsync(log->fd);
+	close(log->fd);
+	for (int i = log->keep; i >= 1; i--) {
+		snprintf(to, sizeof to, "%s.%d", log->path, i);
+		if (i > 1)
+			snprintf(from, sizeof from, "%s.%d", log->path, i - 1);
+		else
+			snprintf(from, sizeof from, "%s", log->path);
+		if (rename(from, to) != 0 && errno != ENOENT) {
+			snprintf(err->text, sizeof err->text, "rotate %s: %s", from,
+			         strerror(errno));
+			break;
+		}
+	}
+	int rc = open_file(log, err);
+	sync_dir(log->path);
+	return rc;
+}
+
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, key, v);
+}
+
+static void add_num(cJSON *o, const char *key, int64_t v)
+{
+	if (v >= 0)
+		cJSON_AddNumberToObject(o, key, (double)v);
+}
+
+/* The event as one JSON object, fields in SPEC order. */
+static cJSON *event_json(const fb_log *log, const fb_event *ev, uint64_t seq,
+                         int64_t wall_ms)
+{
+	char ts[40];
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	fb_format_rfc3339(wall_ms, ts, sizeof ts);
+	cJSON_AddNumberToObject(o, "v", 1);
+	cJSON_AddNumberToObject(o, "seq", (double)seq);
+	cJSON_AddStringToObject(o, "ts", ts);
+	cJSON_AddStringToObject(o, "host", log->host);
+	cJSON_AddStringToObject(o, "kind", fb_event_kind_name(ev->kind));
+	add_str(o, "version", ev->version);
+	add_str(o, "config", ev->config);
+	if (ev->action != FB_ACT_NONE)
+		add_str(o, "action", fb_action_name(ev->action));
+	add_str(o, "dep", ev->dep);
+	add_str(o, "from", ev->from);
+	add_str(o, "to", ev->to);
+	add_str(o, "health", ev->health);
+	add_str(o, "mode", ev->mode);
+	add_str(o, "actor", ev->actor);
+	add_str(o, "reason", ev->reason);
+	add_num(o, "failures", ev->failures);
+	add_num(o, "retry_after_ms", ev->retry_after_ms);
+	add_str(o, "error", ev->error);
+	return o;
+}
+
+int fb_log_append(fb_log *log, const fb_event *ev, int64_t wall_ms,
+                  fb_error *err)
+{
+	cJSON *o = event_json(log, ev, log->seq + 1, wall_ms);
+	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (!text) {
+		snprintf(err->text, sizeof err->text, "%s: out of memory", log->path);
+		return -1;
+	}
+	size_t len = strlen(text);
+	text[len] = '\n'; /* replaces the terminator; length is explicit */
+	int rc = 0;
+	if (log->max_size > 0 && log->size > 0 &&
+	    log->size + (int64_t)len + 1 > log->max_size)
+		rc = rotate(log, err);
+	if (rc == 0 && (write_all(log->fd, text, len + 1) != 0 ||
+	                fdatasync(log->fd) != 0)) {
+		snprintf(err->text, sizeof err->text, "%s: %s", log->path,
+		         strerror(errno));
+		rc = -1;
+		/* never leave half a line for the next event to join */
+		if (ftruncate(log->fd, log->size) != 0)
+			snprintf(err->text, sizeof err->text, "%s: %s (a partial line "
+			         "may remain)", log->path, strerror(errno));
+	}
+	free(text);
+	if (rc == 0) {
+		log->seq++;
+		log->size += (int64_t)len + 1;
+	}
+	return rc;
+}

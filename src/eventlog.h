@@ -1,0 +1,40 @@
+/* The durable event log (SPEC section 6): JSON Lines, one event per line,
+ * each written and fsync'ed before anyone is shown it. `seq` continues
+ * across restarts; a torn last line from a crash is reported and never
+ * glued to the next; rotation by size keeps `keep` old files. */
+#ifndef FB_EVENTLOG_H
+#define FB_EVENTLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fusebox/config.h"
+#include "fusebox/event.h"
+
+typedef struct fb_log {
+	int fd;
+	char path[512];
+	char host[256];
+	uint64_t seq;       /* of the last event written */
+	int64_t size;       /* bytes in the current file */
+	int64_t max_size;   /* rotate beyond this; 0 = never */
+	int keep;
+} fb_log;
+
+/* Opens (creating) the log and finds the last seq. A torn last line is
+ * reported through `warn` (empty when none) and terminated so the next
+ * event starts on a line of its own. Returns 0, or -1 with *err. */
+int fb_log_open(fb_log *log, const char *path, const char *host,
+                int64_t max_size, int keep, char *warn, size_t warnlen,
+                fb_error *err);
+void fb_log_close(fb_log *log);
+
+/* Appends one event stamped with the next seq, wall time and host, and
+ * fsyncs. Returns 0, or -1 with *err (the event is then not logged). */
+int fb_log_append(fb_log *log, const fb_event *ev, int64_t wall_ms,
+                  fb_error *err);
+
+/* "2026-11-23T10:00:00.123Z" */
+void fb_format_rfc3339(int64_t wall_ms, char *buf, size_t len);
+
+#endif

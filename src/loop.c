@@ -1,0 +1,148 @@
+/* The event loop around curl_multi_poll(). */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "loop.h"
+
+typedef struct watch {
+	int fd;
+	short events;
+	fb_fd_fn fn;
+	void *ctx;
+} watch;
+
+struct fb_loop {
+	CURLM *multi;
+	fb_curl_done_fn done;
+	void *done_ctx;
+	watch *w;
+	size_t nw, capw;
+	struct curl_waitfd *wait; /* scratch, capw long */
+};
+
+int64_t fb_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t fb_now_ms(void)
+{
+	return fb_now_us() / 1000;
+}
+
+int64_t fb_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void fb_loop_on_curl_done(fb_loop *l, fb_curl_done_fn done, void *ctx)
+{
+	l->done = done;
+	l->done_ctx = ctx;
+}
+
+fb_loop *fb_loop_new(void)
+{
+	fb_loop *l = calloc(1, sizeof *l);
+	if (!l)
+		return NULL;
+	l->multi = curl_multi_init();
+	if (!l->multi) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void fb_loop_free(fb_loop *l)
+{
+	if (!l)
+		return;
+	curl_multi_cleanup(l->multi);
+	free(l->w);
+	free(l->wait);
+	free(l);
+}
+
+CURLM *fb_loop_multi(fb_loop *l)
+{
+	return l->multi;
+}
+
+int fb_loop_watch(fb_loop *l, int fd, short events, fb_fd_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < l->nw; i++) {
+		if (l->w[i].fd == fd) {
+			l->w[i] = (watch){fd, events, fn, ctx};
+			return 0;
+		}
+	}
+	if (l->nw == l->capw) {
+		size_t cap = l->capw ? l->capw * 2 : 16;
+		watch *w = realloc(l->w, cap * sizeof *w);
+		if (!w)
+			return -1;
+		l->w = w;
+		struct curl_waitfd *wf = realloc(l->wait, cap * sizeof *wf);
+		if (!wf)
+			return -1;
+		l->wait = wf;
+		l->capw = cap;
+	}
+	l->w[l->nw++] = (watch){fd, events, fn, ctx};
+	return 0;
+}
+
+void fb_loop_unwatch(fb_loop *l, int fd)
+{
+	for (size_t i = 0; i < l->nw; i++) {
+		if (l->w[i].fd == fd) {
+			l->w[i] = l->w[--l->nw];
+			return;
+		}
+	}
+}
+
+static void drain_curl(fb_loop *l)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(l->multi, &left))) {
+		if (msg->msg == CURLMSG_DONE && l->done)
+			l->done(l->done_ctx, msg->easy_handle, msg->data.result);
+	}
+}
+
+int fb_loop_run_once(fb_loop *l, int timeout_ms)
+{
+	size_t n = l->nw;
+	for (size_t i = 0; i < n; i++)
+		l->wait[i] = (struct curl_waitfd){l->w[i].fd, (short)l->w[i].events, 0};
+	if (curl_multi_poll(l->multi, l->wait, (unsigned)n, timeout_ms, NULL) !=
+	    CURLM_OK)
+		return -1;
+	int running;
+	if (curl_multi_perform(l->multi, &running) != CURLM_OK)
+		return -1;
+	drain_curl(l);
+	/* Callbacks may watch or unwatch: dispatch from the snapshot in
+	 * l->wait, looking each fd up again. */
+	for (size_t i = 0; i < n; i++) {
+		struct curl_waitfd ready = l->wait[i];
+		if (!ready.revents)
+			continue;
+		for (size_t k = 0; k < l->nw; k++) {
+			if (l->w[k].fd == ready.fd) {
+				l->w[k].fn(l->w[k].ctx, ready.fd, (short)ready.revents);
+				break;
+			}
+		}
+	}
+	return 0;
+}

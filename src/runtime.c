@@ -1,0 +1,203 @@
+/* The running instance: wiring, the event sink, signals, reload. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "runtime.h"
+
+/* One readable line per event: "<ts> INFO <what happened>". */
+static void info_line(const fb_event *ev, int64_t wall_ms)
+{
+	char ts[40], wait[32] = "";
+	fb_format_rfc3339(wall_ms, ts, sizeof ts);
+	if (ev->retry_after_ms > 0 && ev->kind == FB_EV_TRANSITION)
+		fb_format_wait(ev->retry_after_ms, wait, sizeof wait);
+	fprintf(stderr, "%s INFO %s", ts, fb_event_kind_name(ev->kind));
+	if (ev->action != FB_ACT_NONE)
+		fprintf(stderr, " %s by %s", fb_action_name(ev->action),
+		        ev->actor ? ev->actor : "?");
+	if (ev->dep)
+		fprintf(stderr, " %s", ev->dep);
+	if (ev->from && ev->to)
+		fprintf(stderr, " %s -> %s", ev->from, ev->to);
+	if (ev->reason && ev->reason[0])
+		fprintf(stderr, " (%s)", ev->reason);
+	if (wait[0])
+		fprintf(stderr, " retry in %s", wait);
+	if (ev->error && ev->error[0] && ev->kind == FB_EV_TRANSITION)
+		fprintf(stderr, " last error: %s", ev->error);
+	fputc('\n', stderr);
+}
+
+/* Every event: logged durably first, then shown. */
+static void on_event(void *ctx, const fb_event *ev)
+{
+	fb_runtime *rt = ctx;
+	fb_error err;
+	int64_t wall = fb_wall_ms();
+	if (fb_log_append(&rt->log, ev, wall, &err) != 0)
+		fb_cli_error("event log: %s", err.text);
+	if (rt->info_to_stderr)
+		info_line(ev, wall);
+	if (rt->listener)
+		rt->listener(rt->listener_ctx, ev);
+}
+
+static void lifecycle_event(fb_runtime *rt, fb_event_kind kind,
+                            const char *reason)
+{
+	fb_event ev = {.kind = kind, .at_ms = fb_now_ms(), .version = FB_VERSION,
+	               .config = rt->cfg.path, .reason = reason,
+	               .failures = -1, .retry_after_ms = -1};
+	on_event(rt, &ev);
+}
+
+static void on_signal(void *ctx, int fd, short revents)
+{
+	fb_runtime *rt = ctx;
+	struct signalfd_siginfo si;
+	(void)revents;
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGHUP)
+			fb_runtime_reload(rt);
+		else
+			rt->stopping = true;
+	}
+}
+
+static int watch_signals(fb_runtime *rt)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rt->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (rt->sigfd < 0)
+		return -1;
+	return fb_loop_watch(rt->loop, rt->sigfd, POLLIN, on_signal, rt);
+}
+
+static int open_log(fb_runtime *rt, fb_error *err)
+{
+	char warn[1024];
+	if (fb_log_open(&rt->log, rt->cfg.log, rt->cfg.host, rt->cfg.log_max_size,
+	                rt->cfg.log_keep, warn, sizeof warn, err) != 0)
+		return -1;
+	if (warn[0])
+		fb_cli_error("%s", warn);
+	return 0;
+}
+
+int fb_runtime_start(fb_runtime *rt, const char *config_path, fb_error *err,
+                     int *exit_code)
+{
+	char path[1024];
+	memset(rt, 0, sizeof *rt);
+	rt->sigfd = -1;
+	rt->log.fd = -1;
+	*exit_code = FB_EXIT_CONFIG;
+	snprintf(rt->config_arg, sizeof rt->config_arg, "%s",
+	         config_path ? config_path : "");
+	if (fb_config_locate(config_path, path, sizeof path, err) != 0 ||
+	    fb_config_load(path, &rt->cfg, err, NULL) != 0)
+		return -1;
+	if (open_log(rt, err) != 0)
+		goto fail_cfg;
+	*exit_code = FB_EXIT_FAIL;
+	uint64_t seed = (uint64_t)fb_now_us() ^ ((uint64_t)getpid() << 32);
+	if (fb_engine_init(&rt->engine, &rt->cfg, seed, fb_now_ms(), on_event,
+	                   rt) != 0)
+		goto fail_log;
+	rt->loop = fb_loop_new();
+	if (!rt->loop || watch_signals(rt) != 0 ||
+	    fb_sched_init(&rt->sched, &rt->engine, rt->loop, fb_now_ms()) != 0)
+		goto fail_engine;
+	lifecycle_event(rt, FB_EV_START, NULL);
+	return 0;
+fail_engine:
+	snprintf(err->text, sizeof err->text, "cannot start: %s",
+	         errno ? strerror(errno) : "out of memory");
+	if (rt->sigfd >= 0)
+		close(rt->sigfd);
+	fb_loop_free(rt->loop);
+	fb_engine_free(&rt->engine);
+fail_log:
+	fb_log_close(&rt->log);
+fail_cfg:
+	fb_config_free(&rt->cfg);
+	return -1;
+}
+
+void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
+{
+	int64_t now = fb_now_ms();
+	int64_t next = fb_sched_run(&rt->sched, now);
+	fb_engine_tick(&rt->engine, now);
+	if (next > max_wait_ms)
+		next = max_wait_ms;
+	if (next < 0)
+		next = 0;
+	if (fb_loop_run_once(rt->loop, (int)next) != 0)
+		fb_cli_error("event loop: curl failed; continuing");
+}
+
+void fb_runtime_reload(fb_runtime *rt)
+{
+	char path[1024], summary[1200];
+	fb_config next;
+	fb_error err;
+	if (fb_config_locate(rt->config_arg[0] ? rt->config_arg : NULL, path,
+	                     sizeof path, &err) != 0 ||
+	    fb_config_load(path, &next, &err, NULL) != 0) {
+		fb_cli_error("reload refused, keeping the running config: %s", err.text);
+		return;
+	}
+	int64_t now = fb_now_ms();
+	fb_sched_free(&rt->sched);
+	if (fb_engine_reload(&rt->engine, &next, now, summary, sizeof summary) != 0) {
+		fb_cli_error("reload failed: out of memory; keeping the running config");
+		fb_config_free(&next);
+	} else {
+		fb_config_free(&rt->cfg);
+		rt->cfg = next;
+		fb_cli_error("reloaded %s: %s", rt->cfg.path, summary);
+	}
+	if (fb_sched_init(&rt->sched, &rt->engine, rt->loop, now) != 0) {
+		fb_cli_error("reload: out of memory; stopping");
+		rt->stopping = true;
+	}
+}
+
+void fb_runtime_stop(fb_runtime *rt, const char *reason)
+{
+	fb_sched_free(&rt->sched);
+	lifecycle_event(rt, FB_EV_STOP, reason);
+	if (rt->sigfd >= 0) {
+		fb_loop_unwatch(rt->loop, rt->sigfd);
+		close(rt->sigfd);
+	}
+	fb_loop_free(rt->loop);
+	fb_engine_free(&rt->engine);
+	fb_log_close(&rt->log);
+	fb_config_free(&rt->cfg);
+}
+
+int fb_runtime_operate(fb_runtime *rt, fb_action action, const char *dep,
+                       const char *actor, const char *reason, fb_error *err)
+{
+	int64_t now = fb_now_ms();
+	if (fb_engine_operate(&rt->engine, action, dep, now, actor, reason, err) != 0)
+		return -1;
+	fb_dep *d = dep ? fb_registry_find(&rt->engine.reg, dep) : NULL;
+	if (d && action != FB_ACT_TRIP)
+		fb_sched_kick(&rt->sched, (uint32_t)(d - rt->engine.reg.deps), now);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* The running instance: config, engine, event loop, scheduler, probes and
+ * event log put together. `fusebox run` drives it headless; the console
+ * drives the same thing with a screen on top. Owns every adapter; the
+ * core never sees any of them. */
+#ifndef FB_RUNTIME_H
+#define FB_RUNTIME_H
+
+#include <stdbool.h>
+
+#include "eventlog.h"
+#include "fusebox/engine.h"
+#include "loop.h"
+#include "scheduler.h"
+
+typedef struct fb_runtime {
+	char config_arg[512];  /* what --config said ("" = lookup order) */
+	fb_config cfg;
+	fb_engine engine;
+	fb_loop *loop;
+	fb_sched sched;
+	fb_log log;
+	int sigfd;
+	bool stopping;
+	bool info_to_stderr;   /* one readable line per event on stderr */
+	fb_event_fn listener;  /* also told of every event, after the log */
+	void *listener_ctx;
+	struct fb_control *control; /* the control socket, when serving */
+} fb_runtime;
+
+/* Loads the configuration, opens the log, builds the engine and writes the
+ * start event. Returns 0, or -1 with *err and an exit code in *exit_code.
+ * The runtime must not move in memory afterwards. */
+int fb_runtime_start(fb_runtime *rt, const char *config_path, fb_error *err,
+                     int *exit_code);
+
+/* Runs due probes and timers, then waits for work up to max_wait_ms. */
+void fb_runtime_step(fb_runtime *rt, int max_wait_ms);
+
+/* Re-reads the configuration, keeping the state of dependencies that
+ * still exist; a bad new config is reported and the old one stays. */
+void fb_runtime_reload(fb_runtime *rt);
+
+/* Abandons probes in flight, writes the stop event, frees everything. */
+void fb_runtime_stop(fb_runtime *rt, const char *reason);
+
+/* Acts as an operator (from the socket or the console), logging who and
+ * why, and re-probes a reset dependency at once. Returns 0, or -1 with
+ * *err. */
+int fb_runtime_operate(fb_runtime *rt, fb_action action, const char *dep,
+                       const char *actor, const char *reason, fb_error *err);
+
+#endif
