@@ -27,11 +27,22 @@ typedef struct fb_command {
 
 int fb_cmd_check_config(int argc, char **argv);
 int fb_cmd_run(int argc, char **argv);
+int fb_cmd_status(int argc, char **argv);
+int fb_cmd_gate(int argc, char **argv);
+int fb_cmd_dep_action(int argc, char **argv);
 
 /*  name            arguments                help                function */
 #define FB_COMMAND_TABLE(X)                                                   \
 	X("run", "[--config FILE] [--duration SECONDS]", "the headless engine",   \
 	  fb_cmd_run)                                                             \
+	X("status", "[--config FILE] [--json] [--probe]",                         \
+	  "live state (or one probe round with --probe)", fb_cmd_status)          \
+	X("gate", "check|block|allow|auto [--reason TEXT]",                       \
+	  "ask the gate (exit 0 allowed, 75 blocked) or set its mode", fb_cmd_gate) \
+	X("trip", "DEP [--reason TEXT]", "force a breaker open", fb_cmd_dep_action) \
+	X("reset", "DEP", "back to closed, counters cleared", fb_cmd_dep_action)  \
+	X("disable", "DEP [--reason TEXT]", "force a breaker closed",             \
+	  fb_cmd_dep_action)                                                      \
 	X("check-config", "[FILE]", "validate a configuration and say what it holds", \
 	  fb_cmd_check_config)
 

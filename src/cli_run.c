@@ -35,7 +35,7 @@ int fb_cmd_run(int argc, char **argv)
 	fb_runtime *rt = malloc(sizeof *rt);
 	fb_error err;
 	int code;
-	if (!rt || fb_runtime_start(rt, config, &err, &code) != 0) {
+	if (!rt || fb_runtime_start(rt, config, true, &err, &code) != 0) {
 		fb_cli_error("%s", rt ? err.text : "out of memory");
 		free(rt);
 		return rt ? code : FB_EXIT_FAIL;

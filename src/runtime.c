@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "control.h"
 #include "runtime.h"
 
 /* One readable line per event: "<ts> INFO <what happened>". */
@@ -96,8 +97,8 @@ static int open_log(fb_runtime *rt, fb_error *err)
 	return 0;
 }
 
-int fb_runtime_start(fb_runtime *rt, const char *config_path, fb_error *err,
-                     int *exit_code)
+int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
+                     fb_error *err, int *exit_code)
 {
 	char path[1024];
 	memset(rt, 0, sizeof *rt);
@@ -118,13 +119,18 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, fb_error *err,
 		goto fail_log;
 	rt->loop = fb_loop_new();
 	if (!rt->loop || watch_signals(rt) != 0 ||
-	    fb_sched_init(&rt->sched, &rt->engine, rt->loop, fb_now_ms()) != 0)
+	    fb_sched_init(&rt->sched, &rt->engine, rt->loop, fb_now_ms()) != 0) {
+		snprintf(err->text, sizeof err->text, "cannot start: %s",
+		         errno ? strerror(errno) : "out of memory");
 		goto fail_engine;
+	}
+	if (serve && !(rt->control = fb_control_open(rt, err)))
+		goto fail_sched;
 	lifecycle_event(rt, FB_EV_START, NULL);
 	return 0;
+fail_sched:
+	fb_sched_free(&rt->sched);
 fail_engine:
-	snprintf(err->text, sizeof err->text, "cannot start: %s",
-	         errno ? strerror(errno) : "out of memory");
 	if (rt->sigfd >= 0)
 		close(rt->sigfd);
 	fb_loop_free(rt->loop);
@@ -141,6 +147,8 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 	int64_t now = fb_now_ms();
 	int64_t next = fb_sched_run(&rt->sched, now);
 	fb_engine_tick(&rt->engine, now);
+	if (rt->control)
+		fb_control_tick(rt->control, now);
 	if (next > max_wait_ms)
 		next = max_wait_ms;
 	if (next < 0)
@@ -178,6 +186,7 @@ void fb_runtime_reload(fb_runtime *rt)
 
 void fb_runtime_stop(fb_runtime *rt, const char *reason)
 {
+	fb_control_close(rt->control);
 	fb_sched_free(&rt->sched);
 	lifecycle_event(rt, FB_EV_STOP, reason);
 	if (rt->sigfd >= 0) {

@@ -27,11 +27,12 @@ typedef struct fb_runtime {
 	struct fb_control *control; /* the control socket, when serving */
 } fb_runtime;
 
-/* Loads the configuration, opens the log, builds the engine and writes the
- * start event. Returns 0, or -1 with *err and an exit code in *exit_code.
- * The runtime must not move in memory afterwards. */
-int fb_runtime_start(fb_runtime *rt, const char *config_path, fb_error *err,
-                     int *exit_code);
+/* Loads the configuration, opens the log, builds the engine, serves the
+ * control socket when `serve` (refused if another instance serves it) and
+ * writes the start event. Returns 0, or -1 with *err and an exit code in
+ * *exit_code. The runtime must not move in memory afterwards. */
+int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
+                     fb_error *err, int *exit_code);
 
 /* Runs due probes and timers, then waits for work up to max_wait_ms. */
 void fb_runtime_step(fb_runtime *rt, int max_wait_ms);

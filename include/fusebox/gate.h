@@ -49,9 +49,8 @@ bool fb_gate_expire(fb_gate *g, int64_t now_ms);
 /* The decision now. In auto mode a critical dependency blocks while it is
  * unhealthy and also while half-open: a trial in flight has not proven
  * recovery, and lifting the gate for the few milliseconds of a trial that
- * then fails would let a destructive job through. */
-/* Does not expire the override: call fb_gate_expire()
- * first. */
+ * then fails would let a destructive job through. Does not expire the
+ * override: call fb_gate_expire() first. */
 void fb_gate_decide(const fb_gate *g, const fb_registry *reg, int64_t now_ms,
                     fb_gate_decision *out);
 

@@ -1,0 +1,198 @@
+/* The commands that talk to the running instance over its control socket:
+ * status, gate, trip, reset, disable. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "client.h"
+
+#define CALL_TIMEOUT_MS 5000
+
+typedef struct ctl_opts {
+	const char *config;
+	const char *reason;
+	bool json, probe;
+	int first_arg; /* index of the first non-option argument */
+} ctl_opts;
+
+/* Parses --config, --reason, --json and --probe anywhere on the line (GNU
+ * getopt moves the other arguments to the end); `allowed` lists the short
+ * letters this command takes. Returns 0, or -1 after printing usage. */
+static int parse_opts(int argc, char **argv, const char *allowed,
+                      const char *usage, ctl_opts *o)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"reason", required_argument, NULL, 'r'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"probe", no_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0}};
+	int c;
+	memset(o, 0, sizeof *o);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:r:jp", opts, NULL)) != -1) {
+		if (c == '?' || !strchr(allowed, c)) {
+			fb_cli_error("usage: %s", usage);
+			return -1;
+		}
+		if (c == 'c')
+			o->config = optarg;
+		else if (c == 'r')
+			o->reason = optarg;
+		else if (c == 'j')
+			o->json = true;
+		else
+			o->probe = true;
+	}
+	o->first_arg = optind;
+	return 0;
+}
+
+/* Sends `req` to the instance named by the config. Returns the reply, or
+ * NULL after printing why; *code gets the exit code to use then. */
+static cJSON *call(const ctl_opts *o, cJSON *req, int *code)
+{
+	fb_config cfg;
+	fb_error err;
+	if (fb_cli_load_config(o->config, &cfg) != 0) {
+		cJSON_Delete(req);
+		*code = FB_EXIT_CONFIG;
+		return NULL;
+	}
+	cJSON *reply = fb_client_call(cfg.control_socket, req, CALL_TIMEOUT_MS, &err);
+	cJSON_Delete(req);
+	fb_config_free(&cfg);
+	if (!reply) {
+		fb_cli_error("%s", err.text);
+		*code = FB_EXIT_UNAVAILABLE;
+	}
+	return reply;
+}
+
+/* The reply's error text, or NULL when it says ok. */
+static const char *reply_error(const cJSON *reply)
+{
+	const cJSON *ok = cJSON_GetObjectItemCaseSensitive(reply, "ok");
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "error");
+	if (cJSON_IsTrue(ok))
+		return NULL;
+	return cJSON_IsString(e) ? e->valuestring : "the instance refused";
+}
+
+static cJSON *request(const char *op)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "op", op);
+	return r;
+}
+
+static const char *gate_field(const cJSON *reply, const char *key)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(reply, "gate");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int gate_check(const ctl_opts *o)
+{
+	int code;
+	cJSON *reply = call(o, request("gate_check"), &code);
+	if (!reply) {
+		printf("blocked: the gate cannot be consulted, so destructive "
+		       "operations must wait\n");
+		return code;
+	}
+	bool blocked = strcmp(gate_field(reply, "decision"), "allowed") != 0;
+	printf("%s\n", gate_field(reply, "reason"));
+	cJSON_Delete(reply);
+	return blocked ? FB_EXIT_TEMPFAIL : FB_EXIT_OK;
+}
+
+static int gate_set(const ctl_opts *o, const char *mode)
+{
+	int code;
+	cJSON *req = request("gate");
+	cJSON_AddStringToObject(req, "mode", mode);
+	if (o->reason)
+		cJSON_AddStringToObject(req, "reason", o->reason);
+	cJSON *reply = call(o, req, &code);
+	if (!reply)
+		return code;
+	const char *bad = reply_error(reply);
+	if (bad)
+		fb_cli_error("gate %s: %s", mode, bad);
+	else
+		printf("gate %s: %s (mode %s)\n  %s\n", gate_field(reply, "decision"),
+		       strcmp(gate_field(reply, "decision"), "blocked") == 0
+		           ? "destructive operations wait"
+		           : "destructive operations may proceed",
+		       gate_field(reply, "mode"), gate_field(reply, "reason"));
+	cJSON_Delete(reply);
+	return bad ? FB_EXIT_FAIL : FB_EXIT_OK;
+}
+
+int fb_cmd_gate(int argc, char **argv)
+{
+	static const char usage[] =
+	    "fusebox gate check|block|allow|auto [--config FILE] [--reason TEXT]";
+	ctl_opts o;
+	if (parse_opts(argc, argv, "cr", usage, &o) != 0)
+		return FB_EXIT_USAGE;
+	const char *what = o.first_arg < argc ? argv[o.first_arg] : NULL;
+	if (!what || o.first_arg + 1 != argc) {
+		fb_cli_error("usage: %s", usage);
+		return FB_EXIT_USAGE;
+	}
+	if (strcmp(what, "check") == 0)
+		return gate_check(&o);
+	if (strcmp(what, "block") == 0 || strcmp(what, "allow") == 0 ||
+	    strcmp(what, "auto") == 0)
+		return gate_set(&o, what);
+	fb_cli_error("usage: %s", usage);
+	return FB_EXIT_USAGE;
+}
+
+static const struct {
+	const char *name;
+	const char *done;
+} dep_commands[] = {
+    {"trip", "tripped (forced open) until reset"},
+    {"reset", "reset: closed, counters cleared"},
+    {"disable", "disabled (forced closed): calls pass, probes still run"},
+};
+
+int fb_cmd_dep_action(int argc, char **argv)
+{
+	char usage[128];
+	ctl_opts o;
+	size_t i = 0;
+	while (strcmp(dep_commands[i].name, argv[0]) != 0)
+		i++; /* the command table only routes these names here */
+	snprintf(usage, sizeof usage, "fusebox %s DEP [--config FILE]%s", argv[0],
+	         i == 1 ? "" : " [--reason TEXT]");
+	if (parse_opts(argc, argv, i == 1 ? "c" : "cr", usage, &o) != 0)
+		return FB_EXIT_USAGE;
+	if (o.first_arg + 1 != argc) {
+		fb_cli_error("usage: %s", usage);
+		return FB_EXIT_USAGE;
+	}
+	const char *dep = argv[o.first_arg];
+	cJSON *req = request(argv[0]);
+	cJSON_AddStringToObject(req, "dep", dep);
+	if (o.reason)
+		cJSON_AddStringToObject(req, "reason", o.reason);
+	int code;
+	cJSON *reply = call(&o, req, &code);
+	if (!reply)
+		return code;
+	const char *bad = reply_error(reply);
+	if (bad)
+		fb_cli_error("%s %s: %s", argv[0], dep, bad);
+	else
+		printf("%s: %s\n", dep, dep_commands[i].done);
+	cJSON_Delete(reply);
+	return bad ? FB_EXIT_USAGE : FB_EXIT_OK;
+}

@@ -1,0 +1,427 @@
+/* The control socket server. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "control.h"
+#include "status.h"
+
+#define OUT_CAP (64 << 20) /* a reply larger than this is refused */
+
+typedef struct client {
+	int fd;
+	char actor[128];
+	char in[FB_CONTROL_MAX_REQUEST];
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off;
+	int64_t deadline_ms; /* dropped when this passes */
+	bool closing;        /* close once the reply is out */
+} client;
+
+struct fb_control {
+	fb_runtime *rt;
+	int fd;
+	char path[512];
+	client *clients[FB_CONTROL_MAX_CLIENTS];
+};
+
+static void on_client(void *ctx, int fd, short revents);
+
+/* A request under way must finish in FB_CONTROL_TIMEOUT_MS; an idle
+ * connection is dropped after FB_CONTROL_IDLE_MS. */
+static void touch(client *cl)
+{
+	cl->deadline_ms = fb_now_ms() + (cl->in_len || cl->out_len
+	                                     ? FB_CONTROL_TIMEOUT_MS
+	                                     : FB_CONTROL_IDLE_MS);
+}
+
+/* ---- replies ----------------------------------------------------------- */
+
+static void drop(fb_control *c, int slot)
+{
+	client *cl = c->clients[slot];
+	fb_loop_unwatch(c->rt->loop, cl->fd);
+	close(cl->fd);
+	free(cl->out);
+	free(cl);
+	c->clients[slot] = NULL;
+}
+
+/* Queues one reply line; the client is watched for POLLOUT until sent. */
+static void reply(fb_control *c, client *cl, cJSON *o)
+{
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	size_t len = text ? strlen(text) : 0;
+	if (!text || cl->out_len + len + 1 > OUT_CAP) {
+		free(text);
+		cl->closing = true;
+		return;
+	}
+	char *out = realloc(cl->out, cl->out_len + len + 1);
+	if (!out) {
+		free(text);
+		cl->closing = true;
+		return;
+	}
+	memcpy(out + cl->out_len, text, len);
+	out[cl->out_len + len] = '\n';
+	cl->out = out;
+	cl->out_len += len + 1;
+	free(text);
+	fb_loop_watch(c->rt->loop, cl->fd, POLLIN | POLLOUT, on_client, c);
+}
+
+static void reply_error(fb_control *c, client *cl, const char *why)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", false);
+	cJSON_AddStringToObject(o, "error", why);
+	reply(c, cl, o);
+}
+
+static cJSON *ok_reply(void)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", true);
+	return o;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static const char *str_field(const cJSON *req, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void do_status(fb_control *c, client *cl)
+{
+	fb_runtime *rt = c->rt;
+	cJSON *o = fb_status_json(&rt->engine, rt->cfg.host, fb_now_ms(),
+	                          fb_wall_ms());
+	if (!o) {
+		reply_error(c, cl, "out of memory");
+		return;
+	}
+	cJSON_AddBoolToObject(o, "ok", true);
+	reply(c, cl, o);
+}
+
+static void do_gate_check(fb_control *c, client *cl)
+{
+	fb_gate_decision d;
+	fb_engine_gate(&c->rt->engine, fb_now_ms(), &d);
+	cJSON *o = ok_reply();
+	cJSON_AddItemToObject(o, "gate", fb_gate_json(&d));
+	reply(c, cl, o);
+}
+
+static const struct {
+	const char *op;
+	fb_action action;
+} dep_ops[] = {{"trip", FB_ACT_TRIP}, {"reset", FB_ACT_RESET},
+               {"disable", FB_ACT_DISABLE}};
+
+static void do_action(fb_control *c, client *cl, fb_action action,
+                      const char *dep, const char *reason)
+{
+	fb_error err;
+	char clean[256] = "";
+	if (reason)
+		snprintf(clean, sizeof clean, "%s", reason);
+	if (fb_runtime_operate(c->rt, action, dep, cl->actor, clean, &err) != 0) {
+		reply_error(c, cl, err.text);
+		return;
+	}
+	if (action == FB_ACT_GATE_BLOCK || action == FB_ACT_GATE_ALLOW ||
+	    action == FB_ACT_GATE_AUTO) {
+		do_gate_check(c, cl);
+		return;
+	}
+	fb_dep *d = fb_registry_find(&c->rt->engine.reg, dep);
+	cJSON *o = ok_reply();
+	cJSON_AddStringToObject(o, "dep", dep);
+	cJSON_AddStringToObject(o, "state", fb_state_name(fb_breaker_state(d->breaker)));
+	reply(c, cl, o);
+}
+
+static void do_gate_mode(fb_control *c, client *cl, const cJSON *req)
+{
+	static const fb_action actions[] = {
+	    [FB_GATE_AUTO] = FB_ACT_GATE_AUTO, [FB_GATE_BLOCK] = FB_ACT_GATE_BLOCK,
+	    [FB_GATE_ALLOW] = FB_ACT_GATE_ALLOW};
+	const char *mode = str_field(req, "mode");
+	fb_gate_mode m;
+	if (!mode || !fb_gate_mode_parse(mode, &m)) {
+		reply_error(c, cl, "gate: mode must be block, allow or auto");
+		return;
+	}
+	do_action(c, cl, actions[m], NULL, str_field(req, "reason"));
+}
+
+static void handle(fb_control *c, client *cl, const char *line, size_t len)
+{
+	cJSON *req = cJSON_ParseWithLength(line, len);
+	const char *op = cJSON_IsObject(req) ? str_field(req, "op") : NULL;
+	if (!op)
+		reply_error(c, cl, req ? "request needs an \"op\"" : "request is not JSON");
+	else if (strcmp(op, "status") == 0)
+		do_status(c, cl);
+	else if (strcmp(op, "gate_check") == 0)
+		do_gate_check(c, cl);
+	else if (strcmp(op, "gate") == 0)
+		do_gate_mode(c, cl, req);
+	else {
+		size_t i, n = sizeof dep_ops / sizeof dep_ops[0];
+		for (i = 0; i < n && strcmp(dep_ops[i].op, op) != 0; i++)
+			;
+		const char *dep = str_field(req, "dep");
+		if (i == n)
+			reply_error(c, cl, "unknown op");
+		else if (!dep)
+			reply_error(c, cl, "this op needs a \"dep\"");
+		else
+			do_action(c, cl, dep_ops[i].action, dep, str_field(req, "reason"));
+	}
+	cJSON_Delete(req);
+}
+
+/* ---- client I/O -------------------------------------------------------- */
+
+static int find_slot(fb_control *c, int fd)
+{
+	for (int i = 0; i < FB_CONTROL_MAX_CLIENTS; i++) {
+		if (c->clients[i] && c->clients[i]->fd == fd)
+			return i;
+	}
+	return -1;
+}
+
+/* Handles every complete line in the input buffer. */
+static void take_lines(fb_control *c, client *cl)
+{
+	char *nl;
+	while (!cl->closing && (nl = memchr(cl->in, '\n', cl->in_len))) {
+		size_t len = (size_t)(nl - cl->in);
+		handle(c, cl, cl->in, len);
+		memmove(cl->in, nl + 1, cl->in_len - len - 1);
+		cl->in_len -= len + 1;
+	}
+	touch(cl);
+	if (cl->in_len == sizeof cl->in) {
+		reply_error(c, cl, "request too long");
+		cl->closing = true;
+		cl->in_len = 0;
+	}
+}
+
+static bool read_in(fb_control *c, client *cl)
+{
+	ssize_t n = read(cl->fd, cl->in + cl->in_len, sizeof cl->in - cl->in_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n <= 0)
+		return false; /* EOF or error: replies still queued are dropped */
+	cl->in_len += (size_t)n;
+	take_lines(c, cl);
+	return true;
+}
+
+static bool write_out(fb_control *c, client *cl)
+{
+	while (cl->out_off < cl->out_len) {
+		ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
+		                 MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return true;
+		if (n <= 0)
+			return false;
+		cl->out_off += (size_t)n;
+		touch(cl);
+	}
+	free(cl->out);
+	cl->out = NULL;
+	cl->out_len = cl->out_off = 0;
+	touch(cl);
+	fb_loop_watch(c->rt->loop, cl->fd, POLLIN, on_client, c);
+	return !cl->closing;
+}
+
+static void on_client(void *ctx, int fd, short revents)
+{
+	fb_control *c = ctx;
+	int slot = find_slot(c, fd);
+	if (slot < 0)
+		return;
+	client *cl = c->clients[slot];
+	bool alive = true;
+	if (revents & POLLIN)
+		alive = read_in(c, cl);
+	if (alive && cl->out_len)
+		alive = write_out(c, cl);
+	if (alive && (revents & (POLLERR | POLLNVAL)))
+		alive = false;
+	if (!alive || (cl->closing && !cl->out_len))
+		drop(c, slot);
+}
+
+/* "alice (uid 1000)" from the peer's credentials. */
+static void peer_actor(int fd, char *out, size_t len)
+{
+	struct ucred cred;
+	socklen_t sl = sizeof cred;
+	char buf[1024];
+	struct passwd pw, *res = NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) != 0) {
+		snprintf(out, len, "unknown");
+		return;
+	}
+	getpwuid_r(cred.uid, &pw, buf, sizeof buf, &res);
+	snprintf(out, len, "%s (uid %u)", res ? res->pw_name : "?",
+	         (unsigned)cred.uid);
+}
+
+static void on_accept(void *ctx, int fd, short revents)
+{
+	fb_control *c = ctx;
+	(void)revents;
+	int cfd;
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		int slot;
+		for (slot = 0; slot < FB_CONTROL_MAX_CLIENTS && c->clients[slot]; slot++)
+			;
+		client *cl = slot < FB_CONTROL_MAX_CLIENTS ? calloc(1, sizeof *cl) : NULL;
+		if (!cl) {
+			static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\"}\n";
+			if (send(cfd, busy, sizeof busy - 1, MSG_NOSIGNAL) < 0)
+				errno = 0;
+			close(cfd);
+			continue;
+		}
+		cl->fd = cfd;
+		touch(cl);
+		peer_actor(cfd, cl->actor, sizeof cl->actor);
+		c->clients[slot] = cl;
+		fb_loop_watch(c->rt->loop, cfd, POLLIN, on_client, c);
+	}
+}
+
+void fb_control_tick(fb_control *c, int64_t now_ms)
+{
+	for (int i = 0; i < FB_CONTROL_MAX_CLIENTS; i++) {
+		client *cl = c->clients[i];
+		if (cl && now_ms > cl->deadline_ms)
+			drop(c, i);
+	}
+}
+
+/* ---- the listening socket ---------------------------------------------- */
+
+/* Is something answering on this path? Then it is not ours to take. */
+static bool socket_alive(const struct sockaddr_un *addr)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool alive = fd >= 0 &&
+	             connect(fd, (const struct sockaddr *)addr, sizeof *addr) == 0;
+	if (fd >= 0)
+		close(fd);
+	return alive;
+}
+
+static int set_owner(const fb_config *cfg, fb_error *err)
+{
+	if (chmod(cfg->control_socket, (mode_t)cfg->control_mode) != 0) {
+		snprintf(err->text, sizeof err->text, "%s: chmod: %s",
+		         cfg->control_socket, strerror(errno));
+		return -1;
+	}
+	if (!cfg->control_group[0])
+		return 0;
+	struct group *g = getgrnam(cfg->control_group);
+	if (!g || chown(cfg->control_socket, (uid_t)-1, g->gr_gid) != 0) {
+		snprintf(err->text, sizeof err->text, "%s: group '%s': %s",
+		         cfg->control_socket, cfg->control_group,
+		         g ? strerror(errno) : "no such group");
+		return -1;
+	}
+	return 0;
+}
+
+static int listen_on(const fb_config *cfg, fb_error *err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	const char *path = cfg->control_socket;
+	if (strlen(path) >= sizeof addr.sun_path) {
+		snprintf(err->text, sizeof err->text, "%s: socket path too long", path);
+		return -1;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	if (socket_alive(&addr)) {
+		snprintf(err->text, sizeof err->text,
+		         "%s: another fusebox instance is already serving this socket",
+		         path);
+		return -1;
+	}
+	unlink(path); /* stale, from a crashed instance */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	mode_t old = umask(0177); /* never world-accessible, even briefly */
+	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&addr, sizeof addr);
+	umask(old);
+	if (rc != 0 || listen(fd, 64) != 0) {
+		snprintf(err->text, sizeof err->text, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (set_owner(cfg, err) != 0) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+fb_control *fb_control_open(fb_runtime *rt, fb_error *err)
+{
+	fb_control *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err->text, sizeof err->text, "out of memory");
+		return NULL;
+	}
+	c->rt = rt;
+	c->fd = listen_on(&rt->cfg, err);
+	if (c->fd < 0) {
+		free(c);
+		return NULL;
+	}
+	snprintf(c->path, sizeof c->path, "%s", rt->cfg.control_socket);
+	fb_loop_watch(rt->loop, c->fd, POLLIN, on_accept, c);
+	return c;
+}
+
+void fb_control_close(fb_control *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < FB_CONTROL_MAX_CLIENTS; i++) {
+		if (c->clients[i])
+			drop(c, i);
+	}
+	fb_loop_unwatch(c->rt->loop, c->fd);
+	close(c->fd);
+	unlink(c->path);
+	free(c);
+}

@@ -1,0 +1,25 @@
+/* The control socket (SPEC section 7): a Unix stream socket served inside
+ * the event loop. One JSON request per line, one JSON reply per line;
+ * every request bounded in size and time; the peer's uid (SO_PEERCRED)
+ * is the actor of every operator action. */
+#ifndef FB_CONTROL_H
+#define FB_CONTROL_H
+
+#include "runtime.h"
+
+#define FB_CONTROL_MAX_REQUEST 8192   /* bytes in one request line */
+#define FB_CONTROL_MAX_CLIENTS 64
+#define FB_CONTROL_TIMEOUT_MS 5000    /* to finish a request, or to drain */
+#define FB_CONTROL_IDLE_MS 60000      /* an idle connection is kept this long */
+
+typedef struct fb_control fb_control;
+
+/* Serves `rt` on its configured socket. A stale socket left by a crashed
+ * instance is replaced; a live one is refused. Returns NULL with *err. */
+fb_control *fb_control_open(fb_runtime *rt, fb_error *err);
+void fb_control_close(fb_control *c);
+
+/* Drops clients that are too slow. Call about once a second. */
+void fb_control_tick(fb_control *c, int64_t now_ms);
+
+#endif
