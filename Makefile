@@ -17,7 +17,7 @@ TEST_PKGS := cmocka
 DEB_BUILD := build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
              libhiredis-dev libinih-dev libcjson-dev
 DEB_TEST  := libcmocka-dev redis-server tmux curl
-DEB_BENCH := nginx-light jq
+DEB_BENCH := nginx-light jq time
 
 WARN     := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
             -Wno-sign-conversion
@@ -45,7 +45,8 @@ T_SUITES := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 T_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 T_HELPER := build/asan/tests/helpers.o
 
-BENCHES  := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/bench_*.c))
+BENCHES  := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/bench_*.c)) \
+            $(wildcard bench/bench_*.sh)
 
 .PHONY: all test run deps bench install uninstall clean
 .SECONDARY:

@@ -57,6 +57,10 @@ fb_loop *fb_loop_new(void)
 		free(l);
 		return NULL;
 	}
+	/* Probes are short: a bounded pool of kept-alive connections serves a
+	 * large fleet; transfers beyond it wait inside curl. */
+	curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, FB_LOOP_MAX_CONNECTIONS);
+	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, FB_LOOP_MAX_CONNECTIONS);
 	return l;
 }
 

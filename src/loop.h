@@ -9,6 +9,8 @@
 
 typedef struct fb_loop fb_loop;
 
+#define FB_LOOP_MAX_CONNECTIONS 256L /* open HTTP connections, all probes */
+
 /* Called when a watched fd is ready; revents as poll() reports them. */
 typedef void (*fb_fd_fn)(void *ctx, int fd, short revents);
 /* Called for each finished curl transfer. */

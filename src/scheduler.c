@@ -4,6 +4,10 @@
 
 #include "scheduler.h"
 
+/* Probes due this soon start with the ones due now: one wake-up serves a
+ * batch instead of one each. */
+#define FB_SCHED_SLACK_MS 3
+
 static uint32_t spread(const char *name)
 {
 	uint32_t h = 2166136261u;
@@ -93,13 +97,16 @@ static void run_one(fb_sched *s, uint32_t id, int64_t now)
 int64_t fb_sched_run(fb_sched *s, int64_t now_ms)
 {
 	const fb_heap_entry *e;
-	while ((e = fb_heap_peek(&s->heap)) && e->due_ms <= now_ms) {
+	while ((e = fb_heap_peek(&s->heap)) &&
+	       e->due_ms <= now_ms + FB_SCHED_SLACK_MS) {
 		fb_heap_entry top = *e;
 		fb_heap_pop(&s->heap);
 		if (top.gen == s->gen[top.id])
 			run_one(s, top.id, now_ms);
 	}
 	int64_t next = e ? e->due_ms - now_ms : 1000;
+	if (next < 0)
+		next = 0;
 	int64_t deadline = fb_probes_expire(s->probes, now_ms);
 	if (deadline >= 0 && deadline < next)
 		next = deadline;

@@ -50,8 +50,8 @@ int fb_engine_operate(fb_engine *e, fb_action action, const char *dep,
                       int64_t now_ms, const char *actor, const char *reason,
                       fb_error *err);
 
-/* Time-driven work: expires a gate override and re-evaluates the gate.
- * Call at least once a second. */
+/* Time-driven work: ends an expired allow override (and reports the gate
+ * change). Cheap; call at least once a second. */
 void fb_engine_tick(fb_engine *e, int64_t now_ms);
 
 /* The gate decision at `now_ms`, with a live retry countdown. */

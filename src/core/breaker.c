@@ -29,6 +29,7 @@ struct fb_breaker {
 	_Atomic int64_t last_success_ms;
 	_Atomic int64_t slow_call_ms;
 	_Atomic uint64_t rejected;
+	_Atomic int64_t open_until; /* mirrors open_until_ms for lock-free rejects */
 
 	pthread_mutex_t lock; /* guards everything below */
 	fb_breaker_config cfg;
@@ -133,6 +134,7 @@ fb_breaker *fb_breaker_new(const fb_breaker_config *cfg, fb_rng rng,
 	atomic_init(&b->last_success_ms, -1);
 	atomic_init(&b->slow_call_ms, cfg->slow_call_ms);
 	atomic_init(&b->rejected, 0);
+	atomic_init(&b->open_until, 0);
 	b->last_change_ms = now_ms;
 	b->last_failure_ms = -1;
 	return b;
@@ -261,6 +263,7 @@ static void open_for(fb_breaker *b, int64_t now_ms, const char *reason,
 	b->open_wait_ms = fb_backoff_jitter(base, b->cfg.jitter,
 	                                    rng_unit(&b->rng), b->cfg.backoff_cap_ms);
 	b->open_until_ms = now_ms + b->open_wait_ms;
+	atomic_store_explicit(&b->open_until, b->open_until_ms, memory_order_relaxed);
 	b->in_flight = 0;
 	b->trial_successes = 0;
 	move(b, FB_STATE_OPEN, now_ms, reason, tr);
@@ -337,6 +340,16 @@ bool fb_breaker_allow(fb_breaker *b, int64_t now_ms, int64_t *retry_after_ms,
 	if (s == FB_STATE_CLOSED || s == FB_STATE_FORCED_CLOSED) {
 		no_change(tr);
 		return true;
+	}
+	if (s == FB_STATE_OPEN) { /* still waiting: refuse without the lock */
+		int64_t until = atomic_load_explicit(&b->open_until, memory_order_relaxed);
+		if (now_ms < until) {
+			atomic_fetch_add_explicit(&b->rejected, 1, memory_order_relaxed);
+			no_change(tr);
+			if (retry_after_ms)
+				*retry_after_ms = until - now_ms;
+			return false;
+		}
 	}
 	return allow_slow(b, now_ms, retry_after_ms, tr);
 }

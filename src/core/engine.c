@@ -83,6 +83,8 @@ static void after(fb_engine *e, fb_dep *d, const fb_transition *tr,
 		ev.error = d->last_error;
 		emit(e, ev);
 	}
+	if (!tr->changed && h == d->health)
+		return; /* nothing the gate depends on moved */
 	if (h != d->health) {
 		fb_event ev = blank_event(FB_EV_HEALTH, now_ms);
 		ev.dep = d->cfg.name;
@@ -217,10 +219,12 @@ int fb_engine_operate(fb_engine *e, fb_action action, const char *dep,
 
 void fb_engine_tick(fb_engine *e, int64_t now_ms)
 {
-	if (fb_gate_expire(&e->gate, now_ms)) {
-		operator_event(e, FB_ACT_GATE_AUTO, NULL, now_ms, "fusebox",
-		               "allow override expired");
-	}
+	/* The decision only moves with transitions, health and mode, which
+	 * update the gate themselves; time alone only ends an override. */
+	if (!fb_gate_expire(&e->gate, now_ms))
+		return;
+	operator_event(e, FB_ACT_GATE_AUTO, NULL, now_ms, "fusebox",
+	               "allow override expired");
 	update_gate(e, now_ms);
 }
 
