@@ -33,7 +33,8 @@ Q := @
 endif
 
 CORE_SRC := $(wildcard src/core/*.c)
-LIB_SRC  := $(CORE_SRC) $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC  := $(CORE_SRC) $(filter-out src/main.c,$(wildcard src/*.c)) \
+            $(wildcard src/console/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=build/obj/%.o)
 MAIN_OBJ := build/obj/main.o
 
@@ -45,8 +46,8 @@ T_SUITES := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 T_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 T_HELPER := build/asan/tests/helpers.o
 
-BENCHES  := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/bench_*.c)) \
-            $(wildcard bench/bench_*.sh)
+BENCHES  := $(patsubst tests/bench/%.c,build/bench/%,$(wildcard tests/bench/bench_*.c)) \
+            $(wildcard tests/bench/bench_*.sh)
 
 .PHONY: all test run deps bench install uninstall clean
 .SECONDARY:
@@ -90,7 +91,7 @@ build/tests/fixture-httpd: tests/fixture/httpd.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ $<
 
-build/bench/%: bench/%.c libfusebox.a
+build/bench/%: tests/bench/%.c libfusebox.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) -O2 -o $@ $< libfusebox.a $(LDLIBS)
 
@@ -98,10 +99,10 @@ test: deps $(T_SUITES) build/tests/fusebox build/tests/fixture-httpd
 	$(Q)tests/run-suites $(T_SUITES)
 
 bench: deps all $(BENCHES)
-	$(Q)bench/run $(BENCHES)
+	$(Q)tests/bench/run $(BENCHES)
 
 run: deps all build/tests/fixture-httpd
-	$(Q)./demo/run
+	$(Q)tests/demo/run
 
 # Installs the Debian packages we need when they are missing.
 deps:

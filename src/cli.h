@@ -27,12 +27,17 @@ typedef struct fb_command {
 
 int fb_cmd_check_config(int argc, char **argv);
 int fb_cmd_run(int argc, char **argv);
+int fb_cmd_console(int argc, char **argv);
+/* The console itself (src/console/console.c). Returns an exit code. */
+int fb_console_main(const char *config, const char *theme, bool readonly);
 int fb_cmd_status(int argc, char **argv);
 int fb_cmd_gate(int argc, char **argv);
 int fb_cmd_dep_action(int argc, char **argv);
 
 /*  name            arguments                help                function */
 #define FB_COMMAND_TABLE(X)                                                   \
+	X("console", "[--config FILE] [--theme NAME] [--readonly]",               \
+	  "the live console (the default)", fb_cmd_console)                       \
 	X("run", "[--config FILE] [--duration SECONDS]", "the headless engine",   \
 	  fb_cmd_run)                                                             \
 	X("status", "[--config FILE] [--json] [--probe]",                         \

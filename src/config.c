@@ -18,6 +18,7 @@
 
 #include "core/parse.h"
 #include "fusebox/config.h"
+#include "inireader.h"
 
 /* ---- the tunables table ------------------------------------------------ */
 
@@ -141,16 +142,13 @@ typedef struct parse_ctx {
 	fb_config *cfg;
 	fb_error *err;
 	const char *file;
-	FILE *fp;
+	fb_ini_reader reader;
 	int line;
 	bool failed;
 	section_kind sec;
 	fb_tunables *tun;      /* the layer the current section writes */
 	dep_raw *raw;          /* growable: one per [dep] */
 	size_t nraw, capraw;
-	char *linebuf;
-	size_t linecap;
-	bool saw_key;          /* a key line has been read in this section */
 } parse_ctx;
 
 static void fail(parse_ctx *p, const char *fmt, ...)
@@ -445,31 +443,26 @@ static int on_key(void *user, const char *section, const char *key,
 	return p->failed ? 0 : 1;
 }
 
-/* ---- the line reader in front of inih ---------------------------------- */
+/* ---- what inih does not check ------------------------------------------ */
 
-/* Looks at a whole line before inih does: length, sections, indentation. */
-static void inspect_line(parse_ctx *p, const char *line, size_t n, int num)
+/* Sees every whole line before inih: sections and indentation. Length and
+ * NUL bytes are the shared reader's business. */
+static bool inspect_line(void *ctx, const char *line, size_t len)
 {
-	size_t len = n;
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-		len--;
-	if (n + 1 > (size_t)num) {
-		fail(p, "line too long (%zu bytes; the parser holds at most %d)", len,
-		     num - 2);
-		return;
-	}
+	parse_ctx *p = ctx;
+	p->line = p->reader.line;
 	const char *s = line;
 	if (p->line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
 		s += 3;
 	const char *t = s;
 	while (*t == ' ' || *t == '\t')
 		t++;
-	if (*t == '\0' || *t == '\n' || *t == '\r' || *t == ';' || *t == '#')
-		return;
+	if (t >= line + len || *t == ';' || *t == '#')
+		return true;
 	if (t != s) {
 		fail(p, "unexpected indented line (continuation lines are not "
 		        "supported)");
-		return;
+		return false;
 	}
 	if (*t == '[') {
 		const char *close = memchr(t, ']', len - (size_t)(t - line));
@@ -478,31 +471,7 @@ static void inspect_line(parse_ctx *p, const char *line, size_t n, int num)
 		else
 			begin_section(p, t + 1, (size_t)(close - t - 1));
 	}
-}
-
-static char *read_line(char *str, int num, void *stream)
-{
-	parse_ctx *p = stream;
-	if (p->failed)
-		return NULL;
-	errno = 0;
-	ssize_t n = getline(&p->linebuf, &p->linecap, p->fp);
-	if (n < 0) {
-		if (errno)
-			fail(p, "read error: %s", strerror(errno));
-		return NULL;
-	}
-	if (memchr(p->linebuf, '\0', (size_t)n)) {
-		p->line++;
-		fail(p, "NUL byte in line");
-		return NULL;
-	}
-	p->line++;
-	inspect_line(p, p->linebuf, (size_t)n, num);
-	if (p->failed)
-		return NULL;
-	memcpy(str, p->linebuf, (size_t)n + 1);
-	return str;
+	return !p->failed;
 }
 
 /* ---- resolving a dependency -------------------------------------------- */
@@ -838,7 +807,13 @@ static void global_defaults(fb_config *c)
 
 static int parse_file(parse_ctx *p)
 {
-	int rc = ini_parse_stream(read_line, p, on_key, p);
+	p->reader.inspect = inspect_line;
+	p->reader.ctx = p;
+	int rc = ini_parse_stream(fb_ini_read_line, &p->reader, on_key, p);
+	if (p->reader.failed && !p->failed) {
+		p->line = p->reader.line;
+		fail(p, "%s", p->reader.error);
+	}
 	if (!p->failed && rc > 0) {
 		p->line = rc;
 		fail(p, "expected 'key = value' or '[section]'");
@@ -875,15 +850,15 @@ int fb_config_load(const char *path, fb_config *cfg, fb_error *err,
 {
 	memset(cfg, 0, sizeof *cfg);
 	parse_ctx p = {.cfg = cfg, .err = err, .file = path};
-	p.fp = fopen(path, "r");
-	if (!p.fp) {
+	p.reader.fp = fopen(path, "r");
+	if (!p.reader.fp) {
 		snprintf(err->text, sizeof err->text, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	snprintf(cfg->path, sizeof cfg->path, "%s", path);
 	int rc = parse_file(&p);
-	fclose(p.fp);
-	free(p.linebuf);
+	fclose(p.reader.fp);
+	fb_ini_reader_free(&p.reader);
 	if (rc == 0)
 		rc = resolve_all(&p, get ? get : (getenv_fn)getenv);
 	free(p.raw);

@@ -64,7 +64,7 @@ static void on_signal(void *ctx, int fd, short revents)
 	struct signalfd_siginfo si;
 	(void)revents;
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP && !rt->hup_stops)
 			fb_runtime_reload(rt);
 		else
 			rt->stopping = true;
@@ -176,6 +176,7 @@ void fb_runtime_reload(fb_runtime *rt)
 	} else {
 		fb_config_free(&rt->cfg);
 		rt->cfg = next;
+		rt->reloads++;
 		fb_cli_error("reloaded %s: %s", rt->cfg.path, summary);
 	}
 	if (fb_sched_init(&rt->sched, &rt->engine, rt->loop, now) != 0) {

@@ -22,6 +22,8 @@ typedef struct fb_runtime {
 	int sigfd;
 	bool stopping;
 	bool info_to_stderr;   /* one readable line per event on stderr */
+	bool hup_stops;        /* SIGHUP stops (a console) instead of reloading */
+	unsigned reloads;      /* bumped by every successful reload */
 	fb_event_fn listener;  /* also told of every event, after the log */
 	void *listener_ctx;
 	struct fb_control *control; /* the control socket, when serving */

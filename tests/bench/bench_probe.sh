@@ -4,7 +4,7 @@
 # URLs, in the same run. Also a 10,000-dependency run for memory and
 # punctuality. Prints "bench NAME VALUE UNIT" lines.
 set -eu
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")/../.." && pwd)
 fb="$here/fusebox"
 dir=$(mktemp -d /tmp/fusebox-bench-XXXXXX)
 trap 'kill $(cat "$dir/nginx.pid" 2>/dev/null) 2>/dev/null; rm -rf "$dir"' EXIT

@@ -1,0 +1,90 @@
+/* The console: an ncursesw screen over a running instance. It reads the
+ * registry and sends operator commands through the runtime; it never owns
+ * engine state. Private to the console modules. */
+#ifndef FB_CONSOLE_H
+#define FB_CONSOLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "console/theme.h"
+#include "runtime.h"
+
+#define CON_LOG_LINES 500   /* events kept for the log pane */
+#define CON_MIN_COLS 60
+#define CON_MIN_ROWS 12
+#define CON_HANDS_OFF_MS 5000 /* no automatic re-sort this soon after a key */
+
+typedef enum {
+	MODE_NORMAL, MODE_HELP, MODE_CONFIRM, MODE_GATE_MENU, MODE_REASON,
+	MODE_FILTER
+} con_mode;
+
+#define CON_SORT_TABLE(X)                                                     \
+	X(WORST, "worst first") X(NAME, "name") X(KIND, "kind")                   \
+	X(FAILURES, "failures") X(LATENCY, "latency")
+#define CON_X_SORT(id, name) SORT_##id,
+typedef enum { CON_SORT_TABLE(CON_X_SORT) SORT_COUNT } con_sort;
+#undef CON_X_SORT
+
+typedef struct con_log_line {
+	int64_t wall_ms;
+	fb_role role;
+	char text[240];
+} con_log_line;
+
+typedef struct fb_console {
+	fb_runtime *rt;
+	fb_theme theme;
+	int attr[FB_ROLE_COUNT];
+	bool readonly, utf8, quit;
+	bool dirty;               /* something changed: redraw soon */
+	/* the table */
+	uint32_t *order;          /* dependency ids in display order */
+	size_t norder;
+	size_t cursor, top;       /* index into order; first row shown */
+	uint32_t selected;        /* id under the cursor (kept across re-sorts) */
+	con_sort sort;
+	char filter[64];
+	bool detail;              /* detail pane instead of the log */
+	bool log_focus;
+	/* the log pane */
+	con_log_line log[CON_LOG_LINES];
+	size_t log_head, log_len, log_scroll;
+	/* dialogs */
+	con_mode mode;
+	fb_action pending;        /* what a confirmation or reason is for */
+	char input[160];          /* the line being typed */
+	size_t input_len;
+	char flash[160];          /* a one-line message under the table */
+	int64_t flash_until;
+	char actor[128];
+	int64_t last_draw_ms;
+	int empty_reads;          /* wake-ups on stdin that read nothing */
+	int64_t last_key_ms;      /* rows stay put for a while after a key */
+} fb_console;
+
+/* Drawing (view.c): the whole screen from the console's state. */
+void con_draw(fb_console *c);
+
+/* Keys (keys.c): dispatches one key; returns what must happen next. */
+enum { ACT_NONE = 0, ACT_REDRAW = 1, ACT_RESORT = 2 };
+int con_key(fb_console *c, int key);
+/* The help text, generated from the key table: calls fn for each row. */
+void con_key_help(void (*fn)(void *ctx, const char *keys, const char *help),
+                  void *ctx);
+
+/* The rows (console.c). */
+void con_resort(fb_console *c);
+fb_dep *con_selected(fb_console *c);
+void con_flash(fb_console *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Runs an operator action as the console's user; reports the outcome. */
+void con_operate(fb_console *c, fb_action action, const char *reason);
+
+/* Text helpers (text.c): clip to a column width, measured with wcwidth. */
+int con_put(fb_console *c, int y, int x, int width, fb_role role,
+            const char *text);
+int con_width(const char *text);
+
+#endif
