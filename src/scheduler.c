@@ -4,9 +4,11 @@
 
 #include "scheduler.h"
 
-/* Probes due this soon start with the ones due now: one wake-up serves a
- * batch instead of one each. */
+/* Probes due this soon start with the ones due now, and first probes are
+ * spread over slots this wide: one wake-up serves a batch instead of one
+ * each, which is most of the cost of a probe at low rates. */
 #define FB_SCHED_SLACK_MS 3
+#define FB_SCHED_SLOT_MS 20
 
 static uint32_t spread(const char *name)
 {
@@ -47,7 +49,8 @@ int fb_sched_init(fb_sched *s, fb_engine *e, fb_loop *loop, int64_t now_ms)
 	for (uint32_t i = 0; i < s->n; i++) {
 		const fb_dep_config *c = &e->reg.deps[i].cfg;
 		int64_t window = c->t[FB_T_INTERVAL] < 1000 ? c->t[FB_T_INTERVAL] : 1000;
-		due_at(s, i, now_ms + (int64_t)(spread(c->name) % (uint32_t)window));
+		int64_t phase = (int64_t)(spread(c->name) % (uint32_t)window);
+		due_at(s, i, now_ms + phase - phase % FB_SCHED_SLOT_MS);
 	}
 	return 0;
 }
