@@ -33,6 +33,7 @@ int fb_console_main(const char *config, const char *theme, bool readonly);
 int fb_cmd_status(int argc, char **argv);
 int fb_cmd_gate(int argc, char **argv);
 int fb_cmd_dep_action(int argc, char **argv);
+int fb_cmd_replay(int argc, char **argv);
 
 /*  name            arguments                help                function */
 #define FB_COMMAND_TABLE(X)                                                   \
@@ -48,6 +49,8 @@ int fb_cmd_dep_action(int argc, char **argv);
 	X("reset", "DEP", "back to closed, counters cleared", fb_cmd_dep_action)  \
 	X("disable", "DEP [--reason TEXT]", "force a breaker closed",             \
 	  fb_cmd_dep_action)                                                      \
+	X("replay", "LOG... [--from T] [--to T] [--dep NAME] [--json] [--summary]", \
+	  "the timeline of an incident, or its summary", fb_cmd_replay)           \
 	X("check-config", "[FILE]", "validate a configuration and say what it holds", \
 	  fb_cmd_check_config)
 

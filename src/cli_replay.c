@@ -1,0 +1,299 @@
+/* `fusebox replay LOG... [--from T] [--to T] [--dep NAME]... [--kind K]
+ * [--json] [--summary [--markdown]]`: the timeline of one or more logs
+ * (merged by time), or the incident report. */
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "core/parse.h"
+#include "eventlog.h"
+#include "loop.h"
+#include "replay.h"
+
+#define MAX_FILTER 32
+
+typedef struct filter {
+	int64_t from, to;              /* INT64_MIN / INT64_MAX when open */
+	const char *deps[MAX_FILTER];
+	int ndeps;
+	char needles[MAX_FILTER][96];  /* "dep":"NAME" for literal names */
+	int nneedles;                  /* 0: every line must be parsed */
+	bool kinds[FB_EV_COUNT];
+	bool any_kind;
+	char kind_needles[FB_EV_COUNT][32];
+} filter;
+
+typedef struct source {
+	fb_log_reader r;
+	fb_log_event ev;
+	bool has;
+} source;
+
+/* ---- options ----------------------------------------------------------- */
+
+/* RFC 3339, or relative to now: "-15m", "-2h". */
+static int parse_time(const char *s, int64_t *out)
+{
+	int64_t ago;
+	const char *why;
+	if (s[0] == '-' && fb_parse_duration(s + 1, &ago, &why) == 0) {
+		*out = fb_wall_ms() - ago;
+		return 0;
+	}
+	return fb_parse_rfc3339(s, strlen(s), out);
+}
+
+static bool is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static int add_dep(filter *f, const char *name)
+{
+	if (f->ndeps == MAX_FILTER)
+		return -1;
+	f->deps[f->ndeps++] = name;
+	return 0;
+}
+
+/* Literal names let a line be ruled out without parsing it. */
+static void make_needles(filter *f)
+{
+	f->nneedles = 0;
+	for (int i = 0; i < f->ndeps; i++) {
+		if (is_glob(f->deps[i]) || strlen(f->deps[i]) > 80) {
+			f->nneedles = 0;
+			return;
+		}
+		snprintf(f->needles[f->nneedles++], sizeof f->needles[0], "\"dep\":\"%s\"",
+		         f->deps[i]);
+	}
+}
+
+/* ---- selection --------------------------------------------------------- */
+
+static bool line_may_match(const filter *f, const char *line, size_t len)
+{
+	bool dep_ok = f->nneedles == 0;
+	for (int i = 0; i < f->nneedles && !dep_ok; i++)
+		dep_ok = memmem(line, len, f->needles[i], strlen(f->needles[i])) != NULL;
+	if (!dep_ok)
+		return false;
+	if (f->any_kind)
+		return true;
+	for (int k = 0; k < FB_EV_COUNT; k++) {
+		if (f->kinds[k] &&
+		    memmem(line, len, f->kind_needles[k], strlen(f->kind_needles[k])))
+			return true;
+	}
+	return false;
+}
+
+static bool event_matches(const filter *f, const fb_log_event *ev)
+{
+	if (ev->ts_ms < f->from || ev->ts_ms > f->to)
+		return false;
+	if (!f->any_kind && !f->kinds[ev->kind])
+		return false;
+	if (f->ndeps == 0)
+		return true;
+	for (int i = 0; i < f->ndeps && ev->dep; i++) {
+		if (fnmatch(f->deps[i], ev->dep, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Advances a source to its next selected event. */
+static void advance(source *s, const filter *f)
+{
+	const char *line;
+	size_t len;
+	if (s->has)
+		cJSON_Delete(s->ev.json);
+	s->has = false;
+	while (fb_log_reader_line(&s->r, &line, &len)) {
+		if (!line_may_match(f, line, len)) {
+			fb_log_check_shape(&s->r, line, len);
+			continue;
+		}
+		if (fb_log_event_parse(&s->r, line, len, &s->ev) != 0)
+			continue;
+		if (event_matches(f, &s->ev)) {
+			s->has = true;
+			return;
+		}
+		cJSON_Delete(s->ev.json);
+	}
+}
+
+/* The source whose event comes first: by time, then host, then seq. */
+static source *earliest(source *src, int n)
+{
+	source *best = NULL;
+	for (int i = 0; i < n; i++) {
+		if (!src[i].has)
+			continue;
+		if (!best || src[i].ev.ts_ms < best->ev.ts_ms ||
+		    (src[i].ev.ts_ms == best->ev.ts_ms && src[i].ev.seq < best->ev.seq))
+			best = &src[i];
+	}
+	return best;
+}
+
+/* ---- the timeline ------------------------------------------------------ */
+
+static const char *paint_for(const fb_log_event *ev, bool colour)
+{
+	const char *to = ev->to ? ev->to : "";
+	if (!colour)
+		return "";
+	if (ev->kind == FB_EV_OPERATOR)
+		return "\033[35m";
+	if (!strcmp(to, "open") || !strcmp(to, "unhealthy") || !strcmp(to, "blocked"))
+		return "\033[1;31m";
+	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
+		return "\033[33m";
+	return !strcmp(to, "closed") || !strcmp(to, "healthy") || !strcmp(to, "allowed")
+	           ? "\033[32m" : "";
+}
+
+static void print_text(const fb_log_event *ev, bool colour)
+{
+	char ts[40], what[160] = "";
+	fb_format_rfc3339(ev->ts_ms, ts, sizeof ts);
+	if (ev->kind == FB_EV_OPERATOR)
+		snprintf(what, sizeof what, "%s by %s", ev->action ? ev->action : "?",
+		         ev->actor ? ev->actor : "?");
+	else if (ev->from && ev->to)
+		snprintf(what, sizeof what, "%s -> %s", ev->from, ev->to);
+	printf("%s  %-10.10s %-10s %-16.16s %s%s%s", ts, ev->host ? ev->host : "-",
+	       fb_event_kind_name(ev->kind), ev->dep ? ev->dep : "-",
+	       paint_for(ev, colour), what, colour ? "\033[0m" : "");
+	if (ev->reason && ev->reason[0])
+		printf("  (%s)", ev->reason);
+	if (ev->error && ev->error[0])
+		printf("  error: %s", ev->error);
+	putchar('\n');
+}
+
+static void emit(const fb_log_event *ev, bool json, bool colour)
+{
+	if (json) {
+		fwrite(ev->raw, 1, ev->raw_len, stdout);
+		putchar('\n');
+	} else {
+		print_text(ev, colour);
+	}
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+typedef struct replay_opts {
+	filter f;
+	bool json, summary, markdown;
+	int first_file;
+} replay_opts;
+
+static int usage(void)
+{
+	fb_cli_error("usage: fusebox replay LOG... [--from TIME] [--to TIME] "
+	             "[--dep NAME]... [--kind KIND] [--json] [--summary [--markdown]]");
+	return FB_EXIT_USAGE;
+}
+
+static int parse_args(int argc, char **argv, replay_opts *o)
+{
+	static const struct option opts[] = {
+	    {"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
+	    {"dep", required_argument, NULL, 'd'},  {"kind", required_argument, NULL, 'k'},
+	    {"json", no_argument, NULL, 'j'},       {"summary", no_argument, NULL, 's'},
+	    {"markdown", no_argument, NULL, 'm'},   {NULL, 0, NULL, 0}};
+	fb_event_kind kind;
+	int c;
+	memset(o, 0, sizeof *o);
+	o->f.from = INT64_MIN;
+	o->f.to = INT64_MAX;
+	o->f.any_kind = true;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "f:t:d:k:jsm", opts, NULL)) != -1) {
+		int bad = 0;
+		switch (c) {
+		case 'f': bad = parse_time(optarg, &o->f.from); break;
+		case 't': bad = parse_time(optarg, &o->f.to); break;
+		case 'd': bad = add_dep(&o->f, optarg); break;
+		case 'k':
+			bad = fb_event_kind_parse(optarg, &kind);
+			if (!bad) {
+				o->f.any_kind = false;
+				o->f.kinds[kind] = true;
+				snprintf(o->f.kind_needles[kind], sizeof o->f.kind_needles[0],
+				         "\"kind\":\"%s\"", optarg);
+			}
+			break;
+		case 'j': o->json = true; break;
+		case 's': o->summary = true; break;
+		case 'm': o->markdown = true; break;
+		default: bad = -1; break;
+		}
+		if (bad) {
+			if (c == 'f' || c == 't')
+				fb_cli_error("replay: bad time '%s' (RFC 3339 or like -15m)", optarg);
+			return -1;
+		}
+	}
+	o->first_file = optind;
+	make_needles(&o->f);
+	return optind < argc && (!o->markdown || o->summary) ? 0 : -1;
+}
+
+int fb_cmd_replay(int argc, char **argv)
+{
+	replay_opts o;
+	char err[600];
+	if (parse_args(argc, argv, &o) != 0)
+		return usage();
+	int n = argc - o.first_file;
+	source *src = calloc((size_t)n, sizeof *src);
+	if (!src)
+		return FB_EXIT_FAIL;
+	for (int i = 0; i < n; i++) {
+		if (fb_log_reader_open(&src[i].r, argv[o.first_file + i], err, sizeof err)) {
+			fb_cli_error("%s", err);
+			for (int k = 0; k < i; k++)
+				fb_log_reader_close(&src[k].r);
+			free(src);
+			return FB_EXIT_NOINPUT;
+		}
+	}
+	fb_summary *sum = o.summary ? fb_summary_new() : NULL;
+	bool colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	for (int i = 0; i < n; i++)
+		advance(&src[i], &o.f);
+	source *s;
+	while ((s = earliest(src, n))) {
+		if (sum)
+			fb_summary_add(sum, &s->ev);
+		else
+			emit(&s->ev, o.json, colour);
+		advance(s, &o.f);
+	}
+	long valid_seen = 0; /* lines not skipped as bad, selected or not */
+	for (int i = 0; i < n; i++) {
+		valid_seen += src[i].r.line - src[i].r.skipped;
+		fb_log_reader_close(&src[i].r);
+	}
+	if (sum) {
+		fb_summary_print(sum, o.json ? FB_SUMMARY_JSON
+		                     : o.markdown ? FB_SUMMARY_MARKDOWN : FB_SUMMARY_TEXT);
+		fb_summary_free(sum);
+	}
+	free(src);
+	fflush(stdout);
+	return valid_seen > 0 ? FB_EXIT_OK : FB_EXIT_DATAERR;
+}

@@ -1,0 +1,255 @@
+/* Reading event logs: mapped files, checked lines, warnings with place. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "logread.h"
+
+#define MAX_WARNINGS 50 /* printed per file; the rest are counted */
+
+int fb_log_reader_open(fb_log_reader *r, const char *path, char *err,
+                       size_t len)
+{
+	struct stat st;
+	memset(r, 0, sizeof *r);
+	snprintf(r->path, sizeof r->path, "%s", path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, len, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	r->size = (size_t)st.st_size;
+	if (r->size) {
+		void *m = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			snprintf(err, len, "%s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		madvise(m, r->size, MADV_SEQUENTIAL);
+		r->map = m;
+	}
+	close(fd);
+	return 0;
+}
+
+void fb_log_reader_close(fb_log_reader *r)
+{
+	if (r->map)
+		munmap((void *)r->map, r->size);
+	if (r->skipped > r->warnings)
+		fb_cli_error("%s: %ld more bad lines skipped", r->path,
+		             r->skipped - r->warnings);
+	r->map = NULL;
+}
+
+bool fb_log_reader_line(fb_log_reader *r, const char **line, size_t *len)
+{
+	if (r->off >= r->size)
+		return false;
+	const char *p = r->map + r->off;
+	const char *nl = memchr(p, '\n', r->size - r->off);
+	size_t n = nl ? (size_t)(nl - p) : r->size - r->off;
+	r->off += n + (nl ? 1 : 0);
+	r->line++;
+	*line = p;
+	*len = n;
+	return true;
+}
+
+static void warn(fb_log_reader *r, const char *why)
+{
+	r->skipped++;
+	if (r->quiet || r->warnings >= MAX_WARNINGS)
+		return;
+	r->warnings++;
+	fb_cli_error("%s:%ld: skipped: %s", r->path, r->line, why);
+}
+
+/* Valid UTF-8 without control bytes (JSON escapes them). */
+static bool clean_utf8(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			i++;
+			continue;
+		}
+		size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+		             : (c & 0xF8) == 0xF0 ? 4 : 0;
+		if (len == 0 || i + len > n || c == 0xC0 || c == 0xC1 || c > 0xF4)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+		}
+		i += len;
+	}
+	return true;
+}
+
+/* Containers nested deeper than an event ever is. */
+static bool too_deep(const char *s, size_t n)
+{
+	int depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '{' || s[i] == '[') {
+			if (++depth > 4)
+				return true;
+		} else if (s[i] == '}' || s[i] == ']') {
+			depth--;
+		}
+	}
+	return false;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
+{
+	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+	    s[13] != ':' || s[16] != ':')
+		return -1;
+	int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
+	int h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || se < 0 || se > 60)
+		return -1;
+	size_t i = 19;
+	int ms = 0, scale = 100;
+	if (i < len && s[i] == '.') {
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+			ms += (s[i] - '0') * scale;
+	}
+	int offset_min = 0;
+	if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+		i++;
+	} else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+		int oh = digits(s + i + 1, 2), om = digits(s + i + 4, 2);
+		if (oh < 0 || om < 0)
+			return -1;
+		offset_min = (s[i] == '-' ? -1 : 1) * (oh * 60 + om);
+		i += 6;
+	} else {
+		return -1;
+	}
+	if (i != len)
+		return -1;
+	int64_t days = days_from_civil(y, mo, d);
+	*out_ms = ((days * 86400 + h * 3600 + mi * 60 + se) - offset_min * 60) *
+	              1000LL + ms;
+	return 0;
+}
+
+/* Fills the event's fields from its JSON; false when it is not one. */
+static bool fill(fb_log_event *ev, const char **why)
+{
+	const cJSON *j = ev->json;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "v");
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
+	const cJSON *ra = cJSON_GetObjectItemCaseSensitive(j, "retry_after_ms");
+	const char *ts = str(j, "ts"), *kind = str(j, "kind");
+	*why = "not a fusebox event (needs v 1, seq, ts, kind)";
+	if (!cJSON_IsObject(j) || !cJSON_IsNumber(v) || v->valuedouble != 1 ||
+	    !cJSON_IsNumber(seq) || seq->valuedouble < 0 || !ts || !kind)
+		return false;
+	if (fb_parse_rfc3339(ts, strlen(ts), &ev->ts_ms) != 0) {
+		*why = "bad timestamp";
+		return false;
+	}
+	if (fb_event_kind_parse(kind, &ev->kind) != 0) {
+		*why = "unknown event kind";
+		return false;
+	}
+	ev->seq = (uint64_t)seq->valuedouble;
+	ev->host = str(j, "host");
+	ev->dep = str(j, "dep");
+	ev->from = str(j, "from");
+	ev->to = str(j, "to");
+	ev->reason = str(j, "reason");
+	ev->actor = str(j, "actor");
+	ev->action = str(j, "action");
+	ev->error = str(j, "error");
+	ev->mode = str(j, "mode");
+	ev->health = str(j, "health");
+	ev->retry_after_ms = cJSON_IsNumber(ra) ? (int64_t)ra->valuedouble : -1;
+	return true;
+}
+
+int fb_log_event_parse(fb_log_reader *r, const char *line, size_t len,
+                       fb_log_event *ev)
+{
+	const char *why = NULL;
+	memset(ev, 0, sizeof *ev);
+	if (len == 0)
+		why = "empty line";
+	else if (len > FB_LOG_LINE_MAX)
+		why = "line too long";
+	else if (!clean_utf8((const unsigned char *)line, len))
+		why = "not clean UTF-8 (bad bytes or raw control characters)";
+	else if (too_deep(line, len))
+		why = "nested too deeply to be an event";
+	else if (!(ev->json = cJSON_ParseWithLength(line, len)))
+		why = "not JSON (torn or truncated?)";
+	else if (!fill(ev, &why)) {
+		cJSON_Delete(ev->json);
+		ev->json = NULL;
+	}
+	if (!ev->json) {
+		warn(r, why);
+		return -1;
+	}
+	ev->raw = line;
+	ev->raw_len = len;
+	ev->line = r->line;
+	return 0;
+}
+
+void fb_log_check_shape(fb_log_reader *r, const char *line, size_t len)
+{
+	if (len == 0 || len > FB_LOG_LINE_MAX || line[0] != '{' ||
+	    line[len - 1] != '}' || memchr(line, '\0', len))
+		warn(r, len == 0 ? "empty line" : len > FB_LOG_LINE_MAX
+		                                      ? "line too long"
+		                                      : "not JSON (torn or truncated?)");
+}
