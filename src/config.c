@@ -145,6 +145,7 @@ typedef struct parse_ctx {
 	fb_ini_reader reader;
 	int line;
 	bool failed;
+	int redis_line;        /* of the [redis] header */
 	section_kind sec;
 	fb_tunables *tun;      /* the layer the current section writes */
 	dep_raw *raw;          /* growable: one per [dep] */
@@ -266,6 +267,7 @@ static void begin_section(parse_ctx *p, const char *text, size_t len)
 	} else if (strcmp(name, "redis") == 0) {
 		p->sec = SEC_REDIS;
 		p->cfg->redis.enabled = true;
+		p->redis_line = p->line;
 	} else if (arg && strncmp(name, "preset ", 7) == 0) {
 		p->sec = SEC_PRESET;
 		if (!name_ok(arg))
@@ -358,8 +360,10 @@ static void key_redis(parse_ctx *p, const char *key, const char *value)
 	if (strcmp(key, "url") == 0) {
 		fb_url u;
 		const char *why;
-		if (fb_url_parse(value, &u, &why) != 0 || strcmp(u.scheme, "redis") != 0)
+		if (fb_url_parse(value, &u, &why) != 0)
 			fail(p, "url: %s: '%s'", why, value);
+		else if (strcmp(u.scheme, "redis") != 0)
+			fail(p, "url: expected redis://host:port/db: '%s'", value);
 		else
 			copy_value(p, r->url, sizeof r->url, value, key);
 	} else if (strcmp(key, "prefix") == 0) {
@@ -388,8 +392,10 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 	} else if (strcmp(key, "host") == 0) {
 		copy_value(p, r->c.host, sizeof r->c.host, value, key);
 	} else if (strcmp(key, "port") == 0) {
-		if (fb_parse_int(value, 1, 65535, &v, &why) != 0)
+		if (fb_parse_int(value, 1, 65535, &v, &why) != 0) {
 			fail(p, "port: %s: '%s'", why, value);
+			return;
+		}
 		r->c.port = (int)v;
 		r->has_port = true;
 	} else if (strcmp(key, "protocol") == 0) {
@@ -410,7 +416,7 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 		copy_value(p, r->c.preset, sizeof r->c.preset, value, key);
 		r->preset_line = p->line;
 	} else if (strcmp(key, "env_prefix") == 0) {
-		if (!name_ok(value))
+		if (!value[0] || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(value))
 			fail(p, "env_prefix: letters, digits and _ only: '%s'", value);
 		copy_value(p, r->c.env_prefix, sizeof r->c.env_prefix, value, key);
 	} else if (strcmp(key, "password_file") == 0) {
@@ -470,6 +476,10 @@ static bool inspect_line(void *ctx, const char *line, size_t len)
 			fail(p, "expected ']' to close the section name");
 		else
 			begin_section(p, t + 1, (size_t)(close - t - 1));
+	} else if (!memchr(t, '=', len - (size_t)(t - line)) &&
+	           !memchr(t, ':', len - (size_t)(t - line))) {
+		/* caught here, so a later error cannot hide it */
+		fail(p, "expected 'key = value' or '[section]'");
 	}
 	return !p->failed;
 }
@@ -595,6 +605,10 @@ static void env_address_apply(env_ctx *e, dep_raw *r)
 			}
 			snprintf(r->c.url, sizeof r->c.url, "%s", v);
 			r->c.url_source = FB_SRC_ENV;
+			/* the whole address now comes from here, not from the file */
+			r->c.host[0] = '\0';
+			r->protocol[0] = '\0';
+			r->has_port = false;
 		}
 	}
 	if ((v = env_get(e, r, "HOST", var, sizeof var))) {
@@ -839,6 +853,7 @@ static int resolve_all(parse_ctx *p, getenv_fn get)
 		c->deps[c->ndeps++] = p->raw[i].c;
 	}
 	if (c->redis.enabled && !c->redis.url[0]) {
+		p->line = p->redis_line;
 		fail(p, "[redis] needs a url");
 		return -1;
 	}

@@ -212,6 +212,13 @@ static void note_failure(fb_breaker *b, int64_t now_ms)
 	b->last_failure_ms = now_ms;
 }
 
+/* Consecutive failures now: a success since the last failure ends them. */
+static uint32_t current_streak(fb_breaker *b)
+{
+	uint64_t seen = atomic_load_explicit(&b->successes, memory_order_relaxed);
+	return seen == b->streak_mark ? b->streak : 0;
+}
+
 static void clear_counts(fb_breaker *b)
 {
 	b->streak = 0;
@@ -238,7 +245,7 @@ static void move(fb_breaker *b, fb_state to, int64_t now_ms,
                  const char *reason, fb_transition *tr)
 {
 	fb_state from = (fb_state)atomic_load(&b->state);
-	b->frozen_failures = b->streak;
+	b->frozen_failures = current_streak(b);
 	b->frozen_window_calls = window_calls(b);
 	b->frozen_window_failures = window_failures(b);
 	b->frozen_slow_calls = atomic_load(&b->slow_calls);
@@ -434,6 +441,12 @@ void fb_breaker_force_closed(fb_breaker *b, int64_t now_ms, fb_transition *tr)
 
 void fb_breaker_reset(fb_breaker *b, int64_t now_ms, fb_transition *tr)
 {
+	pthread_mutex_lock(&b->lock);
+	atomic_store(&b->successes, 0);
+	atomic_store(&b->slow_calls, 0);
+	atomic_store(&b->rejected, 0);
+	b->failures = 0;
+	pthread_mutex_unlock(&b->lock);
 	force(b, FB_STATE_CLOSED, true, now_ms, "reset by operator", tr);
 }
 
@@ -443,7 +456,7 @@ void fb_breaker_snapshot_get(fb_breaker *b, fb_breaker_snapshot *out)
 	uint64_t seen = atomic_load(&b->successes);
 	*out = (fb_breaker_snapshot){
 	    .state = (fb_state)atomic_load(&b->state),
-	    .consecutive_failures = seen == b->streak_mark ? b->streak : 0,
+	    .consecutive_failures = current_streak(b),
 	    .window_calls = window_calls(b),
 	    .window_failures = window_failures(b),
 	    .successes = seen,

@@ -284,7 +284,8 @@ int fb_engine_reload(fb_engine *e, const fb_config *cfg, int64_t now_ms,
 	fb_registry_free(&e->reg);
 	e->reg = next;
 	e->gate.ttl_ms = cfg->gate_override_ttl_ms;
-	snprintf(summary, len, "%zu dependencies%s%s%s%s", next.count,
+	snprintf(summary, len, "%zu dependenc%s%s%s%s%s", next.count,
+	         next.count == 1 ? "y" : "ies",
 	         nadd ? "; " : "", added, nrem ? "; " : "", removed);
 	update_gate(e, now_ms);
 	return 0;

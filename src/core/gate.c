@@ -58,9 +58,11 @@ void fb_format_wait(int64_t ms, char *buf, size_t len)
 	else if (s < 3600)
 		snprintf(buf, len, "%lldm %02llds", (long long)(s / 60),
 		         (long long)(s % 60));
-	else
-		snprintf(buf, len, "%lldh %02lldm", (long long)(s / 3600),
-		         (long long)(s % 3600 / 60));
+	else {
+		int64_t m = (s + 59) / 60; /* whole minutes, rounded up too */
+		snprintf(buf, len, "%lldh %02lldm", (long long)(m / 60),
+		         (long long)(m % 60));
+	}
 }
 
 /* Appends to out->reason; silently truncates. */
