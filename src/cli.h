@@ -37,7 +37,7 @@ int fb_cmd_replay(int argc, char **argv);
 
 /*  name            arguments                help                function */
 #define FB_COMMAND_TABLE(X)                                                   \
-	X("console", "[--config FILE] [--theme NAME] [--readonly]",               \
+	X("console", "[--config FILE] [--theme NAME] [--readonly] [--replay LOG]", \
 	  "the live console (the default)", fb_cmd_console)                       \
 	X("run", "[--config FILE] [--duration SECONDS]", "the headless engine",   \
 	  fb_cmd_run)                                                             \

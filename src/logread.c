@@ -1,6 +1,7 @@
 /* Reading event logs: mapped files, checked lines, warnings with place. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -72,56 +73,76 @@ bool fb_log_reader_line(fb_log_reader *r, const char **line, size_t *len)
 static void warn(fb_log_reader *r, const char *why)
 {
 	r->skipped++;
+	if (r->on_skip) {
+		r->on_skip(r->skip_ctx, r->line, why);
+		return;
+	}
 	if (r->quiet || r->warnings >= MAX_WARNINGS)
 		return;
 	r->warnings++;
 	fb_cli_error("%s:%ld: skipped: %s", r->path, r->line, why);
 }
 
-/* Valid UTF-8 without control bytes (JSON escapes them). */
-static bool clean_utf8(const unsigned char *s, size_t n)
+enum { B_PLAIN, B_OPEN, B_CLOSE, B_CTRL, B_HIGH };
+
+static unsigned char classes[256];
+static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
+
+static void build_classes(void)
 {
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return false;
-			i++;
-			continue;
-		}
-		size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-		             : (c & 0xF8) == 0xF0 ? 4 : 0;
-		if (len == 0 || i + len > n || c == 0xC0 || c == 0xC1 || c > 0xF4)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return false;
-		}
-		i += len;
-	}
-	return true;
+	for (int c = 0; c < 256; c++)
+		classes[c] = c < 0x20 || c == 0x7f ? B_CTRL : c >= 0x80 ? B_HIGH : B_PLAIN;
+	classes['{'] = classes['['] = B_OPEN;
+	classes['}'] = classes[']'] = B_CLOSE;
 }
 
-/* Containers nested deeper than an event ever is. */
-static bool too_deep(const char *s, size_t n)
+/* The class of every byte, built once (the replay loader has threads). */
+static const unsigned char *byte_classes(void)
 {
+	pthread_once(&classes_once, build_classes);
+	return classes;
+}
+
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+	             : (c & 0xF8) == 0xF0 ? 4 : 0;
+	if (len == 0 || len > n || c == 0xC0 || c == 0xC1 || c > 0xF4)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+	}
+	return len;
+}
+
+/* One pass over the raw line: valid UTF-8, no raw control bytes (JSON
+ * escapes them), and containers nested no deeper than an event ever is.
+ * Returns NULL when clean, else why not. */
+static const char *check_bytes(const unsigned char *s, size_t n)
+{
+	const unsigned char *cls = byte_classes();
 	int depth = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '{' || s[i] == '[') {
+	for (size_t i = 0; i < n;) {
+		switch (cls[s[i]]) {
+		case B_PLAIN: i++; break;
+		case B_OPEN:
 			if (++depth > 4)
-				return true;
-		} else if (s[i] == '}' || s[i] == ']') {
-			depth--;
+				return "nested too deeply to be an event";
+			i++;
+			break;
+		case B_CLOSE: depth--; i++; break;
+		case B_CTRL: return "raw control character";
+		default: {
+			size_t len = utf8_seq(s + i, n - i);
+			if (!len)
+				return "not UTF-8";
+			i += len;
+		}
 		}
 	}
-	return false;
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return NULL;
 }
 
 static int days_from_civil(int y, int m, int d)
@@ -181,17 +202,53 @@ int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
 	return 0;
 }
 
+/* Where each string member goes; one pass over the object's members
+ * instead of a lookup per field. */
+static const char **slot_for(fb_log_event *ev, const char *key, const char **ts,
+                             const char **kind)
+{
+	switch (key[0]) {
+	case 'a': return !strcmp(key, "actor") ? &ev->actor
+	                 : !strcmp(key, "action") ? &ev->action : NULL;
+	case 'd': return !strcmp(key, "dep") ? &ev->dep : NULL;
+	case 'e': return !strcmp(key, "error") ? &ev->error : NULL;
+	case 'f': return !strcmp(key, "from") ? &ev->from : NULL;
+	case 'h': return !strcmp(key, "host") ? &ev->host
+	                 : !strcmp(key, "health") ? &ev->health : NULL;
+	case 'k': return !strcmp(key, "kind") ? kind : NULL;
+	case 'm': return !strcmp(key, "mode") ? &ev->mode : NULL;
+	case 'r': return !strcmp(key, "reason") ? &ev->reason : NULL;
+	case 't': return !strcmp(key, "ts") ? ts : !strcmp(key, "to") ? &ev->to : NULL;
+	default: return NULL;
+	}
+}
+
 /* Fills the event's fields from its JSON; false when it is not one. */
 static bool fill(fb_log_event *ev, const char **why)
 {
-	const cJSON *j = ev->json;
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "v");
-	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
-	const cJSON *ra = cJSON_GetObjectItemCaseSensitive(j, "retry_after_ms");
-	const char *ts = str(j, "ts"), *kind = str(j, "kind");
+	const char *ts = NULL, *kind = NULL;
+	double v = -1, seq = -1;
+	ev->retry_after_ms = -1;
 	*why = "not a fusebox event (needs v 1, seq, ts, kind)";
-	if (!cJSON_IsObject(j) || !cJSON_IsNumber(v) || v->valuedouble != 1 ||
-	    !cJSON_IsNumber(seq) || seq->valuedouble < 0 || !ts || !kind)
+	if (!cJSON_IsObject(ev->json))
+		return false;
+	for (const cJSON *m = ev->json->child; m; m = m->next) {
+		if (!m->string)
+			return false;
+		if (cJSON_IsString(m)) {
+			const char **slot = slot_for(ev, m->string, &ts, &kind);
+			if (slot)
+				*slot = m->valuestring;
+		} else if (cJSON_IsNumber(m)) {
+			if (!strcmp(m->string, "seq"))
+				seq = m->valuedouble;
+			else if (!strcmp(m->string, "v"))
+				v = m->valuedouble;
+			else if (!strcmp(m->string, "retry_after_ms"))
+				ev->retry_after_ms = (int64_t)m->valuedouble;
+		}
+	}
+	if (v != 1 || seq < 0 || !ts || !kind)
 		return false;
 	if (fb_parse_rfc3339(ts, strlen(ts), &ev->ts_ms) != 0) {
 		*why = "bad timestamp";
@@ -201,18 +258,7 @@ static bool fill(fb_log_event *ev, const char **why)
 		*why = "unknown event kind";
 		return false;
 	}
-	ev->seq = (uint64_t)seq->valuedouble;
-	ev->host = str(j, "host");
-	ev->dep = str(j, "dep");
-	ev->from = str(j, "from");
-	ev->to = str(j, "to");
-	ev->reason = str(j, "reason");
-	ev->actor = str(j, "actor");
-	ev->action = str(j, "action");
-	ev->error = str(j, "error");
-	ev->mode = str(j, "mode");
-	ev->health = str(j, "health");
-	ev->retry_after_ms = cJSON_IsNumber(ra) ? (int64_t)ra->valuedouble : -1;
+	ev->seq = (uint64_t)seq;
 	return true;
 }
 
@@ -225,10 +271,8 @@ int fb_log_event_parse(fb_log_reader *r, const char *line, size_t len,
 		why = "empty line";
 	else if (len > FB_LOG_LINE_MAX)
 		why = "line too long";
-	else if (!clean_utf8((const unsigned char *)line, len))
-		why = "not clean UTF-8 (bad bytes or raw control characters)";
-	else if (too_deep(line, len))
-		why = "nested too deeply to be an event";
+	else if ((why = check_bytes((const unsigned char *)line, len)))
+		;
 	else if (!(ev->json = cJSON_ParseWithLength(line, len)))
 		why = "not JSON (torn or truncated?)";
 	else if (!fill(ev, &why)) {

@@ -21,6 +21,9 @@ typedef struct fb_log_reader {
 	long line;           /* number of the line last returned */
 	long warnings, skipped;
 	bool quiet;          /* count bad lines but do not print them */
+	/* Optional: told of each bad line instead of printing it. */
+	void (*on_skip)(void *ctx, long line, const char *why);
+	void *skip_ctx;
 } fb_log_reader;
 
 /* A parsed event. Strings point into `json` (cJSON owns them). */

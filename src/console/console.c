@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "console/console.h"
+#include "console/replay.h"
 
 /* ---- rows -------------------------------------------------------------- */
 
@@ -239,7 +240,7 @@ static void restore_stderr(int saved, const char *path)
 		unlink(path);
 }
 
-static int start_screen(fb_console *c, const char *theme_name, fb_error *err)
+int con_screen_start(fb_console *c, const char *theme_name, fb_error *err)
 {
 	const char *nc = getenv("NO_COLOR");
 	bool want_colour = !(nc && nc[0]);
@@ -269,11 +270,25 @@ static int start_screen(fb_console *c, const char *theme_name, fb_error *err)
 	return 0;
 }
 
+void con_screen_end(void)
+{
+	endwin();
+}
+
 /* ---- input ------------------------------------------------------------- */
 
 static void handle(fb_console *c, int key)
 {
 	c->last_key_ms = fb_now_ms();
+	c->dirty = true;
+	if (c->replay) {
+		con_replay_key(c->replay, key);
+		if (c->replay->done) {
+			con_replay_free(c->replay);
+			c->replay = NULL;
+		}
+		return;
+	}
 	if (key == '\r')
 		key = '\n';
 	int flags = con_key(c, key);
@@ -321,6 +336,15 @@ static void run(fb_console *c)
 			known = rt->reloads;
 			con_resort(c);
 		}
+		if (c->replay) {
+			int64_t wait = con_replay_tick(c->replay, now);
+			con_replay_draw(c, c->replay);
+			fb_runtime_step(rt, (int)(wait >= 0 ? wait : 1000));
+			int key;
+			while (c->replay && (key = getch()) != ERR)
+				handle(c, key);
+			continue;
+		}
 		bool tick = now / 1000 != c->last_draw_ms / 1000;
 		/* re-sort with the clock, but never while someone is navigating */
 		if (tick && c->mode == MODE_NORMAL && now - c->last_key_ms > CON_HANDS_OFF_MS)
@@ -360,7 +384,7 @@ int fb_console_main(const char *config, const char *theme, bool readonly)
 	rt->hup_stops = true; /* a hang-up means the terminal went away */
 	rt->listener = on_event;
 	rt->listener_ctx = c;
-	if (start_screen(c, theme ? theme : rt->cfg.theme, &err) != 0) {
+	if (con_screen_start(c, theme ? theme : rt->cfg.theme, &err) != 0) {
 		fb_runtime_stop(rt, "console could not start");
 		fb_cli_error("%s", err.text);
 		free(rt);
@@ -369,6 +393,7 @@ int fb_console_main(const char *config, const char *theme, bool readonly)
 	}
 	int saved = divert_stderr(rt, errpath, sizeof errpath);
 	run(c);
+	con_replay_free(c->replay);
 	endwin();
 	restore_stderr(saved, errpath);
 	rt->listener = NULL;

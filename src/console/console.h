@@ -62,6 +62,7 @@ typedef struct fb_console {
 	int64_t last_draw_ms;
 	int empty_reads;          /* wake-ups on stdin that read nothing */
 	int64_t last_key_ms;      /* rows stay put for a while after a key */
+	struct con_replay *replay; /* replay mode over the live console */
 } fb_console;
 
 /* Drawing (view.c): the whole screen from the console's state. */
@@ -81,6 +82,10 @@ void con_flash(fb_console *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Runs an operator action as the console's user; reports the outcome. */
 void con_operate(fb_console *c, fb_action action, const char *reason);
+
+/* The terminal (console.c): curses on with the theme, and off again. */
+int con_screen_start(fb_console *c, const char *theme, fb_error *err);
+void con_screen_end(void);
 
 /* Text helpers (text.c): clip to a column width, measured with wcwidth. */
 int con_put(fb_console *c, int y, int x, int width, fb_role role,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "console/console.h"
+#include "console/replay.h"
 
 typedef int (*action_fn)(fb_console *c);
 
@@ -116,6 +117,16 @@ static int act_quit(fb_console *c)
 	return ACT_NONE;
 }
 
+static int act_replay(fb_console *c)
+{
+	fb_error err;
+	char *path = c->rt->cfg.log;
+	c->replay = con_replay_open(&path, 1, &err);
+	if (!c->replay)
+		con_flash(c, "replay: %s", err.text);
+	return ACT_REDRAW;
+}
+
 static int act_redraw(fb_console *c)
 {
 	(void)c;
@@ -146,6 +157,7 @@ static int act_redraw(fb_console *c)
 	X('p', "p", "probe the selected dependency now", act_probe)               \
 	X('?', "? F1", "this help", act_help)                                     \
 	X(KEY_F(1), "", "", act_help)                                             \
+	X('R', "R", "replay this instance's event log (q comes back)", act_replay) \
 	X(12, "Ctrl-L", "redraw the screen", act_redraw)                          \
 	X('q', "q F10", "quit", act_quit)                                         \
 	X(KEY_F(10), "", "", act_quit)
