@@ -324,27 +324,28 @@ static void apply(const fb_tl_event *e, fb_tl_state *st)
 	}
 }
 
+/* Checkpoint k holds the state before event k * FB_TL_CKPT. */
 static int checkpoint(fb_timeline *tl)
 {
 	size_t per = tl->ndeps * 2 + 1, nck = tl->n / FB_TL_CKPT + 1;
+	uint8_t *run = malloc(per);
 	tl->ckpt = malloc(nck * per);
-	if (!tl->ckpt)
+	if (!tl->ckpt || !run) {
+		free(run);
 		return -1;
-	uint8_t *cur = tl->ckpt; /* checkpoint 0: nothing known yet */
-	memset(cur, FB_TL_UNKNOWN, tl->ndeps * 2);
-	cur[per - 1] = 0;
-	fb_tl_state st = {cur, cur + tl->ndeps, false};
-	for (size_t i = 0; i < tl->n; i++) {
-		if (i && i % FB_TL_CKPT == 0) {
-			uint8_t *next = tl->ckpt + (i / FB_TL_CKPT) * per;
-			memcpy(next, cur, per);
-			next[per - 1] = st.gate_blocked;
-			cur = next;
-			st.state = cur;
-			st.health = cur + tl->ndeps;
-		}
-		apply(&tl->ev[i], &st);
 	}
+	memset(run, FB_TL_UNKNOWN, per - 1); /* nothing known yet */
+	fb_tl_state st = {run, run + tl->ndeps, false};
+	for (size_t i = 0; i <= tl->n; i++) {
+		if (i % FB_TL_CKPT == 0) {
+			uint8_t *slot = tl->ckpt + (i / FB_TL_CKPT) * per;
+			memcpy(slot, run, per - 1);
+			slot[per - 1] = st.gate_blocked;
+		}
+		if (i < tl->n)
+			apply(&tl->ev[i], &st);
+	}
+	free(run);
 	return 0;
 }
 

@@ -1,0 +1,412 @@
+/* Replay (SPEC section 6): the timeline index and its reconstructed
+ * state, `fusebox replay` (filters, merge, summary, corrupt input, exit
+ * codes) and the console's replay screen driven in tmux. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "timeline.h"
+
+#define FB "build/tests/fusebox"
+
+/* A small incident, by hand: chroma opens at 10:00:05.000, fails one
+ * trial, recovers at 10:03:10.300; alice trips redis from 10:02:00 to
+ * 10:04:00; the gate is blocked while chroma is down. */
+static const char incident[] =
+    "{\"v\":1,\"seq\":1,\"ts\":\"2026-11-23T10:00:00.000Z\",\"host\":\"web-1\",\"kind\":\"start\",\"version\":\"0.1.0\",\"config\":\"c.ini\"}\n"
+    "{\"v\":1,\"seq\":2,\"ts\":\"2026-11-23T10:00:05.000Z\",\"host\":\"web-1\",\"kind\":\"transition\",\"dep\":\"chroma\",\"from\":\"closed\",\"to\":\"open\",\"health\":\"unhealthy\",\"reason\":\"5 consecutive failures\",\"failures\":5,\"retry_after_ms\":60000,\"error\":\"connect: refused\"}\n"
+    "{\"v\":1,\"seq\":3,\"ts\":\"2026-11-23T10:00:05.000Z\",\"host\":\"web-1\",\"kind\":\"gate\",\"from\":\"allowed\",\"to\":\"blocked\",\"mode\":\"auto\",\"reason\":\"System unhealthy: chroma is open; retry in 60s\",\"retry_after_ms\":60000}\n"
+    "{\"v\":1,\"seq\":4,\"ts\":\"2026-11-23T10:01:05.500Z\",\"host\":\"web-1\",\"kind\":\"transition\",\"dep\":\"chroma\",\"from\":\"open\",\"to\":\"half_open\",\"health\":\"degraded\",\"reason\":\"open wait elapsed\",\"failures\":5}\n"
+    "{\"v\":1,\"seq\":5,\"ts\":\"2026-11-23T10:01:05.600Z\",\"host\":\"web-1\",\"kind\":\"transition\",\"dep\":\"chroma\",\"from\":\"half_open\",\"to\":\"open\",\"health\":\"unhealthy\",\"reason\":\"half-open trial failed\",\"failures\":6,\"retry_after_ms\":120000}\n"
+    "{\"v\":1,\"seq\":6,\"ts\":\"2026-11-23T10:02:00.000Z\",\"host\":\"web-1\",\"kind\":\"operator\",\"action\":\"trip\",\"dep\":\"redis\",\"actor\":\"alice (uid 1000)\",\"reason\":\"drill\"}\n"
+    "{\"v\":1,\"seq\":7,\"ts\":\"2026-11-23T10:02:00.000Z\",\"host\":\"web-1\",\"kind\":\"transition\",\"dep\":\"redis\",\"from\":\"closed\",\"to\":\"forced_open\",\"health\":\"unhealthy\",\"reason\":\"tripped by alice (uid 1000): drill\",\"failures\":0}\n"
+    "{\"v\":1,\"seq\":8,\"ts\":\"2026-11-23T10:03:10.250Z\",\"host\":\"web-1\",\"kind\":\"transition\",\"dep\":\"chroma\",\"from\":\"open\",\"to\":\"half_open\",\"health\":\"degraded\",\"reason\":\"open wait elapsed\",\"failures\":6}\n"
+    "{\"v\":1,\"seq\":9,\"ts\":\"2026-11-23T10:03:10.300Z\",\"host\":\"web-1\",\"kind\":\"transition\",\"dep\":\"chroma\",\"from\":\"half_open\",\"to\":\"closed\",\"health\":\"healthy\",\"reason\":\"1 trial success\",\"failures\":0}\n"
+    "{\"v\":1,\"seq\":10,\"ts\":\"2026-11-23T10:03:10.300Z\",\"host\":\"web-1\",\"kind\":\"gate\",\"from\":\"blocked\",\"to\":\"allowed\",\"mode\":\"auto\",\"reason\":\"All critical dependencies healthy\"}\n"
+    "{\"v\":1,\"seq\":11,\"ts\":\"2026-11-23T10:04:00.000Z\",\"host\":\"web-1\",\"kind\":\"operator\",\"action\":\"reset\",\"dep\":\"redis\",\"actor\":\"bob (uid 1001)\",\"reason\":\"\"}\n"
+    "{\"v\":1,\"seq\":12,\"ts\":\"2026-11-23T10:04:00.000Z\",\"host\":\"web-1\",\"kind\":\"transition\",\"dep\":\"redis\",\"from\":\"forced_open\",\"to\":\"closed\",\"health\":\"healthy\",\"reason\":\"reset by bob (uid 1001)\",\"failures\":0}\n";
+
+/* A second host's log, interleaved in time with the first. */
+static const char other_host[] =
+    "{\"v\":1,\"seq\":1,\"ts\":\"2026-11-23T10:00:03.000Z\",\"host\":\"web-2\",\"kind\":\"start\"}\n"
+    "{\"v\":1,\"seq\":2,\"ts\":\"2026-11-23T10:01:30.000Z\",\"host\":\"web-2\",\"kind\":\"transition\",\"dep\":\"chroma\",\"from\":\"closed\",\"to\":\"open\",\"health\":\"unhealthy\"}\n"
+    "{\"v\":1,\"seq\":3,\"ts\":\"2026-11-23T10:03:30.000Z\",\"host\":\"web-2\",\"kind\":\"transition\",\"dep\":\"chroma\",\"from\":\"open\",\"to\":\"closed\",\"health\":\"healthy\"}\n";
+
+typedef struct ctx {
+	char dir[256];
+	char log[400], log2[400];
+} ctx;
+
+static int setup(void **state)
+{
+	ctx *c = calloc(1, sizeof *c);
+	th_tempdir(c->dir, sizeof c->dir);
+	th_write_file(c->dir, "a.jsonl", incident, c->log, sizeof c->log);
+	th_write_file(c->dir, "b.jsonl", other_host, c->log2, sizeof c->log2);
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ctx *c = *state;
+	th_rmtree(c->dir);
+	free(c);
+	return 0;
+}
+
+static int64_t at(const char *ts)
+{
+	return th_rfc3339_ms(ts);
+}
+
+static int dep_id(const fb_timeline *tl, const char *name)
+{
+	for (size_t i = 0; i < tl->ndeps; i++) {
+		if (strcmp(tl->deps[i], name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* ---- the index --------------------------------------------------------- */
+
+static void test_state_at_chosen_times(void **state)
+{
+	ctx *c = *state;
+	fb_timeline tl;
+	char err[600], *paths[] = {c->log};
+	uint8_t st[8], he[8];
+	fb_tl_state s = {st, he, false};
+	assert_int_equal(fb_timeline_load(&tl, paths, 1, true, err, sizeof err), 0);
+	assert_int_equal(tl.n, 12);
+	int chroma = dep_id(&tl, "chroma"), redis = dep_id(&tl, "redis");
+	assert_true(chroma >= 0 && redis >= 0);
+
+	fb_timeline_state(&tl, fb_timeline_count_at(&tl, at("2026-11-23T10:00:04.999Z")), &s);
+	assert_int_equal(st[chroma], FB_TL_UNKNOWN);
+	assert_false(s.gate_blocked);
+
+	fb_timeline_state(&tl, fb_timeline_count_at(&tl, at("2026-11-23T10:01:00.000Z")), &s);
+	assert_int_equal(st[chroma], FB_STATE_OPEN);
+	assert_int_equal(he[chroma], FB_HEALTH_UNHEALTHY);
+	assert_int_equal(st[redis], FB_TL_UNKNOWN);
+	assert_true(s.gate_blocked);
+
+	fb_timeline_state(&tl, fb_timeline_count_at(&tl, at("2026-11-23T10:01:05.550Z")), &s);
+	assert_int_equal(st[chroma], FB_STATE_HALF_OPEN);
+	assert_int_equal(he[chroma], FB_HEALTH_DEGRADED);
+
+	fb_timeline_state(&tl, fb_timeline_count_at(&tl, at("2026-11-23T10:02:30.000Z")), &s);
+	assert_int_equal(st[chroma], FB_STATE_OPEN);
+	assert_int_equal(st[redis], FB_STATE_FORCED_OPEN);
+
+	fb_timeline_state(&tl, fb_timeline_count_at(&tl, at("2026-11-23T10:03:30.000Z")), &s);
+	assert_int_equal(st[chroma], FB_STATE_CLOSED);
+	assert_int_equal(he[chroma], FB_HEALTH_HEALTHY);
+	assert_int_equal(st[redis], FB_STATE_FORCED_OPEN);
+	assert_false(s.gate_blocked);
+
+	fb_timeline_state(&tl, tl.n, &s);
+	assert_int_equal(st[redis], FB_STATE_CLOSED);
+	fb_timeline_free(&tl);
+}
+
+/* Past a checkpoint the state must equal replaying from the start. */
+static void test_checkpoints_agree_with_full_replay(void **state)
+{
+	ctx *c = *state;
+	char path[400], err[600];
+	FILE *f;
+	snprintf(path, sizeof path, "%s/long.jsonl", c->dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	const char *states[] = {"closed", "open", "half_open"};
+	for (int i = 0; i < 3 * FB_TL_CKPT + 17; i++)
+		fprintf(f, "{\"v\":1,\"seq\":%d,\"ts\":\"2026-11-23T%02d:%02d:%02d.000Z\","
+		           "\"host\":\"h\",\"kind\":\"transition\",\"dep\":\"d%d\",\"from\":\"x\","
+		           "\"to\":\"%s\"}\n", i + 1, i / 3600, i / 60 % 60, i % 60, i % 7,
+		        states[(i / 7) % 3]);
+	fclose(f);
+	fb_timeline tl;
+	char *paths[] = {path};
+	assert_int_equal(fb_timeline_load(&tl, paths, 1, true, err, sizeof err), 0);
+	uint8_t a[16], ah[16], b[16], bh[16];
+	fb_tl_state sa = {a, ah, false}, sb = {b, bh, false};
+	for (size_t count = 0; count <= tl.n; count += 997) {
+		fb_timeline_state(&tl, count, &sa);
+		memset(b, FB_TL_UNKNOWN, sizeof b);
+		for (size_t i = 0; i < count; i++)
+			b[tl.ev[i].dep] = tl.ev[i].to;
+		for (size_t d = 0; d < tl.ndeps; d++)
+			assert_int_equal(a[d], b[d]);
+	}
+	(void)sb;
+	fb_timeline_free(&tl);
+}
+
+/* ---- the command line -------------------------------------------------- */
+
+static int replay(th_result *r, ...)
+{
+	char *argv[16] = {FB, "replay"};
+	int n = 2;
+	va_list ap;
+	va_start(ap, r);
+	for (char *a; n < 15 && (a = va_arg(ap, char *));)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return th_run(argv, 20000, r);
+}
+
+static void test_json_is_the_log_line_for_line(void **state)
+{
+	ctx *c = *state;
+	th_result r;
+	assert_int_equal(replay(&r, c->log, "--json", NULL), 0);
+	assert_string_equal(r.out, incident);
+	th_result_free(&r);
+}
+
+static void test_filters(void **state)
+{
+	ctx *c = *state;
+	th_result r;
+	assert_int_equal(replay(&r, c->log, "--json", "--dep", "red*", NULL), 0);
+	assert_non_null(strstr(r.out, "\"seq\":6,"));
+	assert_non_null(strstr(r.out, "\"seq\":12,"));
+	assert_null(strstr(r.out, "chroma"));
+	th_result_free(&r);
+
+	assert_int_equal(replay(&r, c->log, "--json", "--kind", "gate", NULL), 0);
+	assert_non_null(strstr(r.out, "\"seq\":3,"));
+	assert_non_null(strstr(r.out, "\"seq\":10,"));
+	assert_null(strstr(r.out, "\"kind\":\"transition\""));
+	th_result_free(&r);
+
+	assert_int_equal(replay(&r, c->log, "--json", "--from", "2026-11-23T10:02:00Z",
+	                        "--to", "2026-11-23T10:03:10.250Z", NULL), 0);
+	assert_string_equal(strstr(r.out, "\"seq\""), strstr(r.out, "\"seq\":6,"));
+	assert_non_null(strstr(r.out, "\"seq\":8,"));
+	assert_null(strstr(r.out, "\"seq\":9,"));
+	th_result_free(&r);
+
+	assert_int_equal(replay(&r, c->log, "--from", "yesterday", NULL), 64);
+	th_result_free(&r);
+}
+
+static void test_two_hosts_merge_by_time(void **state)
+{
+	ctx *c = *state;
+	th_result r;
+	assert_int_equal(replay(&r, c->log, c->log2, "--json", NULL), 0);
+	/* web-2's start (10:00:03) sits between web-1's start and first
+	 * transition; its chroma open (10:01:30) after web-1's seq 5 */
+	const char *w1start = strstr(r.out, "\"seq\":1,\"ts\":\"2026-11-23T10:00:00");
+	const char *w2start = strstr(r.out, "\"host\":\"web-2\",\"kind\":\"start\"");
+	const char *w1open = strstr(r.out, "\"seq\":2,\"ts\":\"2026-11-23T10:00:05");
+	const char *w1retry = strstr(r.out, "\"seq\":5,");
+	const char *w2open = strstr(r.out, "\"ts\":\"2026-11-23T10:01:30");
+	const char *w1trip = strstr(r.out, "\"seq\":6,");
+	assert_true(w1start && w2start && w1open && w1retry && w2open && w1trip);
+	assert_true(w1start < w2start && w2start < w1open);
+	assert_true(w1retry < w2open && w2open < w1trip);
+	th_result_free(&r);
+}
+
+static void test_summary_durations_are_exact(void **state)
+{
+	ctx *c = *state;
+	th_result r;
+	assert_int_equal(replay(&r, c->log, "--summary", "--json", NULL), 0);
+	cJSON *s = cJSON_Parse(r.out);
+	assert_non_null(s);
+	cJSON *deps = cJSON_GetObjectItem(s, "dependencies");
+	const cJSON *chroma = NULL, *redis = NULL, *d;
+	cJSON_ArrayForEach(d, deps) {
+		if (!strcmp(th_json_str(d, "dep"), "chroma"))
+			chroma = d;
+		if (!strcmp(th_json_str(d, "dep"), "redis"))
+			redis = d;
+	}
+	assert_non_null(chroma);
+	assert_non_null(redis);
+	assert_int_equal((int)th_json_num(chroma, "opens", -1), 2);
+	assert_int_equal((long)th_json_num(chroma, "down_ms", -1), 185300);
+	assert_int_equal((long)th_json_num(chroma, "longest_outage_ms", -1), 185300);
+	const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(chroma, "down_windows"), 0);
+	assert_string_equal(th_json_str(w, "start"), "2026-11-23T10:00:05.000Z");
+	assert_string_equal(th_json_str(w, "end"), "2026-11-23T10:03:10.300Z");
+	assert_int_equal((long)th_json_num(redis, "down_ms", -1), 120000);
+	const cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(s, "gate_blocked"), 0);
+	assert_int_equal((long)th_json_num(g, "duration_ms", -1), 185300);
+	assert_string_equal(th_json_str(g, "reason"),
+	                    "System unhealthy: chroma is open; retry in 60s");
+	const cJSON *acts = cJSON_GetObjectItem(s, "operator_actions");
+	assert_int_equal(cJSON_GetArraySize(acts), 2);
+	assert_string_equal(th_json_str(cJSON_GetArrayItem(acts, 0), "actor"),
+	                    "alice (uid 1000)");
+	assert_string_equal(th_json_str(cJSON_GetArrayItem(acts, 0), "reason"), "drill");
+	cJSON_Delete(s);
+	th_result_free(&r);
+
+	assert_int_equal(replay(&r, c->log, "--summary", NULL), 0);
+	assert_non_null(strstr(r.out, "3m 05.300s"));
+	assert_non_null(strstr(r.out, "2m 00.000s"));
+	th_result_free(&r);
+	assert_int_equal(replay(&r, c->log, "--summary", "--markdown", NULL), 0);
+	assert_non_null(strstr(r.out, "| 2026-11-23T10:00:05.000Z | 2026-11-23T10:03:10.300Z | 3m 05.300s |"));
+	th_result_free(&r);
+}
+
+/* Every kind of damage, each between valid lines. */
+static void test_corrupt_lines_are_skipped_and_named(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	size_t big = 70 * 1024;
+	char *text = malloc(big + 16384);
+	size_t n = 0;
+	n += (size_t)sprintf(text + n, "{\"v\":1,\"seq\":1,\"ts\":\"2026-11-23T10:00:00.000Z\",\"host\":\"h\",\"kind\":\"start\"}\n");
+	n += (size_t)sprintf(text + n, "{\"v\":1,\"seq\":2,\"ts\":\"2026-11-23T10:00:01.0\n"); /* torn */
+	n += (size_t)sprintf(text + n, "this is not json\n");
+	n += (size_t)sprintf(text + n, "{\"v\":1,\"seq\":3,\"ts\":\"2026-11-23T10:00:02.000Z\",\"kind\":\"start\",\"host\":\"\xff\xfe\"}\n");
+	n += (size_t)sprintf(text + n, "{\"v\":1,\"seq\":4,\"ts\":\"2026-11-23T10:00:03.000Z\",\"kind\":\"start\",\"x\":");
+	for (int i = 0; i < 5000; i++)
+		text[n++] = '[';
+	text[n++] = '\n';
+	n += (size_t)sprintf(text + n, "{\"v\":1,\"seq\":5,\"ts\":\"2026-11-23T10:00:04.000Z\",\"kind\":\"start\",\"pad\":\"");
+	memset(text + n, 'a', big);
+	n += big;
+	n += (size_t)sprintf(text + n, "\"}\n");
+	n += (size_t)sprintf(text + n, "{\"v\":1,\"seq\":6,\"ts\":\"2026-11-23T10:00:05.000Z\",\"host\":\"h\",\"kind\":\"stop\"}\n");
+	n += (size_t)sprintf(text + n, "{\"v\":1,\"seq\":7,\"ts\":\"2026-1"); /* truncated end */
+	text[n] = '\0';
+	th_write_file(c->dir, "bad.jsonl", text, path, sizeof path);
+	free(text);
+
+	th_result r;
+	assert_int_equal(replay(&r, path, "--json", NULL), 0);
+	assert_non_null(strstr(r.out, "\"seq\":1,"));
+	assert_non_null(strstr(r.out, "\"seq\":6,"));
+	for (int line = 2; line <= 7; line++) {
+		char where[450];
+		snprintf(where, sizeof where, "%s:%d: skipped", path, line + (line == 7 ? 1 : 0));
+		if (line == 7)
+			continue; /* line 7 is the valid stop event */
+		assert_non_null(strstr(r.err, where));
+	}
+	char last[450];
+	snprintf(last, sizeof last, "%s:8: skipped", path);
+	assert_non_null(strstr(r.err, last));
+	th_result_free(&r);
+
+	/* the index for the console skips the same lines */
+	fb_timeline tl;
+	char err[600], *paths[] = {path};
+	assert_int_equal(fb_timeline_load(&tl, paths, 1, true, err, sizeof err), 0);
+	assert_int_equal(tl.n, 2);
+	assert_int_equal(tl.skipped, 6);
+	fb_timeline_free(&tl);
+}
+
+static void test_exit_codes(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	th_result r;
+	th_write_file(c->dir, "junk.jsonl", "junk\n{\"no\":1}\n", path, sizeof path);
+	assert_int_equal(replay(&r, path, NULL), 65);
+	th_result_free(&r);
+	th_write_file(c->dir, "empty.jsonl", "", path, sizeof path);
+	assert_int_equal(replay(&r, path, NULL), 65);
+	th_result_free(&r);
+	snprintf(path, sizeof path, "%s/missing.jsonl", c->dir);
+	assert_int_equal(replay(&r, path, NULL), 66);
+	assert_non_null(strstr(r.err, "missing.jsonl"));
+	th_result_free(&r);
+	assert_int_equal(replay(&r, NULL), 64);
+	th_result_free(&r);
+}
+
+/* ---- the console's replay screen --------------------------------------- */
+
+/* The table row of redis says closed. */
+static bool redis_row_closed(const char *screen, void *unused)
+{
+	(void)unused;
+	for (const char *l = screen; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, "redis ", 6) == 0) {
+			const char *end = strchr(l, '\n');
+			size_t len = end ? (size_t)(end - l) : strlen(l);
+			return memmem(l, len, " closed ", 8) != NULL;
+		}
+	}
+	return false;
+}
+
+static void test_console_replay_seek_step_play(void **state)
+{
+	ctx *c = *state;
+	char sock[64], cmd[600];
+	snprintf(sock, sizeof sock, "fbreplay%d", (int)getpid());
+	snprintf(cmd, sizeof cmd, "%s --replay %s", FB, c->log);
+	assert_int_equal(th_tmux_start(sock, c->dir, 100, 30, cmd), 0);
+	assert_true(th_tmux_wait_text(sock, "REPLAY", 10000));
+	assert_true(th_tmux_wait_text(sock, "event 1/12", 5000));
+
+	/* seek: alice's trip is in force at 10:02:30, chroma still open */
+	th_tmux(sock, NULL, "send-keys", "g", NULL);
+	th_tmux(sock, NULL, "send-keys", "10:02:30", "Enter", NULL);
+	assert_true(th_tmux_wait_text(sock, "2026-11-23T10:02:30.000Z", 5000));
+	assert_true(th_tmux_wait_text(sock, "forced_open", 5000));
+	assert_true(th_tmux_wait_text(sock, "gate BLOCKED", 5000));
+	assert_true(th_tmux_wait_text(sock, "event 7/12", 5000));
+
+	/* step: the next event is chroma's second trial at 10:03:10.250 */
+	th_tmux(sock, NULL, "send-keys", "Right", NULL);
+	assert_true(th_tmux_wait_text(sock, "event 8/12", 5000));
+	assert_true(th_tmux_wait_text(sock, "10:03:10.250Z", 5000));
+	th_tmux(sock, NULL, "send-keys", "Left", NULL);
+	assert_true(th_tmux_wait_text(sock, "event 7/12", 5000));
+
+	/* play at 600x runs to the end: gate allowed, everything closed */
+	for (int i = 0; i < 4; i++)
+		th_tmux(sock, NULL, "send-keys", "+", NULL);
+	th_tmux(sock, NULL, "send-keys", "Space", NULL);
+	assert_true(th_tmux_wait_text(sock, "playing", 3000) ||
+	            th_tmux_wait_text(sock, "event 12/12", 100));
+	assert_true(th_tmux_wait_text(sock, "event 12/12", 10000));
+	assert_true(th_tmux_wait_text(sock, "gate allowed", 5000));
+	assert_true(th_tmux_wait(sock, false, redis_row_closed, NULL, 5000, NULL));
+
+	/* actions are off in the past */
+	th_tmux(sock, NULL, "send-keys", "t", NULL);
+	assert_true(th_tmux_wait_text(sock, "actions are off", 5000));
+	th_tmux(sock, NULL, "send-keys", "q", NULL);
+	th_tmux_kill(sock);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_state_at_chosen_times, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpoints_agree_with_full_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_json_is_the_log_line_for_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_hosts_merge_by_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_summary_durations_are_exact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_lines_are_skipped_and_named, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_console_replay_seek_step_play, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
