@@ -98,7 +98,7 @@ build/bench/%: tests/bench/%.c libfusebox.a
 test: deps $(T_SUITES) build/tests/fusebox build/tests/fixture-httpd
 	$(Q)tests/run-suites $(T_SUITES)
 
-bench: deps all $(BENCHES)
+bench: deps all $(BENCHES) build/bench/replay_index
 	$(Q)tests/bench/run $(BENCHES)
 
 run: deps all build/tests/fixture-httpd

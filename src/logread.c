@@ -120,11 +120,35 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 /* One pass over the raw line: valid UTF-8, no raw control bytes (JSON
  * escapes them), and containers nested no deeper than an event ever is.
  * Returns NULL when clean, else why not. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Does any byte of w equal b? (the classic has-zero-byte test) */
+static uint64_t has_byte(uint64_t w, unsigned char b)
+{
+	uint64_t x = w ^ (ONES * b);
+	return (x - ONES) & ~x & HIGHS;
+}
+
+/* Eight bytes that are all printable ASCII and no bracket. */
+static bool plain8(const unsigned char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, 8);
+	uint64_t low = (w - ONES * 0x20) & ~w & HIGHS; /* a byte < 0x20 */
+	return !((w & HIGHS) | low | has_byte(w, 0x7f) | has_byte(w, '{') |
+	         has_byte(w, '}') | has_byte(w, '[') | has_byte(w, ']'));
+}
+
 static const char *check_bytes(const unsigned char *s, size_t n)
 {
 	const unsigned char *cls = byte_classes();
 	int depth = 0;
 	for (size_t i = 0; i < n;) {
+		if (i + 8 <= n && plain8(s + i)) {
+			i += 8;
+			continue;
+		}
 		switch (cls[s[i]]) {
 		case B_PLAIN: i++; break;
 		case B_OPEN:

@@ -118,9 +118,13 @@ static bool ring_resize(fb_breaker *b, int window)
 fb_breaker *fb_breaker_new(const fb_breaker_config *cfg, fb_rng rng,
                            int64_t now_ms)
 {
-	fb_breaker *b = calloc(1, sizeof *b);
+	/* a cache line of its own: breakers used by different threads must
+	 * not slow each other down */
+	size_t size = (sizeof(fb_breaker) + 63) & ~(size_t)63;
+	fb_breaker *b = aligned_alloc(64, size);
 	if (!b)
 		return NULL;
+	memset(b, 0, size);
 	if (!ring_resize(b, cfg->window)) {
 		free(b);
 		return NULL;

@@ -2,7 +2,8 @@
 # Replay filter speed: `fusebox replay LOG --dep X --json` against
 # `jq -c 'select(.dep=="X")'` over the same generated 1,000,000-event log,
 # in the same run, outputs compared; grep for the same string is the
-# floor. Prints "bench NAME VALUE UNIT" lines.
+# floor. Then the console replay index over the same log (open time,
+# worst seek, memory). Prints "bench NAME VALUE UNIT" lines.
 set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$(mktemp -d /tmp/fusebox-bench-XXXXXX)
@@ -22,3 +23,5 @@ echo "bench replay_ref_jq_s $jq s"
 echo "bench replay_ref_grep_s $gr s"
 echo "bench replay_outputs_identical $same bool"
 awk -v a="$jq" -v b="$fb" 'BEGIN{printf "bench replay_speedup_vs_jq %.1f x\n", a/b}'
+# the console's replay index over the same log: open, seek, memory
+"$here/build/bench/replay_index" "$dir/events.jsonl"

@@ -48,11 +48,10 @@ int main(int argc, char **argv)
 		int from = state[d], to = (from + 1) % 3;
 		state[d] = to;
 		printf("\"kind\":\"transition\",\"dep\":\"dep-%02d\",\"from\":\"%s\",\"to\":\"%s\","
-		       "\"health\":\"%s\",\"reason\":\"5 consecutive failures\",\"failures\":5,"
-		       "\"retry_after_ms\":%d,\"error\":\"connect: Connection refused\"}\n",
+		       "\"health\":\"%s\",\"failures\":5%s}\n",
 		       d, states[from], states[to],
 		       to == 0 ? "healthy" : to == 1 ? "unhealthy" : "degraded",
-		       to == 1 ? 60000 : 0);
+		       to == 1 ? ",\"retry_after_ms\":60000,\"error\":\"connect: refused\"" : "");
 	}
 	return 0;
 }
