@@ -270,7 +270,7 @@ int con_key(fb_console *c, int key)
 		return key == 'q' || key == KEY_F(10) ? act_quit(c) : ACT_NONE;
 	for (size_t i = 0; i < sizeof key_rows / sizeof key_rows[0]; i++) {
 		if (key_rows[i].key == key)
-			return key_rows[i].fn(c) | ACT_RESORT;
+			return key_rows[i].fn(c); /* sort and filter ask to re-sort */
 	}
 	return ACT_NONE;
 }

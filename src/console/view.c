@@ -147,7 +147,9 @@ static void sparkline(fb_console *c, int y, int x, int width, const fb_dep *d)
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const fb_sample *s = fb_history_at(&d->history, n - 1 - i);
-		int level = (int)((int64_t)s->latency_us * 7 / top);
+		int level = s->ok ? (int)((int64_t)s->latency_us * 7 / top) : 0;
+		if (level > 7)
+			level = 7;
 		char glyph[8] = {ascii[level], 0};
 		if (c->utf8)
 			snprintf(glyph, sizeof glyph, "%s", s->ok ? bars[level] : "×");

@@ -1,0 +1,1032 @@
+/* The console end to end (SPEC sections 4 and 6): the real ncursesw
+ * console (build/tests/fusebox, sanitized) in a real terminal -- a tmux
+ * server of its own per test, fixed size, C.UTF-8, TZ=UTC -- probing a
+ * fault-injection fixture of its own. Keys go in with send-keys, the
+ * screen comes back with capture-pane, and every wait polls a condition
+ * with a deadline. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define FUSEBOX_BIN "build/tests/fusebox"
+#define FIXTURE_BIN "build/tests/fixture-httpd"
+#define WAIT_MS 5000 /* the longest any one condition may take */
+
+typedef struct con {
+	char dir[512];
+	char cfg[600], log[600], exitf[600], errs[700];
+	char sock[64];
+	char bin[PATH_MAX];
+	th_fixture fx;
+	pid_t pid;       /* the console: a child of tmux's shell, not ours */
+	bool tmux_up;
+	bool watch_pid;  /* a wait on the screen gives up when it dies */
+	char *screen;    /* the last capture a check looked at */
+} con;
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+	static int serial;
+	con *c = calloc(1, sizeof *c);
+	if (!c)
+		return -1;
+	th_tempdir(c->dir, sizeof c->dir);
+	snprintf(c->cfg, sizeof c->cfg, "%s/config.ini", c->dir);
+	snprintf(c->log, sizeof c->log, "%s/events.jsonl", c->dir);
+	snprintf(c->exitf, sizeof c->exitf, "%s/exit", c->dir);
+	snprintf(c->errs, sizeof c->errs, "%s.console-errors", c->log);
+	snprintf(c->sock, sizeof c->sock, "fbcon-%ld-%d", (long)getpid(), ++serial);
+	if (!realpath(FUSEBOX_BIN, c->bin)) {
+		print_message("# %s is missing: make %s\n", FUSEBOX_BIN, FUSEBOX_BIN);
+		th_rmtree(c->dir);
+		free(c);
+		return -1;
+	}
+	if (th_fixture_start(&c->fx, FIXTURE_BIN, c->dir) != 0) {
+		print_message("# cannot start %s\n", FIXTURE_BIN);
+		th_rmtree(c->dir);
+		free(c);
+		return -1;
+	}
+	*state = c;
+	return 0;
+}
+
+/* Prints text as TAP comments, at most max_lines lines, without the
+ * blank lines at its end. */
+static void print_lines(const char *text, int max_lines)
+{
+	const char *p = text ? text : "";
+	const char *end = p + strlen(p);
+	while (end > p && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	for (int i = 0; p < end && i < max_lines; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		int n = nl ? (int)(nl - p) : (int)(end - p);
+		print_message("#   |%.*s\n", n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+static void print_screen(const char *screen)
+{
+	print_lines(screen, 60);
+}
+
+static int teardown(void **state)
+{
+	con *c = *state;
+	if (c->tmux_up)
+		th_tmux_kill(c->sock); /* SIGHUP to the console: it stops */
+	if (c->pid > 0 && !th_proc_wait_gone(c->pid, 3000)) {
+		kill(c->pid, SIGKILL);
+		th_proc_wait_gone(c->pid, 2000);
+	}
+	th_fixture_stop(&c->fx);
+	/* an ASan/UBSan report from the console lands here */
+	char *errs = th_slurp(c->errs, NULL);
+	if (errs && errs[0]) {
+		print_message("# the console's stderr:\n");
+		print_lines(errs, 16);
+	}
+	free(errs);
+	free(c->screen);
+	th_rmtree(c->dir);
+	free(c);
+	return 0;
+}
+
+/* ---- the console ------------------------------------------------------- */
+
+static void write_config(con *c, const char *deps)
+{
+	char text[8192], path[700];
+	snprintf(text, sizeof text,
+	         "[fusebox]\n"
+	         "log = %s\n"
+	         "control_socket = %s/fb.sock\n"
+	         "host = console-test\n"
+	         "\n"
+	         "[defaults]\n"
+	         "interval = 200ms\n"
+	         "timeout = 1s\n"
+	         "failure_threshold = 2\n"
+	         "recovery_timeout = 30s\n"
+	         "backoff_cap = 1m\n"
+	         "\n%s",
+	         c->log, c->dir, deps);
+	th_write_file(c->dir, "config.ini", text, path, sizeof path);
+}
+
+/* api-ok answers, billing-db (critical) fails with 503, cache-tcp is a
+ * TCP port nobody listens on. */
+static void write_standard_config(con *c)
+{
+	char deps[2048];
+	int closed = th_free_port();
+	assert_true(closed > 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/ok", "ok"), 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/billing", "fail"), 0);
+	snprintf(deps, sizeof deps,
+	         "[dep api-ok]\nurl = http://127.0.0.1:%d/ok\n\n"
+	         "[dep billing-db]\nurl = http://127.0.0.1:%d/billing\n"
+	         "critical = true\n\n"
+	         "[dep cache-tcp]\nurl = tcp://127.0.0.1:%d\n",
+	         c->fx.port, c->fx.port, closed);
+	write_config(c, deps);
+}
+
+/* alpha and bravo both answer. */
+static void write_two_ok_config(con *c)
+{
+	char deps[1024];
+	assert_int_equal(th_fixture_set(&c->fx, "/alpha", "ok"), 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/bravo", "ok"), 0);
+	snprintf(deps, sizeof deps,
+	         "[dep alpha]\nurl = http://127.0.0.1:%d/alpha\n\n"
+	         "[dep bravo]\nurl = http://127.0.0.1:%d/bravo\n",
+	         c->fx.port, c->fx.port);
+	write_config(c, deps);
+}
+
+static bool find_console(void *ctx)
+{
+	con *c = ctx;
+	c->pid = th_proc_find(c->bin, c->cfg);
+	return c->pid > 0;
+}
+
+static void keys(con *c, const char *key)
+{
+	assert_int_equal(th_tmux(c->sock, NULL, "send-keys", "-t", "=0:", key,
+	                         (char *)NULL), 0);
+}
+
+static void type_text(con *c, const char *text)
+{
+	assert_int_equal(th_tmux(c->sock, NULL, "send-keys", "-t", "=0:", "-l",
+	                         text, (char *)NULL), 0);
+}
+
+static void resize(con *c, int cols, int rows)
+{
+	char x[16], y[16];
+	snprintf(x, sizeof x, "%d", cols);
+	snprintf(y, sizeof y, "%d", rows);
+	assert_int_equal(th_tmux(c->sock, NULL, "resize-window", "-t", "=0:", "-x",
+	                         x, "-y", y, (char *)NULL), 0);
+}
+
+/* `display -p FORMAT`, in a static buffer ("(tmux failed)" on error). */
+static char display_buf[256];
+static const char *display(con *c, const char *format)
+{
+	char *v = th_tmux_display(c->sock, format);
+	snprintf(display_buf, sizeof display_buf, "%s", v ? v : "(tmux failed)");
+	free(v);
+	return display_buf;
+}
+
+typedef struct screen_wait {
+	con *c;
+	th_screen_fn fn;
+	void *ctx;
+	bool died;
+} screen_wait;
+
+static bool holds_or_died(const char *screen, void *ctx)
+{
+	screen_wait *w = ctx;
+	if (w->fn(screen, w->ctx))
+		return true;
+	if (w->c->watch_pid && !th_proc_alive(w->c->pid)) {
+		w->died = true;
+		return true;
+	}
+	return false;
+}
+
+/* Waits up to timeout_ms for fn to hold on the screen (with escapes or
+ * not). The last capture stays in c->screen for the checks that follow;
+ * when the wait fails it is printed, with why. */
+static bool wait_screen_for(con *c, bool escapes, th_screen_fn fn, void *ctx,
+                            int timeout_ms, const char *what)
+{
+	screen_wait w = {c, fn, ctx, false};
+	free(c->screen);
+	c->screen = NULL;
+	bool ok = th_tmux_wait(c->sock, escapes, holds_or_died, &w, timeout_ms,
+	                       &c->screen);
+	if (!c->screen)
+		c->screen = strdup("");
+	ok = ok && !w.died;
+	if (!ok) {
+		print_message("# %s: not seen within %d ms%s; the screen:\n", what,
+		              timeout_ms, w.died ? " (the console died)" : "");
+		print_screen(c->screen);
+	}
+	return ok;
+}
+
+static const char *wait_screen(con *c, th_screen_fn fn, void *ctx,
+                               const char *what)
+{
+	wait_screen_for(c, false, fn, ctx, WAIT_MS, what);
+	return c->screen;
+}
+
+static bool shows(const char *screen, void *ctx)
+{
+	return strstr(screen, ctx) != NULL;
+}
+
+static bool lacks(const char *screen, void *ctx)
+{
+	return strstr(screen, ctx) == NULL;
+}
+
+/* Starts the console on c->cfg in a cols x rows terminal and waits for
+ * its table. extra: more arguments, or NULL. */
+static void start_console(con *c, int cols, int rows, const char *extra)
+{
+	/* `timeout --foreground` (same process group: the console keeps the
+	 * terminal) only bounds a console that a crashed suite left behind;
+	 * the shell stays on after it so that the pane keeps the console's
+	 * last word on the terminal (a dead pane is tmux's business). UBSan
+	 * stops the console at its first report unless told otherwise. */
+	char cmd[3 * PATH_MAX];
+	snprintf(cmd, sizeof cmd,
+	         "UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} "
+	         "timeout --foreground -k 2 120 %s --config %s%s%s; "
+	         "echo EXIT=$? > %s; exec sleep 120",
+	         c->bin, c->cfg, extra ? " " : "", extra ? extra : "", c->exitf);
+	assert_int_equal(th_tmux_start(c->sock, c->dir, cols, rows, cmd), 0);
+	c->tmux_up = true;
+	if (!th_wait_until(find_console, c, WAIT_MS)) {
+		char *screen = th_tmux_capture(c->sock, false);
+		print_message("# the console did not start; the screen:\n");
+		print_screen(screen);
+		free(screen);
+		fail_msg("no console process for %s", c->cfg);
+	}
+	c->watch_pid = true;
+	assert_true(wait_screen_for(c, false, shows, "DEPENDENCY", WAIT_MS,
+	                            "the table's titles"));
+}
+
+/* ---- reading the screen ------------------------------------------------ */
+
+/* The number (from 0) of the line that starts with "name " -- a table
+ * row; the log pane's lines start with a space and a time -- or -1. */
+static int row_of(const char *screen, const char *name)
+{
+	size_t n = strlen(name);
+	int line = 0;
+	for (const char *p = screen; p && *p; line++) {
+		if (strncmp(p, name, n) == 0 && p[n] == ' ')
+			return line;
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return -1;
+}
+
+/* Line number `line` (from 0) of the screen; "" past the end. */
+static const char *line_at(const char *screen, int line, char *out, size_t len)
+{
+	const char *p = screen;
+	for (int i = 0; p && i < line; i++) {
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	size_t n = p ? strcspn(p, "\n") : 0;
+	snprintf(out, len, "%.*s", (int)n, p ? p : "");
+	return out;
+}
+
+/* The table row of `name`, or "" when it is not on the screen. */
+static const char *row_text(const char *screen, const char *name, char *out,
+                            size_t len)
+{
+	int r = row_of(screen, name);
+	if (r < 0) {
+		out[0] = '\0';
+		return out;
+	}
+	return line_at(screen, r, out, len);
+}
+
+static bool row_has(const char *screen, const char *name, const char *word)
+{
+	char row[1024];
+	return strstr(row_text(screen, name, row, sizeof row), word) != NULL;
+}
+
+/* The number of lines holding `word` but not `not`, the bottom line left
+ * out (the key hints). */
+static int lines_with(const char *screen, const char *word, const char *not)
+{
+	int n = 0;
+	for (const char *p = screen; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		char line[1024];
+		snprintf(line, sizeof line, "%.*s",
+		         (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		bool last = !nl || !nl[1 + strspn(nl + 1, "\n")];
+		if (!last && strstr(line, word) && !(not && strstr(line, not)))
+			n++;
+		p = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+/* Applies one SGR sequence's parameters (p..end) to the reverse flag. */
+static void apply_sgr(const char *p, const char *end, bool *reverse)
+{
+	while (p <= end) {
+		char *stop;
+		long v = strtol(p, &stop, 10);
+		if (stop == p)
+			v = 0; /* an empty parameter is 0 */
+		if (v == 0 || v == 27)
+			*reverse = false;
+		else if (v == 7)
+			*reverse = true;
+		else if (v == 38 || v == 48 || v == 58) { /* skip the colour */
+			long kind = stop < end && (*stop == ';' || *stop == ':')
+			                ? strtol(stop + 1, &stop, 10) : 0;
+			for (long i = 0; i < (kind == 5 ? 1 : kind == 2 ? 3 : 0); i++) {
+				if (stop < end && (*stop == ';' || *stop == ':'))
+					strtol(stop + 1, &stop, 10);
+			}
+		}
+		p = stop + 1; /* past the ';' (or the 'm') */
+	}
+}
+
+/* In a `capture-pane -e` screen: the first word of the table row whose
+ * first cell is drawn in reverse video -- the selection -- into out, or
+ * "" when there is none. tmux carries attributes from line to line. */
+static const char *selected_row(const char *s, char *out, size_t len)
+{
+	bool reverse = false, line_start = true;
+	out[0] = '\0';
+	for (const char *p = s; *p;) {
+		if (p[0] == '\x1b' && p[1] == '[') {
+			const char *q = p + 2;
+			while (*q && !(*q >= 0x40 && *q <= 0x7e))
+				q++;
+			if (*q == 'm')
+				apply_sgr(p + 2, q, &reverse);
+			p = *q ? q + 1 : q;
+			continue;
+		}
+		if (*p == '\n') {
+			line_start = true;
+			p++;
+			continue;
+		}
+		if (line_start && reverse && *p != ' ') {
+			size_t n = strcspn(p, " \x1b\n");
+			snprintf(out, len, "%.*s", (int)n, p);
+			return out;
+		}
+		line_start = false;
+		p++;
+	}
+	return out;
+}
+
+/* ---- the event log ----------------------------------------------------- */
+
+static int count_events(con *c, const char *kind, const char *dep,
+                        const char *to)
+{
+	cJSON *events = th_jsonl_read(c->log, NULL, NULL);
+	if (!events)
+		return 0;
+	int n = th_events_count(events, kind, dep, NULL, to);
+	cJSON_Delete(events);
+	return n;
+}
+
+static bool exit_file_written(const char *text, size_t len, void *ctx)
+{
+	(void)ctx;
+	return len > 0 && strchr(text, '\n') != NULL;
+}
+
+/* Waits for the shell's "EXIT=N" line and returns N (-1: none). */
+static int console_exit_code(con *c)
+{
+	char text[64];
+	if (!th_wait_file_text(c->exitf, exit_file_written, NULL, WAIT_MS) ||
+	    th_read_file(c->exitf, text, sizeof text) <= 0)
+		return -1;
+	int code = -1;
+	return sscanf(text, "EXIT=%d", &code) == 1 ? code : -1;
+}
+
+static bool terminal_restored(void *ctx)
+{
+	con *c = ctx;
+	char *alt = th_tmux_display(c->sock, "#{alternate_on} #{cursor_flag}");
+	bool ok = alt && strcmp(alt, "0 1") == 0;
+	free(alt);
+	return ok;
+}
+
+/* After the console ended: its exit status is 0, the last event is
+ * "stop", and the terminal is given back (main screen, cursor shown). */
+static void expect_clean_exit(con *c)
+{
+	c->watch_pid = false;
+	assert_int_equal(console_exit_code(c), 0);
+	assert_true(th_proc_wait_gone(c->pid, WAIT_MS));
+
+	cJSON *events = th_jsonl_read(c->log, NULL, NULL);
+	assert_non_null(events);
+	int n = cJSON_GetArraySize(events);
+	assert_true(n > 0);
+	const char *last = th_json_str(cJSON_GetArrayItem(events, n - 1), "kind");
+	assert_non_null(last);
+	assert_string_equal(last, "stop");
+	cJSON_Delete(events);
+
+	/* tmux reads the console's last output when it likes: wait for it */
+	assert_true(th_wait_until(terminal_restored, c, WAIT_MS));
+	assert_string_equal(display(c, "#{alternate_on}"), "0");
+	assert_string_equal(display(c, "#{cursor_flag}"), "1");
+	/* the main screen is back: the console's table is gone from view */
+	assert_true(wait_screen_for(c, false, lacks, "DEPENDENCY", WAIT_MS,
+	                            "the main screen after exit"));
+}
+
+/* ---- 1. rows and states ------------------------------------------------ */
+
+static bool states_settled(const char *s, void *ctx)
+{
+	(void)ctx;
+	char head[512];
+	int ok = row_of(s, "api-ok"), bad = row_of(s, "billing-db"),
+	    tcp = row_of(s, "cache-tcp");
+	return ok >= 0 && bad >= 0 && tcp >= 0 &&
+	       strstr(line_at(s, 0, head, sizeof head), "GATE BLOCKED") &&
+	       row_has(s, "billing-db", " open ") &&
+	       row_has(s, "billing-db", "unhealthy") &&
+	       row_has(s, "cache-tcp", " open ") &&
+	       row_has(s, "cache-tcp", "unhealthy") &&
+	       row_has(s, "api-ok", " closed ") && row_has(s, "api-ok", " healthy ") &&
+	       bad < ok && tcp < ok;
+}
+
+static void test_rows_and_states(void **state)
+{
+	con *c = *state;
+	write_standard_config(c);
+	start_console(c, 80, 24, NULL);
+	const char *s = wait_screen(c, states_settled, NULL,
+	                            "every row in its state, worst first");
+	char head[512];
+	assert_true(row_of(s, "api-ok") >= 0);
+	assert_true(row_of(s, "billing-db") >= 0);
+	assert_true(row_of(s, "cache-tcp") >= 0);
+	assert_non_null(strstr(line_at(s, 0, head, sizeof head), "GATE BLOCKED"));
+	assert_true(row_has(s, "billing-db", " open "));
+	assert_true(row_has(s, "billing-db", "unhealthy"));
+	assert_true(row_has(s, "cache-tcp", " open "));
+	assert_true(row_has(s, "cache-tcp", "unhealthy"));
+	assert_true(row_has(s, "api-ok", " closed "));
+	assert_true(row_has(s, "api-ok", " healthy "));
+	/* worst first: both broken dependencies above the healthy one */
+	assert_true(row_of(s, "billing-db") < row_of(s, "api-ok"));
+	assert_true(row_of(s, "cache-tcp") < row_of(s, "api-ok"));
+}
+
+/* ---- 2. help ----------------------------------------------------------- */
+
+static bool help_open(const char *s, void *ctx)
+{
+	(void)ctx;
+	/* rows of the key table, not the hint line ("t:trip", "q:quit") */
+	return strstr(s, "fusebox keys") && lines_with(s, "trip", "t:trip") > 0 &&
+	       lines_with(s, "quit", "q:quit") > 0;
+}
+
+static bool all_rows_shown(const char *s, void *ctx)
+{
+	(void)ctx;
+	return !strstr(s, "fusebox keys") && row_of(s, "api-ok") >= 0 &&
+	       row_of(s, "billing-db") >= 0 && row_of(s, "cache-tcp") >= 0;
+}
+
+static void test_help_opens_and_closes(void **state)
+{
+	con *c = *state;
+	write_standard_config(c);
+	start_console(c, 80, 24, NULL);
+	assert_true(wait_screen_for(c, false, all_rows_shown, NULL, WAIT_MS, "rows"));
+
+	keys(c, "?");
+	assert_true(wait_screen_for(c, false, help_open, NULL, WAIT_MS,
+	                            "the help after '?'"));
+	assert_true(lines_with(c->screen, "filter", "/:filter") > 0);
+	keys(c, "x"); /* any key closes it */
+	assert_true(wait_screen_for(c, false, all_rows_shown, NULL, WAIT_MS,
+	                            "the table after closing the help"));
+
+	keys(c, "F1");
+	assert_true(wait_screen_for(c, false, help_open, NULL, WAIT_MS,
+	                            "the help after F1"));
+	keys(c, "Escape");
+	assert_true(wait_screen_for(c, false, all_rows_shown, NULL, WAIT_MS,
+	                            "the table after Esc on the help"));
+	assert_true(th_proc_alive(c->pid));
+}
+
+/* ---- 3. filter --------------------------------------------------------- */
+
+static bool only_billing(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_of(s, "billing-db") >= 0 && row_of(s, "api-ok") < 0 &&
+	       row_of(s, "cache-tcp") < 0;
+}
+
+static void test_filter(void **state)
+{
+	con *c = *state;
+	write_standard_config(c);
+	start_console(c, 80, 24, NULL);
+	assert_true(wait_screen_for(c, false, all_rows_shown, NULL, WAIT_MS,
+	                            "all three rows"));
+
+	keys(c, "/");
+	type_text(c, "bill");
+	assert_true(wait_screen_for(c, false, shows, "filter: bill", WAIT_MS,
+	                            "the filter being typed"));
+	keys(c, "Enter");
+	assert_true(wait_screen_for(c, false, only_billing, NULL, WAIT_MS,
+	                            "only the matching row"));
+	assert_true(row_of(c->screen, "billing-db") >= 0);
+	assert_int_equal(row_of(c->screen, "api-ok"), -1);
+	assert_int_equal(row_of(c->screen, "cache-tcp"), -1);
+
+	keys(c, "/");
+	keys(c, "Escape");
+	assert_true(wait_screen_for(c, false, all_rows_shown, NULL, WAIT_MS,
+	                            "every row back after Esc"));
+	assert_true(row_of(c->screen, "api-ok") >= 0);
+	assert_true(row_of(c->screen, "cache-tcp") >= 0);
+}
+
+/* ---- 4. trip, with confirmation ---------------------------------------- */
+
+static bool both_healthy(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_has(s, "alpha", " closed ") && row_has(s, "bravo", " closed ") &&
+	       row_has(s, "alpha", " healthy ") && row_has(s, "bravo", " healthy ");
+}
+
+static bool bravo_tripped(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_has(s, "bravo", "forced_open");
+}
+
+static void test_trip_with_confirmation(void **state)
+{
+	con *c = *state;
+	const char *reason = "planned maintenance 42";
+	write_two_ok_config(c);
+	start_console(c, 80, 24, NULL);
+	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
+	                            "alpha and bravo healthy"));
+
+	/* rows by name when all are healthy: alpha, then bravo */
+	keys(c, "j");
+	keys(c, "t");
+	assert_true(wait_screen_for(c, false, shows, "Trip bravo", WAIT_MS,
+	                            "a dialog naming bravo"));
+	assert_non_null(strstr(c->screen, "y: yes"));
+
+	/* no: nothing changes */
+	keys(c, "n");
+	assert_true(wait_screen_for(c, false, lacks, "Trip bravo", WAIT_MS,
+	                            "the dialog closed by 'n'"));
+	assert_true(wait_screen_for(c, false, shows, "cancelled", WAIT_MS,
+	                            "the cancel message"));
+	assert_true(row_has(c->screen, "bravo", " closed "));
+	assert_int_equal(count_events(c, "operator", NULL, NULL), 0);
+
+	/* yes, with a reason */
+	keys(c, "t");
+	assert_true(wait_screen_for(c, false, shows, "Trip bravo", WAIT_MS,
+	                            "the dialog again"));
+	keys(c, "y");
+	assert_true(wait_screen_for(c, false, shows, "Reason for trip", WAIT_MS,
+	                            "the reason prompt"));
+	type_text(c, reason);
+	assert_true(wait_screen_for(c, false, shows, "> planned maintenance 42",
+	                            WAIT_MS, "the reason as typed"));
+	keys(c, "Enter");
+	assert_true(wait_screen_for(c, false, bravo_tripped, NULL, WAIT_MS,
+	                            "bravo forced_open"));
+	assert_true(row_has(c->screen, "alpha", " closed "));
+
+	assert_true(th_wait_events(c->log, 1, "transition", "bravo", NULL,
+	                           "forced_open", WAIT_MS));
+	cJSON *events = th_jsonl_read(c->log, NULL, NULL);
+	assert_non_null(events);
+	assert_int_equal(th_events_count(events, "operator", NULL, NULL, NULL), 1);
+	int op_at = th_events_index(events, 0, "operator", "bravo", NULL, NULL);
+	assert_true(op_at >= 0);
+	const cJSON *op = cJSON_GetArrayItem(events, op_at);
+	const char *action = th_json_str(op, "action");
+	const char *actor = th_json_str(op, "actor");
+	const char *why = th_json_str(op, "reason");
+	assert_non_null(action);
+	assert_string_equal(action, "trip");
+	assert_non_null(actor);
+	struct passwd *pw = getpwuid(getuid());
+	assert_non_null(pw);
+	char uid[32];
+	snprintf(uid, sizeof uid, "uid %u", (unsigned)getuid());
+	assert_non_null(strstr(actor, pw->pw_name));
+	assert_non_null(strstr(actor, uid));
+	assert_non_null(why);
+	assert_string_equal(why, reason);
+	/* the operator event comes first, then the transition it caused */
+	int tr_at = th_events_index(events, 0, "transition", "bravo", "closed",
+	                            "forced_open");
+	assert_true(tr_at > op_at);
+	assert_int_equal(th_events_count(events, "transition", "alpha", NULL,
+	                                 "forced_open"), 0);
+	cJSON_Delete(events);
+}
+
+/* ---- 5. read-only ------------------------------------------------------ */
+
+static void test_readonly_refuses(void **state)
+{
+	con *c = *state;
+	write_two_ok_config(c);
+	start_console(c, 80, 24, "--readonly");
+	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
+	                            "alpha and bravo healthy"));
+	assert_true(wait_screen_for(c, false, shows, "READ-ONLY", WAIT_MS,
+	                            "the read-only banner"));
+
+	keys(c, "t");
+	assert_true(wait_screen_for(c, false, shows, "read-only: actions are disabled",
+	                            WAIT_MS, "the read-only message"));
+	assert_null(strstr(c->screen, "Trip "));
+	assert_null(strstr(c->screen, "y: yes"));
+	/* had a dialog opened after all, these would carry the trip out */
+	keys(c, "y");
+	keys(c, "Enter");
+	keys(c, "?"); /* keys are handled in order: this one marks the end */
+	assert_true(wait_screen_for(c, false, shows, "fusebox keys", WAIT_MS,
+	                            "the help, after the other keys"));
+	keys(c, "x");
+	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
+	                            "both rows still closed"));
+	assert_int_equal(count_events(c, "operator", NULL, NULL), 0);
+	assert_int_equal(count_events(c, "transition", NULL, "forced_open"), 0);
+}
+
+/* ---- 6. resizing ------------------------------------------------------- */
+
+static bool table_at_80(const char *s, void *ctx)
+{
+	(void)ctx;
+	return all_rows_shown(s, NULL) && strstr(s, "DEPENDENCY") &&
+	       !strstr(s, "LAST ERROR") && !strstr(s, "too small");
+}
+
+static bool table_at_100(const char *s, void *ctx)
+{
+	(void)ctx;
+	return all_rows_shown(s, NULL) && strstr(s, "DEPENDENCY") &&
+	       strstr(s, "RECENT") && !strstr(s, "too small");
+}
+
+/* The header's clock, "HH:MM:SS", differs from ctx: a later redraw. */
+static bool clock_moved(const char *s, void *ctx)
+{
+	char head[512];
+	line_at(s, 0, head, sizeof head);
+	return table_at_100(s, NULL) && !strstr(head, ctx);
+}
+
+static void test_resize(void **state)
+{
+	con *c = *state;
+	write_standard_config(c);
+	start_console(c, 90, 26, NULL);
+	assert_true(wait_screen_for(c, false, states_settled, NULL, WAIT_MS,
+	                            "the table at 90x26"));
+	assert_non_null(strstr(c->screen, "LAST ERROR")); /* 90 columns and up */
+
+	resize(c, 80, 24);
+	assert_true(wait_screen_for(c, false, table_at_80, NULL, WAIT_MS,
+	                            "the table at 80x24"));
+	resize(c, 20, 5);
+	assert_true(wait_screen_for(c, false, shows, "too small", WAIT_MS,
+	                            "'too small' at 20x5"));
+	resize(c, 100, 30);
+	assert_true(wait_screen_for(c, false, table_at_100, NULL, WAIT_MS,
+	                            "the table again at 100x30"));
+	/* and it keeps drawing: wait for the next tick of the header clock */
+	char head[512], clock[16] = "";
+	line_at(c->screen, 0, head, sizeof head);
+	size_t len = strlen(head);
+	while (len && head[len - 1] == ' ')
+		head[--len] = '\0';
+	if (len >= 8)
+		snprintf(clock, sizeof clock, "%s", head + len - 8);
+	assert_true(strlen(clock) == 8 && clock[2] == ':' && clock[5] == ':');
+	assert_true(wait_screen_for(c, false, clock_moved, clock, WAIT_MS,
+	                            "a redraw at 100x30"));
+	assert_true(th_proc_alive(c->pid));
+	struct stat st;
+	assert_int_not_equal(stat(c->exitf, &st), 0); /* still running */
+}
+
+/* ---- 7. quitting gives the terminal back ------------------------------- */
+
+static void test_quit_restores_terminal(void **state)
+{
+	con *c = *state;
+	write_two_ok_config(c);
+	start_console(c, 80, 24, NULL);
+	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
+	                            "alpha and bravo healthy"));
+	/* while it runs: the alternate screen, no cursor */
+	assert_string_equal(display(c, "#{alternate_on}"), "1");
+	assert_string_equal(display(c, "#{cursor_flag}"), "0");
+
+	keys(c, "q");
+	expect_clean_exit(c);
+	cJSON *events = th_jsonl_read(c->log, NULL, NULL);
+	assert_non_null(events);
+	assert_int_equal(th_events_count(events, "start", NULL, NULL, NULL), 1);
+	assert_int_equal(th_events_count(events, "stop", NULL, NULL, NULL), 1);
+	cJSON_Delete(events);
+}
+
+static void test_sigterm_restores_terminal(void **state)
+{
+	con *c = *state;
+	write_two_ok_config(c);
+	start_console(c, 80, 24, NULL);
+	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
+	                            "alpha and bravo healthy"));
+	assert_string_equal(display(c, "#{alternate_on}"), "1");
+	assert_string_equal(display(c, "#{cursor_flag}"), "0");
+
+	assert_int_equal(kill(c->pid, SIGTERM), 0);
+	expect_clean_exit(c);
+}
+
+/* ---- 8. a hostile dependency ------------------------------------------- */
+
+static bool feed_open(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_has(s, "feed", " open ") && strstr(s, "feed closed -> open");
+}
+
+static bool control_free(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static void test_hostile_text_is_inert(void **state)
+{
+	con *c = *state;
+	char deps[1024];
+	assert_int_equal(th_fixture_set(&c->fx, "/evil", "hostile"), 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/ok", "ok"), 0);
+	snprintf(deps, sizeof deps,
+	         "[dep feed]\nurl = http://127.0.0.1:%d/evil\n\n"
+	         "[dep api-ok]\nurl = http://127.0.0.1:%d/ok\n",
+	         c->fx.port, c->fx.port);
+	write_config(c, deps);
+	/* 96 columns: the LAST ERROR column and long event lines are drawn */
+	start_console(c, 96, 24, NULL);
+	assert_true(th_wait_events(c->log, 1, "transition", "feed", "closed",
+	                           "open", WAIT_MS));
+	assert_true(wait_screen_for(c, false, feed_open, NULL, WAIT_MS,
+	                            "feed open, its error in the event pane"));
+	/* a full redraw with the error on screen, then look at it all */
+	keys(c, "C-l");
+	assert_true(wait_screen_for(c, false, feed_open, NULL, WAIT_MS,
+	                            "the screen after Ctrl-L"));
+	char head[512];
+	assert_non_null(strstr(line_at(c->screen, 0, head, sizeof head), "fusebox"));
+
+	const char *title = display(c, "#{pane_title}");
+	assert_null(strstr(title, "PWNED"));
+	assert_true(wait_screen_for(c, true, shows, "feed", WAIT_MS,
+	                            "the screen with escapes"));
+	assert_null(strstr(c->screen, "\x1b]0;PWNED"));
+	assert_null(strstr(c->screen, "\x1b]2;"));
+	assert_null(strstr(c->screen, "\x1b[41m")); /* the body's red background */
+	assert_null(strstr(c->screen, "\x1b[5m"));  /* nor its blink */
+	assert_null(strstr(c->screen, "\x07"));
+	assert_true(th_proc_alive(c->pid));
+
+	/* and the log holds the text stripped of control characters */
+	cJSON *events = th_jsonl_read(c->log, NULL, NULL);
+	assert_non_null(events);
+	const cJSON *tr = th_events_nth(events, 0, "transition", "feed", "closed",
+	                                "open");
+	assert_non_null(tr);
+	const char *error = th_json_str(tr, "error");
+	assert_non_null(error);
+	assert_true(control_free(error));
+	cJSON_Delete(events);
+}
+
+/* ---- 9. no freeze while a probe hangs ---------------------------------- */
+
+static bool probe_hanging(void *ctx)
+{
+	con *c = ctx;
+	return th_fixture_inflight(&c->fx, "/hang") >= 1;
+}
+
+typedef struct selection {
+	char want[64];   /* this name, or */
+	char other[64];  /* any name but this one */
+	char seen[64];
+} selection;
+
+static bool selection_is(const char *s, void *ctx)
+{
+	selection *w = ctx;
+	selected_row(s, w->seen, sizeof w->seen);
+	if (!w->seen[0])
+		return false;
+	if (w->want[0])
+		return strcmp(w->seen, w->want) == 0;
+	return strcmp(w->seen, w->other) != 0;
+}
+
+static void test_no_freeze_while_probe_hangs(void **state)
+{
+	con *c = *state;
+	char deps[1024];
+	assert_int_equal(th_fixture_set(&c->fx, "/hang", "hang"), 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/ok", "ok"), 0);
+	snprintf(deps, sizeof deps,
+	         "[dep alpha-ok]\nurl = http://127.0.0.1:%d/ok\n\n"
+	         "[dep bravo-hang]\nurl = http://127.0.0.1:%d/hang\ntimeout = 3s\n\n"
+	         "[dep charlie-ok]\nurl = http://127.0.0.1:%d/ok\n",
+	         c->fx.port, c->fx.port, c->fx.port);
+	write_config(c, deps);
+	start_console(c, 80, 24, NULL);
+	assert_true(th_wait_until(probe_hanging, c, WAIT_MS));
+	int64_t hang_seen = th_now_ms();
+
+	selection sel = {{0}, {0}, {0}};
+	assert_true(wait_screen_for(c, true, selection_is, &sel, 1000,
+	                            "a selected row"));
+	char first[64];
+	snprintf(first, sizeof first, "%s", sel.seen);
+
+	/* j: the selection moves, in under a second */
+	memset(&sel, 0, sizeof sel);
+	snprintf(sel.other, sizeof sel.other, "%s", first);
+	int64_t t0 = th_now_ms();
+	keys(c, "j");
+	assert_true(wait_screen_for(c, true, selection_is, &sel, 1000,
+	                            "the selection moved by j"));
+	int64_t took_j = th_now_ms() - t0;
+	char second[64];
+	snprintf(second, sizeof second, "%s", sel.seen);
+	assert_string_not_equal(second, first);
+
+	/* k: back where it was, in under a second */
+	memset(&sel, 0, sizeof sel);
+	snprintf(sel.want, sizeof sel.want, "%s", first);
+	t0 = th_now_ms();
+	keys(c, "k");
+	assert_true(wait_screen_for(c, true, selection_is, &sel, 1000,
+	                            "the selection moved back by k"));
+	int64_t took_k = th_now_ms() - t0;
+
+	/* all of it while the probe was still hanging */
+	assert_true(th_fixture_inflight(&c->fx, "/hang") >= 1);
+	assert_true(th_now_ms() - hang_seen < 3000);
+	assert_true(took_j < 1000);
+	assert_true(took_k < 1000);
+	assert_true(th_proc_alive(c->pid));
+}
+
+/* ---- 10. rows stay put while someone navigates ------------------------- */
+
+static bool three_healthy_in_order(const char *s, void *ctx)
+{
+	(void)ctx;
+	int a = row_of(s, "alpha"), b = row_of(s, "bravo"), ch = row_of(s, "charlie");
+	return a >= 0 && b >= 0 && ch >= 0 && a < b && b < ch &&
+	       row_has(s, "alpha", " healthy ") && row_has(s, "bravo", " healthy ") &&
+	       row_has(s, "charlie", " healthy ");
+}
+
+static bool charlie_open(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_has(s, "charlie", " open ");
+}
+
+static void test_rows_stay_put_while_navigating(void **state)
+{
+	con *c = *state;
+	char deps[1024];
+	assert_int_equal(th_fixture_set(&c->fx, "/a", "ok"), 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/b", "ok"), 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/c", "ok"), 0);
+	snprintf(deps, sizeof deps,
+	         "[dep alpha]\nurl = http://127.0.0.1:%d/a\n\n"
+	         "[dep bravo]\nurl = http://127.0.0.1:%d/b\n\n"
+	         "[dep charlie]\nurl = http://127.0.0.1:%d/c\n",
+	         c->fx.port, c->fx.port, c->fx.port);
+	write_config(c, deps);
+	start_console(c, 80, 24, NULL);
+	assert_true(wait_screen_for(c, false, three_healthy_in_order, NULL, WAIT_MS,
+	                            "alpha, bravo, charlie, all healthy"));
+
+	selection sel = {{0}, {0}, {0}};
+	snprintf(sel.want, sizeof sel.want, "bravo");
+	int64_t key_at = th_now_ms();
+	keys(c, "j");
+	assert_true(wait_screen_for(c, true, selection_is, &sel, WAIT_MS,
+	                            "bravo selected"));
+	/* charlie breaks while the operator is on the table */
+	assert_int_equal(th_fixture_set(&c->fx, "/c", "fail"), 0);
+	assert_true(wait_screen_for(c, false, charlie_open, NULL, WAIT_MS,
+	                            "charlie open"));
+	/* the premise: all of this within the hands-off time after a key */
+	assert_true(th_now_ms() - key_at < 4000);
+	assert_true(row_of(c->screen, "charlie") > row_of(c->screen, "bravo"));
+
+	/* moving up selects alpha, and the rows do not jump under the cursor */
+	memset(&sel, 0, sizeof sel);
+	snprintf(sel.want, sizeof sel.want, "alpha");
+	keys(c, "k");
+	assert_true(wait_screen_for(c, true, selection_is, &sel, WAIT_MS,
+	                            "alpha selected"));
+	assert_true(th_now_ms() - key_at < 5000);
+	free(c->screen);
+	c->screen = th_tmux_capture(c->sock, false);
+	assert_non_null(c->screen);
+	int a = row_of(c->screen, "alpha"), b = row_of(c->screen, "bravo"),
+	    ch = row_of(c->screen, "charlie");
+	if (!(a < b && b < ch))
+		print_screen(c->screen);
+	assert_true(a < b);
+	assert_true(b < ch);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_rows_and_states),
+	    T(test_help_opens_and_closes),
+	    T(test_filter),
+	    T(test_trip_with_confirmation),
+	    T(test_readonly_refuses),
+	    T(test_resize),
+	    T(test_quit_restores_terminal),
+	    T(test_sigterm_restores_terminal),
+	    T(test_hostile_text_is_inert),
+	    T(test_no_freeze_while_probe_hangs),
+	    T(test_rows_stay_put_while_navigating),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
