@@ -10,15 +10,10 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "loop.h"
 
 #define REPLY_CAP (64 << 20)
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int connect_to(const char *path, fb_error *err)
 {
@@ -43,7 +38,7 @@ static int connect_to(const char *path, fb_error *err)
 static bool wait_for(int fd, short events, int64_t deadline)
 {
 	struct pollfd p = {fd, events, 0};
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - fb_now_ms();
 	return left > 0 && poll(&p, 1, (int)left) == 1;
 }
 
@@ -95,7 +90,7 @@ static char *read_line(int fd, int64_t deadline)
 cJSON *fb_client_call(const char *socket_path, const cJSON *request,
                       int timeout_ms, fb_error *err)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = fb_now_ms() + timeout_ms;
 	int fd = connect_to(socket_path, err);
 	if (fd < 0)
 		return NULL;

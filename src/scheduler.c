@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "scheduler.h"
 
 /* Probes due this soon start with the ones due now, and first probes are
@@ -10,13 +11,6 @@
 #define FB_SCHED_SLACK_MS 3
 #define FB_SCHED_SLOT_MS 20
 
-static uint32_t spread(const char *name)
-{
-	uint32_t h = 2166136261u;
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h;
-}
 
 static void due_at(fb_sched *s, uint32_t id, int64_t when)
 {
@@ -49,7 +43,7 @@ int fb_sched_init(fb_sched *s, fb_engine *e, fb_loop *loop, int64_t now_ms)
 	for (uint32_t i = 0; i < s->n; i++) {
 		const fb_dep_config *c = &e->reg.deps[i].cfg;
 		int64_t window = c->t[FB_T_INTERVAL] < 1000 ? c->t[FB_T_INTERVAL] : 1000;
-		int64_t phase = (int64_t)(spread(c->name) % (uint32_t)window);
+		int64_t phase = (int64_t)(fb_hash_name(c->name) % (uint32_t)window);
 		due_at(s, i, now_ms + phase - phase % FB_SCHED_SLOT_MS);
 	}
 	return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/hash.h"
 #include "timeline.h"
 
 #define THREADS 2
@@ -43,13 +44,6 @@ typedef struct names {
 	size_t nslot;
 } names;
 
-static uint32_t hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
 
 static int names_grow(names *t)
 {
@@ -64,7 +58,7 @@ static int names_grow(names *t)
 	}
 	t->name = name;
 	for (size_t i = 0; i < t->n; i++) {
-		size_t at = hash(t->name[i]) & (ns - 1);
+		size_t at = fb_hash_name(t->name[i]) & (ns - 1);
 		while (slot[at])
 			at = (at + 1) & (ns - 1);
 		slot[at] = (uint32_t)i + 1;
@@ -81,7 +75,7 @@ static uint16_t names_id(names *t, const char *s)
 {
 	if (t->n >= t->cap && (t->n >= FB_TL_NONE - 1 || names_grow(t) != 0))
 		return FB_TL_NONE;
-	size_t at = hash(s) & (t->nslot - 1);
+	size_t at = fb_hash_name(s) & (t->nslot - 1);
 	for (; t->slot[at]; at = (at + 1) & (t->nslot - 1)) {
 		if (strcmp(t->name[t->slot[at] - 1], s) == 0)
 			return (uint16_t)(t->slot[at] - 1);

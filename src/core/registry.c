@@ -3,18 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "fusebox/registry.h"
 
-/* FNV-1a: short names, few collisions, no allocation. */
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
 
 static int index_build(fb_registry *reg)
 {
@@ -26,7 +17,7 @@ static int index_build(fb_registry *reg)
 		return -1;
 	reg->nslots = n;
 	for (size_t i = 0; i < reg->count; i++) {
-		size_t at = name_hash(reg->deps[i].cfg.name) & (n - 1);
+		size_t at = fb_hash_name(reg->deps[i].cfg.name) & (n - 1);
 		while (reg->slots[at])
 			at = (at + 1) & (n - 1);
 		reg->slots[at] = (uint32_t)i + 1;
@@ -76,7 +67,7 @@ fb_dep *fb_registry_find(const fb_registry *reg, const char *name)
 {
 	if (!reg->nslots)
 		return NULL;
-	size_t at = name_hash(name) & (reg->nslots - 1);
+	size_t at = fb_hash_name(name) & (reg->nslots - 1);
 	for (; reg->slots[at]; at = (at + 1) & (reg->nslots - 1)) {
 		fb_dep *d = &reg->deps[reg->slots[at] - 1];
 		if (strcmp(d->cfg.name, name) == 0)
