@@ -34,6 +34,7 @@ int fb_cmd_status(int argc, char **argv);
 int fb_cmd_gate(int argc, char **argv);
 int fb_cmd_dep_action(int argc, char **argv);
 int fb_cmd_replay(int argc, char **argv);
+int fb_cmd_call(int argc, char **argv);
 
 /*  name            arguments                help                function */
 #define FB_COMMAND_TABLE(X)                                                   \
@@ -51,6 +52,8 @@ int fb_cmd_replay(int argc, char **argv);
 	  fb_cmd_dep_action)                                                      \
 	X("replay", "LOG... [--from T] [--to T] [--dep NAME] [--json] [--summary]", \
 	  "the timeline of an incident, or its summary", fb_cmd_replay)           \
+	X("call", "METHOD URL [--dep NAME] [--data BODY]",                        \
+	  "one request through the breaker and retries", fb_cmd_call)             \
 	X("check-config", "[FILE]", "validate a configuration and say what it holds", \
 	  fb_cmd_check_config)
 

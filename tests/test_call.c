@@ -1,0 +1,117 @@
+/* `fusebox call`: one request through the breaker and retries, against
+ * the fault-injection fixture and a running instance. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+
+#define FB "build/tests/fusebox"
+
+typedef struct ctx {
+	char dir[256], config[400], log[400];
+	th_fixture fx;
+	pid_t instance;
+} ctx;
+
+static int setup(void **state)
+{
+	ctx *c = calloc(1, sizeof *c);
+	char text[1024];
+	th_tempdir(c->dir, sizeof c->dir);
+	if (th_fixture_start(&c->fx, "build/tests/fixture-httpd", c->dir) != 0)
+		return -1;
+	snprintf(text, sizeof text,
+	         "[fusebox]\nlog = events.jsonl\ncontrol_socket = fb.sock\n"
+	         "[dep api]\nurl = http://127.0.0.1:%d/api\ninterval = 100ms\n"
+	         "failure_threshold = 2\nrecovery_timeout = 1m\nmax_retries = 2\n"
+	         "retry_delay = 50ms\ntimeout = 1s\n",
+	         c->fx.port);
+	th_write_file(c->dir, "c.ini", text, c->config, sizeof c->config);
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ctx *c = *state;
+	if (c->instance > 0)
+		th_kill(c->instance, SIGTERM, 5000);
+	th_fixture_stop(&c->fx);
+	th_rmtree(c->dir);
+	free(c);
+	return 0;
+}
+
+static int call(ctx *c, const char *path, th_result *r)
+{
+	char url[128];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", c->fx.port, path);
+	char *argv[] = {FB, "call", "GET", url, "--dep", "api", "--config", c->config, NULL};
+	return th_run(argv, 20000, r);
+}
+
+static void test_ok_prints_the_body(void **state)
+{
+	ctx *c = *state;
+	th_result r;
+	assert_int_equal(call(c, "/api", &r), 0);
+	assert_string_equal(r.out, "ok\n");
+	assert_int_equal(th_fixture_count(&c->fx, "/api"), 1);
+	th_result_free(&r);
+}
+
+/* max_retries 2: three attempts in all, then 69. */
+static void test_failures_are_retried_then_given_up(void **state)
+{
+	ctx *c = *state;
+	th_result r;
+	assert_int_equal(th_fixture_set(&c->fx, "/down", "fail"), 0);
+	assert_int_equal(call(c, "/down", &r), 69);
+	assert_int_equal(th_fixture_count(&c->fx, "/down"), 3);
+	assert_non_null(strstr(r.err, "attempt 3/3: HTTP 503"));
+	th_result_free(&r);
+	/* a 4xx is an answer, not an outage: no retry */
+	assert_int_equal(th_fixture_set(&c->fx, "/nope", "status:404"), 0);
+	assert_int_equal(call(c, "/nope", &r), 1);
+	assert_int_equal(th_fixture_count(&c->fx, "/nope"), 1);
+	th_result_free(&r);
+}
+
+/* The running instance's breaker for the dependency is open: refused at
+ * once, nothing sent. */
+static void test_open_breaker_refuses(void **state)
+{
+	ctx *c = *state;
+	char sock[450], out[450], err[450];
+	th_result r;
+	snprintf(sock, sizeof sock, "%s/fb.sock", c->dir);
+	snprintf(out, sizeof out, "%s/run.out", c->dir);
+	snprintf(err, sizeof err, "%s/run.err", c->dir);
+	assert_int_equal(th_fixture_set(&c->fx, "/api", "fail"), 0);
+	char *argv[] = {FB, "run", "--config", c->config, NULL};
+	c->instance = th_spawn(argv, out, err);
+	assert_true(th_wait_unix_socket(sock, 10000));
+	assert_true(th_wait_file_contains(err, "closed -> open", 10000));
+	long before = th_fixture_count(&c->fx, "/api");
+	assert_int_equal(call(c, "/api", &r), 75);
+	assert_non_null(strstr(r.err, "api is open; retry in"));
+	assert_int_equal(th_fixture_count(&c->fx, "/api"), before);
+	th_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_ok_prints_the_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failures_are_retried_then_given_up, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_breaker_refuses, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
