@@ -124,7 +124,8 @@ static int mend_torn_tail(fb_log *log, char *warn, size_t warnlen)
 static int open_file(fb_log *log, fb_error *err)
 {
 	struct stat st;
-	log->fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	/* read-write: a torn tail is looked at before anything is appended */
+	log->fd = open(log->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (log->fd < 0 || fstat(log->fd, &st) != 0) {
 		snprintf(err->text, sizeof err->text, "%s: %s", log->path,
 		         strerror(errno));

@@ -83,8 +83,11 @@ static void run_one(fb_sched *s, uint32_t id, int64_t now)
 		return;
 	}
 	if (!fb_engine_probe_begin(s->engine, d, now, &wait)) {
-		/* open: when the wait ends; a trial out or forced: next interval */
-		due_at(s, id, now + (wait > 0 ? wait : interval));
+		/* open: when the wait ends; a trial out or forced: next interval.
+		 * Never within the slack, or this pass would take it again. */
+		int64_t when = now + (wait > 0 ? wait : interval);
+		due_at(s, id, when > now + FB_SCHED_SLACK_MS ? when
+		                                             : now + FB_SCHED_SLACK_MS + 1);
 		return;
 	}
 	note_lateness(s, now - s->due_ms[id]);

@@ -74,9 +74,6 @@ static cJSON *dep_json(const fb_dep *d, int64_t now_ms, int64_t wall_ms)
 	                   : 0;
 	cJSON_AddNumberToObject(o, "retry_after_s", retry);
 	add_latency(o, d);
-	cJSON_AddStringToObject(o, "url", d->cfg.url);
-	cJSON_AddStringToObject(o, "state_reason", s.last_reason);
-	cJSON_AddNumberToObject(o, "frozen_failures", s.frozen_failures);
 	return o;
 }
 

@@ -1050,3 +1050,52 @@ bool th_proc_wait_gone(pid_t pid, int timeout_ms)
 {
 	return th_wait_until(th_proc_gone, &pid, timeout_ms);
 }
+
+/* ---- one test's world ---------------------------------------------------- */
+
+th_env *th_env_new(const char *fixture_bin)
+{
+	th_env *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	th_tempdir(e->dir, sizeof e->dir);
+	snprintf(e->cfg, sizeof e->cfg, "%s/fusebox.ini", e->dir);
+	snprintf(e->log, sizeof e->log, "%s/events.jsonl", e->dir);
+	snprintf(e->sock, sizeof e->sock, "%s/ctl.sock", e->dir);
+	snprintf(e->out, sizeof e->out, "%s/run.out", e->dir);
+	snprintf(e->err, sizeof e->err, "%s/run.err", e->dir);
+	if (th_fixture_start(&e->fx, fixture_bin, e->dir) != 0) {
+		fprintf(stderr, "# cannot start %s\n", fixture_bin);
+		th_rmtree(e->dir);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void th_env_free(th_env *e)
+{
+	if (!e)
+		return;
+	if (e->fb > 0)
+		th_kill(e->fb, SIGKILL, 3000);
+	th_fixture_stop(&e->fx);
+	th_redis_kill(&e->redis);
+	if (!getenv("FB_KEEP_TMP"))
+		th_rmtree(e->dir);
+	else
+		fprintf(stderr, "# kept %s\n", e->dir);
+	free(e);
+}
+
+void th_show_tail(const char *label, const char *path)
+{
+	size_t len = 0;
+	char *text = th_slurp(path, &len);
+	if (!text)
+		return;
+	size_t from = len > 3000 ? len - 3000 : 0;
+	fprintf(stderr, "---- %s (last %zu bytes) ----\n%s\n", label, len - from,
+	              text + from);
+	free(text);
+}

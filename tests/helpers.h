@@ -278,4 +278,24 @@ bool th_proc_alive(pid_t pid);
 /* Waits until th_proc_alive(pid) is false. */
 bool th_proc_wait_gone(pid_t pid, int timeout_ms);
 
+
+/* ---- one test's world: temp dir, config paths, fixture, instance ----- */
+
+typedef struct th_env {
+	char dir[256];
+	char cfg[400], log[400], sock[400], out[400], err[400];
+	th_fixture fx;
+	th_redis redis;   /* started by the tests that need it */
+	pid_t fb;         /* the fusebox under test, 0 when none */
+} th_env;
+
+/* A fresh temp dir with the usual file names in it and the fixture
+ * (fixture_bin) started. NULL on failure. */
+th_env *th_env_new(const char *fixture_bin);
+/* Kills what the test started and removes the dir (FB_KEEP_TMP keeps it). */
+void th_env_free(th_env *e);
+
+/* Prints the last 3000 bytes of a file, to explain a failure. */
+void th_show_tail(const char *label, const char *path);
+
 #endif
