@@ -1099,3 +1099,23 @@ void th_show_tail(const char *label, const char *path)
 	              text + from);
 	free(text);
 }
+
+static int locate(char *out, const char *env_name, const char *rel)
+{
+	const char *p = getenv(env_name);
+	if (!realpath(p && p[0] ? p : rel, out) || access(out, X_OK) != 0) {
+		fprintf(stderr, "# %s not found: run `make %s` from the top folder "
+		                "or set %s\n", rel, rel, env_name);
+		return -1;
+	}
+	return 0;
+}
+
+int th_suite_bins(char *fusebox, char *fixture)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (locate(fusebox, "FUSEBOX_BIN", "build/tests/fusebox") != 0 ||
+	    locate(fixture, "FIXTURE_BIN", "build/tests/fixture-httpd") != 0)
+		return -1;
+	return 0;
+}

@@ -295,6 +295,12 @@ th_env *th_env_new(const char *fixture_bin);
 /* Kills what the test started and removes the dir (FB_KEEP_TMP keeps it). */
 void th_env_free(th_env *e);
 
+/* For end-to-end suites: ignores SIGPIPE and finds the programs under test
+ * as absolute paths (PATH_MAX each): build/tests/fusebox and
+ * build/tests/fixture-httpd, or $FUSEBOX_BIN and $FIXTURE_BIN. Returns 0,
+ * or -1 after saying what to build. */
+int th_suite_bins(char *fusebox, char *fixture);
+
 /* Prints the last 3000 bytes of a file, to explain a failure. */
 void th_show_tail(const char *label, const char *path);
 

@@ -824,24 +824,11 @@ static void test_log_rotation_keeps_seq_contiguous(void **state)
 
 /* ---- main ---------------------------------------------------------------------- */
 
-static int locate(char *out, const char *env_name, const char *rel)
-{
-	const char *p = getenv(env_name);
-	if (!realpath(p && p[0] ? p : rel, out) || access(out, X_OK) != 0) {
-		fprintf(stderr, "# %s not found: run `make %s` from the top folder "
-		                "or set %s\n", rel, rel, env_name);
-		return -1;
-	}
-	return 0;
-}
-
 int main(void)
 {
-	signal(SIGPIPE, SIG_IGN);
 	if (getenv("FB_TEST_FILTER")) /* e.g. "*redis*" */
 		cmocka_set_test_filter(getenv("FB_TEST_FILTER"));
-	if (locate(g_fusebox, "FUSEBOX_BIN", "build/tests/fusebox") != 0 ||
-	    locate(g_fixture, "FIXTURE_BIN", "build/tests/fixture-httpd") != 0)
+	if (th_suite_bins(g_fusebox, g_fixture) != 0)
 		return 1;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
