@@ -7,9 +7,20 @@
 
 #include "probe_impl.h"
 
+/* Every curl completion: an HTTP probe, or the connect of a socket one. */
 static void curl_done(void *ctx, CURL *easy, CURLcode result)
 {
-	http_done(ctx, easy, result);
+	fb_probes *p = ctx;
+	void *priv = NULL;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+	uint32_t id = (uint32_t)(uintptr_t)priv;
+	if (id >= p->n || p->slots[id].easy != easy)
+		return;
+	switch (p->slots[id].cfg->kind) {
+	case FB_KIND_HTTP: http_done(p, id, result); break;
+	case FB_KIND_REDIS: redis_connected(p, id, result); break;
+	default: tcp_done(p, id, result); break;
+	}
 }
 
 fb_probes *fb_probes_new(fb_loop *loop, size_t ndeps, fb_probe_done_fn done,

@@ -120,46 +120,17 @@ void http_cancel(fb_probes *p, uint32_t id)
 		release(p, &p->slots[id]);
 }
 
-/* A clear reason for each kind of transport failure. */
-static void transport_error(CURLcode rc, const char *detail,
-                            const fb_dep_config *c, char *out, size_t len)
+void http_done(fb_probes *p, uint32_t id, CURLcode result)
 {
-	const char *what;
-	switch (rc) {
-	case CURLE_COULDNT_RESOLVE_HOST: what = "DNS"; break;
-	case CURLE_COULDNT_CONNECT: what = "connect"; break;
-	case CURLE_OPERATION_TIMEDOUT:
-		snprintf(out, len, "timeout after %lld ms",
-		         (long long)c->t[FB_T_TIMEOUT]);
-		return;
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE: what = "TLS"; break;
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR: what = "connection reset"; break;
-	case CURLE_GOT_NOTHING: what = "empty reply"; break;
-	default: what = "http"; break;
-	}
-	snprintf(out, len, "%s: %.200s", what,
-	         detail[0] ? detail : curl_easy_strerror(rc));
-}
-
-void http_done(fb_probes *p, CURL *easy, CURLcode result)
-{
-	void *priv = NULL;
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-	uint32_t id = (uint32_t)(uintptr_t)priv;
 	probe_slot *s = &p->slots[id];
 	const fb_dep_config *c = s->cfg;
 	char err[FB_ERROR_MAX] = "";
 	long status = 0;
 	bool ok = false;
 	if (result != CURLE_OK) {
-		transport_error(result, s->curl_err, c, err, sizeof err);
+		probe_transport_error(s->easy, result, s, err, sizeof err);
 	} else {
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 		ok = status >= c->expect_lo && status <= c->expect_hi;
 		if (!ok) {
 			int n = (int)(s->body_len < 120 ? s->body_len : 120);

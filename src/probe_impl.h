@@ -51,7 +51,7 @@ void probe_arm_deadline(fb_probes *p, uint32_t id);
 
 int http_start(fb_probes *p, uint32_t id);
 void http_cancel(fb_probes *p, uint32_t id);
-void http_done(fb_probes *p, CURL *easy, CURLcode result);
+void http_done(fb_probes *p, uint32_t id, CURLcode result);
 void http_pool_free(fb_probes *p);
 
 int tcp_start(fb_probes *p, uint32_t id);
@@ -62,10 +62,23 @@ void redis_cancel(fb_probes *p, uint32_t id);
 /* Drops a kept connection. */
 void redis_close(fb_probes *p, uint32_t id);
 
-/* Starts a non-blocking TCP connect to host:port. Returns the socket, or
- * -1 with the reason in err. Name lookup is getaddrinfo(). */
-int net_connect_start(const char *host, int port, char *err, size_t len);
-/* After the socket polled writable: 0 when connected, else -1 with err. */
-int net_connect_result(int fd, char *err, size_t len);
+/* Puts a transport failure of a curl transfer into words ("connect:
+ * Connection refused (host:port)", "DNS: ...", "timeout after N ms"). */
+void probe_transport_error(CURL *easy, CURLcode rc, const probe_slot *s,
+                           char *out, size_t len);
+
+/* Starts connecting probe `id` to its host:port through curl (resolver
+ * off the loop, the probe's timeout). Its end arrives as a curl
+ * completion. Returns 0, or -1 when curl refused. */
+int net_connect_start(fb_probes *p, uint32_t id);
+/* After a successful connect: a non-blocking socket of our own (the curl
+ * handle is gone afterwards), or -1. */
+int net_connect_take_fd(fb_probes *p, uint32_t id);
+/* Abandons a connect under way (or frees a finished one). */
+void net_connect_drop(fb_probes *p, uint32_t id);
+
+/* Finished curl transfers of each kind. */
+void tcp_done(fb_probes *p, uint32_t id, CURLcode result);
+void redis_connected(fb_probes *p, uint32_t id, CURLcode result);
 
 #endif

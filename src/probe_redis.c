@@ -18,6 +18,7 @@ static void on_io(void *ctx, int fd, short revents);
 void redis_close(fb_probes *p, uint32_t id)
 {
 	probe_slot *s = &p->slots[id];
+	net_connect_drop(p, id);
 	if (s->redis) {
 		fb_loop_unwatch(p->loop, s->redis->fd);
 		redisFree(s->redis); /* closes the fd */
@@ -81,18 +82,20 @@ static void queue_commands(fb_probes *p, uint32_t id)
 	fb_loop_watch(p->loop, s->redis->fd, POLLOUT, on_io, s);
 }
 
-/* Wraps our connected, non-blocking socket in a hiredis context. */
+/* Wraps our connected, non-blocking socket in a hiredis context; on
+ * failure the socket is closed. */
 static int adopt(fb_probes *p, uint32_t id, char *err, size_t len)
 {
 	probe_slot *s = &p->slots[id];
 	s->redis = redisConnectFd(s->fd);
 	if (!s->redis || s->redis->err) {
 		snprintf(err, len, "redis: %s", s->redis ? s->redis->errstr : "no memory");
-		if (s->redis) {
-			redisFree(s->redis);
-			s->redis = NULL;
-			s->fd = -1;
-		}
+		if (s->redis)
+			redisFree(s->redis); /* closes the socket */
+		else
+			close(s->fd);
+		s->redis = NULL;
+		s->fd = -1;
 		return -1;
 	}
 	s->redis->flags &= ~REDIS_BLOCK; /* EAGAIN is not an error for us */
@@ -103,11 +106,32 @@ static int connect_start(fb_probes *p, uint32_t id, char *err, size_t len)
 {
 	probe_slot *s = &p->slots[id];
 	s->reused = false;
-	s->fd = net_connect_start(s->cfg->host, s->cfg->port, err, len);
-	if (s->fd < 0)
-		return -1;
 	s->step = RS_CONNECTING;
-	return fb_loop_watch(p->loop, s->fd, POLLOUT, on_io, s);
+	if (net_connect_start(p, id) == 0)
+		return 0;
+	snprintf(err, len, "redis: curl refused the connect");
+	return -1;
+}
+
+void redis_connected(fb_probes *p, uint32_t id, CURLcode result)
+{
+	probe_slot *s = &p->slots[id];
+	char err[FB_ERROR_MAX];
+	if (result != CURLE_OK) {
+		probe_transport_error(s->easy, result, s, err, sizeof err);
+		fail(p, id, err);
+		return;
+	}
+	s->fd = net_connect_take_fd(p, id);
+	if (s->fd < 0) {
+		fail(p, id, "redis: lost the connected socket");
+		return;
+	}
+	if (adopt(p, id, err, sizeof err) != 0) {
+		fail(p, id, err);
+		return;
+	}
+	queue_commands(p, id);
 }
 
 /* Checks each reply as it arrives; returns 1 when PONG came, 0 for more
@@ -143,13 +167,6 @@ static void step_io(fb_probes *p, uint32_t id, short revents)
 	probe_slot *s = &p->slots[id];
 	char err[FB_ERROR_MAX];
 	int done = 0;
-	if (s->step == RS_CONNECTING) {
-		if (net_connect_result(s->fd, err, sizeof err) != 0 ||
-		    adopt(p, id, err, sizeof err) != 0)
-			goto failed;
-		queue_commands(p, id);
-		return;
-	}
 	if (s->step == RS_SENDING && (revents & POLLOUT)) {
 		if (redisBufferWrite(s->redis, &done) != REDIS_OK)
 			goto io_error;
