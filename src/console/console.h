@@ -91,5 +91,10 @@ void con_screen_end(void);
 int con_put(fb_console *c, int y, int x, int width, fb_role role,
             const char *text);
 int con_width(const char *text);
+/* Bytes of text that fit in `width` columns (never half a character). */
+size_t con_fit(const char *text, int width);
+/* Puts text over up to max_lines lines; returns the lines used. */
+int con_put_wrapped(fb_console *c, int y, int x, int width, int max_lines,
+                    fb_role role, const char *text);
 
 #endif

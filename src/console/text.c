@@ -34,6 +34,37 @@ int con_width(const char *text)
 	return cols;
 }
 
+size_t con_fit(const char *text, int width)
+{
+	mbstate_t st = {0};
+	size_t n = strlen(text), off = 0, len;
+	int used = 0, w;
+	while (off < n && (len = next_char(text + off, n - off, &st, &w))) {
+		if (used + w > width)
+			break;
+		used += w;
+		off += len;
+	}
+	return off;
+}
+
+int con_put_wrapped(fb_console *c, int y, int x, int width, int max_lines,
+                    fb_role role, const char *text)
+{
+	char line[1024];
+	int lines = 0;
+	while (*text && lines < max_lines) {
+		size_t take = con_fit(text, width);
+		if (take == 0 || take >= sizeof line)
+			break;
+		memcpy(line, text, take);
+		line[take] = '\0';
+		con_put(c, y + lines++, x, width, role, line);
+		text += take;
+	}
+	return lines;
+}
+
 int con_put(fb_console *c, int y, int x, int width, fb_role role,
             const char *text)
 {

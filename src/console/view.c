@@ -359,8 +359,13 @@ static void draw_detail(fb_console *c, const layout *l, int64_t now)
 	      "at the last transition: %u consecutive failures, %u/%u in window, "
 	      "%llu slow", s.frozen_failures, s.frozen_window_failures,
 	      s.frozen_window_calls, (unsigned long long)s.frozen_slow_calls);
-	dline(&w, d->last_error[0] ? FB_ROLE_BAD : FB_ROLE_DIM, "last error: %s",
-	      d->last_error[0] ? d->last_error : "none");
+	if (w.y < w.end) {
+		char err[FB_ERROR_MAX + 16];
+		snprintf(err, sizeof err, "last error: %s",
+		         d->last_error[0] ? d->last_error : "none");
+		w.y += con_put_wrapped(c, w.y, 1, l->cols - 2, w.end - w.y > 3 ? 3 : 1,
+		                       d->last_error[0] ? FB_ROLE_BAD : FB_ROLE_DIM, err);
+	}
 	if (w.y < w.end && (int)d->history.len > 0) {
 		con_put(c, w.y, 1, 9, FB_ROLE_DIM, "history ");
 		int width = l->cols - 12 < FB_HISTORY ? l->cols - 12 : FB_HISTORY;
