@@ -505,6 +505,17 @@ static void test_sanitize_long_hostile_input(void **state)
 	assert_null(strstr(dst, "  ")); /* control runs collapsed */
 }
 
+/* Indented HTML bodies read as one line: any run of spaces and controls
+ * becomes a single space. */
+static void test_sanitize_collapses_space_runs(void **state)
+{
+	(void)state;
+	char dst[64];
+	const char *in = "<html>\n    <head>  \t  <title>x</title>";
+	fb_sanitize(dst, sizeof dst, in, strlen(in));
+	assert_string_equal(dst, "<html> <head> <title>x</title>");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +530,7 @@ int main(void)
 	    cmocka_unit_test(test_url_bad),
 	    cmocka_unit_test(test_url_default_port),
 	    cmocka_unit_test(test_sanitize_table),
+	    cmocka_unit_test(test_sanitize_collapses_space_runs),
 	    cmocka_unit_test(test_sanitize_zero_dst),
 	    cmocka_unit_test(test_sanitize_exhaustive_short),
 	    cmocka_unit_test(test_sanitize_long_hostile_input),
