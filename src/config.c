@@ -18,125 +18,13 @@
 
 #include "core/parse.h"
 #include "fusebox/config.h"
+#include "config_impl.h"
 #include "inireader.h"
-
-/* ---- the tunables table ------------------------------------------------ */
-
-#define X_ROW(id, key, type, def, lo, hi, help) \
-	{key, FB_VT_##type, def, lo, hi, help},
-static const struct tunable_row {
-	const char *key;
-	fb_value_type type;
-	int64_t def, lo, hi;
-	const char *help;
-} tunables[FB_TUNABLE_COUNT] = {FB_TUNABLE_TABLE(X_ROW)};
-#undef X_ROW
-
-#define X_NAME(id, name) name,
-static const char *const source_names[] = {FB_SOURCE_TABLE(X_NAME)};
-#undef X_NAME
-
-const char *fb_tunable_key(fb_tunable t) { return tunables[t].key; }
-const char *fb_tunable_help(fb_tunable t) { return tunables[t].help; }
-fb_value_type fb_tunable_type(fb_tunable t) { return tunables[t].type; }
-
-const char *fb_source_name(fb_source s)
-{
-	return (unsigned)s < FB_SRC_COUNT ? source_names[s] : "?";
-}
-
-static bool tunable_find(const char *key, fb_tunable *out)
-{
-	for (int i = 0; i < FB_TUNABLE_COUNT; i++) {
-		if (strcmp(tunables[i].key, key) == 0) {
-			*out = (fb_tunable)i;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Parses one tunable value; returns 0 or -1 with *why. */
-static int tunable_parse(fb_tunable t, const char *value, int64_t *out,
-                         const char **why)
-{
-	const struct tunable_row *r = &tunables[t];
-	int64_t v;
-	int rc;
-	switch (r->type) {
-	case FB_VT_DURATION: rc = fb_parse_duration(value, &v, why); break;
-	case FB_VT_FRACTION: rc = fb_parse_fraction(value, &v, why); break;
-	default: rc = fb_parse_int(value, r->lo, r->hi, &v, why); break;
-	}
-	if (rc != 0)
-		return -1;
-	if (v < r->lo || v > r->hi) {
-		*why = "out of range";
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-void fb_tunable_format(fb_tunable t, int64_t v, char *buf, size_t len)
-{
-	switch (tunables[t].type) {
-	case FB_VT_DURATION:
-		if (v != 0 && v % FB_MS_H == 0)
-			snprintf(buf, len, "%lldh", (long long)(v / FB_MS_H));
-		else if (v != 0 && v % FB_MS_M == 0)
-			snprintf(buf, len, "%lldm", (long long)(v / FB_MS_M));
-		else if (v != 0 && v % FB_MS_S == 0)
-			snprintf(buf, len, "%llds", (long long)(v / FB_MS_S));
-		else
-			snprintf(buf, len, "%lldms", (long long)v);
-		break;
-	case FB_VT_FRACTION:
-		snprintf(buf, len, "%g", (double)v / 1e6);
-		break;
-	case FB_VT_PERCENT:
-		snprintf(buf, len, "%lld%%", (long long)v);
-		break;
-	default:
-		snprintf(buf, len, "%lld", (long long)v);
-		break;
-	}
-}
-
-static void tunables_set(fb_tunables *t, fb_tunable k, int64_t v)
-{
-	t->v[k] = v;
-	t->set |= 1u << k;
-}
-
-void fb_dep_breaker_config(const fb_dep_config *d, fb_breaker_config *out)
-{
-	*out = (fb_breaker_config){
-	    .failure_threshold = (int)d->t[FB_T_FAILURE_THRESHOLD],
-	    .failure_rate = (int)d->t[FB_T_FAILURE_RATE],
-	    .window = (int)d->t[FB_T_WINDOW],
-	    .min_calls = (int)d->t[FB_T_MIN_CALLS],
-	    .recovery_timeout_ms = d->t[FB_T_RECOVERY_TIMEOUT],
-	    .backoff_cap_ms = d->t[FB_T_BACKOFF_CAP],
-	    .jitter = (double)d->t[FB_T_JITTER] / 1e6,
-	    .half_open_probes = (int)d->t[FB_T_HALF_OPEN_PROBES],
-	    .success_threshold = (int)d->t[FB_T_SUCCESS_THRESHOLD],
-	    .slow_call_ms = d->t[FB_T_SLOW_CALL],
-	};
-}
 
 /* ---- the parse context ------------------------------------------------- */
 
 typedef enum { SEC_NONE, SEC_FUSEBOX, SEC_DEFAULTS, SEC_PRESET, SEC_DEP, SEC_REDIS } section_kind;
 
-/* What [dep NAME] said, before layers and environment are applied. */
-typedef struct dep_raw {
-	fb_dep_config c;
-	fb_tunables file;
-	bool has_kind, has_port, has_critical, has_expect;
-	char protocol[16];
-	int line, url_line, preset_line, kind_line, key_line;
-} dep_raw;
 
 typedef struct parse_ctx {
 	fb_config *cfg;
@@ -302,13 +190,13 @@ static void set_tunable(parse_ctx *p, fb_tunable t, const char *value)
 	const char *why;
 	int64_t v;
 	if (p->tun->set & (1u << t)) {
-		fail(p, "duplicate key '%s'", tunables[t].key);
+		fail(p, "duplicate key '%s'", fb_tunable_key(t));
 		return;
 	}
-	if (tunable_parse(t, value, &v, &why) != 0)
-		fail(p, "%s: %s: '%s'", tunables[t].key, why, value);
+	if (fb_tunable_parse(t, value, &v, &why) != 0)
+		fail(p, "%s: %s: '%s'", fb_tunable_key(t), why, value);
 	else
-		tunables_set(p->tun, t, v);
+		fb_tunables_set(p->tun, t, v);
 }
 
 static void key_fusebox(parse_ctx *p, const char *key, const char *value)
@@ -436,7 +324,7 @@ static int on_key(void *user, const char *section, const char *key,
 		return 0;
 	if (p->sec == SEC_NONE)
 		fail(p, "key '%s' outside any section", key);
-	else if (p->tun && tunable_find(key, &t))
+	else if (p->tun && fb_tunable_find(key, &t))
 		set_tunable(p, t, value);
 	else if (p->sec == SEC_FUSEBOX)
 		key_fusebox(p, key, value);
@@ -510,10 +398,10 @@ static bool find_preset(const fb_config *c, const char *name, fb_tunables *out)
 		if (strcmp(builtin_presets[i].name, name) != 0)
 			continue;
 		memset(out, 0, sizeof *out);
-		tunables_set(out, FB_T_TIMEOUT, builtin_presets[i].timeout_ms);
-		tunables_set(out, FB_T_MAX_RETRIES, builtin_presets[i].max_retries);
+		fb_tunables_set(out, FB_T_TIMEOUT, builtin_presets[i].timeout_ms);
+		fb_tunables_set(out, FB_T_MAX_RETRIES, builtin_presets[i].max_retries);
 		if (builtin_presets[i].recovery_ms >= 0)
-			tunables_set(out, FB_T_RECOVERY_TIMEOUT, builtin_presets[i].recovery_ms);
+			fb_tunables_set(out, FB_T_RECOVERY_TIMEOUT, builtin_presets[i].recovery_ms);
 		return true;
 	}
 	return false;
@@ -526,115 +414,6 @@ static void apply_layer(fb_dep_config *d, const fb_tunables *t, fb_source src)
 			d->t[i] = t->v[i];
 			d->source[i] = src;
 		}
-	}
-}
-
-typedef const char *(*getenv_fn)(const char *name);
-
-/* Environment overrides for one dependency (SPEC 5). Errors name the
- * variable. */
-typedef struct env_ctx {
-	getenv_fn get;
-	fb_error *err;
-	bool failed;
-} env_ctx;
-
-static const char *env_get(env_ctx *e, const dep_raw *r, const char *suffix,
-                           char *name, size_t len)
-{
-	if (!r->c.env_prefix[0])
-		return NULL;
-	snprintf(name, len, "%s_%s", r->c.env_prefix, suffix);
-	const char *v = e->get(name);
-	return v && v[0] ? v : NULL;
-}
-
-static void env_fail(env_ctx *e, const char *var, const char *why,
-                     const char *value)
-{
-	if (e->failed)
-		return;
-	e->failed = true;
-	snprintf(e->err->text, sizeof e->err->text,
-	         "environment variable %s: %s: '%.100s'", var, why, value);
-}
-
-static const struct {
-	const char *suffix;
-	fb_tunable t;
-} env_tunables[] = {
-    {"TIMEOUT", FB_T_TIMEOUT},
-    {"MAX_RETRIES", FB_T_MAX_RETRIES},
-    {"RETRY_DELAY", FB_T_RETRY_DELAY},
-    {"FAILURE_THRESHOLD", FB_T_FAILURE_THRESHOLD},
-    {"RECOVERY_TIMEOUT", FB_T_RECOVERY_TIMEOUT},
-};
-
-static void env_tunables_apply(env_ctx *e, dep_raw *r)
-{
-	char var[128];
-	const char *why;
-	for (size_t i = 0; i < sizeof env_tunables / sizeof env_tunables[0]; i++) {
-		const char *v = env_get(e, r, env_tunables[i].suffix, var, sizeof var);
-		int64_t x;
-		if (!v)
-			continue;
-		if (tunable_parse(env_tunables[i].t, v, &x, &why) != 0) {
-			env_fail(e, var, why, v);
-			return;
-		}
-		r->c.t[env_tunables[i].t] = x;
-		r->c.source[env_tunables[i].t] = FB_SRC_ENV;
-	}
-}
-
-/* URL, host, port and protocol from the environment, over the file. */
-static void env_address_apply(env_ctx *e, dep_raw *r)
-{
-	char var[128];
-	const char *v;
-	const char *why;
-	int64_t port;
-	const char *url_keys[] = {"BASE_URL", "URL"}; /* URL wins */
-	for (size_t i = 0; i < 2; i++) {
-		if ((v = env_get(e, r, url_keys[i], var, sizeof var))) {
-			fb_url u;
-			if (strlen(v) >= sizeof r->c.url || fb_url_parse(v, &u, &why) != 0) {
-				env_fail(e, var, "bad URL", v);
-				return;
-			}
-			snprintf(r->c.url, sizeof r->c.url, "%s", v);
-			r->c.url_source = FB_SRC_ENV;
-			/* the whole address now comes from here, not from the file */
-			r->c.host[0] = '\0';
-			r->protocol[0] = '\0';
-			r->has_port = false;
-		}
-	}
-	if ((v = env_get(e, r, "HOST", var, sizeof var))) {
-		if (strlen(v) >= sizeof r->c.host || strpbrk(v, " /:@?#")) {
-			env_fail(e, var, "bad host name", v);
-			return;
-		}
-		snprintf(r->c.host, sizeof r->c.host, "%s", v);
-		r->c.url_source = FB_SRC_ENV;
-	}
-	if ((v = env_get(e, r, "PORT", var, sizeof var))) {
-		if (fb_parse_int(v, 1, 65535, &port, &why) != 0) {
-			env_fail(e, var, why, v);
-			return;
-		}
-		r->c.port = (int)port;
-		r->has_port = true;
-		r->c.url_source = FB_SRC_ENV;
-	}
-	if ((v = env_get(e, r, "PROTOCOL", var, sizeof var))) {
-		if (strlen(v) >= sizeof r->protocol || fb_url_default_port(v) < 0) {
-			env_fail(e, var, "unknown protocol (http, https, redis, tcp)", v);
-			return;
-		}
-		snprintf(r->protocol, sizeof r->protocol, "%s", v);
-		r->c.url_source = FB_SRC_ENV;
 	}
 }
 
@@ -731,14 +510,14 @@ static int check_secret_file(const char *path, const char **why)
 	return 0;
 }
 
-static int resolve_dep(parse_ctx *p, dep_raw *r, env_ctx *env)
+static int resolve_dep(parse_ctx *p, dep_raw *r, fb_env_ctx *env)
 {
 	fb_dep_config *d = &r->c;
 	fb_tunables builtin = {0}, preset;
 	const char *why;
 	int line;
 	for (int i = 0; i < FB_TUNABLE_COUNT; i++)
-		tunables_set(&builtin, (fb_tunable)i, tunables[i].def);
+		fb_tunables_set(&builtin, (fb_tunable)i, fb_tunable_default((fb_tunable)i));
 	apply_layer(d, &builtin, FB_SRC_BUILTIN);
 	apply_layer(d, &p->cfg->defaults, FB_SRC_DEFAULTS);
 	if (d->preset[0]) {
@@ -750,8 +529,8 @@ static int resolve_dep(parse_ctx *p, dep_raw *r, env_ctx *env)
 		apply_layer(d, &preset, FB_SRC_PRESET);
 	}
 	apply_layer(d, &r->file, FB_SRC_FILE);
-	env_tunables_apply(env, r);
-	env_address_apply(env, r);
+	fb_env_tunables_apply(env, r);
+	fb_env_address_apply(env, r);
 	if (env->failed)
 		return -1;
 	if (resolve_address(r, &why, &line) != 0) {
@@ -835,10 +614,10 @@ static int parse_file(parse_ctx *p)
 	return p->failed ? -1 : 0;
 }
 
-static int resolve_all(parse_ctx *p, getenv_fn get)
+static int resolve_all(parse_ctx *p, fb_getenv_fn get)
 {
 	fb_config *c = p->cfg;
-	env_ctx env = {get, p->err, false};
+	fb_env_ctx env = {get, p->err, false};
 	c->deps = calloc(p->nraw ? p->nraw : 1, sizeof *c->deps);
 	if (!c->deps) {
 		fail(p, "out of memory");
@@ -875,7 +654,7 @@ int fb_config_load(const char *path, fb_config *cfg, fb_error *err,
 	fclose(p.reader.fp);
 	fb_ini_reader_free(&p.reader);
 	if (rc == 0)
-		rc = resolve_all(&p, get ? get : (getenv_fn)getenv);
+		rc = resolve_all(&p, get ? get : (fb_getenv_fn)getenv);
 	free(p.raw);
 	if (rc != 0) {
 		fb_config_free(cfg);
