@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fusebox/client.h"
 #include "loop.h"
 
 #define REPLY_CAP (64 << 20)
@@ -114,4 +115,25 @@ cJSON *fb_client_call(const char *socket_path, const cJSON *request,
 		         "no answer from the instance on %s within %d ms", socket_path,
 		         timeout_ms);
 	return reply;
+}
+
+bool fb_gate_allows(const char *socket_path, int timeout_ms, char *reason,
+                    size_t len)
+{
+	fb_error err;
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "gate_check");
+	cJSON *reply = req ? fb_client_call(socket_path, req, timeout_ms, &err) : NULL;
+	cJSON_Delete(req);
+	const cJSON *gate = cJSON_GetObjectItemCaseSensitive(reply, "gate");
+	const cJSON *decision = cJSON_GetObjectItemCaseSensitive(gate, "decision");
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(gate, "reason");
+	bool allowed = cJSON_IsString(decision) &&
+	               strcmp(decision->valuestring, "allowed") == 0;
+	if (reason && len)
+		snprintf(reason, len, "%s",
+		         cJSON_IsString(why) ? why->valuestring
+		         : reply ? "the instance gave no decision" : err.text);
+	cJSON_Delete(reply);
+	return allowed;
 }

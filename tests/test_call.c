@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fusebox/client.h"
 #include "helpers.h"
 
 #define FB "build/tests/fusebox"
@@ -104,6 +105,21 @@ static void test_open_breaker_refuses(void **state)
 	assert_non_null(strstr(r.err, "api is open; retry in"));
 	assert_int_equal(th_fixture_count(&c->fx, "/api"), before);
 	th_result_free(&r);
+
+	/* the embedders' gate question: api is not critical, so allowed */
+	char why[256];
+	assert_true(fb_gate_allows(sock, 2000, why, sizeof why));
+	assert_string_equal(why, "All critical dependencies healthy");
+}
+
+/* No instance: the embedded client says no, and why. */
+static void test_gate_client_fails_closed(void **state)
+{
+	ctx *c = *state;
+	char sock[450], why[256];
+	snprintf(sock, sizeof sock, "%s/none.sock", c->dir);
+	assert_false(fb_gate_allows(sock, 500, why, sizeof why));
+	assert_non_null(strstr(why, "no running instance"));
 }
 
 int main(void)
@@ -112,6 +128,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ok_prints_the_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_are_retried_then_given_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_breaker_refuses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gate_client_fails_closed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
