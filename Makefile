@@ -21,7 +21,8 @@ DEB_BENCH := nginx-light jq time
 
 WARN     := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
             -Wno-sign-conversion
-CPPFLAGS += -D_GNU_SOURCE -DFB_VERSION='"$(VERSION)"' -Iinclude -Isrc
+CPPFLAGS += -D_GNU_SOURCE -DFB_VERSION='"$(VERSION)"' -DFB_DATADIR='"$(DATADIR)"' \
+            -Iinclude -Isrc
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
@@ -123,7 +124,7 @@ install: all
 	install -m 0755 fusebox $(DESTDIR)$(BINDIR)/fusebox
 	install -m 0644 libfusebox.a $(DESTDIR)$(LIBDIR)/libfusebox.a
 	install -m 0644 include/fusebox/*.h $(DESTDIR)$(INCDIR)/fusebox/
-	install -m 0644 themes/*.ini $(DESTDIR)$(DATADIR)/themes/ 2>/dev/null || true
+	install -m 0644 themes/*.ini $(DESTDIR)$(DATADIR)/themes/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/fusebox $(DESTDIR)$(LIBDIR)/libfusebox.a
