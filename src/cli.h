@@ -37,24 +37,30 @@ int fb_cmd_replay(int argc, char **argv);
 int fb_cmd_call(int argc, char **argv);
 
 /*  name            arguments                help                function */
-#define FB_COMMAND_TABLE(X)                                                   \
-	X("console", "[--config FILE] [--theme NAME] [--readonly] [--replay LOG]", \
-	  "the live console (the default)", fb_cmd_console)                       \
-	X("run", "[--config FILE] [--duration SECONDS]", "the headless engine",   \
-	  fb_cmd_run)                                                             \
-	X("status", "[--config FILE] [--json] [--probe]",                         \
-	  "live state (or one probe round with --probe)", fb_cmd_status)          \
-	X("gate", "check|block|allow|auto [--reason TEXT]",                       \
-	  "ask the gate (exit 0 allowed, 75 blocked) or set its mode", fb_cmd_gate) \
-	X("trip", "DEP [--reason TEXT]", "force a breaker open", fb_cmd_dep_action) \
-	X("reset", "DEP", "back to closed, counters cleared", fb_cmd_dep_action)  \
-	X("disable", "DEP [--reason TEXT]", "force a breaker closed",             \
-	  fb_cmd_dep_action)                                                      \
-	X("replay", "LOG... [--from T] [--to T] [--dep NAME] [--json] [--summary]", \
-	  "the timeline of an incident, or its summary", fb_cmd_replay)           \
-	X("call", "METHOD URL [--dep NAME] [--data BODY]",                        \
-	  "one request through the breaker and retries", fb_cmd_call)             \
-	X("check-config", "[FILE]", "validate a configuration and say what it holds", \
+#define FB_COMMAND_TABLE(X)                                                    \
+	X("console",                                                           \
+	  "[--config FILE] [--theme NAME] [--readonly] [--replay LOG]",        \
+	  "the live console (the default)", fb_cmd_console)                    \
+	X("run", "[--config FILE] [--duration SECONDS]",                       \
+	  "the headless engine", fb_cmd_run)                                   \
+	X("status", "[--config FILE] [--json] [--probe]",                      \
+	  "live state (or one probe round with --probe)", fb_cmd_status)       \
+	X("gate", "check|block|allow|auto [--reason TEXT]",                    \
+	  "ask the gate (exit 0 allowed, 75 blocked) or set its mode",         \
+	  fb_cmd_gate)                                                         \
+	X("trip", "DEP [--reason TEXT]", "force a breaker open",               \
+	  fb_cmd_dep_action)                                                   \
+	X("reset", "DEP", "back to closed, counters cleared",                  \
+	  fb_cmd_dep_action)                                                   \
+	X("disable", "DEP [--reason TEXT]", "force a breaker closed",          \
+	  fb_cmd_dep_action)                                                   \
+	X("replay",                                                            \
+	  "LOG... [--from T] [--to T] [--dep NAME] [--json] [--summary]",      \
+	  "the timeline of an incident, or its summary", fb_cmd_replay)        \
+	X("call", "METHOD URL [--dep NAME] [--data BODY]",                     \
+	  "one request through the breaker and retries", fb_cmd_call)          \
+	X("check-config", "[FILE]",                                            \
+	  "validate a configuration and say what it holds",                    \
 	  fb_cmd_check_config)
 
 /* Finds and loads the configuration (explicit path, or the lookup order of

@@ -34,21 +34,29 @@ static bool breaker_refuses(const fb_config *cfg, const char *dep)
 	cJSON_Delete(req);
 	bool refuse = false;
 	const cJSON *d;
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "dependencies")) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(d, "service");
-		const cJSON *state = cJSON_GetObjectItemCaseSensitive(d, "state");
-		const cJSON *retry = cJSON_GetObjectItemCaseSensitive(d, "retry_after_s");
-		if (!cJSON_IsString(name) || strcmp(name->valuestring, dep) != 0 ||
+	cJSON_ArrayForEach(
+	    d, cJSON_GetObjectItemCaseSensitive(doc, "dependencies"))
+	{
+		const cJSON *name =
+		    cJSON_GetObjectItemCaseSensitive(d, "service");
+		const cJSON *state =
+		    cJSON_GetObjectItemCaseSensitive(d, "state");
+		const cJSON *retry =
+		    cJSON_GetObjectItemCaseSensitive(d, "retry_after_s");
+		if (!cJSON_IsString(name) ||
+		    strcmp(name->valuestring, dep) != 0 ||
 		    !cJSON_IsString(state))
 			continue;
 		refuse = !strcmp(state->valuestring, "open") ||
 		         !strcmp(state->valuestring, "forced_open");
 		if (refuse)
-			fb_cli_error("%s is %s; retry in %.0fs", dep, state->valuestring,
-			             cJSON_IsNumber(retry) ? retry->valuedouble : 0);
+			fb_cli_error(
+			    "%s is %s; retry in %.0fs", dep, state->valuestring,
+			    cJSON_IsNumber(retry) ? retry->valuedouble : 0);
 	}
 	if (!doc)
-		fb_cli_error("warning: %s (going ahead without the breaker)", err.text);
+		fb_cli_error("warning: %s (going ahead without the breaker)",
+		             err.text);
 	cJSON_Delete(doc);
 	return refuse;
 }
@@ -99,16 +107,19 @@ static int run_call(const call_opts *o)
 		long status = attempt(o, err, sizeof err);
 		bool retry = status == 0 || status == 429 || status >= 500;
 		if (status)
-			fb_cli_error("attempt %d/%d: HTTP %ld", i + 1, o->max_retries + 1, status);
+			fb_cli_error("attempt %d/%d: HTTP %ld", i + 1,
+			             o->max_retries + 1, status);
 		else
-			fb_cli_error("attempt %d/%d: %s", i + 1, o->max_retries + 1, err);
+			fb_cli_error("attempt %d/%d: %s", i + 1,
+			             o->max_retries + 1, err);
 		if (!retry)
 			return status < 400 ? FB_EXIT_OK : FB_EXIT_FAIL;
 		if (i == o->max_retries)
 			break;
 		double jitter = 0.8 + 0.4 * ((double)rand_r(&seed) / RAND_MAX);
 		int64_t wait = (int64_t)((double)delay * jitter);
-		struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000};
+		struct timespec ts = {(time_t)(wait / 1000),
+		                      (long)(wait % 1000) * 1000000};
 		nanosleep(&ts, NULL);
 		delay *= 2;
 	}
@@ -164,8 +175,9 @@ int fb_cmd_call(int argc, char **argv)
 			break;
 	}
 	if (c != -1 || optind + 2 != argc) {
-		fb_cli_error("usage: fusebox call METHOD URL [--dep NAME] [--data BODY] "
-		             "[--config FILE]");
+		fb_cli_error(
+		    "usage: fusebox call METHOD URL [--dep NAME] [--data BODY] "
+		    "[--config FILE]");
 		return FB_EXIT_USAGE;
 	}
 	o.method = argv[optind];

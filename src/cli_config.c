@@ -31,7 +31,8 @@ int fb_cli_load_config(const char *explicit_path, fb_config *cfg)
 static void print_dep(const fb_dep_config *d)
 {
 	char timeout[32], interval[32];
-	fb_tunable_format(FB_T_TIMEOUT, d->t[FB_T_TIMEOUT], timeout, sizeof timeout);
+	fb_tunable_format(FB_T_TIMEOUT, d->t[FB_T_TIMEOUT], timeout,
+	                  sizeof timeout);
 	fb_tunable_format(FB_T_INTERVAL, d->t[FB_T_INTERVAL], interval,
 	                  sizeof interval);
 	printf("  %-24s %-5s %-8s %s (every %s, timeout %s%s%s)\n", d->name,

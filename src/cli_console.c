@@ -37,13 +37,15 @@ int fb_cmd_console(int argc, char **argv)
 	while (nreplay && optind < argc && nreplay < 32)
 		replay[nreplay++] = argv[optind++];
 	if (c != -1 || optind != argc) {
-		fb_cli_error("usage: fusebox [console] [--config FILE] [--theme NAME] "
-		             "[--readonly] [--replay LOG...]");
+		fb_cli_error(
+		    "usage: fusebox [console] [--config FILE] [--theme NAME] "
+		    "[--readonly] [--replay LOG...]");
 		return FB_EXIT_USAGE;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		fb_cli_error("the console needs a terminal (use `fusebox run` for the "
-		             "headless engine)");
+		fb_cli_error(
+		    "the console needs a terminal (use `fusebox run` for the "
+		    "headless engine)");
 		return FB_EXIT_USAGE;
 	}
 	if (nreplay)

@@ -62,7 +62,8 @@ static cJSON *call(const ctl_opts *o, cJSON *req, int *code)
 		*code = FB_EXIT_CONFIG;
 		return NULL;
 	}
-	cJSON *reply = fb_client_call(cfg.control_socket, req, CALL_TIMEOUT_MS, &err);
+	cJSON *reply =
+	    fb_client_call(cfg.control_socket, req, CALL_TIMEOUT_MS, &err);
 	cJSON_Delete(req);
 	fb_config_free(&cfg);
 	if (!reply) {
@@ -125,7 +126,8 @@ static int gate_set(const ctl_opts *o, const char *mode)
 	if (bad)
 		fb_cli_error("gate %s: %s", mode, bad);
 	else
-		printf("gate %s: %s (mode %s)\n  %s\n", gate_field(reply, "decision"),
+		printf("gate %s: %s (mode %s)\n  %s\n",
+		       gate_field(reply, "decision"),
 		       strcmp(gate_field(reply, "decision"), "blocked") == 0
 		           ? "destructive operations wait"
 		           : "destructive operations may proceed",
@@ -136,8 +138,8 @@ static int gate_set(const ctl_opts *o, const char *mode)
 
 int fb_cmd_gate(int argc, char **argv)
 {
-	static const char usage[] =
-	    "fusebox gate check|block|allow|auto [--config FILE] [--reason TEXT]";
+	static const char usage[] = "fusebox gate check|block|allow|auto "
+	                            "[--config FILE] [--reason TEXT]";
 	ctl_opts o;
 	if (parse_opts(argc, argv, "cr", usage, &o) != 0)
 		return FB_EXIT_USAGE;
@@ -171,8 +173,8 @@ int fb_cmd_dep_action(int argc, char **argv)
 	size_t i = 0;
 	while (strcmp(dep_commands[i].name, argv[0]) != 0)
 		i++; /* the command table only routes these names here */
-	snprintf(usage, sizeof usage, "fusebox %s DEP [--config FILE]%s", argv[0],
-	         i == 1 ? "" : " [--reason TEXT]");
+	snprintf(usage, sizeof usage, "fusebox %s DEP [--config FILE]%s",
+	         argv[0], i == 1 ? "" : " [--reason TEXT]");
 	if (parse_opts(argc, argv, i == 1 ? "c" : "cr", usage, &o) != 0)
 		return FB_EXIT_USAGE;
 	if (o.first_arg + 1 != argc) {

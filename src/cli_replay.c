@@ -17,11 +17,11 @@
 #define MAX_FILTER 32
 
 typedef struct filter {
-	int64_t from, to;              /* INT64_MIN / INT64_MAX when open */
+	int64_t from, to; /* INT64_MIN / INT64_MAX when open */
 	const char *deps[MAX_FILTER];
 	int ndeps;
-	char needles[MAX_FILTER][96];  /* "dep":"NAME" for literal names */
-	int nneedles;                  /* 0: every line must be parsed */
+	char needles[MAX_FILTER][96]; /* "dep":"NAME" for literal names */
+	int nneedles;                 /* 0: every line must be parsed */
 	bool kinds[FB_EV_COUNT];
 	bool any_kind;
 	char kind_needles[FB_EV_COUNT][32];
@@ -69,8 +69,8 @@ static void make_needles(filter *f)
 			f->nneedles = 0;
 			return;
 		}
-		snprintf(f->needles[f->nneedles++], sizeof f->needles[0], "\"dep\":\"%s\"",
-		         f->deps[i]);
+		snprintf(f->needles[f->nneedles++], sizeof f->needles[0],
+		         "\"dep\":\"%s\"", f->deps[i]);
 	}
 }
 
@@ -80,14 +80,15 @@ static bool line_may_match(const filter *f, const char *line, size_t len)
 {
 	bool dep_ok = f->nneedles == 0;
 	for (int i = 0; i < f->nneedles && !dep_ok; i++)
-		dep_ok = memmem(line, len, f->needles[i], strlen(f->needles[i])) != NULL;
+		dep_ok = memmem(line, len, f->needles[i],
+		                strlen(f->needles[i])) != NULL;
 	if (!dep_ok)
 		return false;
 	if (f->any_kind)
 		return true;
 	for (int k = 0; k < FB_EV_COUNT; k++) {
-		if (f->kinds[k] &&
-		    memmem(line, len, f->kind_needles[k], strlen(f->kind_needles[k])))
+		if (f->kinds[k] && memmem(line, len, f->kind_needles[k],
+		                          strlen(f->kind_needles[k])))
 			return true;
 	}
 	return false;
@@ -139,7 +140,8 @@ static source *earliest(source *src, int n)
 		if (!src[i].has)
 			continue;
 		if (!best || src[i].ev.ts_ms < best->ev.ts_ms ||
-		    (src[i].ev.ts_ms == best->ev.ts_ms && src[i].ev.seq < best->ev.seq))
+		    (src[i].ev.ts_ms == best->ev.ts_ms &&
+		     src[i].ev.seq < best->ev.seq))
 			best = &src[i];
 	}
 	return best;
@@ -154,12 +156,15 @@ static const char *paint_for(const fb_log_event *ev, bool colour)
 		return "";
 	if (ev->kind == FB_EV_OPERATOR)
 		return "\033[35m";
-	if (!strcmp(to, "open") || !strcmp(to, "unhealthy") || !strcmp(to, "blocked"))
+	if (!strcmp(to, "open") || !strcmp(to, "unhealthy") ||
+	    !strcmp(to, "blocked"))
 		return "\033[1;31m";
 	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
 		return "\033[33m";
-	return !strcmp(to, "closed") || !strcmp(to, "healthy") || !strcmp(to, "allowed")
-	           ? "\033[32m" : "";
+	return !strcmp(to, "closed") || !strcmp(to, "healthy") ||
+	               !strcmp(to, "allowed")
+	           ? "\033[32m"
+	           : "";
 }
 
 static void print_text(const fb_log_event *ev, bool colour)
@@ -167,13 +172,15 @@ static void print_text(const fb_log_event *ev, bool colour)
 	char ts[40], what[160] = "";
 	fb_format_rfc3339(ev->ts_ms, ts, sizeof ts);
 	if (ev->kind == FB_EV_OPERATOR)
-		snprintf(what, sizeof what, "%s by %s", ev->action ? ev->action : "?",
+		snprintf(what, sizeof what, "%s by %s",
+		         ev->action ? ev->action : "?",
 		         ev->actor ? ev->actor : "?");
 	else if (ev->from && ev->to)
 		snprintf(what, sizeof what, "%s -> %s", ev->from, ev->to);
-	printf("%s  %-10.10s %-10s %-16.16s %s%s%s", ts, ev->host ? ev->host : "-",
-	       fb_event_kind_name(ev->kind), ev->dep ? ev->dep : "-",
-	       paint_for(ev, colour), what, colour ? "\033[0m" : "");
+	printf("%s  %-10.10s %-10s %-16.16s %s%s%s", ts,
+	       ev->host ? ev->host : "-", fb_event_kind_name(ev->kind),
+	       ev->dep ? ev->dep : "-", paint_for(ev, colour), what,
+	       colour ? "\033[0m" : "");
 	if (ev->reason && ev->reason[0])
 		printf("  (%s)", ev->reason);
 	if (ev->error && ev->error[0])
@@ -201,18 +208,23 @@ typedef struct replay_opts {
 
 static int usage(void)
 {
-	fb_cli_error("usage: fusebox replay LOG... [--from TIME] [--to TIME] "
-	             "[--dep NAME]... [--kind KIND] [--json] [--summary [--markdown]]");
+	fb_cli_error(
+	    "usage: fusebox replay LOG... [--from TIME] [--to TIME] "
+	    "[--dep NAME]... [--kind KIND] [--json] [--summary [--markdown]]");
 	return FB_EXIT_USAGE;
 }
 
 static int parse_args(int argc, char **argv, replay_opts *o)
 {
 	static const struct option opts[] = {
-	    {"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
-	    {"dep", required_argument, NULL, 'd'},  {"kind", required_argument, NULL, 'k'},
-	    {"json", no_argument, NULL, 'j'},       {"summary", no_argument, NULL, 's'},
-	    {"markdown", no_argument, NULL, 'm'},   {NULL, 0, NULL, 0}};
+	    {"from", required_argument, NULL, 'f'},
+	    {"to", required_argument, NULL, 't'},
+	    {"dep", required_argument, NULL, 'd'},
+	    {"kind", required_argument, NULL, 'k'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"summary", no_argument, NULL, 's'},
+	    {"markdown", no_argument, NULL, 'm'},
+	    {NULL, 0, NULL, 0}};
 	fb_event_kind kind;
 	int c;
 	memset(o, 0, sizeof *o);
@@ -232,7 +244,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 			if (!bad) {
 				o->f.any_kind = false;
 				o->f.kinds[kind] = true;
-				snprintf(o->f.kind_needles[kind], sizeof o->f.kind_needles[0],
+				snprintf(o->f.kind_needles[kind],
+				         sizeof o->f.kind_needles[0],
 				         "\"kind\":\"%s\"", optarg);
 			}
 			break;
@@ -243,7 +256,9 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 		}
 		if (bad) {
 			if (c == 'f' || c == 't')
-				fb_cli_error("replay: bad time '%s' (RFC 3339 or like -15m)", optarg);
+				fb_cli_error("replay: bad time '%s' (RFC 3339 "
+				             "or like -15m)",
+				             optarg);
 			return -1;
 		}
 	}
@@ -263,7 +278,8 @@ int fb_cmd_replay(int argc, char **argv)
 	if (!src)
 		return FB_EXIT_FAIL;
 	for (int i = 0; i < n; i++) {
-		if (fb_log_reader_open(&src[i].r, argv[o.first_file + i], err, sizeof err)) {
+		if (fb_log_reader_open(&src[i].r, argv[o.first_file + i], err,
+		                       sizeof err)) {
 			fb_cli_error("%s", err);
 			for (int k = 0; k < i; k++)
 				fb_log_reader_close(&src[k].r);
@@ -289,8 +305,9 @@ int fb_cmd_replay(int argc, char **argv)
 		fb_log_reader_close(&src[i].r);
 	}
 	if (sum) {
-		fb_summary_print(sum, o.json ? FB_SUMMARY_JSON
-		                     : o.markdown ? FB_SUMMARY_MARKDOWN : FB_SUMMARY_TEXT);
+		fb_summary_print(sum, o.json       ? FB_SUMMARY_JSON
+		                      : o.markdown ? FB_SUMMARY_MARKDOWN
+		                                   : FB_SUMMARY_TEXT);
 		fb_summary_free(sum);
 	}
 	free(src);

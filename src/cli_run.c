@@ -14,16 +14,17 @@ static void report(const fb_runtime *rt, int64_t start_ms)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	fprintf(stderr,
-	        "fusebox: ran %.1fs: %llu probes started, start lateness p50 %lld "
-	        "ms p99 %lld ms, cpu %.2fs, max rss %ld KB\n",
-	        (double)(fb_now_ms() - start_ms) / 1000.0,
-	        (unsigned long long)rt->sched.started,
-	        (long long)fb_sched_lateness(&rt->sched, 50),
-	        (long long)fb_sched_lateness(&rt->sched, 99),
-	        (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-	        ru.ru_maxrss);
+	fprintf(
+	    stderr,
+	    "fusebox: ran %.1fs: %llu probes started, start lateness p50 %lld "
+	    "ms p99 %lld ms, cpu %.2fs, max rss %ld KB\n",
+	    (double)(fb_now_ms() - start_ms) / 1000.0,
+	    (unsigned long long)rt->sched.started,
+	    (long long)fb_sched_lateness(&rt->sched, 50),
+	    (long long)fb_sched_lateness(&rt->sched, 99),
+	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	        (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+	    ru.ru_maxrss);
 }
 
 int fb_cmd_run(int argc, char **argv)
@@ -39,10 +40,12 @@ int fb_cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
 		if (c == 'c') {
 			config = optarg;
-		} else if (c == 'd' && fb_parse_duration(optarg, &duration_ms, &why) == 0) {
+		} else if (c == 'd' &&
+		           fb_parse_duration(optarg, &duration_ms, &why) == 0) {
 			continue;
 		} else {
-			fb_cli_error("usage: fusebox run [--config FILE] [--duration SECONDS]");
+			fb_cli_error("usage: fusebox run [--config FILE] "
+			             "[--duration SECONDS]");
 			return FB_EXIT_USAGE;
 		}
 	}

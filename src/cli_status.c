@@ -33,7 +33,8 @@ static int health_rank(const cJSON *dep)
 
 static int worst_first(const void *a, const void *b)
 {
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	const cJSON *x = *(const cJSON *const *)a,
+	            *y = *(const cJSON *const *)b;
 	int d = health_rank(y) - health_rank(x);
 	return d ? d : strcmp(get_str(x, "service"), get_str(y, "service"));
 }
@@ -63,24 +64,27 @@ static void print_dep(const cJSON *d, paint p)
 	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(d, "latency_ms");
 	char latency[32] = "-", retry[32] = "-";
 	if (get_num(lat, "p50") >= 0)
-		snprintf(latency, sizeof latency, "%.1f/%.1f", get_num(lat, "p50"),
-		         get_num(lat, "p95"));
+		snprintf(latency, sizeof latency, "%.1f/%.1f",
+		         get_num(lat, "p50"), get_num(lat, "p95"));
 	if (get_num(d, "retry_after_s") > 0)
-		fb_format_wait((int64_t)(get_num(d, "retry_after_s") * 1000), retry,
-		               sizeof retry);
+		fb_format_wait((int64_t)(get_num(d, "retry_after_s") * 1000),
+		               retry, sizeof retry);
 	const char *health = get_str(d, "health");
 	printf("%-20.20s %-5s %-4s %s%-13s %-9s%s %5.0f  %-7s %-13s %.60s\n",
 	       get_str(d, "service"), get_str(d, "kind"),
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "critical")) ? "yes"
-	                                                                    : "",
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "critical"))
+	           ? "yes"
+	           : "",
 	       colour(p, health), get_str(d, "state"), health, plain(p),
-	       get_num(d, "failure_count"), retry, latency, get_str(d, "last_error"));
+	       get_num(d, "failure_count"), retry, latency,
+	       get_str(d, "last_error"));
 }
 
 static void print_table(const cJSON *doc, paint p)
 {
 	const cJSON *gate = cJSON_GetObjectItemCaseSensitive(doc, "gate");
-	const cJSON *deps = cJSON_GetObjectItemCaseSensitive(doc, "dependencies");
+	const cJSON *deps =
+	    cJSON_GetObjectItemCaseSensitive(doc, "dependencies");
 	const char *decision = get_str(gate, "decision");
 	printf("GATE %s%s%s (mode %s): %s\n", colour(p, decision), decision,
 	       plain(p), get_str(gate, "mode"), get_str(gate, "reason"));
@@ -89,8 +93,8 @@ static void print_table(const cJSON *doc, paint p)
 	       get_str(doc, "system_health"), plain(p), get_str(doc, "host"),
 	       get_str(doc, "ts"));
 	printf("%-20s %-5s %-4s %-13s %-9s %5s  %-7s %-13s %s\n", "DEPENDENCY",
-	       "KIND", "CRIT", "STATE", "HEALTH", "FAILS", "RETRY", "P50/P95 MS",
-	       "LAST ERROR");
+	       "KIND", "CRIT", "STATE", "HEALTH", "FAILS", "RETRY",
+	       "P50/P95 MS", "LAST ERROR");
 	int n = cJSON_GetArraySize(deps);
 	const cJSON **rows = calloc((size_t)(n ? n : 1), sizeof *rows);
 	if (!rows)
@@ -107,8 +111,8 @@ static void print_table(const cJSON *doc, paint p)
 static void round_done(void *ctx, uint32_t id, const fb_probe_result *r)
 {
 	fb_engine *e = ctx;
-	fb_engine_probe_end(e, &e->reg.deps[id], fb_now_ms(), r->ok, r->latency_us,
-	                    r->error);
+	fb_engine_probe_end(e, &e->reg.deps[id], fb_now_ms(), r->ok,
+	                    r->latency_us, r->error);
 }
 
 static cJSON *probe_round(const fb_config *cfg)
@@ -118,8 +122,8 @@ static cJSON *probe_round(const fb_config *cfg)
 	fb_probes *p = NULL;
 	cJSON *doc = NULL;
 	int64_t longest = 0;
-	if (!loop || fb_engine_init(&e, cfg, (uint64_t)getpid(), fb_now_ms(), NULL,
-	                            NULL) != 0) {
+	if (!loop || fb_engine_init(&e, cfg, (uint64_t)getpid(), fb_now_ms(),
+	                            NULL, NULL) != 0) {
 		fb_loop_free(loop);
 		return NULL;
 	}
@@ -134,7 +138,8 @@ static cJSON *probe_round(const fb_config *cfg)
 	int64_t end = fb_now_ms() + longest + 1000;
 	for (bool busy = true; p && busy && fb_now_ms() < end;) {
 		int64_t next = fb_probes_expire(p, fb_now_ms());
-		fb_loop_run_once(loop, (int)(next >= 0 && next < 100 ? next : 100));
+		fb_loop_run_once(loop,
+		                 (int)(next >= 0 && next < 100 ? next : 100));
 		busy = false;
 		for (uint32_t i = 0; i < e.reg.count; i++)
 			busy = busy || fb_probes_busy(p, i);
@@ -192,7 +197,8 @@ int fb_cmd_status(int argc, char **argv)
 			break;
 	}
 	if (c != -1 || optind != argc) {
-		fb_cli_error("usage: fusebox status [--config FILE] [--json] [--probe]");
+		fb_cli_error(
+		    "usage: fusebox status [--config FILE] [--json] [--probe]");
 		return FB_EXIT_USAGE;
 	}
 	cJSON *doc;
@@ -216,7 +222,8 @@ int fb_cmd_status(int argc, char **argv)
 		free(text);
 	} else {
 		const char *nc = getenv("NO_COLOR");
-		print_table(doc, (paint){isatty(STDOUT_FILENO) && !(nc && nc[0])});
+		print_table(doc,
+		            (paint){isatty(STDOUT_FILENO) && !(nc && nc[0])});
 	}
 	cJSON_Delete(doc);
 	return FB_EXIT_OK;

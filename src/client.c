@@ -15,19 +15,20 @@
 
 #define REPLY_CAP (64 << 20)
 
-
 static int connect_to(const char *path, fb_error *err)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof addr.sun_path) {
-		snprintf(err->text, sizeof err->text, "%s: socket path too long", path);
+		snprintf(err->text, sizeof err->text,
+		         "%s: socket path too long", path);
 		return -1;
 	}
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
 		snprintf(err->text, sizeof err->text,
-		         "no running instance on %s (%s)", path, strerror(errno));
+		         "no running instance on %s (%s)", path,
+		         strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -68,7 +69,8 @@ static char *read_line(int fd, int64_t deadline)
 		if (!wait_for(fd, POLLIN, deadline))
 			break;
 		if (len + 1 >= cap) {
-			char *b = cap < REPLY_CAP ? realloc(buf, cap * 2) : NULL;
+			char *b =
+			    cap < REPLY_CAP ? realloc(buf, cap * 2) : NULL;
 			if (!b)
 				break;
 			buf = b;
@@ -112,8 +114,8 @@ cJSON *fb_client_call(const char *socket_path, const cJSON *request,
 	free(line);
 	if (!reply)
 		snprintf(err->text, sizeof err->text,
-		         "no answer from the instance on %s within %d ms", socket_path,
-		         timeout_ms);
+		         "no answer from the instance on %s within %d ms",
+		         socket_path, timeout_ms);
 	return reply;
 }
 
@@ -123,17 +125,20 @@ bool fb_gate_allows(const char *socket_path, int timeout_ms, char *reason,
 	fb_error err;
 	cJSON *req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "gate_check");
-	cJSON *reply = req ? fb_client_call(socket_path, req, timeout_ms, &err) : NULL;
+	cJSON *reply =
+	    req ? fb_client_call(socket_path, req, timeout_ms, &err) : NULL;
 	cJSON_Delete(req);
 	const cJSON *gate = cJSON_GetObjectItemCaseSensitive(reply, "gate");
-	const cJSON *decision = cJSON_GetObjectItemCaseSensitive(gate, "decision");
+	const cJSON *decision =
+	    cJSON_GetObjectItemCaseSensitive(gate, "decision");
 	const cJSON *why = cJSON_GetObjectItemCaseSensitive(gate, "reason");
 	bool allowed = cJSON_IsString(decision) &&
 	               strcmp(decision->valuestring, "allowed") == 0;
 	if (reason && len)
 		snprintf(reason, len, "%s",
 		         cJSON_IsString(why) ? why->valuestring
-		         : reply ? "the instance gave no decision" : err.text);
+		         : reply             ? "the instance gave no decision"
+		                             : err.text);
 	cJSON_Delete(reply);
 	return allowed;
 }

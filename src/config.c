@@ -16,15 +16,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_impl.h"
 #include "core/parse.h"
 #include "fusebox/config.h"
-#include "config_impl.h"
 #include "inireader.h"
 
 /* ---- the parse context ------------------------------------------------- */
 
-typedef enum { SEC_NONE, SEC_FUSEBOX, SEC_DEFAULTS, SEC_PRESET, SEC_DEP, SEC_REDIS } section_kind;
-
+typedef enum {
+	SEC_NONE,
+	SEC_FUSEBOX,
+	SEC_DEFAULTS,
+	SEC_PRESET,
+	SEC_DEP,
+	SEC_REDIS
+} section_kind;
 
 typedef struct parse_ctx {
 	fb_config *cfg;
@@ -33,10 +39,10 @@ typedef struct parse_ctx {
 	fb_ini_reader reader;
 	int line;
 	bool failed;
-	int redis_line;        /* of the [redis] header */
+	int redis_line; /* of the [redis] header */
 	section_kind sec;
-	fb_tunables *tun;      /* the layer the current section writes */
-	dep_raw *raw;          /* growable: one per [dep] */
+	fb_tunables *tun; /* the layer the current section writes */
+	dep_raw *raw;     /* growable: one per [dep] */
 	size_t nraw, capraw;
 } parse_ctx;
 
@@ -83,7 +89,8 @@ static bool name_ok(const char *s)
 		return false;
 	for (; *s; s++) {
 		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
-		    !(*s >= '0' && *s <= '9') && *s != '-' && *s != '_' && *s != '.')
+		    !(*s >= '0' && *s <= '9') && *s != '-' && *s != '_' &&
+		    *s != '.')
 			return false;
 	}
 	return true;
@@ -115,8 +122,10 @@ static void begin_dep(parse_ctx *p, const char *name)
 {
 	for (size_t i = 0; i < p->nraw; i++) {
 		if (strcmp(p->raw[i].c.name, name) == 0) {
-			fail(p, "duplicate dependency '%s' (first defined on line %d)", name,
-			     p->raw[i].line);
+			fail(p,
+			     "duplicate dependency '%s' (first defined on line "
+			     "%d)",
+			     name, p->raw[i].line);
 			return;
 		}
 	}
@@ -165,8 +174,11 @@ static void begin_section(parse_ctx *p, const char *text, size_t len)
 	} else if (arg && strncmp(name, "dep ", 4) == 0) {
 		p->sec = SEC_DEP;
 		if (!name_ok(arg))
-			fail(p, "bad dependency name '%s' (letters, digits, - _ . only, "
-			        "at most %d)", arg, FB_NAME_MAX - 1);
+			fail(p,
+			     "bad dependency name '%s' (letters, digits, - _ . "
+			     "only, "
+			     "at most %d)",
+			     arg, FB_NAME_MAX - 1);
 		else
 			begin_dep(p, arg);
 	} else {
@@ -207,9 +219,11 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 	if (strcmp(key, "log") == 0) {
 		copy_value(p, c->log, sizeof c->log, value, key);
 	} else if (strcmp(key, "control_socket") == 0) {
-		copy_value(p, c->control_socket, sizeof c->control_socket, value, key);
+		copy_value(p, c->control_socket, sizeof c->control_socket,
+		           value, key);
 	} else if (strcmp(key, "control_group") == 0) {
-		copy_value(p, c->control_group, sizeof c->control_group, value, key);
+		copy_value(p, c->control_group, sizeof c->control_group, value,
+		           key);
 	} else if (strcmp(key, "theme") == 0) {
 		copy_value(p, c->theme, sizeof c->theme, value, key);
 	} else if (strcmp(key, "host") == 0) {
@@ -217,8 +231,12 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 	} else if (strcmp(key, "control_mode") == 0) {
 		char *end;
 		long m = strtol(value, &end, 8);
-		if (end == value || *end || m < 0 || m > 0777 || (m & 0600) != 0600)
-			fail(p, "control_mode: expected octal like 0600 or 0660: '%s'", value);
+		if (end == value || *end || m < 0 || m > 0777 ||
+		    (m & 0600) != 0600)
+			fail(p,
+			     "control_mode: expected octal like 0600 or 0660: "
+			     "'%s'",
+			     value);
 		else
 			c->control_mode = (int)m;
 	} else if (strcmp(key, "log_max_size") == 0) {
@@ -233,8 +251,8 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 			c->log_keep = (int)v;
 	} else if (strcmp(key, "gate_override_ttl") == 0) {
 		if (fb_parse_duration(value, &v, &why) != 0 || v < 1000)
-			fail(p, "gate_override_ttl: %s: '%s'", why ? why : "at least 1s",
-			     value);
+			fail(p, "gate_override_ttl: %s: '%s'",
+			     why ? why : "at least 1s", value);
 		else
 			c->gate_override_ttl_ms = v;
 	} else {
@@ -251,13 +269,15 @@ static void key_redis(parse_ctx *p, const char *key, const char *value)
 		if (fb_url_parse(value, &u, &why) != 0)
 			fail(p, "url: %s: '%s'", why, value);
 		else if (strcmp(u.scheme, "redis") != 0)
-			fail(p, "url: expected redis://host:port/db: '%s'", value);
+			fail(p, "url: expected redis://host:port/db: '%s'",
+			     value);
 		else
 			copy_value(p, r->url, sizeof r->url, value, key);
 	} else if (strcmp(key, "prefix") == 0) {
 		copy_value(p, r->prefix, sizeof r->prefix, value, key);
 	} else if (strcmp(key, "password_file") == 0) {
-		copy_value(p, r->password_file, sizeof r->password_file, value, key);
+		copy_value(p, r->password_file, sizeof r->password_file, value,
+		           key);
 	} else {
 		fail(p, "unknown key '%s' in [redis]", key);
 	}
@@ -270,7 +290,8 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 	int64_t v;
 	if (strcmp(key, "kind") == 0) {
 		if (!fb_kind_parse(value, &r->c.kind))
-			fail(p, "kind: expected http, redis or tcp: '%s'", value);
+			fail(p, "kind: expected http, redis or tcp: '%s'",
+			     value);
 		r->has_kind = true;
 		r->kind_line = p->line;
 	} else if (strcmp(key, "url") == 0) {
@@ -291,10 +312,11 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 	} else if (strcmp(key, "health_path") == 0) {
 		if (value[0] != '/')
 			fail(p, "health_path must start with '/': '%s'", value);
-		copy_value(p, r->c.health_path, sizeof r->c.health_path, value, key);
+		copy_value(p, r->c.health_path, sizeof r->c.health_path, value,
+		           key);
 	} else if (strcmp(key, "expect_status") == 0) {
-		if (fb_parse_status_range(value, &r->c.expect_lo, &r->c.expect_hi,
-		                          &why) != 0)
+		if (fb_parse_status_range(value, &r->c.expect_lo,
+		                          &r->c.expect_hi, &why) != 0)
 			fail(p, "expect_status: %s: '%s'", why, value);
 		r->has_expect = true;
 	} else if (strcmp(key, "critical") == 0) {
@@ -304,11 +326,16 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 		copy_value(p, r->c.preset, sizeof r->c.preset, value, key);
 		r->preset_line = p->line;
 	} else if (strcmp(key, "env_prefix") == 0) {
-		if (!value[0] || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(value))
-			fail(p, "env_prefix: letters, digits and _ only: '%s'", value);
-		copy_value(p, r->c.env_prefix, sizeof r->c.env_prefix, value, key);
+		if (!value[0] ||
+		    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
+		                  "stuvwxyz0123456789_") != strlen(value))
+			fail(p, "env_prefix: letters, digits and _ only: '%s'",
+			     value);
+		copy_value(p, r->c.env_prefix, sizeof r->c.env_prefix, value,
+		           key);
 	} else if (strcmp(key, "password_file") == 0) {
-		copy_value(p, r->c.password_file, sizeof r->c.password_file, value, key);
+		copy_value(p, r->c.password_file, sizeof r->c.password_file,
+		           value, key);
 	} else {
 		fail(p, "unknown key '%s' in [dep %s]", key, r->c.name);
 	}
@@ -393,15 +420,18 @@ static bool find_preset(const fb_config *c, const char *name, fb_tunables *out)
 			return true;
 		}
 	}
-	for (size_t i = 0; i < sizeof builtin_presets / sizeof builtin_presets[0];
-	     i++) {
+	for (size_t i = 0;
+	     i < sizeof builtin_presets / sizeof builtin_presets[0]; i++) {
 		if (strcmp(builtin_presets[i].name, name) != 0)
 			continue;
 		memset(out, 0, sizeof *out);
-		fb_tunables_set(out, FB_T_TIMEOUT, builtin_presets[i].timeout_ms);
-		fb_tunables_set(out, FB_T_MAX_RETRIES, builtin_presets[i].max_retries);
+		fb_tunables_set(out, FB_T_TIMEOUT,
+		                builtin_presets[i].timeout_ms);
+		fb_tunables_set(out, FB_T_MAX_RETRIES,
+		                builtin_presets[i].max_retries);
 		if (builtin_presets[i].recovery_ms >= 0)
-			fb_tunables_set(out, FB_T_RECOVERY_TIMEOUT, builtin_presets[i].recovery_ms);
+			fb_tunables_set(out, FB_T_RECOVERY_TIMEOUT,
+			                builtin_presets[i].recovery_ms);
 		return true;
 	}
 	return false;
@@ -472,22 +502,25 @@ static int resolve_address(dep_raw *r, const char **why, int *line)
 	if (k == FB_KIND_REDIS) {
 		char *end;
 		long db = u.path[0] ? strtol(u.path + 1, &end, 10) : 0;
-		if (u.path[0] && (end == u.path + 1 || *end || db < 0 || db > 1000)) {
+		if (u.path[0] &&
+		    (end == u.path + 1 || *end || db < 0 || db > 1000)) {
 			*why = "bad redis database number in URL";
 			return -1;
 		}
 		d->redis_db = (int)db;
 	} else if (k == FB_KIND_HTTP && !d->health_path[0]) {
 		snprintf(d->health_path, sizeof d->health_path, "%s",
-		         u.path[0] && strcmp(u.path, "/") != 0 ? u.path : "/health");
+		         u.path[0] && strcmp(u.path, "/") != 0 ? u.path
+		                                               : "/health");
 	}
 	char tail[sizeof d->health_path];
 	if (k == FB_KIND_REDIS)
 		snprintf(tail, sizeof tail, "/%d", d->redis_db);
 	else
-		snprintf(tail, sizeof tail, "%s", k == FB_KIND_HTTP ? d->health_path : "");
-	int n = snprintf(d->url, sizeof d->url, "%s://%s:%d%s", d->scheme, d->host,
-	                 d->port, tail);
+		snprintf(tail, sizeof tail, "%s",
+		         k == FB_KIND_HTTP ? d->health_path : "");
+	int n = snprintf(d->url, sizeof d->url, "%s://%s:%d%s", d->scheme,
+	                 d->host, d->port, tail);
 	if (n < 0 || (size_t)n >= sizeof d->url) {
 		*why = "address too long";
 		return -1;
@@ -517,7 +550,8 @@ static int resolve_dep(parse_ctx *p, dep_raw *r, fb_env_ctx *env)
 	const char *why;
 	int line;
 	for (int i = 0; i < FB_TUNABLE_COUNT; i++)
-		fb_tunables_set(&builtin, (fb_tunable)i, fb_tunable_default((fb_tunable)i));
+		fb_tunables_set(&builtin, (fb_tunable)i,
+		                fb_tunable_default((fb_tunable)i));
 	apply_layer(d, &builtin, FB_SRC_BUILTIN);
 	apply_layer(d, &p->cfg->defaults, FB_SRC_DEFAULTS);
 	if (d->preset[0]) {
@@ -542,9 +576,11 @@ static int resolve_dep(parse_ctx *p, dep_raw *r, fb_env_ctx *env)
 		d->expect_lo = 200;
 		d->expect_hi = 299;
 	}
-	if (d->password_file[0] && check_secret_file(d->password_file, &why) != 0) {
+	if (d->password_file[0] &&
+	    check_secret_file(d->password_file, &why) != 0) {
 		p->line = r->line;
-		fail(p, "dependency '%s': %s: %s", d->name, why, d->password_file);
+		fail(p, "dependency '%s': %s: %s", d->name, why,
+		     d->password_file);
 		return -1;
 	}
 	d->line = r->line;
@@ -646,7 +682,8 @@ int fb_config_load(const char *path, fb_config *cfg, fb_error *err,
 	parse_ctx p = {.cfg = cfg, .err = err, .file = path};
 	p.reader.fp = fopen(path, "r");
 	if (!p.reader.fp) {
-		snprintf(err->text, sizeof err->text, "%s: %s", path, strerror(errno));
+		snprintf(err->text, sizeof err->text, "%s: %s", path,
+		         strerror(errno));
 		return -1;
 	}
 	snprintf(cfg->path, sizeof cfg->path, "%s", path);
@@ -699,6 +736,7 @@ int fb_config_locate(const char *explicit_path, char *out, size_t len,
 	}
 	snprintf(err->text, sizeof err->text,
 	         "no configuration: use --config FILE or set FUSEBOX_CONFIG "
-	         "(looked in %s and /etc/fusebox/config.ini)", cand);
+	         "(looked in %s and /etc/fusebox/config.ini)",
+	         cand);
 	return -1;
 }

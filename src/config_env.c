@@ -41,8 +41,10 @@ void fb_env_tunables_apply(fb_env_ctx *e, dep_raw *r)
 {
 	char var[128];
 	const char *why;
-	for (size_t i = 0; i < sizeof env_tunables / sizeof env_tunables[0]; i++) {
-		const char *v = env_get(e, r, env_tunables[i].suffix, var, sizeof var);
+	for (size_t i = 0; i < sizeof env_tunables / sizeof env_tunables[0];
+	     i++) {
+		const char *v =
+		    env_get(e, r, env_tunables[i].suffix, var, sizeof var);
 		int64_t x;
 		if (!v)
 			continue;
@@ -66,7 +68,8 @@ void fb_env_address_apply(fb_env_ctx *e, dep_raw *r)
 	for (size_t i = 0; i < 2; i++) {
 		if ((v = env_get(e, r, url_keys[i], var, sizeof var))) {
 			fb_url u;
-			if (strlen(v) >= sizeof r->c.url || fb_url_parse(v, &u, &why) != 0) {
+			if (strlen(v) >= sizeof r->c.url ||
+			    fb_url_parse(v, &u, &why) != 0) {
 				env_fail(e, var, "bad URL", v);
 				return;
 			}
@@ -96,8 +99,11 @@ void fb_env_address_apply(fb_env_ctx *e, dep_raw *r)
 		r->c.url_source = FB_SRC_ENV;
 	}
 	if ((v = env_get(e, r, "PROTOCOL", var, sizeof var))) {
-		if (strlen(v) >= sizeof r->protocol || fb_url_default_port(v) < 0) {
-			env_fail(e, var, "unknown protocol (http, https, redis, tcp)", v);
+		if (strlen(v) >= sizeof r->protocol ||
+		    fb_url_default_port(v) < 0) {
+			env_fail(e, var,
+			         "unknown protocol (http, https, redis, tcp)",
+			         v);
 			return;
 		}
 		snprintf(r->protocol, sizeof r->protocol, "%s", v);

@@ -42,9 +42,9 @@ static void on_client(void *ctx, int fd, short revents);
  * connection is dropped after FB_CONTROL_IDLE_MS. */
 static void touch(client *cl)
 {
-	cl->deadline_ms = fb_now_ms() + (cl->in_len || cl->out_len
-	                                     ? FB_CONTROL_TIMEOUT_MS
-	                                     : FB_CONTROL_IDLE_MS);
+	cl->deadline_ms =
+	    fb_now_ms() + (cl->in_len || cl->out_len ? FB_CONTROL_TIMEOUT_MS
+	                                             : FB_CONTROL_IDLE_MS);
 }
 
 /* ---- replies ----------------------------------------------------------- */
@@ -132,7 +132,8 @@ static void do_gate_check(fb_control *c, client *cl)
 static const struct {
 	const char *op;
 	fb_action action;
-} dep_ops[] = {{"trip", FB_ACT_TRIP}, {"reset", FB_ACT_RESET},
+} dep_ops[] = {{"trip", FB_ACT_TRIP},
+               {"reset", FB_ACT_RESET},
                {"disable", FB_ACT_DISABLE}};
 
 static void do_action(fb_control *c, client *cl, fb_action action,
@@ -142,7 +143,8 @@ static void do_action(fb_control *c, client *cl, fb_action action,
 	char clean[256] = "";
 	if (reason)
 		snprintf(clean, sizeof clean, "%s", reason);
-	if (fb_runtime_operate(c->rt, action, dep, cl->actor, clean, &err) != 0) {
+	if (fb_runtime_operate(c->rt, action, dep, cl->actor, clean, &err) !=
+	    0) {
 		reply_error(c, cl, err.text);
 		return;
 	}
@@ -154,15 +156,17 @@ static void do_action(fb_control *c, client *cl, fb_action action,
 	fb_dep *d = fb_registry_find(&c->rt->engine.reg, dep);
 	cJSON *o = ok_reply();
 	cJSON_AddStringToObject(o, "dep", dep);
-	cJSON_AddStringToObject(o, "state", fb_state_name(fb_breaker_state(d->breaker)));
+	cJSON_AddStringToObject(o, "state",
+	                        fb_state_name(fb_breaker_state(d->breaker)));
 	reply(c, cl, o);
 }
 
 static void do_gate_mode(fb_control *c, client *cl, const cJSON *req)
 {
-	static const fb_action actions[] = {
-	    [FB_GATE_AUTO] = FB_ACT_GATE_AUTO, [FB_GATE_BLOCK] = FB_ACT_GATE_BLOCK,
-	    [FB_GATE_ALLOW] = FB_ACT_GATE_ALLOW};
+	static const fb_action actions[] = {[FB_GATE_AUTO] = FB_ACT_GATE_AUTO,
+	                                    [FB_GATE_BLOCK] = FB_ACT_GATE_BLOCK,
+	                                    [FB_GATE_ALLOW] =
+	                                        FB_ACT_GATE_ALLOW};
 	const char *mode = str_field(req, "mode");
 	fb_gate_mode m;
 	if (!mode || !fb_gate_mode_parse(mode, &m)) {
@@ -177,7 +181,9 @@ static void handle(fb_control *c, client *cl, const char *line, size_t len)
 	cJSON *req = cJSON_ParseWithLength(line, len);
 	const char *op = cJSON_IsObject(req) ? str_field(req, "op") : NULL;
 	if (!op)
-		reply_error(c, cl, req ? "request needs an \"op\"" : "request is not JSON");
+		reply_error(c, cl,
+		            req ? "request needs an \"op\""
+		                : "request is not JSON");
 	else if (strcmp(op, "status") == 0)
 		do_status(c, cl);
 	else if (strcmp(op, "gate_check") == 0)
@@ -194,7 +200,8 @@ static void handle(fb_control *c, client *cl, const char *line, size_t len)
 		else if (!dep)
 			reply_error(c, cl, "this op needs a \"dep\"");
 		else
-			do_action(c, cl, dep_ops[i].action, dep, str_field(req, "reason"));
+			do_action(c, cl, dep_ops[i].action, dep,
+			          str_field(req, "reason"));
 	}
 	cJSON_Delete(req);
 }
@@ -230,7 +237,8 @@ static void take_lines(fb_control *c, client *cl)
 
 static bool read_in(fb_control *c, client *cl)
 {
-	ssize_t n = read(cl->fd, cl->in + cl->in_len, sizeof cl->in - cl->in_len);
+	ssize_t n =
+	    read(cl->fd, cl->in + cl->in_len, sizeof cl->in - cl->in_len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return true;
 	if (n <= 0)
@@ -243,8 +251,8 @@ static bool read_in(fb_control *c, client *cl)
 static bool write_out(fb_control *c, client *cl)
 {
 	while (cl->out_off < cl->out_len) {
-		ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
-		                 MSG_NOSIGNAL);
+		ssize_t n = send(cl->fd, cl->out + cl->out_off,
+		                 cl->out_len - cl->out_off, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return true;
 		if (n <= 0)
@@ -299,13 +307,18 @@ static void on_accept(void *ctx, int fd, short revents)
 	fb_control *c = ctx;
 	(void)revents;
 	int cfd;
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
+	       0) {
 		int slot;
-		for (slot = 0; slot < FB_CONTROL_MAX_CLIENTS && c->clients[slot]; slot++)
+		for (slot = 0;
+		     slot < FB_CONTROL_MAX_CLIENTS && c->clients[slot]; slot++)
 			;
-		client *cl = slot < FB_CONTROL_MAX_CLIENTS ? calloc(1, sizeof *cl) : NULL;
+		client *cl = slot < FB_CONTROL_MAX_CLIENTS
+		                 ? calloc(1, sizeof *cl)
+		                 : NULL;
 		if (!cl) {
-			static const char busy[] = "{\"ok\":false,\"error\":\"too many clients\"}\n";
+			static const char busy[] =
+			    "{\"ok\":false,\"error\":\"too many clients\"}\n";
 			if (send(cfd, busy, sizeof busy - 1, MSG_NOSIGNAL) < 0)
 				errno = 0;
 			close(cfd);
@@ -334,8 +347,8 @@ void fb_control_tick(fb_control *c, int64_t now_ms)
 static bool socket_alive(const struct sockaddr_un *addr)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool alive = fd >= 0 &&
-	             connect(fd, (const struct sockaddr *)addr, sizeof *addr) == 0;
+	bool alive = fd >= 0 && connect(fd, (const struct sockaddr *)addr,
+	                                sizeof *addr) == 0;
 	if (fd >= 0)
 		close(fd);
 	return alive;
@@ -365,13 +378,15 @@ static int listen_on(const fb_config *cfg, fb_error *err)
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	const char *path = cfg->control_socket;
 	if (strlen(path) >= sizeof addr.sun_path) {
-		snprintf(err->text, sizeof err->text, "%s: socket path too long", path);
+		snprintf(err->text, sizeof err->text,
+		         "%s: socket path too long", path);
 		return -1;
 	}
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	if (socket_alive(&addr)) {
 		snprintf(err->text, sizeof err->text,
-		         "%s: another fusebox instance is already serving this socket",
+		         "%s: another fusebox instance is already serving this "
+		         "socket",
 		         path);
 		return -1;
 	}
@@ -381,7 +396,8 @@ static int listen_on(const fb_config *cfg, fb_error *err)
 	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&addr, sizeof addr);
 	umask(old);
 	if (rc != 0 || listen(fd, 64) != 0) {
-		snprintf(err->text, sizeof err->text, "%s: %s", path, strerror(errno));
+		snprintf(err->text, sizeof err->text, "%s: %s", path,
+		         strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;

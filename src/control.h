@@ -7,10 +7,10 @@
 
 #include "runtime.h"
 
-#define FB_CONTROL_MAX_REQUEST 8192   /* bytes in one request line */
+#define FB_CONTROL_MAX_REQUEST 8192 /* bytes in one request line */
 #define FB_CONTROL_MAX_CLIENTS 64
-#define FB_CONTROL_TIMEOUT_MS 5000    /* to finish a request, or to drain */
-#define FB_CONTROL_IDLE_MS 60000      /* an idle connection is kept this long */
+#define FB_CONTROL_TIMEOUT_MS  5000  /* to finish a request, or to drain */
+#define FB_CONTROL_IDLE_MS     60000 /* an idle connection is kept this long */
 
 typedef struct fb_control fb_control;
 

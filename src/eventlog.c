@@ -73,7 +73,8 @@ static int64_t last_seq_in(const char *path)
 	size_t len;
 	if (fd < 0)
 		return -1;
-	char *buf = fstat(fd, &st) == 0 ? read_tail(fd, st.st_size, &len) : NULL;
+	char *buf =
+	    fstat(fd, &st) == 0 ? read_tail(fd, st.st_size, &len) : NULL;
 	close(fd);
 	if (!buf)
 		return -1;
@@ -125,7 +126,8 @@ static int open_file(fb_log *log, fb_error *err)
 {
 	struct stat st;
 	/* read-write: a torn tail is looked at before anything is appended */
-	log->fd = open(log->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	log->fd =
+	    open(log->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (log->fd < 0 || fstat(log->fd, &st) != 0) {
 		snprintf(err->text, sizeof err->text, "%s: %s", log->path,
 		         strerror(errno));
@@ -148,7 +150,8 @@ int fb_log_open(fb_log *log, const char *path, const char *host,
 	if (open_file(log, err) != 0)
 		return -1;
 	if (mend_torn_tail(log, warn, warnlen) != 0) {
-		snprintf(err->text, sizeof err->text, "%s: %s", path, strerror(errno));
+		snprintf(err->text, sizeof err->text, "%s: %s", path,
+		         strerror(errno));
 		close(log->fd);
 		return -1;
 	}
@@ -194,8 +197,8 @@ static int rotate(fb_log *log, fb_error *err)
 		else
 			snprintf(from, sizeof from, "%s", log->path);
 		if (rename(from, to) != 0 && errno != ENOENT) {
-			snprintf(err->text, sizeof err->text, "rotate %s: %s", from,
-			         strerror(errno));
+			snprintf(err->text, sizeof err->text, "rotate %s: %s",
+			         from, strerror(errno));
 			break;
 		}
 	}
@@ -254,7 +257,8 @@ int fb_log_append(fb_log *log, const fb_event *ev, int64_t wall_ms,
 	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	if (!text) {
-		snprintf(err->text, sizeof err->text, "%s: out of memory", log->path);
+		snprintf(err->text, sizeof err->text, "%s: out of memory",
+		         log->path);
 		return -1;
 	}
 	size_t len = strlen(text);
@@ -270,8 +274,10 @@ int fb_log_append(fb_log *log, const fb_event *ev, int64_t wall_ms,
 		rc = -1;
 		/* never leave half a line for the next event to join */
 		if (ftruncate(log->fd, log->size) != 0)
-			snprintf(err->text, sizeof err->text, "%s: %s (a partial line "
-			         "may remain)", log->path, strerror(errno));
+			snprintf(err->text, sizeof err->text,
+			         "%s: %s (a partial line "
+			         "may remain)",
+			         log->path, strerror(errno));
 	}
 	free(text);
 	if (rc == 0) {

@@ -15,9 +15,9 @@ typedef struct fb_log {
 	int fd;
 	char path[512];
 	char host[256];
-	uint64_t seq;       /* of the last event written */
-	int64_t size;       /* bytes in the current file */
-	int64_t max_size;   /* rotate beyond this; 0 = never */
+	uint64_t seq;     /* of the last event written */
+	int64_t size;     /* bytes in the current file */
+	int64_t max_size; /* rotate beyond this; 0 = never */
 	int keep;
 } fb_log;
 

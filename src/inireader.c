@@ -29,9 +29,10 @@ char *fb_ini_read_line(char *str, int num, void *stream)
 		return refuse(r, "NUL byte in line");
 	if ((size_t)n + 1 > (size_t)num) {
 		char why[96];
-		snprintf(why, sizeof why,
-		         "line too long (%zu bytes; the parser holds at most %d)", len,
-		         num - 2);
+		snprintf(
+		    why, sizeof why,
+		    "line too long (%zu bytes; the parser holds at most %d)",
+		    len, num - 2);
 		return refuse(r, why);
 	}
 	if (r->inspect && !r->inspect(r->ctx, r->buf, len)) {

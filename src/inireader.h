@@ -10,10 +10,10 @@
 
 typedef struct fb_ini_reader {
 	FILE *fp;
-	int line;               /* of the line last read */
+	int line; /* of the line last read */
 	char *buf;
 	size_t cap;
-	char error[160];        /* set (with `failed`) when a line is refused */
+	char error[160]; /* set (with `failed`) when a line is refused */
 	bool failed;
 	/* Optional: sees each line (len bytes, newline stripped) before inih
 	 * does; returning false stops the parse. */

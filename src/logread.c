@@ -91,7 +91,9 @@ static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
 static void build_classes(void)
 {
 	for (int c = 0; c < 256; c++)
-		classes[c] = c < 0x20 || c == 0x7f ? B_CTRL : c >= 0x80 ? B_HIGH : B_PLAIN;
+		classes[c] = c < 0x20 || c == 0x7f ? B_CTRL
+		             : c >= 0x80           ? B_HIGH
+		                                   : B_PLAIN;
 	classes['{'] = classes['['] = B_OPEN;
 	classes['}'] = classes[']'] = B_CLOSE;
 }
@@ -106,8 +108,10 @@ static const unsigned char *byte_classes(void)
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
-	size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-	             : (c & 0xF8) == 0xF0 ? 4 : 0;
+	size_t len = (c & 0xE0) == 0xC0   ? 2
+	             : (c & 0xF0) == 0xE0 ? 3
+	             : (c & 0xF8) == 0xF0 ? 4
+	                                  : 0;
 	if (len == 0 || len > n || c == 0xC0 || c == 0xC1 || c > 0xF4)
 		return 0;
 	for (size_t k = 1; k < len; k++) {
@@ -120,7 +124,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 /* One pass over the raw line: valid UTF-8, no raw control bytes (JSON
  * escapes them), and containers nested no deeper than an event ever is.
  * Returns NULL when clean, else why not. */
-#define ONES 0x0101010101010101ULL
+#define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
 /* Does any byte of w equal b? (the classic has-zero-byte test) */
@@ -156,7 +160,10 @@ static const char *check_bytes(const unsigned char *s, size_t n)
 				return "nested too deeply to be an event";
 			i++;
 			break;
-		case B_CLOSE: depth--; i++; break;
+		case B_CLOSE:
+			depth--;
+			i++;
+			break;
 		case B_CTRL: return "raw control character";
 		default: {
 			size_t len = utf8_seq(s + i, n - i);
@@ -192,24 +199,27 @@ static int digits(const char *s, int n)
 
 int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
 {
-	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
+	if (len < 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
 		return -1;
 	int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-	int h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
+	int h = digits(s + 11, 2), mi = digits(s + 14, 2),
+	    se = digits(s + 17, 2);
 	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
 	    mi < 0 || mi > 59 || se < 0 || se > 60)
 		return -1;
 	size_t i = 19;
 	int ms = 0, scale = 100;
 	if (i < len && s[i] == '.') {
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9';
+		     i++, scale /= 10)
 			ms += (s[i] - '0') * scale;
 	}
 	int offset_min = 0;
 	if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
 		i++;
-	} else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+	} else if (i + 6 == len && (s[i] == '+' || s[i] == '-') &&
+	           s[i + 3] == ':') {
 		int oh = digits(s + i + 1, 2), om = digits(s + i + 4, 2);
 		if (oh < 0 || om < 0)
 			return -1;
@@ -222,7 +232,8 @@ int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
 		return -1;
 	int64_t days = days_from_civil(y, mo, d);
 	*out_ms = ((days * 86400 + h * 3600 + mi * 60 + se) - offset_min * 60) *
-	              1000LL + ms;
+	              1000LL +
+	          ms;
 	return 0;
 }
 
@@ -232,17 +243,24 @@ static const char **slot_for(fb_log_event *ev, const char *key, const char **ts,
                              const char **kind)
 {
 	switch (key[0]) {
-	case 'a': return !strcmp(key, "actor") ? &ev->actor
-	                 : !strcmp(key, "action") ? &ev->action : NULL;
+	case 'a':
+		return !strcmp(key, "actor")    ? &ev->actor
+		       : !strcmp(key, "action") ? &ev->action
+		                                : NULL;
 	case 'd': return !strcmp(key, "dep") ? &ev->dep : NULL;
 	case 'e': return !strcmp(key, "error") ? &ev->error : NULL;
 	case 'f': return !strcmp(key, "from") ? &ev->from : NULL;
-	case 'h': return !strcmp(key, "host") ? &ev->host
-	                 : !strcmp(key, "health") ? &ev->health : NULL;
+	case 'h':
+		return !strcmp(key, "host")     ? &ev->host
+		       : !strcmp(key, "health") ? &ev->health
+		                                : NULL;
 	case 'k': return !strcmp(key, "kind") ? kind : NULL;
 	case 'm': return !strcmp(key, "mode") ? &ev->mode : NULL;
 	case 'r': return !strcmp(key, "reason") ? &ev->reason : NULL;
-	case 't': return !strcmp(key, "ts") ? ts : !strcmp(key, "to") ? &ev->to : NULL;
+	case 't':
+		return !strcmp(key, "ts")   ? ts
+		       : !strcmp(key, "to") ? &ev->to
+		                            : NULL;
 	default: return NULL;
 	}
 }
@@ -317,7 +335,8 @@ void fb_log_check_shape(fb_log_reader *r, const char *line, size_t len)
 {
 	if (len == 0 || len > FB_LOG_LINE_MAX || line[0] != '{' ||
 	    line[len - 1] != '}' || memchr(line, '\0', len))
-		warn(r, len == 0 ? "empty line" : len > FB_LOG_LINE_MAX
-		                                      ? "line too long"
-		                                      : "not JSON (torn or truncated?)");
+		warn(r, len == 0 ? "empty line"
+		        : len > FB_LOG_LINE_MAX
+		            ? "line too long"
+		            : "not JSON (torn or truncated?)");
 }

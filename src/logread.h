@@ -16,11 +16,11 @@
 
 typedef struct fb_log_reader {
 	char path[512];
-	const char *map;     /* the whole file, read-only */
+	const char *map; /* the whole file, read-only */
 	size_t size, off;
-	long line;           /* number of the line last returned */
+	long line; /* number of the line last returned */
 	long warnings, skipped;
-	bool quiet;          /* count bad lines but do not print them */
+	bool quiet; /* count bad lines but do not print them */
 	/* Optional: told of each bad line instead of printing it. */
 	void (*on_skip)(void *ctx, long line, const char *why);
 	void *skip_ctx;
@@ -29,10 +29,10 @@ typedef struct fb_log_reader {
 /* A parsed event. Strings point into `json` (cJSON owns them). */
 typedef struct fb_log_event {
 	cJSON *json;
-	const char *raw;     /* the line as logged, not terminated */
+	const char *raw; /* the line as logged, not terminated */
 	size_t raw_len;
 	long line;
-	int64_t ts_ms;       /* wall time, ms since the epoch */
+	int64_t ts_ms; /* wall time, ms since the epoch */
 	uint64_t seq;
 	fb_event_kind kind;
 	const char *host, *dep, *from, *to, *reason, *actor, *action, *error,

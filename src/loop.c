@@ -59,8 +59,10 @@ fb_loop *fb_loop_new(void)
 	}
 	/* Probes are short: a bounded pool of kept-alive connections serves a
 	 * large fleet; transfers beyond it wait inside curl. */
-	curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, FB_LOOP_MAX_CONNECTIONS);
-	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, FB_LOOP_MAX_CONNECTIONS);
+	curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	                  FB_LOOP_MAX_CONNECTIONS);
+	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
+	                  FB_LOOP_MAX_CONNECTIONS);
 	return l;
 }
 
@@ -119,7 +121,8 @@ static void drain_curl(fb_loop *l)
 	int left;
 	while ((msg = curl_multi_info_read(l->multi, &left))) {
 		if (msg->msg == CURLMSG_DONE && l->done)
-			l->done(l->done_ctx, msg->easy_handle, msg->data.result);
+			l->done(l->done_ctx, msg->easy_handle,
+			        msg->data.result);
 	}
 }
 
@@ -127,7 +130,8 @@ int fb_loop_run_once(fb_loop *l, int timeout_ms)
 {
 	size_t n = l->nw;
 	for (size_t i = 0; i < n; i++)
-		l->wait[i] = (struct curl_waitfd){l->w[i].fd, (short)l->w[i].events, 0};
+		l->wait[i] =
+		    (struct curl_waitfd){l->w[i].fd, (short)l->w[i].events, 0};
 	if (curl_multi_poll(l->multi, l->wait, (unsigned)n, timeout_ms, NULL) !=
 	    CURLM_OK)
 		return -1;
@@ -143,7 +147,8 @@ int fb_loop_run_once(fb_loop *l, int timeout_ms)
 			continue;
 		for (size_t k = 0; k < l->nw; k++) {
 			if (l->w[k].fd == ready.fd) {
-				l->w[k].fn(l->w[k].ctx, ready.fd, (short)ready.revents);
+				l->w[k].fn(l->w[k].ctx, ready.fd,
+				           (short)ready.revents);
 				break;
 			}
 		}

@@ -17,8 +17,8 @@ static void usage(FILE *to)
 	            "breakers,\nhealth probes and a gate for destructive "
 	            "operations.\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(to, "  %-12s %-36s %s\n", commands[i].name, commands[i].args,
-		        commands[i].help);
+		fprintf(to, "  %-12s %-36s %s\n", commands[i].name,
+		        commands[i].args, commands[i].help);
 	fprintf(to, "\n  --help       this text\n  --version    the version\n"
 	            "\nexit codes: 0 ok, 64 usage, 65 bad data, 69 no running "
 	            "instance,\n75 gate blocked, 78 bad config\n");
@@ -26,9 +26,9 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-	                  strcmp(argv[1], "-h") == 0 ||
-	                  strcmp(argv[1], "help") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	     strcmp(argv[1], "help") == 0)) {
 		usage(stdout);
 		return FB_EXIT_OK;
 	}

@@ -34,8 +34,8 @@ void probe_transport_error(CURL *easy, CURLcode rc, const probe_slot *s,
 	default: what = "http"; break;
 	}
 	if (rc == CURLE_COULDNT_CONNECT && os_errno)
-		snprintf(out, len, "connect: %s (%s:%d)", strerror((int)os_errno),
-		         s->cfg->host, s->cfg->port);
+		snprintf(out, len, "connect: %s (%s:%d)",
+		         strerror((int)os_errno), s->cfg->host, s->cfg->port);
 	else
 		snprintf(out, len, "%s: %.200s", what,
 		         s->curl_err[0] ? s->curl_err : curl_easy_strerror(rc));
@@ -56,7 +56,8 @@ int net_connect_start(fb_probes *p, uint32_t id)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)(uintptr_t)id);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->cfg->t[FB_T_TIMEOUT]);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->cfg->t[FB_T_TIMEOUT]);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	                 (long)s->cfg->t[FB_T_TIMEOUT]);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->curl_err);
 	curl_easy_setopt(e, CURLOPT_PROXY, ""); /* a socket probe goes direct */
 	if (curl_multi_add_handle(fb_loop_multi(p->loop), e) != CURLM_OK) {
@@ -72,9 +73,11 @@ int net_connect_take_fd(fb_probes *p, uint32_t id)
 	probe_slot *s = &p->slots[id];
 	curl_socket_t fd = CURL_SOCKET_BAD;
 	int mine = -1;
-	if (curl_easy_getinfo(s->easy, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK &&
+	if (curl_easy_getinfo(s->easy, CURLINFO_ACTIVESOCKET, &fd) ==
+	        CURLE_OK &&
 	    fd != CURL_SOCKET_BAD)
-		mine = fcntl(fd, F_DUPFD_CLOEXEC, 0); /* curl closes its own copy */
+		mine = fcntl(fd, F_DUPFD_CLOEXEC,
+		             0); /* curl closes its own copy */
 	if (mine >= 0)
 		fcntl(mine, F_SETFL, fcntl(mine, F_GETFL) | O_NONBLOCK);
 	net_connect_drop(p, id);

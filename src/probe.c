@@ -100,7 +100,8 @@ void probe_finish(fb_probes *p, uint32_t id, bool ok, const char *error)
 	probe_slot *s = &p->slots[id];
 	fb_probe_result r = {.ok = ok, .latency_us = fb_now_us() - s->start_us};
 	if (!ok)
-		snprintf(r.error, sizeof r.error, "%s", error ? error : "failed");
+		snprintf(r.error, sizeof r.error, "%s",
+		         error ? error : "failed");
 	s->busy = false;
 	p->done(p->ctx, id, &r);
 }

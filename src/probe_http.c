@@ -28,7 +28,9 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 	probe_slot *s = user;
 	size_t len = size * n;
 	if (len > 5 && memcmp(data, "HTTP/", 5) == 0) {
-		size_t take = len < sizeof s->status_line ? len : sizeof s->status_line - 1;
+		size_t take = len < sizeof s->status_line
+		                  ? len
+		                  : sizeof s->status_line - 1;
 		memcpy(s->status_line, data, take);
 		s->status_line[take] = '\0';
 		s->status_line[strcspn(s->status_line, "\r\n")] = '\0';
@@ -136,8 +138,9 @@ void http_done(fb_probes *p, uint32_t id, CURLcode result)
 			int n = (int)(s->body_len < 120 ? s->body_len : 120);
 			const char *reason = strchr(s->status_line, ' ');
 			reason = reason ? strchr(reason + 1, ' ') : NULL;
-			snprintf(err, sizeof err, "bad status %ld%s%s: %.*s", status,
-			         reason ? " " : "", reason ? reason + 1 : "", n,
+			snprintf(err, sizeof err, "bad status %ld%s%s: %.*s",
+			         status, reason ? " " : "",
+			         reason ? reason + 1 : "", n,
 			         s->body ? s->body : "");
 		}
 	}

@@ -13,24 +13,24 @@
 typedef enum { RS_IDLE, RS_CONNECTING, RS_SENDING, RS_READING } redis_step;
 
 typedef struct probe_slot {
-	struct fb_probes *owner;  /* for fd callbacks */
+	struct fb_probes *owner; /* for fd callbacks */
 	uint32_t id;
 	bool busy;
-	uint32_t gen;             /* bumps at every start: stale deadlines */
+	uint32_t gen; /* bumps at every start: stale deadlines */
 	int64_t start_us;
 	const fb_dep_config *cfg;
 	/* http */
 	CURL *easy;
-	char *body;               /* first PROBE_BODY_CAP bytes of the reply */
+	char *body; /* first PROBE_BODY_CAP bytes of the reply */
 	size_t body_len;
 	char status_line[128];
 	char curl_err[CURL_ERROR_SIZE];
 	/* tcp and redis */
-	int fd;                   /* -1 when none */
-	redisContext *redis;      /* kept between probes */
+	int fd;              /* -1 when none */
+	redisContext *redis; /* kept between probes */
 	redis_step step;
-	bool reused;              /* this probe runs on a kept connection */
-	int replies_wanted;       /* AUTH + PING, or PING */
+	bool reused;        /* this probe runs on a kept connection */
+	int replies_wanted; /* AUTH + PING, or PING */
 } probe_slot;
 
 struct fb_probes {
@@ -40,7 +40,7 @@ struct fb_probes {
 	fb_heap deadlines;
 	fb_probe_done_fn done;
 	void *ctx;
-	CURL **pool;              /* idle easy handles for reuse */
+	CURL **pool; /* idle easy handles for reuse */
 	size_t npool, cappool;
 };
 

@@ -89,7 +89,8 @@ static int adopt(fb_probes *p, uint32_t id, char *err, size_t len)
 	probe_slot *s = &p->slots[id];
 	s->redis = redisConnectFd(s->fd);
 	if (!s->redis || s->redis->err) {
-		snprintf(err, len, "redis: %s", s->redis ? s->redis->errstr : "no memory");
+		snprintf(err, len, "redis: %s",
+		         s->redis ? s->redis->errstr : "no memory");
 		if (s->redis)
 			redisFree(s->redis); /* closes the socket */
 		else
@@ -141,7 +142,8 @@ static int take_replies(probe_slot *s, char *err, size_t len)
 	void *r;
 	while (s->replies_wanted > 0) {
 		if (redisGetReplyFromReader(s->redis, &r) != REDIS_OK) {
-			snprintf(err, len, "redis protocol: %s", s->redis->errstr);
+			snprintf(err, len, "redis protocol: %s",
+			         s->redis->errstr);
 			return -1;
 		}
 		if (!r)
@@ -153,8 +155,11 @@ static int take_replies(probe_slot *s, char *err, size_t len)
 		                    strcmp(reply->str, "PONG") != 0));
 		if (bad)
 			snprintf(err, len, "redis: %s%.*s",
-			         last && reply->type != REDIS_REPLY_ERROR ? "PING answered " : "",
-			         reply->str ? (int)reply->len : 0, reply->str ? reply->str : "");
+			         last && reply->type != REDIS_REPLY_ERROR
+			             ? "PING answered "
+			             : "",
+			         reply->str ? (int)reply->len : 0,
+			         reply->str ? reply->str : "");
 		freeReplyObject(reply);
 		if (bad)
 			return -1;

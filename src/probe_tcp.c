@@ -15,8 +15,8 @@ void tcp_done(fb_probes *p, uint32_t id, CURLcode result)
 {
 	char err[FB_ERROR_MAX] = "";
 	if (result != CURLE_OK)
-		probe_transport_error(p->slots[id].easy, result, &p->slots[id], err,
-		                      sizeof err);
+		probe_transport_error(p->slots[id].easy, result, &p->slots[id],
+		                      err, sizeof err);
 	net_connect_drop(p, id);
 	probe_finish(p, id, result == CURLE_OK, err);
 }

@@ -89,7 +89,8 @@ static void open_window(windows *w, int64_t at, const char *reason)
 		return;
 	w->w = n;
 	n[w->n] = (fb_window){at, -1, ""};
-	snprintf(n[w->n].reason, sizeof n[w->n].reason, "%s", reason ? reason : "");
+	snprintf(n[w->n].reason, sizeof n[w->n].reason, "%s",
+	         reason ? reason : "");
 	w->n++;
 }
 
@@ -129,9 +130,11 @@ static void add_action(fb_summary *s, const fb_log_event *ev)
 	a = &s->acts[s->nacts++];
 	a->at_ms = ev->ts_ms;
 	snprintf(a->actor, sizeof a->actor, "%s", ev->actor ? ev->actor : "?");
-	snprintf(a->action, sizeof a->action, "%s", ev->action ? ev->action : "?");
+	snprintf(a->action, sizeof a->action, "%s",
+	         ev->action ? ev->action : "?");
 	snprintf(a->dep, sizeof a->dep, "%s", ev->dep ? ev->dep : "");
-	snprintf(a->reason, sizeof a->reason, "%s", ev->reason ? ev->reason : "");
+	snprintf(a->reason, sizeof a->reason, "%s",
+	         ev->reason ? ev->reason : "");
 }
 
 void fb_summary_add(fb_summary *s, const fb_log_event *ev)
@@ -141,9 +144,7 @@ void fb_summary_add(fb_summary *s, const fb_log_event *ev)
 	s->last_ms = ev->ts_ms;
 	s->events++;
 	switch (ev->kind) {
-	case FB_EV_TRANSITION:
-		add_transition(s, ev);
-		break;
+	case FB_EV_TRANSITION: add_transition(s, ev); break;
 	case FB_EV_GATE: {
 		bool blocked = ev->to && !strcmp(ev->to, "blocked");
 		if (blocked && !s->gate_blocked)
@@ -153,11 +154,8 @@ void fb_summary_add(fb_summary *s, const fb_log_event *ev)
 		s->gate_blocked = blocked;
 		break;
 	}
-	case FB_EV_OPERATOR:
-		add_action(s, ev);
-		break;
-	default:
-		break;
+	case FB_EV_OPERATOR: add_action(s, ev); break;
+	default: break;
 	}
 }
 
@@ -172,10 +170,11 @@ static void duration(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%lldh %02lldm %02lld.%03llds", (long long)h,
 		         (long long)m, (long long)s, (long long)frac);
 	else if (m)
-		snprintf(buf, len, "%lldm %02lld.%03llds", (long long)m, (long long)s,
-		         (long long)frac);
+		snprintf(buf, len, "%lldm %02lld.%03llds", (long long)m,
+		         (long long)s, (long long)frac);
 	else
-		snprintf(buf, len, "%lld.%03llds", (long long)s, (long long)frac);
+		snprintf(buf, len, "%lld.%03llds", (long long)s,
+		         (long long)frac);
 }
 
 typedef struct dep_totals {
@@ -188,7 +187,8 @@ static dep_totals totals(const dep_story *d, int64_t end_ms)
 	dep_totals t = {0, 0, 0, 0};
 	for (size_t i = 0; i < d->down.n; i++) {
 		const fb_window *w = &d->down.w[i];
-		int64_t len = (w->end_ms < 0 ? end_ms : w->end_ms) - w->start_ms;
+		int64_t len =
+		    (w->end_ms < 0 ? end_ms : w->end_ms) - w->start_ms;
 		t.down_ms += len;
 		if (len > t.longest_ms)
 			t.longest_ms = len;
@@ -206,7 +206,8 @@ static void print_window(const fb_window *w, int64_t end_ms, bool md)
 	fb_format_rfc3339(w->start_ms, a, sizeof a);
 	if (w->end_ms >= 0)
 		fb_format_rfc3339(w->end_ms, b, sizeof b);
-	duration((w->end_ms < 0 ? end_ms : w->end_ms) - w->start_ms, dur, sizeof dur);
+	duration((w->end_ms < 0 ? end_ms : w->end_ms) - w->start_ms, dur,
+	         sizeof dur);
 	if (md)
 		printf("| %s | %s | %s | %s |\n", a, b, dur, w->reason);
 	else
@@ -218,22 +219,28 @@ static void print_text(const fb_summary *s, bool md)
 	char a[40], b[40], dur[48], longest[48], mean[48];
 	fb_format_rfc3339(s->first_ms, a, sizeof a);
 	fb_format_rfc3339(s->last_ms, b, sizeof b);
-	printf(md ? "# Incident summary\n\n%ld events from %s to %s\n\n## Dependencies\n\n"
-	          : "INCIDENT SUMMARY: %ld events from %s to %s\n\nDEPENDENCIES\n",
-	       s->events, a, b);
+	printf(
+	    md ? "# Incident summary\n\n%ld events from %s to %s\n\n## "
+	         "Dependencies\n\n"
+	       : "INCIDENT SUMMARY: %ld events from %s to %s\n\nDEPENDENCIES\n",
+	    s->events, a, b);
 	for (size_t i = 0; i < s->ndeps; i++) {
 		const dep_story *d = &s->deps[i];
 		dep_totals t = totals(d, s->last_ms);
 		duration(t.down_ms, dur, sizeof dur);
 		duration(t.longest_ms, longest, sizeof longest);
 		if (t.recovered)
-			duration(t.recover_sum_ms / t.recovered, mean, sizeof mean);
+			duration(t.recover_sum_ms / t.recovered, mean,
+			         sizeof mean);
 		else
 			snprintf(mean, sizeof mean, "n/a (not recovered)");
-		printf(md ? "### %s\n\n%d opens, %zu down windows, down %s in all, longest %s, "
-		            "mean time to recover %s\n\n| down from | until | for | why |\n"
+		printf(md ? "### %s\n\n%d opens, %zu down windows, down %s in "
+		            "all, longest %s, "
+		            "mean time to recover %s\n\n| down from | until | "
+		            "for | why |\n"
 		            "|---|---|---|---|\n"
-		          : "  %s: %d opens, %zu down windows, down %s in all, longest %s, "
+		          : "  %s: %d opens, %zu down windows, down %s in all, "
+		            "longest %s, "
 		            "mean time to recover %s\n",
 		       d->name, d->opens, d->down.n, dur, longest, mean);
 		for (size_t k = 0; k < d->down.n; k++)
@@ -241,17 +248,20 @@ static void print_text(const fb_summary *s, bool md)
 		if (md)
 			putchar('\n');
 	}
-	printf(md ? "## Gate blocked\n\n| blocked from | until | for | why |\n|---|---|---|---|\n"
+	printf(md ? "## Gate blocked\n\n| blocked from | until | for | why "
+	            "|\n|---|---|---|---|\n"
 	          : "\nGATE BLOCKED\n");
 	for (size_t k = 0; k < s->gate.n; k++)
 		print_window(&s->gate.w[k], s->last_ms, md);
-	printf(md ? "\n## Operator actions\n\n| at | who | did | to | why |\n|---|---|---|---|---|\n"
+	printf(md ? "\n## Operator actions\n\n| at | who | did | to | why "
+	            "|\n|---|---|---|---|---|\n"
 	          : "\nOPERATOR ACTIONS\n");
 	for (size_t k = 0; k < s->nacts; k++) {
 		const action *x = &s->acts[k];
 		fb_format_rfc3339(x->at_ms, a, sizeof a);
-		printf(md ? "| %s | %s | %s | %s | %s |\n" : "    %s  %s: %s %s  (%s)\n", a,
-		       x->actor, x->action, x->dep, x->reason);
+		printf(md ? "| %s | %s | %s | %s | %s |\n"
+		          : "    %s  %s: %s %s  (%s)\n",
+		       a, x->actor, x->action, x->dep, x->reason);
 	}
 }
 
@@ -267,15 +277,17 @@ static cJSON *window_json(const fb_window *w, int64_t end_ms)
 	} else {
 		cJSON_AddNullToObject(o, "end");
 	}
-	cJSON_AddNumberToObject(o, "duration_ms",
-	                        (double)((w->end_ms < 0 ? end_ms : w->end_ms) - w->start_ms));
+	cJSON_AddNumberToObject(
+	    o, "duration_ms",
+	    (double)((w->end_ms < 0 ? end_ms : w->end_ms) - w->start_ms));
 	cJSON_AddStringToObject(o, "reason", w->reason);
 	return o;
 }
 
 static void print_json(const fb_summary *s)
 {
-	cJSON *o = cJSON_CreateObject(), *deps = cJSON_AddArrayToObject(o, "dependencies");
+	cJSON *o = cJSON_CreateObject(),
+	      *deps = cJSON_AddArrayToObject(o, "dependencies");
 	cJSON_AddNumberToObject(o, "events", (double)s->events);
 	for (size_t i = 0; i < s->ndeps; i++) {
 		const dep_story *d = &s->deps[i];
@@ -284,14 +296,17 @@ static void print_json(const fb_summary *s)
 		cJSON_AddStringToObject(j, "dep", d->name);
 		cJSON_AddNumberToObject(j, "opens", d->opens);
 		cJSON_AddNumberToObject(j, "down_ms", (double)t.down_ms);
-		cJSON_AddNumberToObject(j, "longest_outage_ms", (double)t.longest_ms);
+		cJSON_AddNumberToObject(j, "longest_outage_ms",
+		                        (double)t.longest_ms);
 		if (t.recovered)
-			cJSON_AddNumberToObject(j, "mean_time_to_recover_ms",
-			                        (double)(t.recover_sum_ms / t.recovered));
+			cJSON_AddNumberToObject(
+			    j, "mean_time_to_recover_ms",
+			    (double)(t.recover_sum_ms / t.recovered));
 		else
 			cJSON_AddNullToObject(j, "mean_time_to_recover_ms");
 		for (size_t k = 0; k < d->down.n; k++)
-			cJSON_AddItemToArray(w, window_json(&d->down.w[k], s->last_ms));
+			cJSON_AddItemToArray(
+			    w, window_json(&d->down.w[k], s->last_ms));
 		cJSON_AddItemToObject(j, "down_windows", w);
 		cJSON_AddItemToArray(deps, j);
 	}

@@ -7,7 +7,11 @@
 
 typedef struct fb_summary fb_summary;
 
-typedef enum { FB_SUMMARY_TEXT, FB_SUMMARY_JSON, FB_SUMMARY_MARKDOWN } fb_summary_format;
+typedef enum {
+	FB_SUMMARY_TEXT,
+	FB_SUMMARY_JSON,
+	FB_SUMMARY_MARKDOWN
+} fb_summary_format;
 
 /* NULL when out of memory. */
 fb_summary *fb_summary_new(void);

@@ -52,9 +52,13 @@ static void on_event(void *ctx, const fb_event *ev)
 static void lifecycle_event(fb_runtime *rt, fb_event_kind kind,
                             const char *reason)
 {
-	fb_event ev = {.kind = kind, .at_ms = fb_now_ms(), .version = FB_VERSION,
-	               .config = rt->cfg.path, .reason = reason,
-	               .failures = -1, .retry_after_ms = -1};
+	fb_event ev = {.kind = kind,
+	               .at_ms = fb_now_ms(),
+	               .version = FB_VERSION,
+	               .config = rt->cfg.path,
+	               .reason = reason,
+	               .failures = -1,
+	               .retry_after_ms = -1};
 	on_event(rt, &ev);
 }
 
@@ -89,8 +93,9 @@ static int watch_signals(fb_runtime *rt)
 static int open_log(fb_runtime *rt, fb_error *err)
 {
 	char warn[1024];
-	if (fb_log_open(&rt->log, rt->cfg.log, rt->cfg.host, rt->cfg.log_max_size,
-	                rt->cfg.log_keep, warn, sizeof warn, err) != 0)
+	if (fb_log_open(&rt->log, rt->cfg.log, rt->cfg.host,
+	                rt->cfg.log_max_size, rt->cfg.log_keep, warn,
+	                sizeof warn, err) != 0)
 		return -1;
 	if (warn[0])
 		fb_cli_error("%s", warn);
@@ -119,7 +124,8 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
 		goto fail_log;
 	rt->loop = fb_loop_new();
 	if (!rt->loop || watch_signals(rt) != 0 ||
-	    fb_sched_init(&rt->sched, &rt->engine, rt->loop, fb_now_ms()) != 0) {
+	    fb_sched_init(&rt->sched, &rt->engine, rt->loop, fb_now_ms()) !=
+	        0) {
 		snprintf(err->text, sizeof err->text, "cannot start: %s",
 		         errno ? strerror(errno) : "out of memory");
 		goto fail_engine;
@@ -165,13 +171,16 @@ void fb_runtime_reload(fb_runtime *rt)
 	if (fb_config_locate(rt->config_arg[0] ? rt->config_arg : NULL, path,
 	                     sizeof path, &err) != 0 ||
 	    fb_config_load(path, &next, &err, NULL) != 0) {
-		fb_cli_error("reload refused, keeping the running config: %s", err.text);
+		fb_cli_error("reload refused, keeping the running config: %s",
+		             err.text);
 		return;
 	}
 	int64_t now = fb_now_ms();
 	fb_sched_free(&rt->sched);
-	if (fb_engine_reload(&rt->engine, &next, now, summary, sizeof summary) != 0) {
-		fb_cli_error("reload failed: out of memory; keeping the running config");
+	if (fb_engine_reload(&rt->engine, &next, now, summary,
+	                     sizeof summary) != 0) {
+		fb_cli_error(
+		    "reload failed: out of memory; keeping the running config");
 		fb_config_free(&next);
 	} else {
 		fb_config_free(&rt->cfg);
@@ -204,10 +213,12 @@ int fb_runtime_operate(fb_runtime *rt, fb_action action, const char *dep,
                        const char *actor, const char *reason, fb_error *err)
 {
 	int64_t now = fb_now_ms();
-	if (fb_engine_operate(&rt->engine, action, dep, now, actor, reason, err) != 0)
+	if (fb_engine_operate(&rt->engine, action, dep, now, actor, reason,
+	                      err) != 0)
 		return -1;
 	fb_dep *d = dep ? fb_registry_find(&rt->engine.reg, dep) : NULL;
 	if (d && action != FB_ACT_TRIP)
-		fb_sched_kick(&rt->sched, (uint32_t)(d - rt->engine.reg.deps), now);
+		fb_sched_kick(&rt->sched, (uint32_t)(d - rt->engine.reg.deps),
+		              now);
 	return 0;
 }

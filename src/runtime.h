@@ -13,7 +13,7 @@
 #include "scheduler.h"
 
 typedef struct fb_runtime {
-	char config_arg[512];  /* what --config said ("" = lookup order) */
+	char config_arg[512]; /* what --config said ("" = lookup order) */
 	fb_config cfg;
 	fb_engine engine;
 	fb_loop *loop;
@@ -21,10 +21,10 @@ typedef struct fb_runtime {
 	fb_log log;
 	int sigfd;
 	bool stopping;
-	bool info_to_stderr;   /* one readable line per event on stderr */
-	bool hup_stops;        /* SIGHUP stops (a console) instead of reloading */
-	unsigned reloads;      /* bumped by every successful reload */
-	fb_event_fn listener;  /* also told of every event, after the log */
+	bool info_to_stderr; /* one readable line per event on stderr */
+	bool hup_stops;      /* SIGHUP stops (a console) instead of reloading */
+	unsigned reloads;    /* bumped by every successful reload */
+	fb_event_fn listener; /* also told of every event, after the log */
 	void *listener_ctx;
 	struct fb_control *control; /* the control socket, when serving */
 } fb_runtime;

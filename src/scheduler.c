@@ -9,8 +9,7 @@
  * spread over slots this wide: one wake-up serves a batch instead of one
  * each, which is most of the cost of a probe at low rates. */
 #define FB_SCHED_SLACK_MS 3
-#define FB_SCHED_SLOT_MS 20
-
+#define FB_SCHED_SLOT_MS  20
 
 static void due_at(fb_sched *s, uint32_t id, int64_t when)
 {
@@ -42,8 +41,10 @@ int fb_sched_init(fb_sched *s, fb_engine *e, fb_loop *loop, int64_t now_ms)
 	}
 	for (uint32_t i = 0; i < s->n; i++) {
 		const fb_dep_config *c = &e->reg.deps[i].cfg;
-		int64_t window = c->t[FB_T_INTERVAL] < 1000 ? c->t[FB_T_INTERVAL] : 1000;
-		int64_t phase = (int64_t)(fb_hash_name(c->name) % (uint32_t)window);
+		int64_t window =
+		    c->t[FB_T_INTERVAL] < 1000 ? c->t[FB_T_INTERVAL] : 1000;
+		int64_t phase =
+		    (int64_t)(fb_hash_name(c->name) % (uint32_t)window);
 		due_at(s, i, now_ms + phase - phase % FB_SCHED_SLOT_MS);
 	}
 	return 0;
@@ -54,7 +55,8 @@ void fb_sched_free(fb_sched *s)
 	if (s->probes) { /* abandoned probes give their permits back */
 		for (uint32_t i = 0; i < s->n; i++) {
 			if (fb_probes_busy(s->probes, i))
-				fb_engine_probe_abandon(s->engine, &s->engine->reg.deps[i]);
+				fb_engine_probe_abandon(
+				    s->engine, &s->engine->reg.deps[i]);
 		}
 	}
 	fb_probes_free(s->probes);
@@ -68,7 +70,8 @@ static void note_lateness(fb_sched *s, int64_t late_ms)
 {
 	if (late_ms < 0)
 		late_ms = 0;
-	s->late[late_ms < FB_LATE_BUCKETS - 1 ? late_ms : FB_LATE_BUCKETS - 1]++;
+	s->late[late_ms < FB_LATE_BUCKETS - 1 ? late_ms
+	                                      : FB_LATE_BUCKETS - 1]++;
 	s->started++;
 }
 
@@ -86,8 +89,10 @@ static void run_one(fb_sched *s, uint32_t id, int64_t now)
 		/* open: when the wait ends; a trial out or forced: next interval.
 		 * Never within the slack, or this pass would take it again. */
 		int64_t when = now + (wait > 0 ? wait : interval);
-		due_at(s, id, when > now + FB_SCHED_SLACK_MS ? when
-		                                             : now + FB_SCHED_SLACK_MS + 1);
+		due_at(s, id,
+		       when > now + FB_SCHED_SLACK_MS
+		           ? when
+		           : now + FB_SCHED_SLACK_MS + 1);
 		return;
 	}
 	note_lateness(s, now - s->due_ms[id]);

@@ -15,8 +15,8 @@ typedef struct fb_sched {
 	fb_engine *engine;
 	fb_probes *probes;
 	fb_heap heap;
-	int64_t *due_ms;     /* per dependency: when its next probe is due */
-	uint32_t *gen;       /* per dependency: current heap generation */
+	int64_t *due_ms; /* per dependency: when its next probe is due */
+	uint32_t *gen;   /* per dependency: current heap generation */
 	size_t n;
 	uint64_t late[FB_LATE_BUCKETS]; /* how late probes started, in ms */
 	uint64_t started;

@@ -25,14 +25,16 @@ static double round1(double v)
 cJSON *fb_gate_json(const fb_gate_decision *d)
 {
 	cJSON *g = cJSON_CreateObject();
-	cJSON_AddStringToObject(g, "decision", d->blocked ? "blocked" : "allowed");
+	cJSON_AddStringToObject(g, "decision",
+	                        d->blocked ? "blocked" : "allowed");
 	cJSON_AddStringToObject(g, "mode", fb_gate_mode_name(d->mode));
 	cJSON_AddStringToObject(g, "reason", d->reason);
 	cJSON_AddNumberToObject(g, "retry_after_s",
 	                        (double)((d->retry_after_ms + 999) / 1000));
 	if (d->mode == FB_GATE_ALLOW)
-		cJSON_AddNumberToObject(g, "override_expires_in_s",
-		                        (double)((d->override_left_ms + 999) / 1000));
+		cJSON_AddNumberToObject(
+		    g, "override_expires_in_s",
+		    (double)((d->override_left_ms + 999) / 1000));
 	return g;
 }
 
@@ -94,6 +96,7 @@ cJSON *fb_status_json(const fb_engine *e, const char *host, int64_t now_ms,
 	cJSON_AddItemToObject(o, "gate", fb_gate_json(&gate));
 	cJSON *deps = cJSON_AddArrayToObject(o, "dependencies");
 	for (size_t i = 0; i < e->reg.count; i++)
-		cJSON_AddItemToArray(deps, dep_json(&e->reg.deps[i], now_ms, wall_ms));
+		cJSON_AddItemToArray(
+		    deps, dep_json(&e->reg.deps[i], now_ms, wall_ms));
 	return o;
 }

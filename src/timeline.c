@@ -11,8 +11,8 @@
 #include "core/hash.h"
 #include "timeline.h"
 
-#define THREADS 2
-#define ARENA (1u << 20)   /* per thread: enough for one 64 KB line */
+#define THREADS   2
+#define ARENA     (1u << 20) /* per thread: enough for one 64 KB line */
 #define WARN_KEEP 50
 
 /* ---- a bump allocator for cJSON, one per thread ------------------------ */
@@ -40,10 +40,9 @@ static void arena_free(void *p)
 typedef struct names {
 	char (*name)[FB_NAME_MAX];
 	size_t n, cap;
-	uint32_t *slot;  /* open addressing: index + 1 */
+	uint32_t *slot; /* open addressing: index + 1 */
 	size_t nslot;
 } names;
-
 
 static int names_grow(names *t)
 {
@@ -99,7 +98,7 @@ typedef struct warning {
 } warning;
 
 typedef struct chunk {
-	fb_log_reader r;         /* a view on part of one file */
+	fb_log_reader r; /* a view on part of one file */
 	uint16_t file;
 	fb_tl_event *ev;
 	size_t n, cap;
@@ -114,7 +113,8 @@ static void on_skip(void *ctx, long line, const char *why)
 	chunk *c = ctx;
 	if (c->nwarn < WARN_KEEP) {
 		c->warn[c->nwarn].line = line;
-		snprintf(c->warn[c->nwarn++].why, sizeof c->warn[0].why, "%s", why);
+		snprintf(c->warn[c->nwarn++].why, sizeof c->warn[0].why, "%s",
+		         why);
 	}
 }
 
@@ -154,8 +154,9 @@ static void take(chunk *c, const fb_log_event *e, const char *line, size_t len)
 	    .dep = e->dep ? names_id(&c->deps, e->dep) : FB_TL_NONE,
 	    .kind = (uint8_t)e->kind,
 	    .to = code_of(e),
-	    .health = e->health && fb_health_parse(e->health, &h) ? (uint8_t)h
-	                                                         : FB_TL_UNKNOWN,
+	    .health = e->health && fb_health_parse(e->health, &h)
+	                  ? (uint8_t)h
+	                  : FB_TL_UNKNOWN,
 	};
 }
 
@@ -193,7 +194,8 @@ static chunk *make_chunks(fb_timeline *tl, size_t *nchunks)
 	for (size_t f = 0; f < tl->nfiles; f++) {
 		const fb_log_reader *r = &tl->files[f];
 		size_t mid = r->size / 2;
-		const char *nl = mid ? memchr(r->map + mid, '\n', r->size - mid) : NULL;
+		const char *nl =
+		    mid ? memchr(r->map + mid, '\n', r->size - mid) : NULL;
 		size_t cut = nl ? (size_t)(nl - r->map) + 1 : r->size;
 		for (int half = 0; half < 2; half++) {
 			chunk *c = &ch[n++];
@@ -225,9 +227,11 @@ static void run_threads(chunk *ch, size_t n)
 	bool started[THREADS];
 	for (int k = 0; k < THREADS; k++) {
 		lists[k][counts[k]] = NULL;
-		started[k] = pthread_create(&t[k], NULL, parse_chunks, lists[k]) == 0;
+		started[k] =
+		    pthread_create(&t[k], NULL, parse_chunks, lists[k]) == 0;
 		if (!started[k])
-			parse_chunks(lists[k]); /* no thread to be had: do it here */
+			parse_chunks(
+			    lists[k]); /* no thread to be had: do it here */
 	}
 	for (int k = 0; k < THREADS; k++) {
 		if (started[k])
@@ -244,10 +248,12 @@ static void report(fb_timeline *tl, chunk *ch, size_t n, bool quiet)
 		if (i % 2 == 0)
 			base = 0;
 		for (int w = 0; w < ch[i].nwarn && !quiet; w++)
-			fb_cli_error("%s:%ld: skipped: %s", tl->files[ch[i].file].path,
-			             base + ch[i].warn[w].line, ch[i].warn[w].why);
+			fb_cli_error(
+			    "%s:%ld: skipped: %s", tl->files[ch[i].file].path,
+			    base + ch[i].warn[w].line, ch[i].warn[w].why);
 		if (!quiet && ch[i].r.skipped > ch[i].nwarn)
-			fb_cli_error("%s: %ld more bad lines skipped", tl->files[ch[i].file].path,
+			fb_cli_error("%s: %ld more bad lines skipped",
+			             tl->files[ch[i].file].path,
 			             ch[i].r.skipped - ch[i].nwarn);
 		tl->skipped += ch[i].r.skipped;
 		base += ch[i].r.line;
@@ -273,7 +279,8 @@ static int join(fb_timeline *tl, chunk *ch, size_t n)
 			map[d] = names_id(&global, ch[i].deps.name[d]);
 		for (size_t e = 0; e < ch[i].n; e++) {
 			fb_tl_event ev = ch[i].ev[e];
-			ev.dep = ev.dep == FB_TL_NONE ? FB_TL_NONE : map[ev.dep];
+			ev.dep =
+			    ev.dep == FB_TL_NONE ? FB_TL_NONE : map[ev.dep];
 			tl->ev[tl->n++] = ev;
 		}
 		free(map);
@@ -349,14 +356,15 @@ int fb_timeline_load(fb_timeline *tl, char *const *paths, size_t n, bool quiet,
 	memset(tl, 0, sizeof *tl);
 	tl->files = calloc(n ? n : 1, sizeof *tl->files);
 	if (!tl->files || n > 32) {
-		snprintf(err, len, n > 32 ? "at most 32 logs at once" : "out of memory");
+		snprintf(err, len,
+		         n > 32 ? "at most 32 logs at once" : "out of memory");
 		free(tl->files);
 		tl->files = NULL;
 		return -1;
 	}
 	for (; tl->nfiles < n; tl->nfiles++) {
-		if (fb_log_reader_open(&tl->files[tl->nfiles], paths[tl->nfiles], err,
-		                       len) != 0) {
+		if (fb_log_reader_open(&tl->files[tl->nfiles],
+		                       paths[tl->nfiles], err, len) != 0) {
 			fb_timeline_free(tl);
 			return -1;
 		}

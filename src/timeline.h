@@ -12,25 +12,26 @@
 #include "fusebox/config.h"
 #include "logread.h"
 
-#define FB_TL_NONE 0xFFFF     /* no dependency */
-#define FB_TL_UNKNOWN 0xFF    /* state not seen yet */
-#define FB_TL_CKPT 4096       /* events between checkpoints */
+#define FB_TL_NONE    0xFFFF /* no dependency */
+#define FB_TL_UNKNOWN 0xFF   /* state not seen yet */
+#define FB_TL_CKPT    4096   /* events between checkpoints */
 
 typedef struct fb_tl_event {
 	int64_t ts_ms;
-	uint64_t off;   /* of the line in its file */
+	uint64_t off; /* of the line in its file */
 	uint32_t len;
 	uint16_t file;
-	uint16_t dep;   /* index into deps, or FB_TL_NONE */
-	uint8_t kind;   /* fb_event_kind */
-	uint8_t to;     /* transition: fb_state; health: fb_health; gate: 1 blocked */
+	uint16_t dep; /* index into deps, or FB_TL_NONE */
+	uint8_t kind; /* fb_event_kind */
+	uint8_t
+	    to; /* transition: fb_state; health: fb_health; gate: 1 blocked */
 	uint8_t health; /* transition: health after it, or FB_TL_UNKNOWN */
 } fb_tl_event;
 
 /* The state of everything after some number of events. */
 typedef struct fb_tl_state {
-	uint8_t *state;   /* per dependency: fb_state or FB_TL_UNKNOWN */
-	uint8_t *health;  /* per dependency: fb_health or FB_TL_UNKNOWN */
+	uint8_t *state;  /* per dependency: fb_state or FB_TL_UNKNOWN */
+	uint8_t *health; /* per dependency: fb_health or FB_TL_UNKNOWN */
 	bool gate_blocked;
 } fb_tl_state;
 
@@ -41,8 +42,8 @@ typedef struct fb_timeline {
 	size_t n;
 	char (*deps)[FB_NAME_MAX];
 	size_t ndeps;
-	uint8_t *ckpt;    /* per checkpoint: state[ndeps], health[ndeps], gate */
-	long skipped;     /* bad lines */
+	uint8_t *ckpt; /* per checkpoint: state[ndeps], health[ndeps], gate */
+	long skipped;  /* bad lines */
 } fb_timeline;
 
 /* Loads and indexes the logs (two threads parse halves of the input).

@@ -7,7 +7,7 @@
 #include "config_impl.h"
 #include "core/parse.h"
 
-#define X_ROW(id, key, type, def, lo, hi, help) \
+#define X_ROW(id, key, type, def, lo, hi, help)                                \
 	{key, FB_VT_##type, def, lo, hi, help},
 static const struct tunable_row {
 	const char *key;
@@ -21,9 +21,18 @@ static const struct tunable_row {
 static const char *const source_names[] = {FB_SOURCE_TABLE(X_NAME)};
 #undef X_NAME
 
-const char *fb_tunable_key(fb_tunable t) { return tunables[t].key; }
-const char *fb_tunable_help(fb_tunable t) { return tunables[t].help; }
-fb_value_type fb_tunable_type(fb_tunable t) { return tunables[t].type; }
+const char *fb_tunable_key(fb_tunable t)
+{
+	return tunables[t].key;
+}
+const char *fb_tunable_help(fb_tunable t)
+{
+	return tunables[t].help;
+}
+fb_value_type fb_tunable_type(fb_tunable t)
+{
+	return tunables[t].type;
+}
 
 const char *fb_source_name(fb_source s)
 {
@@ -76,15 +85,9 @@ void fb_tunable_format(fb_tunable t, int64_t v, char *buf, size_t len)
 		else
 			snprintf(buf, len, "%lldms", (long long)v);
 		break;
-	case FB_VT_FRACTION:
-		snprintf(buf, len, "%g", (double)v / 1e6);
-		break;
-	case FB_VT_PERCENT:
-		snprintf(buf, len, "%lld%%", (long long)v);
-		break;
-	default:
-		snprintf(buf, len, "%lld", (long long)v);
-		break;
+	case FB_VT_FRACTION: snprintf(buf, len, "%g", (double)v / 1e6); break;
+	case FB_VT_PERCENT: snprintf(buf, len, "%lld%%", (long long)v); break;
+	default: snprintf(buf, len, "%lld", (long long)v); break;
 	}
 }
 

@@ -27,16 +27,16 @@ typedef struct fb_rng {
 uint64_t fb_rng_xorshift(void *state);
 
 typedef struct fb_breaker_config {
-	int failure_threshold;      /* consecutive failures that open; 0 = off */
-	int failure_rate;           /* percent of the window that opens; 0 = off */
-	int window;                 /* calls in the sliding count window */
-	int min_calls;              /* calls the rate rule needs in the window */
+	int failure_threshold; /* consecutive failures that open; 0 = off */
+	int failure_rate;      /* percent of the window that opens; 0 = off */
+	int window;            /* calls in the sliding count window */
+	int min_calls;         /* calls the rate rule needs in the window */
 	int64_t recovery_timeout_ms; /* first open wait */
-	int64_t backoff_cap_ms;     /* longest open wait */
-	double jitter;              /* +- fraction applied to each open wait */
-	int half_open_probes;       /* trials allowed in flight at once */
-	int success_threshold;      /* trial successes needed to close */
-	int64_t slow_call_ms;       /* a success slower than this is "slow" */
+	int64_t backoff_cap_ms;      /* longest open wait */
+	double jitter;               /* +- fraction applied to each open wait */
+	int half_open_probes;        /* trials allowed in flight at once */
+	int success_threshold;       /* trial successes needed to close */
+	int64_t slow_call_ms;        /* a success slower than this is "slow" */
 } fb_breaker_config;
 
 /* A change of state. Filled by every call that can move the breaker;
@@ -45,8 +45,8 @@ typedef struct fb_transition {
 	bool changed;
 	fb_state from, to;
 	int64_t at_ms;
-	int64_t retry_after_ms;  /* open wait when `to` is open, else 0 */
-	uint32_t failures;       /* consecutive failures when it happened */
+	int64_t retry_after_ms; /* open wait when `to` is open, else 0 */
+	uint32_t failures;      /* consecutive failures when it happened */
 	char reason[96];
 } fb_transition;
 
@@ -58,11 +58,12 @@ typedef struct fb_breaker_snapshot {
 	uint32_t consecutive_failures;
 	uint32_t window_calls, window_failures;
 	uint64_t successes, failures, slow_calls, rejected;
-	uint32_t failed_trials;    /* failed half-open trials since last close */
-	int in_flight;             /* half-open trials out */
-	int64_t open_until_ms;     /* when the open wait ends (open only) */
-	int64_t open_wait_ms;      /* the current open wait */
-	int64_t last_change_ms, last_success_ms, last_failure_ms; /* -1 = never */
+	uint32_t failed_trials; /* failed half-open trials since last close */
+	int in_flight;          /* half-open trials out */
+	int64_t open_until_ms;  /* when the open wait ends (open only) */
+	int64_t open_wait_ms;   /* the current open wait */
+	int64_t last_change_ms, last_success_ms,
+	    last_failure_ms; /* -1 = never */
 	uint32_t frozen_failures, frozen_window_calls, frozen_window_failures;
 	uint64_t frozen_slow_calls;
 	char last_reason[96];

@@ -20,46 +20,52 @@
 #define FB_MS_H (60 * FB_MS_M)
 
 /*  id                 key                  type      default       min  max */
-#define FB_TUNABLE_TABLE(X)                                                   \
-	X(INTERVAL, "interval", DURATION, 5 * FB_MS_S, 10, 24 * FB_MS_H,          \
-	  "time between probes")                                                  \
-	X(TIMEOUT, "timeout", DURATION, 2 * FB_MS_S, 1, FB_MS_H,                  \
-	  "deadline of one probe or call")                                        \
-	X(FAILURE_THRESHOLD, "failure_threshold", COUNT, 5, 0, 1000000,           \
-	  "consecutive failures that open the breaker (0 = off)")                 \
-	X(FAILURE_RATE, "failure_rate", PERCENT, 0, 0, 100,                       \
-	  "failure percentage over the window that opens it (0 = off)")           \
-	X(WINDOW, "window", COUNT, 20, 1, 10000,                                  \
-	  "calls in the failure-rate window")                                     \
-	X(MIN_CALLS, "min_calls", COUNT, 10, 1, 10000,                            \
-	  "calls the failure-rate rule needs before it applies")                  \
-	X(RECOVERY_TIMEOUT, "recovery_timeout", DURATION, 60 * FB_MS_S, 1,        \
-	  24 * FB_MS_H, "first open wait")                                        \
-	X(BACKOFF_CAP, "backoff_cap", DURATION, 10 * FB_MS_M, 1, 7 * 24 * FB_MS_H, \
-	  "longest open wait")                                                    \
-	X(JITTER, "jitter", FRACTION, 200000, 0, 1000000,                         \
-	  "+- fraction applied to each open wait")                                \
-	X(HALF_OPEN_PROBES, "half_open_probes", COUNT, 1, 1, 100,                 \
-	  "trial probes in flight while half-open")                               \
-	X(SUCCESS_THRESHOLD, "success_threshold", COUNT, 1, 1, 1000,              \
-	  "trial successes that close the breaker")                               \
-	X(SLOW_CALL, "slow_call", DURATION, 1 * FB_MS_S, 1, FB_MS_H,              \
-	  "a call slower than this counts as slow")                               \
-	X(MAX_RETRIES, "max_retries", COUNT, 3, 0, 100,                           \
-	  "retries of a call (fusebox call, the C client)")                       \
-	X(RETRY_DELAY, "retry_delay", DURATION, 1 * FB_MS_S, 0, FB_MS_H,          \
+#define FB_TUNABLE_TABLE(X)                                                    \
+	X(INTERVAL, "interval", DURATION, 5 * FB_MS_S, 10, 24 * FB_MS_H,       \
+	  "time between probes")                                               \
+	X(TIMEOUT, "timeout", DURATION, 2 * FB_MS_S, 1, FB_MS_H,               \
+	  "deadline of one probe or call")                                     \
+	X(FAILURE_THRESHOLD, "failure_threshold", COUNT, 5, 0, 1000000,        \
+	  "consecutive failures that open the breaker (0 = off)")              \
+	X(FAILURE_RATE, "failure_rate", PERCENT, 0, 0, 100,                    \
+	  "failure percentage over the window that opens it (0 = off)")        \
+	X(WINDOW, "window", COUNT, 20, 1, 10000,                               \
+	  "calls in the failure-rate window")                                  \
+	X(MIN_CALLS, "min_calls", COUNT, 10, 1, 10000,                         \
+	  "calls the failure-rate rule needs before it applies")               \
+	X(RECOVERY_TIMEOUT, "recovery_timeout", DURATION, 60 * FB_MS_S, 1,     \
+	  24 * FB_MS_H, "first open wait")                                     \
+	X(BACKOFF_CAP, "backoff_cap", DURATION, 10 * FB_MS_M, 1,               \
+	  7 * 24 * FB_MS_H, "longest open wait")                               \
+	X(JITTER, "jitter", FRACTION, 200000, 0, 1000000,                      \
+	  "+- fraction applied to each open wait")                             \
+	X(HALF_OPEN_PROBES, "half_open_probes", COUNT, 1, 1, 100,              \
+	  "trial probes in flight while half-open")                            \
+	X(SUCCESS_THRESHOLD, "success_threshold", COUNT, 1, 1, 1000,           \
+	  "trial successes that close the breaker")                            \
+	X(SLOW_CALL, "slow_call", DURATION, 1 * FB_MS_S, 1, FB_MS_H,           \
+	  "a call slower than this counts as slow")                            \
+	X(MAX_RETRIES, "max_retries", COUNT, 3, 0, 100,                        \
+	  "retries of a call (fusebox call, the C client)")                    \
+	X(RETRY_DELAY, "retry_delay", DURATION, 1 * FB_MS_S, 0, FB_MS_H,       \
 	  "first retry wait; doubles each retry, with jitter")
 
 #define FB_X_TUNABLE_ID(id, key, type, def, lo, hi, help) FB_T_##id,
 typedef enum { FB_TUNABLE_TABLE(FB_X_TUNABLE_ID) FB_TUNABLE_COUNT } fb_tunable;
 #undef FB_X_TUNABLE_ID
 
-typedef enum { FB_VT_DURATION, FB_VT_COUNT, FB_VT_PERCENT, FB_VT_FRACTION } fb_value_type;
+typedef enum {
+	FB_VT_DURATION,
+	FB_VT_COUNT,
+	FB_VT_PERCENT,
+	FB_VT_FRACTION
+} fb_value_type;
 
 /* Where an effective value came from, weakest first. */
-#define FB_SOURCE_TABLE(X)                                                    \
-	X(BUILTIN, "built-in") X(DEFAULTS, "[defaults]") X(PRESET, "preset")      \
-	X(FILE, "file") X(ENV, "environment")
+#define FB_SOURCE_TABLE(X)                                                     \
+	X(BUILTIN, "built-in")                                                 \
+	X(DEFAULTS, "[defaults]") X(PRESET, "preset") X(FILE, "file")          \
+	    X(ENV, "environment")
 #define FB_X_SOURCE(id, name) FB_SRC_##id,
 typedef enum { FB_SOURCE_TABLE(FB_X_SOURCE) FB_SRC_COUNT } fb_source;
 #undef FB_X_SOURCE
@@ -76,26 +82,27 @@ typedef struct fb_preset {
 } fb_preset;
 
 #define FB_NAME_MAX 64
-#define FB_URL_MAX 512
+#define FB_URL_MAX  512
 
 typedef struct fb_dep_config {
 	char name[FB_NAME_MAX];
 	fb_kind kind;
-	char url[FB_URL_MAX];     /* effective, normalised: scheme://host:port/path */
+	char url
+	    [FB_URL_MAX]; /* effective, normalised: scheme://host:port/path */
 	char scheme[16];
 	char host[256];
 	int port;
-	char health_path[256];    /* http: path probed */
+	char health_path[256]; /* http: path probed */
 	int redis_db;
 	int expect_lo, expect_hi; /* http: accepted status range */
 	bool critical;
 	char preset[64];
 	char env_prefix[64];
-	char password_file[256];  /* redis: AUTH password, read at connect */
-	int64_t t[FB_TUNABLE_COUNT];        /* effective tunables */
+	char password_file[256];     /* redis: AUTH password, read at connect */
+	int64_t t[FB_TUNABLE_COUNT]; /* effective tunables */
 	fb_source source[FB_TUNABLE_COUNT]; /* where each came from */
 	fb_source url_source;
-	int line;                 /* line of its [dep] header */
+	int line; /* line of its [dep] header */
 } fb_dep_config;
 
 typedef struct fb_redis_config {
@@ -106,18 +113,18 @@ typedef struct fb_redis_config {
 } fb_redis_config;
 
 typedef struct fb_config {
-	char path[512];           /* the file it came from */
+	char path[512]; /* the file it came from */
 	char log[512];
 	char control_socket[512];
-	int control_mode;         /* socket permission bits, default 0600 */
-	char control_group[64];   /* optional group owner of the socket */
+	int control_mode;       /* socket permission bits, default 0600 */
+	char control_group[64]; /* optional group owner of the socket */
 	char theme[64];
 	char host[256];
-	int64_t log_max_size;     /* bytes; 0 = never rotate */
-	int log_keep;             /* rotated files kept */
+	int64_t log_max_size; /* bytes; 0 = never rotate */
+	int log_keep;         /* rotated files kept */
 	int64_t gate_override_ttl_ms;
 	fb_tunables defaults;
-	fb_preset *presets;       /* user presets, then the built-ins */
+	fb_preset *presets; /* user presets, then the built-ins */
 	size_t npresets;
 	fb_dep_config *deps;
 	size_t ndeps;

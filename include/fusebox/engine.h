@@ -19,7 +19,7 @@ typedef struct fb_engine {
 	fb_health system;
 	fb_event_fn emit;
 	void *emit_ctx;
-	uint64_t rng_state;        /* the breakers' fb_rng points here */
+	uint64_t rng_state; /* the breakers' fb_rng points here */
 } fb_engine;
 
 /* Builds the engine from a loaded config. `seed` feeds the jitter (any

@@ -6,18 +6,19 @@
 
 #include <stdint.h>
 
-#define FB_EVENT_KIND_TABLE(X)                                                \
-	X(START, "start") X(STOP, "stop") X(TRANSITION, "transition")             \
-	X(HEALTH, "health") X(GATE, "gate") X(OPERATOR, "operator")
+#define FB_EVENT_KIND_TABLE(X)                                                 \
+	X(START, "start")                                                      \
+	X(STOP, "stop") X(TRANSITION, "transition") X(HEALTH, "health")        \
+	    X(GATE, "gate") X(OPERATOR, "operator")
 
-#define FB_ACTION_TABLE(X)                                                    \
-	X(NONE, "")                                                               \
-	X(TRIP, "trip") X(RESET, "reset") X(DISABLE, "disable")                   \
-	X(GATE_BLOCK, "gate_block") X(GATE_ALLOW, "gate_allow")                   \
-	X(GATE_AUTO, "gate_auto")
+#define FB_ACTION_TABLE(X)                                                     \
+	X(NONE, "")                                                            \
+	X(TRIP, "trip")                                                        \
+	X(RESET, "reset") X(DISABLE, "disable") X(GATE_BLOCK, "gate_block")    \
+	    X(GATE_ALLOW, "gate_allow") X(GATE_AUTO, "gate_auto")
 
 #define FB_X_EVENT_KIND(id, name) FB_EV_##id,
-#define FB_X_ACTION(id, name) FB_ACT_##id,
+#define FB_X_ACTION(id, name)     FB_ACT_##id,
 typedef enum { FB_EVENT_KIND_TABLE(FB_X_EVENT_KIND) FB_EV_COUNT } fb_event_kind;
 typedef enum { FB_ACTION_TABLE(FB_X_ACTION) FB_ACT_COUNT } fb_action;
 #undef FB_X_EVENT_KIND
@@ -27,17 +28,17 @@ typedef enum { FB_ACTION_TABLE(FB_X_ACTION) FB_ACT_COUNT } fb_action;
  * receives it. NULL means the field does not apply. */
 typedef struct fb_event {
 	fb_event_kind kind;
-	int64_t at_ms;          /* CLOCK_MONOTONIC */
+	int64_t at_ms; /* CLOCK_MONOTONIC */
 	const char *dep;
-	const char *from, *to;  /* breaker states, health levels, or gate
+	const char *from, *to; /* breaker states, health levels, or gate
 	                           decisions ("allowed"/"blocked") */
-	const char *health;     /* transition: health after it */
+	const char *health;    /* transition: health after it */
 	const char *reason;
-	const char *error;      /* transition: last error, sanitised */
-	const char *mode;       /* gate: auto, block or allow */
-	const char *actor;      /* operator: "name (uid N)" */
-	const char *version;    /* start, stop */
-	const char *config;     /* start, stop: the config file */
+	const char *error;   /* transition: last error, sanitised */
+	const char *mode;    /* gate: auto, block or allow */
+	const char *actor;   /* operator: "name (uid N)" */
+	const char *version; /* start, stop */
+	const char *config;  /* start, stop: the config file */
 	fb_action action;
 	int64_t failures;       /* transition; -1 when n/a */
 	int64_t retry_after_ms; /* transition, gate; -1 when n/a */

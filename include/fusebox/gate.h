@@ -7,13 +7,15 @@
 
 #include "fusebox/registry.h"
 
-#define FB_GATE_MODE_TABLE(X)                                                 \
-	X(AUTO, "auto", "blocked while a critical dependency is unhealthy")       \
-	X(BLOCK, "block", "locked by an operator")                                \
+#define FB_GATE_MODE_TABLE(X)                                                  \
+	X(AUTO, "auto", "blocked while a critical dependency is unhealthy")    \
+	X(BLOCK, "block", "locked by an operator")                             \
 	X(ALLOW, "allow", "overridden by an operator until it expires")
 
 #define FB_X_GATE_MODE(id, name, help) FB_GATE_##id,
-typedef enum { FB_GATE_MODE_TABLE(FB_X_GATE_MODE) FB_GATE_MODE_COUNT } fb_gate_mode;
+typedef enum {
+	FB_GATE_MODE_TABLE(FB_X_GATE_MODE) FB_GATE_MODE_COUNT
+} fb_gate_mode;
 #undef FB_X_GATE_MODE
 
 typedef struct fb_gate {
@@ -27,10 +29,10 @@ typedef struct fb_gate {
 typedef struct fb_gate_decision {
 	bool blocked;
 	fb_gate_mode mode;
-	int64_t retry_after_ms; /* longest remaining open wait; 0 when none or
+	int64_t retry_after_ms;   /* longest remaining open wait; 0 when none or
 	                           only an operator can lift it */
 	int64_t override_left_ms; /* allow: time until it expires */
-	char reason[400];       /* "System unhealthy: chroma is open; retry in 12s" */
+	char reason[400]; /* "System unhealthy: chroma is open; retry in 12s" */
 } fb_gate_decision;
 
 const char *fb_gate_mode_name(fb_gate_mode m);

@@ -12,7 +12,7 @@
 #include "fusebox/breaker.h"
 #include "fusebox/config.h"
 
-#define FB_HISTORY 120      /* probe outcomes kept per dependency */
+#define FB_HISTORY   120 /* probe outcomes kept per dependency */
 #define FB_ERROR_MAX 256
 
 typedef struct fb_sample {
@@ -44,8 +44,8 @@ typedef struct fb_dep {
 typedef struct fb_registry {
 	fb_dep *deps;
 	size_t count;
-	uint32_t *slots;   /* open addressing: index + 1, 0 = empty */
-	size_t nslots;     /* a power of two, at least 2 * count */
+	uint32_t *slots; /* open addressing: index + 1, 0 = empty */
+	size_t nslots;   /* a power of two, at least 2 * count */
 } fb_registry;
 
 /* Builds one dependency per cfg->deps entry, every breaker closed.

@@ -7,26 +7,26 @@
 
 #include <stdbool.h>
 
-#define FB_STATE_TABLE(X)                                                     \
-	X(CLOSED, "closed", "calls and probes pass; failures are counted")        \
-	X(OPEN, "open", "calls rejected with a retry-after; no probes yet")       \
-	X(HALF_OPEN, "half_open", "trial probes decide: close or re-open")        \
-	X(FORCED_OPEN, "forced_open", "tripped by an operator until reset")       \
+#define FB_STATE_TABLE(X)                                                      \
+	X(CLOSED, "closed", "calls and probes pass; failures are counted")     \
+	X(OPEN, "open", "calls rejected with a retry-after; no probes yet")    \
+	X(HALF_OPEN, "half_open", "trial probes decide: close or re-open")     \
+	X(FORCED_OPEN, "forced_open", "tripped by an operator until reset")    \
 	X(FORCED_CLOSED, "forced_closed", "disabled by an operator; calls pass")
 
-#define FB_HEALTH_TABLE(X)                                                    \
-	X(HEALTHY, "healthy", "answering within limits")                          \
-	X(DEGRADED, "degraded", "recent failures, half-open, or slow")            \
+#define FB_HEALTH_TABLE(X)                                                     \
+	X(HEALTHY, "healthy", "answering within limits")                       \
+	X(DEGRADED, "degraded", "recent failures, half-open, or slow")         \
 	X(UNHEALTHY, "unhealthy", "open or forced open")
 
-#define FB_KIND_TABLE(X)                                                      \
-	X(HTTP, "http", "HTTP GET of health_path, status in expect_status")       \
-	X(REDIS, "redis", "Redis PING answered with PONG")                        \
+#define FB_KIND_TABLE(X)                                                       \
+	X(HTTP, "http", "HTTP GET of health_path, status in expect_status")    \
+	X(REDIS, "redis", "Redis PING answered with PONG")                     \
 	X(TCP, "tcp", "TCP connect")
 
-#define FB_X_STATE(id, name, help) FB_STATE_##id,
+#define FB_X_STATE(id, name, help)  FB_STATE_##id,
 #define FB_X_HEALTH(id, name, help) FB_HEALTH_##id,
-#define FB_X_KIND(id, name, help) FB_KIND_##id,
+#define FB_X_KIND(id, name, help)   FB_KIND_##id,
 
 typedef enum { FB_STATE_TABLE(FB_X_STATE) FB_STATE_COUNT } fb_state;
 /* Ordered from best to worst, so max() gives the worse of two. */

@@ -26,10 +26,11 @@ static fb_console *sort_ctx; /* qsort has no context argument */
 
 static int severity(const fb_dep *d)
 {
-	static const int rank[FB_STATE_COUNT] = {
-	    [FB_STATE_CLOSED] = 0, [FB_STATE_FORCED_CLOSED] = 1,
-	    [FB_STATE_HALF_OPEN] = 2, [FB_STATE_FORCED_OPEN] = 3,
-	    [FB_STATE_OPEN] = 4};
+	static const int rank[FB_STATE_COUNT] = {[FB_STATE_CLOSED] = 0,
+	                                         [FB_STATE_FORCED_CLOSED] = 1,
+	                                         [FB_STATE_HALF_OPEN] = 2,
+	                                         [FB_STATE_FORCED_OPEN] = 3,
+	                                         [FB_STATE_OPEN] = 4};
 	return (int)d->health * 10 + rank[fb_breaker_state(d->breaker)] +
 	       (d->cfg.critical ? 5 : 0);
 }
@@ -62,13 +63,15 @@ static int compare(const void *a, const void *b)
 void con_resort(fb_console *c)
 {
 	fb_registry *reg = &c->rt->engine.reg;
-	uint32_t *order = realloc(c->order, (reg->count ? reg->count : 1) * sizeof *order);
+	uint32_t *order =
+	    realloc(c->order, (reg->count ? reg->count : 1) * sizeof *order);
 	if (!order)
 		return;
 	c->order = order;
 	c->norder = 0;
 	for (uint32_t i = 0; i < reg->count; i++) {
-		if (!c->filter[0] || strcasestr(reg->deps[i].cfg.name, c->filter))
+		if (!c->filter[0] ||
+		    strcasestr(reg->deps[i].cfg.name, c->filter))
 			c->order[c->norder++] = i;
 	}
 	sort_ctx = c;
@@ -111,11 +114,14 @@ void con_operate(fb_console *c, fb_action action, const char *reason)
 		con_flash(c, "read-only: actions are disabled");
 		return;
 	}
-	if (fb_runtime_operate(c->rt, action, name, c->actor, reason, &err) != 0)
-		con_flash(c, "%s refused: %s", fb_action_name(action), err.text);
+	if (fb_runtime_operate(c->rt, action, name, c->actor, reason, &err) !=
+	    0)
+		con_flash(c, "%s refused: %s", fb_action_name(action),
+		          err.text);
 	else
-		con_flash(c, "done: %s%s%s, logged as %s", fb_action_name(action),
-		          name ? " " : "", name ? name : "", c->actor);
+		con_flash(c, "done: %s%s%s, logged as %s",
+		          fb_action_name(action), name ? " " : "",
+		          name ? name : "", c->actor);
 }
 
 /* ---- events into log lines --------------------------------------------- */
@@ -125,7 +131,8 @@ static fb_role event_role(const fb_event *ev)
 	const char *to = ev->to ? ev->to : "";
 	if (ev->kind == FB_EV_OPERATOR)
 		return FB_ROLE_FORCED;
-	if (!strcmp(to, "open") || !strcmp(to, "unhealthy") || !strcmp(to, "blocked"))
+	if (!strcmp(to, "open") || !strcmp(to, "unhealthy") ||
+	    !strcmp(to, "blocked"))
 		return FB_ROLE_BAD;
 	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
 		return FB_ROLE_WARN;
@@ -140,26 +147,30 @@ static void describe(const fb_event *ev, char *buf, size_t len)
 	const char *reason = ev->reason && ev->reason[0] ? ev->reason : NULL;
 	switch (ev->kind) {
 	case FB_EV_OPERATOR:
-		snprintf(buf, len, "%s: %s%s%s%s%s", ev->actor ? ev->actor : "?",
+		snprintf(buf, len, "%s: %s%s%s%s%s",
+		         ev->actor ? ev->actor : "?",
 		         fb_action_name(ev->action), ev->dep ? " " : "",
-		         ev->dep ? ev->dep : "", reason ? " -- " : "", reason ? reason : "");
+		         ev->dep ? ev->dep : "", reason ? " -- " : "",
+		         reason ? reason : "");
 		break;
 	case FB_EV_GATE:
 		snprintf(buf, len, "gate %s -> %s: %s", ev->from, ev->to,
 		         reason ? reason : "");
 		break;
 	case FB_EV_HEALTH:
-		snprintf(buf, len, "%s health %s -> %s (%s)", ev->dep, ev->from, ev->to,
-		         reason ? reason : "");
+		snprintf(buf, len, "%s health %s -> %s (%s)", ev->dep, ev->from,
+		         ev->to, reason ? reason : "");
 		break;
 	case FB_EV_TRANSITION:
-		snprintf(buf, len, "%s %s -> %s (%s)%s%s", ev->dep, ev->from, ev->to,
-		         reason ? reason : "", ev->error && ev->error[0] ? ": " : "",
+		snprintf(buf, len, "%s %s -> %s (%s)%s%s", ev->dep, ev->from,
+		         ev->to, reason ? reason : "",
+		         ev->error && ev->error[0] ? ": " : "",
 		         ev->error ? ev->error : "");
 		break;
 	default:
-		snprintf(buf, len, "fusebox %s%s%s", fb_event_kind_name(ev->kind),
-		         reason ? ": " : "", reason ? reason : "");
+		snprintf(buf, len, "fusebox %s%s%s",
+		         fb_event_kind_name(ev->kind), reason ? ": " : "",
+		         reason ? reason : "");
 		break;
 	}
 }
@@ -244,12 +255,14 @@ int con_screen_start(fb_console *c, const char *theme_name, fb_error *err)
 {
 	const char *nc = getenv("NO_COLOR");
 	bool want_colour = !(nc && nc[0]);
-	if (fb_theme_load(want_colour ? theme_name : "mono", &c->theme, err) != 0)
+	if (fb_theme_load(want_colour ? theme_name : "mono", &c->theme, err) !=
+	    0)
 		return -1;
 	have_tty = tcgetattr(STDIN_FILENO, &saved_tty) == 0;
 	catch_crashes();
 	if (!initscr()) {
-		snprintf(err->text, sizeof err->text, "cannot start the terminal");
+		snprintf(err->text, sizeof err->text,
+		         "cannot start the terminal");
 		return -1;
 	}
 	bool colour = want_colour && has_colors() && c->theme.colour;
@@ -347,7 +360,8 @@ static void run(fb_console *c)
 		}
 		bool tick = now / 1000 != c->last_draw_ms / 1000;
 		/* re-sort with the clock, but never while someone is navigating */
-		if (tick && c->mode == MODE_NORMAL && now - c->last_key_ms > CON_HANDS_OFF_MS)
+		if (tick && c->mode == MODE_NORMAL &&
+		    now - c->last_key_ms > CON_HANDS_OFF_MS)
 			con_resort(c);
 		if (c->dirty || tick) {
 			con_draw(c);

@@ -10,19 +10,24 @@
 #include "console/theme.h"
 #include "runtime.h"
 
-#define CON_LOG_LINES 500   /* events kept for the log pane */
-#define CON_MIN_COLS 60
-#define CON_MIN_ROWS 12
+#define CON_LOG_LINES    500 /* events kept for the log pane */
+#define CON_MIN_COLS     60
+#define CON_MIN_ROWS     12
 #define CON_HANDS_OFF_MS 5000 /* no automatic re-sort this soon after a key */
 
 typedef enum {
-	MODE_NORMAL, MODE_HELP, MODE_CONFIRM, MODE_GATE_MENU, MODE_REASON,
+	MODE_NORMAL,
+	MODE_HELP,
+	MODE_CONFIRM,
+	MODE_GATE_MENU,
+	MODE_REASON,
 	MODE_FILTER
 } con_mode;
 
-#define CON_SORT_TABLE(X)                                                     \
-	X(WORST, "worst first") X(NAME, "name") X(KIND, "kind")                   \
-	X(FAILURES, "failures") X(LATENCY, "latency")
+#define CON_SORT_TABLE(X)                                                      \
+	X(WORST, "worst first")                                                \
+	X(NAME, "name") X(KIND, "kind") X(FAILURES, "failures")                \
+	    X(LATENCY, "latency")
 #define CON_X_SORT(id, name) SORT_##id,
 typedef enum { CON_SORT_TABLE(CON_X_SORT) SORT_COUNT } con_sort;
 #undef CON_X_SORT
@@ -38,30 +43,30 @@ typedef struct fb_console {
 	fb_theme theme;
 	int attr[FB_ROLE_COUNT];
 	bool readonly, utf8, quit;
-	bool dirty;               /* something changed: redraw soon */
+	bool dirty; /* something changed: redraw soon */
 	/* the table */
-	uint32_t *order;          /* dependency ids in display order */
+	uint32_t *order; /* dependency ids in display order */
 	size_t norder;
-	size_t cursor, top;       /* index into order; first row shown */
-	uint32_t selected;        /* id under the cursor (kept across re-sorts) */
+	size_t cursor, top; /* index into order; first row shown */
+	uint32_t selected;  /* id under the cursor (kept across re-sorts) */
 	con_sort sort;
 	char filter[64];
-	bool detail;              /* detail pane instead of the log */
+	bool detail; /* detail pane instead of the log */
 	bool log_focus;
 	/* the log pane */
 	con_log_line log[CON_LOG_LINES];
 	size_t log_head, log_len, log_scroll;
 	/* dialogs */
 	con_mode mode;
-	fb_action pending;        /* what a confirmation or reason is for */
-	char input[160];          /* the line being typed */
+	fb_action pending; /* what a confirmation or reason is for */
+	char input[160];   /* the line being typed */
 	size_t input_len;
-	char flash[160];          /* a one-line message under the table */
+	char flash[160]; /* a one-line message under the table */
 	int64_t flash_until;
 	char actor[128];
 	int64_t last_draw_ms;
-	int empty_reads;          /* wake-ups on stdin that read nothing */
-	int64_t last_key_ms;      /* rows stay put for a while after a key */
+	int empty_reads;           /* wake-ups on stdin that read nothing */
+	int64_t last_key_ms;       /* rows stay put for a while after a key */
 	struct con_replay *replay; /* replay mode over the live console */
 } fb_console;
 

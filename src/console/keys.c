@@ -13,7 +13,8 @@ typedef int (*action_fn)(fb_console *c);
 static bool writable(fb_console *c)
 {
 	if (c->readonly)
-		con_flash(c, "read-only: actions are disabled (started with --readonly)");
+		con_flash(c, "read-only: actions are disabled (started with "
+		             "--readonly)");
 	return !c->readonly;
 }
 
@@ -38,12 +39,36 @@ static long page(void)
 	return LINES > 12 ? LINES / 2 : 1;
 }
 
-static int act_up(fb_console *c) { move_cursor(c, -1); return ACT_REDRAW; }
-static int act_down(fb_console *c) { move_cursor(c, 1); return ACT_REDRAW; }
-static int act_pgup(fb_console *c) { move_cursor(c, -page()); return ACT_REDRAW; }
-static int act_pgdn(fb_console *c) { move_cursor(c, page()); return ACT_REDRAW; }
-static int act_home(fb_console *c) { move_cursor(c, -(1L << 30)); return ACT_REDRAW; }
-static int act_end(fb_console *c) { move_cursor(c, 1L << 30); return ACT_REDRAW; }
+static int act_up(fb_console *c)
+{
+	move_cursor(c, -1);
+	return ACT_REDRAW;
+}
+static int act_down(fb_console *c)
+{
+	move_cursor(c, 1);
+	return ACT_REDRAW;
+}
+static int act_pgup(fb_console *c)
+{
+	move_cursor(c, -page());
+	return ACT_REDRAW;
+}
+static int act_pgdn(fb_console *c)
+{
+	move_cursor(c, page());
+	return ACT_REDRAW;
+}
+static int act_home(fb_console *c)
+{
+	move_cursor(c, -(1L << 30));
+	return ACT_REDRAW;
+}
+static int act_end(fb_console *c)
+{
+	move_cursor(c, 1L << 30);
+	return ACT_REDRAW;
+}
 
 static int act_filter(fb_console *c)
 {
@@ -84,9 +109,18 @@ static int ask(fb_console *c, fb_action a)
 	return ACT_REDRAW;
 }
 
-static int act_trip(fb_console *c) { return ask(c, FB_ACT_TRIP); }
-static int act_reset(fb_console *c) { return ask(c, FB_ACT_RESET); }
-static int act_disable(fb_console *c) { return ask(c, FB_ACT_DISABLE); }
+static int act_trip(fb_console *c)
+{
+	return ask(c, FB_ACT_TRIP);
+}
+static int act_reset(fb_console *c)
+{
+	return ask(c, FB_ACT_RESET);
+}
+static int act_disable(fb_console *c)
+{
+	return ask(c, FB_ACT_DISABLE);
+}
 
 static int act_gate(fb_console *c)
 {
@@ -135,31 +169,34 @@ static int act_redraw(fb_console *c)
 }
 
 /*  key            shown as        help                                  action */
-#define CON_KEY_TABLE(X)                                                      \
-	X(KEY_UP, "Up k", "move up (in the log pane: scroll back)", act_up)       \
-	X('k', "", "", act_up)                                                    \
-	X(KEY_DOWN, "Down j", "move down", act_down)                              \
-	X('j', "", "", act_down)                                                  \
-	X(KEY_PPAGE, "PgUp", "page up", act_pgup)                                 \
-	X(KEY_NPAGE, "PgDn", "page down", act_pgdn)                               \
-	X(KEY_HOME, "Home", "first row", act_home)                                \
-	X(KEY_END, "End", "last row", act_end)                                    \
-	X('/', "/", "filter by name (Enter applies, Esc clears)", act_filter)     \
-	X('s', "s", "cycle the sort: worst first, name, kind, failures, latency", \
-	  act_sort)                                                               \
-	X('\n', "Enter", "toggle the detail pane", act_detail)                    \
-	X(KEY_ENTER, "", "", act_detail)                                          \
-	X('\t', "Tab", "move focus to the event log and back", act_focus)         \
-	X('t', "t", "trip: force the breaker open (asks first)", act_trip)        \
-	X('r', "r", "reset: close it and clear counters (asks first)", act_reset) \
-	X('d', "d", "disable: force it closed (asks first)", act_disable)         \
-	X('g', "g", "gate: block, allow (expires) or auto", act_gate)             \
-	X('p', "p", "probe the selected dependency now", act_probe)               \
-	X('?', "? F1", "this help", act_help)                                     \
-	X(KEY_F(1), "", "", act_help)                                             \
-	X('R', "R", "replay this instance's event log (q comes back)", act_replay) \
-	X(12, "Ctrl-L", "redraw the screen", act_redraw)                          \
-	X('q', "q F10", "quit", act_quit)                                         \
+#define CON_KEY_TABLE(X)                                                       \
+	X(KEY_UP, "Up k", "move up (in the log pane: scroll back)", act_up)    \
+	X('k', "", "", act_up)                                                 \
+	X(KEY_DOWN, "Down j", "move down", act_down)                           \
+	X('j', "", "", act_down)                                               \
+	X(KEY_PPAGE, "PgUp", "page up", act_pgup)                              \
+	X(KEY_NPAGE, "PgDn", "page down", act_pgdn)                            \
+	X(KEY_HOME, "Home", "first row", act_home)                             \
+	X(KEY_END, "End", "last row", act_end)                                 \
+	X('/', "/", "filter by name (Enter applies, Esc clears)", act_filter)  \
+	X('s', "s",                                                            \
+	  "cycle the sort: worst first, name, kind, failures, latency",        \
+	  act_sort)                                                            \
+	X('\n', "Enter", "toggle the detail pane", act_detail)                 \
+	X(KEY_ENTER, "", "", act_detail)                                       \
+	X('\t', "Tab", "move focus to the event log and back", act_focus)      \
+	X('t', "t", "trip: force the breaker open (asks first)", act_trip)     \
+	X('r', "r", "reset: close it and clear counters (asks first)",         \
+	  act_reset)                                                           \
+	X('d', "d", "disable: force it closed (asks first)", act_disable)      \
+	X('g', "g", "gate: block, allow (expires) or auto", act_gate)          \
+	X('p', "p", "probe the selected dependency now", act_probe)            \
+	X('?', "? F1", "this help", act_help)                                  \
+	X(KEY_F(1), "", "", act_help)                                          \
+	X('R', "R", "replay this instance's event log (q comes back)",         \
+	  act_replay)                                                          \
+	X(12, "Ctrl-L", "redraw the screen", act_redraw)                       \
+	X('q', "q F10", "quit", act_quit)                                      \
 	X(KEY_F(10), "", "", act_quit)
 
 static const struct key_row {
@@ -209,9 +246,7 @@ static int modal_key(fb_console *c, int key)
 {
 	bool enter = key == '\n' || key == '\r' || key == KEY_ENTER;
 	switch (c->mode) {
-	case MODE_HELP:
-		c->mode = MODE_NORMAL;
-		return ACT_REDRAW;
+	case MODE_HELP: c->mode = MODE_NORMAL; return ACT_REDRAW;
 	case MODE_CONFIRM:
 		if (key == 'y' || key == 'Y') {
 			start_reason(c, c->pending);
@@ -255,8 +290,7 @@ static int modal_key(fb_console *c, int key)
 		}
 		edit_line(c, key);
 		return ACT_REDRAW;
-	default:
-		return ACT_NONE;
+	default: return ACT_NONE;
 	}
 }
 
@@ -270,7 +304,8 @@ int con_key(fb_console *c, int key)
 		return key == 'q' || key == KEY_F(10) ? act_quit(c) : ACT_NONE;
 	for (size_t i = 0; i < sizeof key_rows / sizeof key_rows[0]; i++) {
 		if (key_rows[i].key == key)
-			return key_rows[i].fn(c); /* sort and filter ask to re-sort */
+			return key_rows[i].fn(
+			    c); /* sort and filter ask to re-sort */
 	}
 	return ACT_NONE;
 }

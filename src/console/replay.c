@@ -23,8 +23,14 @@ static const int speeds[] = {1, 2, 5, 10, 30, 60, 120, 300, 600};
 
 /* ---- the model --------------------------------------------------------- */
 
-static int64_t first_ms(const con_replay *r) { return r->tl.n ? r->tl.ev[0].ts_ms : 0; }
-static int64_t last_ms(const con_replay *r) { return r->tl.n ? r->tl.ev[r->tl.n - 1].ts_ms : 0; }
+static int64_t first_ms(const con_replay *r)
+{
+	return r->tl.n ? r->tl.ev[0].ts_ms : 0;
+}
+static int64_t last_ms(const con_replay *r)
+{
+	return r->tl.n ? r->tl.ev[r->tl.n - 1].ts_ms : 0;
+}
 
 /* Puts the cursor at `ms` (clamped) and rebuilds the state there. */
 static void seek(con_replay *r, int64_t ms)
@@ -54,13 +60,14 @@ con_replay *con_replay_open(char *const *paths, size_t n, fb_error *err)
 		snprintf(err->text, sizeof err->text, "out of memory");
 		return NULL;
 	}
-	if (fb_timeline_load(&r->tl, paths, n, true, err->text, sizeof err->text)) {
+	if (fb_timeline_load(&r->tl, paths, n, true, err->text,
+	                     sizeof err->text)) {
 		free(r);
 		return NULL;
 	}
 	if (r->tl.n == 0) {
-		snprintf(err->text, sizeof err->text, "%s: no valid event to replay",
-		         paths[0]);
+		snprintf(err->text, sizeof err->text,
+		         "%s: no valid event to replay", paths[0]);
 		con_replay_free(r);
 		return NULL;
 	}
@@ -115,7 +122,8 @@ static bool parse_goto(const con_replay *r, const char *s, int64_t *out)
 {
 	int64_t d;
 	const char *why;
-	if ((s[0] == '-' || s[0] == '+') && fb_parse_duration(s + 1, &d, &why) == 0) {
+	if ((s[0] == '-' || s[0] == '+') &&
+	    fb_parse_duration(s + 1, &d, &why) == 0) {
 		*out = r->cursor_ms + (s[0] == '-' ? -d : d);
 		return true;
 	}
@@ -123,8 +131,8 @@ static bool parse_goto(const con_replay *r, const char *s, int64_t *out)
 		return true;
 	int h, m, sec;
 	char tail;
-	if (sscanf(s, "%2d:%2d:%2d%c", &h, &m, &sec, &tail) == 3 && h < 24 && m < 60 &&
-	    sec < 61) {
+	if (sscanf(s, "%2d:%2d:%2d%c", &h, &m, &sec, &tail) == 3 && h < 24 &&
+	    m < 60 && sec < 61) {
 		int64_t day = r->cursor_ms - r->cursor_ms % 86400000;
 		*out = day + ((int64_t)h * 3600 + m * 60 + sec) * 1000;
 		return true;
@@ -142,10 +150,13 @@ static void goto_key(con_replay *r, int key)
 		if (parse_goto(r, r->input, &at))
 			seek(r, at);
 		else
-			snprintf(r->note, sizeof r->note, " not a time: %s", r->input);
-	} else if ((key == KEY_BACKSPACE || key == 127 || key == 8) && r->input_len) {
+			snprintf(r->note, sizeof r->note, " not a time: %s",
+			         r->input);
+	} else if ((key == KEY_BACKSPACE || key == 127 || key == 8) &&
+	           r->input_len) {
 		r->input[--r->input_len] = '\0';
-	} else if (key >= 32 && key < 127 && r->input_len + 1 < sizeof r->input) {
+	} else if (key >= 32 && key < 127 &&
+	           r->input_len + 1 < sizeof r->input) {
 		r->input[r->input_len++] = (char)key;
 		r->input[r->input_len] = '\0';
 	}
@@ -163,7 +174,10 @@ void con_replay_key(con_replay *r, int key)
 		r->playing = !r->playing && r->cursor_ms < last_ms(r);
 		r->last_tick_ms = fb_now_ms();
 		break;
-	case '+': case '=': r->speed = r->speed + 1 < NSPEEDS ? r->speed + 1 : r->speed; break;
+	case '+':
+	case '=':
+		r->speed = r->speed + 1 < NSPEEDS ? r->speed + 1 : r->speed;
+		break;
 	case '-': r->speed = r->speed > 0 ? r->speed - 1 : 0; break;
 	case KEY_RIGHT: step(r, 1); break;
 	case KEY_LEFT: step(r, -1); break;
@@ -173,16 +187,25 @@ void con_replay_key(con_replay *r, int key)
 	case '{': seek(r, r->cursor_ms - 600000); break;
 	case KEY_HOME: seek(r, first_ms(r)); break;
 	case KEY_END: seek(r, last_ms(r)); break;
-	case KEY_UP: case 'k': r->sel = r->sel ? r->sel - 1 : 0; break;
-	case KEY_DOWN: case 'j': r->sel = r->sel + 1 < r->tl.ndeps ? r->sel + 1 : r->sel; break;
+	case KEY_UP:
+	case 'k': r->sel = r->sel ? r->sel - 1 : 0; break;
+	case KEY_DOWN:
+	case 'j':
+		r->sel = r->sel + 1 < r->tl.ndeps ? r->sel + 1 : r->sel;
+		break;
 	case 'g':
 		r->asking_time = true;
 		r->input_len = 0;
 		r->input[0] = '\0';
 		break;
-	case 'q': case 27: case KEY_F(10): r->done = true; break;
-	case 't': case 'r': case 'd':
-		snprintf(r->note, sizeof r->note, " REPLAY: actions are off (this is the past)");
+	case 'q':
+	case 27:
+	case KEY_F(10): r->done = true; break;
+	case 't':
+	case 'r':
+	case 'd':
+		snprintf(r->note, sizeof r->note,
+		         " REPLAY: actions are off (this is the past)");
 		break;
 	default: break;
 	}
@@ -192,9 +215,11 @@ void con_replay_key(con_replay *r, int key)
 
 static fb_role state_role(uint8_t s)
 {
-	return s == FB_STATE_OPEN ? FB_ROLE_BAD : s == FB_STATE_HALF_OPEN ? FB_ROLE_WARN
-	       : s == FB_STATE_CLOSED ? FB_ROLE_OK : s == FB_TL_UNKNOWN ? FB_ROLE_DIM
-	                                           : FB_ROLE_FORCED;
+	return s == FB_STATE_OPEN        ? FB_ROLE_BAD
+	       : s == FB_STATE_HALF_OPEN ? FB_ROLE_WARN
+	       : s == FB_STATE_CLOSED    ? FB_ROLE_OK
+	       : s == FB_TL_UNKNOWN      ? FB_ROLE_DIM
+	                                 : FB_ROLE_FORCED;
 }
 
 /* Worst event per column of the bar: 3 open or blocked, 2 half-open or
@@ -210,7 +235,9 @@ static void build_marks(con_replay *r, int width)
 		int col = (int)((e->ts_ms - t0) * width / span);
 		uint8_t sev = 1;
 		if (e->kind == FB_EV_TRANSITION)
-			sev = e->to == FB_STATE_OPEN ? 3 : e->to == FB_STATE_CLOSED ? 1 : 2;
+			sev = e->to == FB_STATE_OPEN     ? 3
+			      : e->to == FB_STATE_CLOSED ? 1
+			                                 : 2;
 		else if (e->kind == FB_EV_GATE)
 			sev = e->to == 1 ? 3 : 1;
 		else if (e->kind == FB_EV_OPERATOR)
@@ -234,13 +261,15 @@ static void draw_bar(fb_console *c, con_replay *r, int y)
 		return;
 	static const char *const utf8[] = {"─", "·", "▴", "▲"};
 	static const char *const ascii[] = {"-", ".", "^", "!"};
-	static const fb_role roles[] = {FB_ROLE_DIM, FB_ROLE_OK, FB_ROLE_WARN, FB_ROLE_BAD};
+	static const fb_role roles[] = {FB_ROLE_DIM, FB_ROLE_OK, FB_ROLE_WARN,
+	                                FB_ROLE_BAD};
 	int64_t t0 = first_ms(r), span = last_ms(r) - t0 + 1;
 	int cur = (int)((r->cursor_ms - t0) * width / span);
 	for (int x = 0; x < width; x++) {
 		uint8_t m = r->marks[x];
 		con_put(c, y, 1 + x, 1, x == cur ? FB_ROLE_SELECTED : roles[m],
-		        x == cur ? (c->utf8 ? "█" : "#") : (c->utf8 ? utf8 : ascii)[m]);
+		        x == cur ? (c->utf8 ? "█" : "#")
+		                 : (c->utf8 ? utf8 : ascii)[m]);
 	}
 }
 
@@ -275,15 +304,18 @@ static void draw_table(fb_console *c, con_replay *r, int y, int rows)
 			attrset(c->attr[FB_ROLE_SELECTED]);
 			mvhline(row, 0, ' ', COLS);
 		}
-		con_put(c, row, 0, 25, selected ? FB_ROLE_SELECTED : FB_ROLE_NORMAL,
+		con_put(c, row, 0, 25,
+		        selected ? FB_ROLE_SELECTED : FB_ROLE_NORMAL,
 		        r->tl.deps[d]);
 		con_put(c, row, 26, 15, state_role(s),
 		        s == FB_TL_UNKNOWN ? "-" : fb_state_name((fb_state)s));
 		con_put(c, row, 42, 10,
-		        h == FB_TL_UNKNOWN ? FB_ROLE_DIM
+		        h == FB_TL_UNKNOWN         ? FB_ROLE_DIM
 		        : h == FB_HEALTH_UNHEALTHY ? FB_ROLE_BAD
-		        : h == FB_HEALTH_DEGRADED ? FB_ROLE_WARN : FB_ROLE_OK,
-		        h == FB_TL_UNKNOWN ? "-" : fb_health_name((fb_health)h));
+		        : h == FB_HEALTH_DEGRADED  ? FB_ROLE_WARN
+		                                   : FB_ROLE_OK,
+		        h == FB_TL_UNKNOWN ? "-"
+		                           : fb_health_name((fb_health)h));
 	}
 }
 
@@ -300,14 +332,19 @@ static void draw_log(fb_console *c, con_replay *r, int y, int rows)
 			continue;
 		char ts[40], text[300];
 		fb_format_rfc3339(ev.ts_ms, ts, sizeof ts);
-		snprintf(text, sizeof text, "%s %s%s%s %s%s%s%s%s", fb_event_kind_name(ev.kind),
-		         ev.dep ? ev.dep : "", ev.action ? " " : "", ev.action ? ev.action : "",
-		         ev.from ? ev.from : "", ev.from ? " -> " : "", ev.to ? ev.to : "",
-		         ev.reason ? "  " : "", ev.reason ? ev.reason : "");
+		snprintf(text, sizeof text, "%s %s%s%s %s%s%s%s%s",
+		         fb_event_kind_name(ev.kind), ev.dep ? ev.dep : "",
+		         ev.action ? " " : "", ev.action ? ev.action : "",
+		         ev.from ? ev.from : "", ev.from ? " -> " : "",
+		         ev.to ? ev.to : "", ev.reason ? "  " : "",
+		         ev.reason ? ev.reason : "");
 		int x = con_put(c, y + 1 + i, 1, 25, FB_ROLE_DIM, ts + 11);
 		con_put(c, y + 1 + i, 2 + x, COLS - 3 - x,
-		        ev.to && (!strcmp(ev.to, "open") || !strcmp(ev.to, "blocked"))
-		            ? FB_ROLE_BAD : FB_ROLE_NORMAL, text);
+		        ev.to && (!strcmp(ev.to, "open") ||
+		                  !strcmp(ev.to, "blocked"))
+		            ? FB_ROLE_BAD
+		            : FB_ROLE_NORMAL,
+		        text);
 		cJSON_Delete(ev.json);
 	}
 }
@@ -320,8 +357,8 @@ static void draw_header(fb_console *c, con_replay *r)
 	mvhline(0, 0, ' ', COLS);
 	int x = con_put(c, 0, 0, COLS, FB_ROLE_BANNER, " REPLAY ");
 	snprintf(text, sizeof text, " %s  %s %dx  event %zu/%zu  gate %s", ts,
-	         r->playing ? "playing" : "paused", speeds[r->speed], r->pos, r->tl.n,
-	         r->st.gate_blocked ? "BLOCKED" : "allowed");
+	         r->playing ? "playing" : "paused", speeds[r->speed], r->pos,
+	         r->tl.n, r->st.gate_blocked ? "BLOCKED" : "allowed");
 	con_put(c, 0, x, COLS - x, FB_ROLE_HEADER, text);
 }
 
@@ -342,12 +379,17 @@ void con_replay_draw(fb_console *c, con_replay *r)
 	mvhline(LINES - 1, 0, ' ', COLS);
 	char hint[160];
 	if (r->asking_time)
-		snprintf(hint, sizeof hint, " go to (RFC 3339, HH:MM:SS, -5m, +1h): %s_", r->input);
+		snprintf(hint, sizeof hint,
+		         " go to (RFC 3339, HH:MM:SS, -5m, +1h): %s_",
+		         r->input);
 	else
-		snprintf(hint, sizeof hint, "%s", r->note[0] ? r->note
-		         : " space play  +/- speed  <-/-> step  [ ] 1m  { } 10m  g go to  "
-		           "Home/End  q leave");
-	con_put(c, LINES - 1, 0, COLS, r->note[0] ? FB_ROLE_BANNER : FB_ROLE_HINT, hint);
+		snprintf(hint, sizeof hint, "%s",
+		         r->note[0] ? r->note
+		                    : " space play  +/- speed  <-/-> step  [ ] "
+		                      "1m  { } 10m  g go to  "
+		                      "Home/End  q leave");
+	con_put(c, LINES - 1, 0, COLS,
+	        r->note[0] ? FB_ROLE_BANNER : FB_ROLE_HINT, hint);
 	refresh();
 }
 

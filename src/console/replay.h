@@ -9,21 +9,21 @@
 
 typedef struct con_replay {
 	fb_timeline tl;
-	size_t pos;            /* events at or before the cursor */
+	size_t pos; /* events at or before the cursor */
 	int64_t cursor_ms;
 	bool playing;
-	int speed;             /* index into the speed table */
-	int64_t last_tick_ms;  /* monotonic, while playing */
+	int speed;            /* index into the speed table */
+	int64_t last_tick_ms; /* monotonic, while playing */
 	fb_tl_state st;
-	uint16_t *order;       /* dependencies, worst first */
+	uint16_t *order; /* dependencies, worst first */
 	size_t sel, top;
-	bool asking_time;      /* the `g` prompt is open */
+	bool asking_time; /* the `g` prompt is open */
 	char input[40];
 	size_t input_len;
-	char note[120];        /* a one-line message in the hint bar */
-	bool done;             /* asked to leave */
-	int bar_width;         /* the marker cache is for this width */
-	uint8_t *marks;        /* per column of the bar: worst event there */
+	char note[120]; /* a one-line message in the hint bar */
+	bool done;      /* asked to leave */
+	int bar_width;  /* the marker cache is for this width */
+	uint8_t *marks; /* per column of the bar: worst event there */
 } con_replay;
 
 /* Loads the logs. Returns NULL with *err. */

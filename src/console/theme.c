@@ -27,8 +27,10 @@ static const char *const colour_names[] = {
 static const struct {
 	const char *name;
 	int attr;
-} attr_names[] = {{"bold", A_BOLD},   {"reverse", A_REVERSE},
-                  {"dim", A_DIM},     {"underline", A_UNDERLINE},
+} attr_names[] = {{"bold", A_BOLD},
+                  {"reverse", A_REVERSE},
+                  {"dim", A_DIM},
+                  {"underline", A_UNDERLINE},
                   {"standout", A_STANDOUT}};
 
 typedef struct load_ctx {
@@ -74,8 +76,8 @@ static int parse_attr(const char *s, int *attrs)
 static int fail(load_ctx *c, const char *what, const char *value)
 {
 	if (!c->failed)
-		snprintf(c->err->text, sizeof c->err->text, "%s:%d: %s '%s'", c->path,
-		         c->line, what, value);
+		snprintf(c->err->text, sizeof c->err->text, "%s:%d: %s '%s'",
+		         c->path, c->line, what, value);
 	c->failed = true;
 	return 0;
 }
@@ -97,7 +99,9 @@ static int parse_style(load_ctx *c, const char *value, fb_style *st)
 		if (n == 1 && parse_colour(tok, &st->bg) == 0)
 			continue;
 		if (parse_attr(tok, &st->attrs) != 0)
-			return fail(c, n < 2 ? "unknown colour" : "unknown attribute", tok);
+			return fail(
+			    c, n < 2 ? "unknown colour" : "unknown attribute",
+			    tok);
 	}
 	return 1;
 }
@@ -145,7 +149,8 @@ static int theme_dirs(char dirs[][512], int max)
 
 static bool name_ok(const char *name)
 {
-	return name[0] && strlen(name) < 64 && !strchr(name, '/') && name[0] != '.';
+	return name[0] && strlen(name) < 64 && !strchr(name, '/') &&
+	       name[0] != '.';
 }
 
 int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
@@ -153,7 +158,8 @@ int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
 	char dirs[4][512], path[600];
 	FILE *fp = NULL;
 	if (!name_ok(name)) {
-		snprintf(err->text, sizeof err->text, "bad theme name '%s'", name);
+		snprintf(err->text, sizeof err->text, "bad theme name '%s'",
+		         name);
 		return -1;
 	}
 	int n = theme_dirs(dirs, 4);
@@ -162,9 +168,10 @@ int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
 		fp = fopen(path, "r");
 	}
 	if (!fp) {
-		snprintf(err->text, sizeof err->text,
-		         "theme '%.60s' not found (looked in %.400s and %.400s)", name,
-		         dirs[0], dirs[n - 1]);
+		snprintf(
+		    err->text, sizeof err->text,
+		    "theme '%.60s' not found (looked in %.400s and %.400s)",
+		    name, dirs[0], dirs[n - 1]);
 		return -1;
 	}
 	memset(out, 0, sizeof *out);
@@ -177,11 +184,11 @@ int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
 	fclose(fp);
 	fb_ini_reader_free(&c.reader);
 	if (c.reader.failed && !c.failed)
-		snprintf(err->text, sizeof err->text, "%s:%d: %s", path, c.reader.line,
-		         c.reader.error);
+		snprintf(err->text, sizeof err->text, "%s:%d: %s", path,
+		         c.reader.line, c.reader.error);
 	else if (!c.failed && rc > 0)
-		snprintf(err->text, sizeof err->text, "%s:%d: expected 'role = colours'",
-		         path, rc);
+		snprintf(err->text, sizeof err->text,
+		         "%s:%d: expected 'role = colours'", path, rc);
 	return (c.reader.failed || c.failed || rc != 0) ? -1 : 0;
 }
 

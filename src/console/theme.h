@@ -8,18 +8,18 @@
 
 #include "fusebox/config.h"
 
-#define FB_ROLE_TABLE(X)                                                      \
-	X(NORMAL, "normal", "ordinary text")                                      \
-	X(HEADER, "header", "the title bar")                                      \
-	X(OK, "ok", "healthy, closed, gate allowed")                              \
-	X(WARN, "warn", "degraded, half-open")                                    \
-	X(BAD, "bad", "unhealthy, open, gate blocked")                            \
-	X(FORCED, "forced", "operator-forced states")                             \
-	X(SELECTED, "selected", "the row under the cursor")                       \
-	X(DIM, "dim", "secondary text")                                           \
-	X(TITLE, "title", "column and pane titles")                               \
-	X(HINT, "hint", "the key-hint bar")                                       \
-	X(DIALOG, "dialog", "confirmations and menus")                            \
+#define FB_ROLE_TABLE(X)                                                       \
+	X(NORMAL, "normal", "ordinary text")                                   \
+	X(HEADER, "header", "the title bar")                                   \
+	X(OK, "ok", "healthy, closed, gate allowed")                           \
+	X(WARN, "warn", "degraded, half-open")                                 \
+	X(BAD, "bad", "unhealthy, open, gate blocked")                         \
+	X(FORCED, "forced", "operator-forced states")                          \
+	X(SELECTED, "selected", "the row under the cursor")                    \
+	X(DIM, "dim", "secondary text")                                        \
+	X(TITLE, "title", "column and pane titles")                            \
+	X(HINT, "hint", "the key-hint bar")                                    \
+	X(DIALOG, "dialog", "confirmations and menus")                         \
 	X(BANNER, "banner", "the REPLAY and READ-ONLY banners")
 
 #define FB_X_ROLE(id, name, help) FB_ROLE_##id,
@@ -27,13 +27,13 @@ typedef enum { FB_ROLE_TABLE(FB_X_ROLE) FB_ROLE_COUNT } fb_role;
 #undef FB_X_ROLE
 
 typedef struct fb_style {
-	short fg, bg;   /* curses colour numbers; -1 = terminal default */
-	int attrs;      /* A_BOLD, A_REVERSE, ... */
+	short fg, bg; /* curses colour numbers; -1 = terminal default */
+	int attrs;    /* A_BOLD, A_REVERSE, ... */
 } fb_style;
 
 typedef struct fb_theme {
 	char name[64];
-	bool colour;    /* false: attributes only */
+	bool colour; /* false: attributes only */
 	fb_style role[FB_ROLE_COUNT];
 } fb_theme;
 
@@ -44,6 +44,7 @@ int fb_theme_load(const char *name, fb_theme *out, fb_error *err);
 
 /* Applies the theme to curses (after start_color()). Returns the attribute
  * to use for each role in attrs[]. */
-void fb_theme_apply(const fb_theme *t, bool colour_ok, int attrs[FB_ROLE_COUNT]);
+void fb_theme_apply(const fb_theme *t, bool colour_ok,
+                    int attrs[FB_ROLE_COUNT]);
 
 #endif

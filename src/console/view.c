@@ -11,8 +11,8 @@
 
 typedef struct layout {
 	int rows, cols;
-	int table_y, table_h;   /* first table row (after titles), rows */
-	int pane_y, pane_h;     /* pane title row, rows including the title */
+	int table_y, table_h; /* first table row (after titles), rows */
+	int pane_y, pane_h;   /* pane title row, rows including the title */
 	bool spark, error_col;
 } layout;
 
@@ -42,8 +42,9 @@ static fb_role state_role(fb_state s)
 
 static fb_role health_role(fb_health h)
 {
-	return h == FB_HEALTH_HEALTHY ? FB_ROLE_OK
-	       : h == FB_HEALTH_DEGRADED ? FB_ROLE_WARN : FB_ROLE_BAD;
+	return h == FB_HEALTH_HEALTHY    ? FB_ROLE_OK
+	       : h == FB_HEALTH_DEGRADED ? FB_ROLE_WARN
+	                                 : FB_ROLE_BAD;
 }
 
 static const char *state_glyph(const fb_console *c, fb_state s)
@@ -79,8 +80,8 @@ static void draw_header(fb_console *c, const layout *l, int64_t now)
 	for (char *p = text; *p; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 	x += con_put(c, 0, x, l->cols - x, health_role(sys), text);
-	snprintf(text, sizeof text, " GATE %s (%s) ", g.blocked ? "BLOCKED" : "ALLOWED",
-	         fb_gate_mode_name(g.mode));
+	snprintf(text, sizeof text, " GATE %s (%s) ",
+	         g.blocked ? "BLOCKED" : "ALLOWED", fb_gate_mode_name(g.mode));
 	x += 1 + con_put(c, 0, x + 1, l->cols - x - 1,
 	                 g.blocked ? FB_ROLE_BAD : FB_ROLE_OK, text);
 	if (g.blocked && g.retry_after_ms > 0) {
@@ -114,16 +115,12 @@ static void countdown(const fb_console *c, const fb_dep *d,
 		fb_format_wait(s->open_until_ms - now, wait, sizeof wait);
 		snprintf(buf, len, "retry %s", wait);
 		return;
-	case FB_STATE_HALF_OPEN:
-		snprintf(buf, len, "trial");
-		return;
-	case FB_STATE_FORCED_OPEN:
-		snprintf(buf, len, "tripped");
-		return;
-	default:
-		break;
+	case FB_STATE_HALF_OPEN: snprintf(buf, len, "trial"); return;
+	case FB_STATE_FORCED_OPEN: snprintf(buf, len, "tripped"); return;
+	default: break;
 	}
-	int64_t due = fb_sched_due(&c->rt->sched, (uint32_t)(d - c->rt->engine.reg.deps));
+	int64_t due =
+	    fb_sched_due(&c->rt->sched, (uint32_t)(d - c->rt->engine.reg.deps));
 	if (due < now) {
 		snprintf(buf, len, "probing");
 		return;
@@ -136,9 +133,11 @@ static void countdown(const fb_console *c, const fb_dep *d,
  * against the slowest in view, a cross is a failure. */
 static void sparkline(fb_console *c, int y, int x, int width, const fb_dep *d)
 {
-	static const char *const bars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+	static const char *const bars[] = {"▁", "▂", "▃", "▄",
+	                                   "▅", "▆", "▇", "█"};
 	static const char ascii[] = "_.-=+*#@";
-	uint32_t n = d->history.len < (uint32_t)width ? d->history.len : (uint32_t)width;
+	uint32_t n =
+	    d->history.len < (uint32_t)width ? d->history.len : (uint32_t)width;
 	int32_t top = 1;
 	for (uint32_t i = 0; i < n; i++) {
 		const fb_sample *s = fb_history_at(&d->history, i);
@@ -152,7 +151,8 @@ static void sparkline(fb_console *c, int y, int x, int width, const fb_dep *d)
 			level = 7;
 		char glyph[8] = {ascii[level], 0};
 		if (c->utf8)
-			snprintf(glyph, sizeof glyph, "%s", s->ok ? bars[level] : "×");
+			snprintf(glyph, sizeof glyph, "%s",
+			         s->ok ? bars[level] : "×");
 		else if (!s->ok)
 			glyph[0] = 'x';
 		con_put(c, y, x + width - (int)n + (int)i, 1,
@@ -164,10 +164,10 @@ static const struct column {
 	const char *title;
 	int width;
 } columns[] = {
-    {"DEPENDENCY", 16}, {"KIND", 5}, {"C", 1}, {"STATE", 15}, {"HEALTH", 9},
-    {"FAIL", 4},        {"P50/P95", 9}, {"TIMER", 11},
+    {"DEPENDENCY", 16}, {"KIND", 5}, {"C", 1},       {"STATE", 15},
+    {"HEALTH", 9},      {"FAIL", 4}, {"P50/P95", 9}, {"TIMER", 11},
 };
-#define NCOLS (int)(sizeof columns / sizeof columns[0])
+#define NCOLS   (int)(sizeof columns / sizeof columns[0])
 #define SPARK_W 16
 
 static void draw_titles(fb_console *c, const layout *l)
@@ -175,7 +175,8 @@ static void draw_titles(fb_console *c, const layout *l)
 	int x = 0;
 	fill(c, 2, 0, l->cols, FB_ROLE_TITLE);
 	for (int i = 0; i < NCOLS; i++) {
-		con_put(c, 2, x, columns[i].width, FB_ROLE_TITLE, columns[i].title);
+		con_put(c, 2, x, columns[i].width, FB_ROLE_TITLE,
+		        columns[i].title);
 		x += columns[i].width + 1;
 	}
 	if (l->spark) {
@@ -185,9 +186,12 @@ static void draw_titles(fb_console *c, const layout *l)
 	if (l->error_col)
 		con_put(c, 2, x, l->cols - x, FB_ROLE_TITLE, "LAST ERROR");
 	char sort[48];
-	snprintf(sort, sizeof sort, " sort: %s ", c->sort == SORT_WORST ? "worst first"
-	         : c->sort == SORT_NAME ? "name" : c->sort == SORT_KIND ? "kind"
-	         : c->sort == SORT_FAILURES ? "failures" : "latency");
+	snprintf(sort, sizeof sort, " sort: %s ",
+	         c->sort == SORT_WORST      ? "worst first"
+	         : c->sort == SORT_NAME     ? "name"
+	         : c->sort == SORT_KIND     ? "kind"
+	         : c->sort == SORT_FAILURES ? "failures"
+	                                    : "latency");
 	int w = con_width(sort);
 	if (!l->error_col && l->cols - w > x)
 		con_put(c, 2, l->cols - w, w, FB_ROLE_TITLE, sort);
@@ -203,25 +207,32 @@ static void draw_row(fb_console *c, const layout *l, int y, const fb_dep *d,
 	snprintf(cell[0], 64, "%s", d->cfg.name);
 	snprintf(cell[1], 64, "%s", fb_kind_name(d->cfg.kind));
 	snprintf(cell[2], 64, "%s", d->cfg.critical ? "*" : "");
-	snprintf(cell[3], 64, "%s %s", state_glyph(c, s.state), fb_state_name(s.state));
+	snprintf(cell[3], 64, "%s %s", state_glyph(c, s.state),
+	         fb_state_name(s.state));
 	snprintf(cell[4], 64, "%s", fb_health_name(d->health));
 	snprintf(cell[5], 64, "%u", s.consecutive_failures);
 	if (lat.p50 < 0)
 		snprintf(cell[6], 64, "-");
 	else
-		snprintf(cell[6], 64, lat.p95 < 10 ? "%.1f/%.1f" : "%.0f/%.0f", lat.p50,
-		         lat.p95);
+		snprintf(cell[6], 64, lat.p95 < 10 ? "%.1f/%.1f" : "%.0f/%.0f",
+		         lat.p50, lat.p95);
 	countdown(c, d, &s, now, cell[7], 64);
-	fb_role roles[NCOLS] = {FB_ROLE_NORMAL, FB_ROLE_DIM, FB_ROLE_WARN,
-	                        state_role(s.state), health_role(d->health),
-	                        s.consecutive_failures ? FB_ROLE_WARN : FB_ROLE_DIM,
-	                        FB_ROLE_NORMAL, s.state == FB_STATE_OPEN ? FB_ROLE_BAD : FB_ROLE_DIM};
+	fb_role roles[NCOLS] = {
+	    FB_ROLE_NORMAL,
+	    FB_ROLE_DIM,
+	    FB_ROLE_WARN,
+	    state_role(s.state),
+	    health_role(d->health),
+	    s.consecutive_failures ? FB_ROLE_WARN : FB_ROLE_DIM,
+	    FB_ROLE_NORMAL,
+	    s.state == FB_STATE_OPEN ? FB_ROLE_BAD : FB_ROLE_DIM};
 	if (selected)
 		fill(c, y, 0, l->cols, FB_ROLE_SELECTED);
 	int x = 0;
 	for (int i = 0; i < NCOLS; i++) {
-		con_put(c, y, x, columns[i].width, selected && i != 3 && i != 4
-		                                        ? FB_ROLE_SELECTED : roles[i],
+		con_put(c, y, x, columns[i].width,
+		        selected && i != 3 && i != 4 ? FB_ROLE_SELECTED
+		                                     : roles[i],
 		        cell[i]);
 		x += columns[i].width + 1;
 	}
@@ -230,7 +241,8 @@ static void draw_row(fb_console *c, const layout *l, int y, const fb_dep *d,
 		x += SPARK_W + 1;
 	}
 	if (l->error_col && d->last_error[0])
-		con_put(c, y, x, l->cols - x, selected ? FB_ROLE_SELECTED : FB_ROLE_DIM,
+		con_put(c, y, x, l->cols - x,
+		        selected ? FB_ROLE_SELECTED : FB_ROLE_DIM,
 		        d->last_error);
 }
 
@@ -239,8 +251,9 @@ static void draw_table(fb_console *c, const layout *l, int64_t now)
 	draw_titles(c, l);
 	if (c->norder == 0) {
 		con_put(c, l->table_y, 1, l->cols - 2, FB_ROLE_DIM,
-		        c->filter[0] ? "no dependency matches the filter (Esc clears it)"
-		                     : "no dependencies configured");
+		        c->filter[0]
+		            ? "no dependency matches the filter (Esc clears it)"
+		            : "no dependencies configured");
 		return;
 	}
 	for (int i = 0; i < l->table_h && c->top + (size_t)i < c->norder; i++) {
@@ -258,14 +271,15 @@ static void pane_title(fb_console *c, const layout *l, const char *title,
 	fill(c, l->pane_y, 0, l->cols, FB_ROLE_TITLE);
 	con_put(c, l->pane_y, 1, l->cols - 2, FB_ROLE_TITLE, title);
 	if (focus)
-		con_put(c, l->pane_y, l->cols - 9, 8, FB_ROLE_BANNER, " focus ");
+		con_put(c, l->pane_y, l->cols - 9, 8, FB_ROLE_BANNER,
+		        " focus ");
 }
 
 static void draw_log(fb_console *c, const layout *l)
 {
 	char title[96];
-	snprintf(title, sizeof title, "EVENTS  %zu shown, newest last%s", c->log_len,
-	         c->log_scroll ? "  (scrolled back)" : "");
+	snprintf(title, sizeof title, "EVENTS  %zu shown, newest last%s",
+	         c->log_len, c->log_scroll ? "  (scrolled back)" : "");
 	pane_title(c, l, title, c->log_focus);
 	int lines = l->pane_h - 1;
 	for (int i = 0; i < lines; i++) {
@@ -273,14 +287,16 @@ static void draw_log(fb_console *c, const layout *l)
 		if (back >= c->log_len)
 			continue;
 		const con_log_line *e =
-		    &c->log[(c->log_head + CON_LOG_LINES - 1 - back) % CON_LOG_LINES];
+		    &c->log[(c->log_head + CON_LOG_LINES - 1 - back) %
+		            CON_LOG_LINES];
 		char ts[16];
 		time_t t = (time_t)(e->wall_ms / 1000);
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(ts, sizeof ts, "%H:%M:%S ", &tm);
 		int x = con_put(c, l->pane_y + 1 + i, 1, 9, FB_ROLE_DIM, ts);
-		con_put(c, l->pane_y + 1 + i, 1 + x, l->cols - 2 - x, e->role, e->text);
+		con_put(c, l->pane_y + 1 + i, 1 + x, l->cols - 2 - x, e->role,
+		        e->text);
 	}
 }
 
@@ -312,9 +328,9 @@ static void detail_config(detail_writer *w, const fb_dep *d)
 	for (int i = 0; i < FB_TUNABLE_COUNT; i++) {
 		char v[32];
 		fb_tunable_format((fb_tunable)i, d->cfg.t[i], v, sizeof v);
-		int n = snprintf(line + used, sizeof line - used, "%s=%s (%s)  ",
-		                 fb_tunable_key((fb_tunable)i), v,
-		                 fb_source_name(d->cfg.source[i]));
+		int n = snprintf(line + used, sizeof line - used,
+		                 "%s=%s (%s)  ", fb_tunable_key((fb_tunable)i),
+		                 v, fb_source_name(d->cfg.source[i]));
 		if (n < 0 || used + (size_t)n >= (size_t)w->cols - 2) {
 			line[used] = '\0'; /* this entry starts the next line */
 			dline(w, FB_ROLE_NORMAL, "%s", line);
@@ -341,13 +357,13 @@ static void draw_detail(fb_console *c, const layout *l, int64_t now)
 	fb_breaker_snapshot s;
 	fb_breaker_snapshot_get(d->breaker, &s);
 	char title[200], since[32];
-	snprintf(title, sizeof title, "DETAIL  %s  %.80s%s", d->cfg.name, d->cfg.url,
-	         d->cfg.critical ? "  (critical)" : "");
+	snprintf(title, sizeof title, "DETAIL  %s  %.80s%s", d->cfg.name,
+	         d->cfg.url, d->cfg.critical ? "  (critical)" : "");
 	pane_title(c, l, title, false);
 	detail_writer w = {c, l->pane_y + 1, l->pane_y + l->pane_h, l->cols};
 	fb_format_wait(now - s.last_change_ms, since, sizeof since);
-	dline(&w, state_role(s.state), "%s for %s: %s", fb_state_name(s.state), since,
-	      s.last_reason[0] ? s.last_reason : "since start");
+	dline(&w, state_role(s.state), "%s for %s: %s", fb_state_name(s.state),
+	      since, s.last_reason[0] ? s.last_reason : "since start");
 	dline(&w, FB_ROLE_NORMAL,
 	      "now: %u consecutive failures, %u/%u failed in window, %llu ok, "
 	      "%llu failed, %llu slow, %llu rejected, %d failed trials",
@@ -355,20 +371,24 @@ static void draw_detail(fb_console *c, const layout *l, int64_t now)
 	      (unsigned long long)s.successes, (unsigned long long)s.failures,
 	      (unsigned long long)s.slow_calls, (unsigned long long)s.rejected,
 	      (int)s.failed_trials);
-	dline(&w, FB_ROLE_NORMAL,
-	      "at the last transition: %u consecutive failures, %u/%u in window, "
-	      "%llu slow", s.frozen_failures, s.frozen_window_failures,
-	      s.frozen_window_calls, (unsigned long long)s.frozen_slow_calls);
+	dline(
+	    &w, FB_ROLE_NORMAL,
+	    "at the last transition: %u consecutive failures, %u/%u in window, "
+	    "%llu slow",
+	    s.frozen_failures, s.frozen_window_failures, s.frozen_window_calls,
+	    (unsigned long long)s.frozen_slow_calls);
 	if (w.y < w.end) {
 		char err[FB_ERROR_MAX + 16];
 		snprintf(err, sizeof err, "last error: %s",
 		         d->last_error[0] ? d->last_error : "none");
-		w.y += con_put_wrapped(c, w.y, 1, l->cols - 2, w.end - w.y > 3 ? 3 : 1,
-		                       d->last_error[0] ? FB_ROLE_BAD : FB_ROLE_DIM, err);
+		w.y += con_put_wrapped(
+		    c, w.y, 1, l->cols - 2, w.end - w.y > 3 ? 3 : 1,
+		    d->last_error[0] ? FB_ROLE_BAD : FB_ROLE_DIM, err);
 	}
 	if (w.y < w.end && (int)d->history.len > 0) {
 		con_put(c, w.y, 1, 9, FB_ROLE_DIM, "history ");
-		int width = l->cols - 12 < FB_HISTORY ? l->cols - 12 : FB_HISTORY;
+		int width =
+		    l->cols - 12 < FB_HISTORY ? l->cols - 12 : FB_HISTORY;
 		sparkline(c, w.y++, 10, width, d);
 	}
 	detail_config(&w, d);
@@ -382,7 +402,8 @@ static void draw_hints(fb_console *c, const layout *l, int64_t now)
 	fill(c, y, 0, l->cols, FB_ROLE_HINT);
 	if (c->mode == MODE_FILTER) {
 		char text[128];
-		snprintf(text, sizeof text, " filter: %.60s_   (Enter applies, Esc clears)",
+		snprintf(text, sizeof text,
+		         " filter: %.60s_   (Enter applies, Esc clears)",
 		         c->input);
 		con_put(c, y, 0, l->cols, FB_ROLE_HINT, text);
 		return;
@@ -391,11 +412,13 @@ static void draw_hints(fb_console *c, const layout *l, int64_t now)
 		con_put(c, y, 0, l->cols, FB_ROLE_BANNER, c->flash);
 		return;
 	}
-	con_put(c, y, 0, l->cols, FB_ROLE_HINT,
-	        c->readonly
-	            ? " ?:help  j/k:move  /:filter  s:sort  Enter:detail  Tab:log  q:quit"
-	            : " ?:help t:trip r:reset d:disable g:gate p:probe /:filter "
-	              "s:sort Enter:detail q:quit");
+	con_put(
+	    c, y, 0, l->cols, FB_ROLE_HINT,
+	    c->readonly
+	        ? " ?:help  j/k:move  /:filter  s:sort  Enter:detail  Tab:log  "
+	          "q:quit"
+	        : " ?:help t:trip r:reset d:disable g:gate p:probe /:filter "
+	          "s:sort Enter:detail q:quit");
 }
 
 /* A centred box with the given lines. */
@@ -425,7 +448,8 @@ static void add_help(void *ctx, const char *keys, const char *help)
 {
 	help_lines *h = ctx;
 	if (h->n < 40)
-		snprintf(h->text[h->n++], sizeof h->text[0], "%-14s %s", keys, help);
+		snprintf(h->text[h->n++], sizeof h->text[0], "%-14s %s", keys,
+		         help);
 }
 
 static void draw_help(fb_console *c)
@@ -459,19 +483,20 @@ static void draw_dialog(fb_console *c)
 	case MODE_GATE_MENU: {
 		char ttl[32];
 		fb_format_wait(c->rt->engine.gate.ttl_ms, ttl, sizeof ttl);
-		snprintf(a, sizeof a, "Gate: b block (lock)   a allow (override, %s)", ttl);
+		snprintf(a, sizeof a,
+		         "Gate: b block (lock)   a allow (override, %s)", ttl);
 		snprintf(b, sizeof b, "      u auto            Esc cancel");
 		dialog_box(c, rows, 3);
 		break;
 	}
 	case MODE_REASON:
-		snprintf(a, sizeof a, "Reason for %s (optional):", fb_action_name(c->pending));
+		snprintf(a, sizeof a, "Reason for %s (optional):",
+		         fb_action_name(c->pending));
 		snprintf(b, sizeof b, "> %.150s_", c->input);
 		rows[1] = "Enter: go   Esc: cancel";
 		dialog_box(c, rows, 3);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -483,7 +508,8 @@ static void draw_too_small(fb_console *c)
 	snprintf(a, sizeof a, "terminal too small: %dx%d", COLS, LINES);
 	con_put(c, 0, 0, COLS, FB_ROLE_BAD, a);
 	if (LINES > 1) {
-		snprintf(a, sizeof a, "fusebox needs %dx%d", CON_MIN_COLS, CON_MIN_ROWS);
+		snprintf(a, sizeof a, "fusebox needs %dx%d", CON_MIN_COLS,
+		         CON_MIN_ROWS);
 		con_put(c, 1, 0, COLS, FB_ROLE_NORMAL, a);
 	}
 	if (LINES > 2)

@@ -29,16 +29,17 @@ struct fb_breaker {
 	_Atomic int64_t last_success_ms;
 	_Atomic int64_t slow_call_ms;
 	_Atomic uint64_t rejected;
-	_Atomic int64_t open_until; /* mirrors open_until_ms for lock-free rejects */
+	_Atomic int64_t
+	    open_until; /* mirrors open_until_ms for lock-free rejects */
 
 	pthread_mutex_t lock; /* guards everything below */
 	fb_breaker_config cfg;
 	fb_rng rng;
-	uint64_t failures;      /* total since reset */
-	uint64_t streak_mark;   /* `successes` seen by the last failure */
-	uint32_t streak;        /* consecutive failures */
-	uint64_t window_base;   /* call index at the last close or reset */
-	uint64_t *fail_ring;    /* call indexes of the latest failures */
+	uint64_t failures;    /* total since reset */
+	uint64_t streak_mark; /* `successes` seen by the last failure */
+	uint32_t streak;      /* consecutive failures */
+	uint64_t window_base; /* call index at the last close or reset */
+	uint64_t *fail_ring;  /* call indexes of the latest failures */
 	uint32_t ring_cap, ring_head, ring_len;
 	uint32_t failed_trials;
 	int in_flight;
@@ -80,13 +81,13 @@ uint64_t fb_rng_xorshift(void *state)
 int64_t fb_backoff_base(const fb_breaker_config *cfg, uint32_t failed_trials)
 {
 	int64_t wait = cfg->recovery_timeout_ms;
-	for (uint32_t i = 0; i < failed_trials && wait < cfg->backoff_cap_ms; i++)
+	for (uint32_t i = 0; i < failed_trials && wait < cfg->backoff_cap_ms;
+	     i++)
 		wait *= 2;
 	return wait < cfg->backoff_cap_ms ? wait : cfg->backoff_cap_ms;
 }
 
-int64_t fb_backoff_jitter(int64_t base, double jitter, double u,
-                          int64_t cap_ms)
+int64_t fb_backoff_jitter(int64_t base, double jitter, double u, int64_t cap_ms)
 {
 	double factor = 1.0 + jitter * (2.0 * u - 1.0);
 	int64_t wait = (int64_t)((double)base * factor);
@@ -192,7 +193,8 @@ static uint32_t window_failures(fb_breaker *b)
 		oldest = b->window_base;
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < b->ring_len; i++) {
-		uint32_t at = (b->ring_head + b->ring_cap - 1 - i) % b->ring_cap;
+		uint32_t at =
+		    (b->ring_head + b->ring_cap - 1 - i) % b->ring_cap;
 		if (b->fail_ring[at] <= oldest)
 			break;
 		n++;
@@ -202,7 +204,8 @@ static uint32_t window_failures(fb_breaker *b)
 
 static void note_failure(fb_breaker *b, int64_t now_ms)
 {
-	uint64_t seen = atomic_load_explicit(&b->successes, memory_order_relaxed);
+	uint64_t seen =
+	    atomic_load_explicit(&b->successes, memory_order_relaxed);
 	if (seen != b->streak_mark) {
 		b->streak = 0;
 		b->streak_mark = seen;
@@ -219,14 +222,16 @@ static void note_failure(fb_breaker *b, int64_t now_ms)
 /* Consecutive failures now: a success since the last failure ends them. */
 static uint32_t current_streak(fb_breaker *b)
 {
-	uint64_t seen = atomic_load_explicit(&b->successes, memory_order_relaxed);
+	uint64_t seen =
+	    atomic_load_explicit(&b->successes, memory_order_relaxed);
 	return seen == b->streak_mark ? b->streak : 0;
 }
 
 static void clear_counts(fb_breaker *b)
 {
 	b->streak = 0;
-	b->streak_mark = atomic_load_explicit(&b->successes, memory_order_relaxed);
+	b->streak_mark =
+	    atomic_load_explicit(&b->successes, memory_order_relaxed);
 	b->window_base = call_index(b);
 	b->ring_len = 0;
 	b->failed_trials = 0;
@@ -245,8 +250,8 @@ static void no_change(fb_transition *tr)
 }
 
 /* Moves to `to`, freezes the counters and describes it in *tr. */
-static void move(fb_breaker *b, fb_state to, int64_t now_ms,
-                 const char *reason, fb_transition *tr)
+static void move(fb_breaker *b, fb_state to, int64_t now_ms, const char *reason,
+                 fb_transition *tr)
 {
 	fb_state from = (fb_state)atomic_load(&b->state);
 	b->frozen_failures = current_streak(b);
@@ -271,10 +276,11 @@ static void open_for(fb_breaker *b, int64_t now_ms, const char *reason,
                      fb_transition *tr)
 {
 	int64_t base = fb_backoff_base(&b->cfg, b->failed_trials);
-	b->open_wait_ms = fb_backoff_jitter(base, b->cfg.jitter,
-	                                    rng_unit(&b->rng), b->cfg.backoff_cap_ms);
+	b->open_wait_ms = fb_backoff_jitter(
+	    base, b->cfg.jitter, rng_unit(&b->rng), b->cfg.backoff_cap_ms);
 	b->open_until_ms = now_ms + b->open_wait_ms;
-	atomic_store_explicit(&b->open_until, b->open_until_ms, memory_order_relaxed);
+	atomic_store_explicit(&b->open_until, b->open_until_ms,
+	                      memory_order_relaxed);
 	b->in_flight = 0;
 	b->trial_successes = 0;
 	move(b, FB_STATE_OPEN, now_ms, reason, tr);
@@ -285,7 +291,8 @@ static void open_for(fb_breaker *b, int64_t now_ms, const char *reason,
 static bool should_open(fb_breaker *b, char *buf, size_t len)
 {
 	const fb_breaker_config *c = &b->cfg;
-	if (c->failure_threshold > 0 && b->streak >= (uint32_t)c->failure_threshold) {
+	if (c->failure_threshold > 0 &&
+	    b->streak >= (uint32_t)c->failure_threshold) {
 		snprintf(buf, len, "%u consecutive failures", b->streak);
 		return true;
 	}
@@ -319,12 +326,8 @@ static bool allow_slow(fb_breaker *b, int64_t now_ms, int64_t *retry_after_ms,
 	}
 	switch (s) {
 	case FB_STATE_CLOSED:
-	case FB_STATE_FORCED_CLOSED:
-		ok = true;
-		break;
-	case FB_STATE_OPEN:
-		wait = b->open_until_ms - now_ms;
-		break;
+	case FB_STATE_FORCED_CLOSED: ok = true; break;
+	case FB_STATE_OPEN: wait = b->open_until_ms - now_ms; break;
 	case FB_STATE_HALF_OPEN:
 		ok = b->in_flight < b->cfg.half_open_probes;
 		if (ok)
@@ -332,12 +335,12 @@ static bool allow_slow(fb_breaker *b, int64_t now_ms, int64_t *retry_after_ms,
 		else
 			wait = 0; /* a trial is out: its result decides */
 		break;
-	default: /* forced open: only an operator helps */
-		break;
+	default: /* forced open: only an operator helps */ break;
 	}
 	pthread_mutex_unlock(&b->lock);
 	if (!ok) {
-		atomic_fetch_add_explicit(&b->rejected, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&b->rejected, 1,
+		                          memory_order_relaxed);
 		if (retry_after_ms)
 			*retry_after_ms = wait;
 	}
@@ -353,9 +356,11 @@ bool fb_breaker_allow(fb_breaker *b, int64_t now_ms, int64_t *retry_after_ms,
 		return true;
 	}
 	if (s == FB_STATE_OPEN) { /* still waiting: refuse without the lock */
-		int64_t until = atomic_load_explicit(&b->open_until, memory_order_relaxed);
+		int64_t until =
+		    atomic_load_explicit(&b->open_until, memory_order_relaxed);
 		if (now_ms < until) {
-			atomic_fetch_add_explicit(&b->rejected, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&b->rejected, 1,
+			                          memory_order_relaxed);
 			no_change(tr);
 			if (retry_after_ms)
 				*retry_after_ms = until - now_ms;
@@ -373,7 +378,8 @@ static void success_slow(fb_breaker *b, int64_t now_ms, fb_transition *tr)
 		b->in_flight--;
 		if (++b->trial_successes >= b->cfg.success_threshold) {
 			char why[96];
-			snprintf(why, sizeof why, "%d trial success%s", b->trial_successes,
+			snprintf(why, sizeof why, "%d trial success%s",
+			         b->trial_successes,
 			         b->trial_successes == 1 ? "" : "es");
 			clear_counts(b);
 			move(b, FB_STATE_CLOSED, now_ms, why, tr);
@@ -386,9 +392,12 @@ void fb_breaker_success(fb_breaker *b, int64_t now_ms, int64_t latency_ms,
                         fb_transition *tr)
 {
 	atomic_fetch_add_explicit(&b->successes, 1, memory_order_relaxed);
-	atomic_store_explicit(&b->last_success_ms, now_ms, memory_order_relaxed);
-	if (latency_ms > atomic_load_explicit(&b->slow_call_ms, memory_order_relaxed))
-		atomic_fetch_add_explicit(&b->slow_calls, 1, memory_order_relaxed);
+	atomic_store_explicit(&b->last_success_ms, now_ms,
+	                      memory_order_relaxed);
+	if (latency_ms >
+	    atomic_load_explicit(&b->slow_call_ms, memory_order_relaxed))
+		atomic_fetch_add_explicit(&b->slow_calls, 1,
+		                          memory_order_relaxed);
 	int s = atomic_load_explicit(&b->state, memory_order_acquire);
 	if (s == FB_STATE_CLOSED || s == FB_STATE_FORCED_CLOSED) {
 		no_change(tr);
@@ -435,12 +444,14 @@ static void force(fb_breaker *b, fb_state to, bool clear, int64_t now_ms,
 
 void fb_breaker_force_open(fb_breaker *b, int64_t now_ms, fb_transition *tr)
 {
-	force(b, FB_STATE_FORCED_OPEN, false, now_ms, "tripped by operator", tr);
+	force(b, FB_STATE_FORCED_OPEN, false, now_ms, "tripped by operator",
+	      tr);
 }
 
 void fb_breaker_force_closed(fb_breaker *b, int64_t now_ms, fb_transition *tr)
 {
-	force(b, FB_STATE_FORCED_CLOSED, false, now_ms, "disabled by operator", tr);
+	force(b, FB_STATE_FORCED_CLOSED, false, now_ms, "disabled by operator",
+	      tr);
 }
 
 void fb_breaker_reset(fb_breaker *b, int64_t now_ms, fb_transition *tr)

@@ -17,7 +17,9 @@ static void emit(fb_engine *e, fb_event ev)
 
 static fb_event blank_event(fb_event_kind kind, int64_t now_ms)
 {
-	return (fb_event){.kind = kind, .at_ms = now_ms, .failures = -1,
+	return (fb_event){.kind = kind,
+	                  .at_ms = now_ms,
+	                  .failures = -1,
 	                  .retry_after_ms = -1};
 }
 
@@ -139,7 +141,8 @@ void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
 		fb_breaker_success(d->breaker, now_ms, latency_us / 1000, &tr);
 	} else {
 		const char *text = error && error[0] ? error : "probe failed";
-		fb_sanitize(d->last_error, sizeof d->last_error, text, strlen(text));
+		fb_sanitize(d->last_error, sizeof d->last_error, text,
+		            strlen(text));
 		d->last_error_ms = now_ms;
 		fb_breaker_failure(d->breaker, now_ms, &tr);
 	}
@@ -168,7 +171,8 @@ static int operate_dep(fb_engine *e, fb_action action, fb_dep *d,
                        int64_t now_ms, const char *actor, const char *reason)
 {
 	static const char *const verbs[FB_ACT_COUNT] = {
-	    [FB_ACT_TRIP] = "tripped", [FB_ACT_RESET] = "reset",
+	    [FB_ACT_TRIP] = "tripped",
+	    [FB_ACT_RESET] = "reset",
 	    [FB_ACT_DISABLE] = "disabled"};
 	fb_transition tr;
 	char why[256];
@@ -190,7 +194,8 @@ int fb_engine_operate(fb_engine *e, fb_action action, const char *dep,
                       fb_error *err)
 {
 	static const fb_gate_mode modes[FB_ACT_COUNT] = {
-	    [FB_ACT_GATE_BLOCK] = FB_GATE_BLOCK, [FB_ACT_GATE_ALLOW] = FB_GATE_ALLOW,
+	    [FB_ACT_GATE_BLOCK] = FB_GATE_BLOCK,
+	    [FB_ACT_GATE_ALLOW] = FB_GATE_ALLOW,
 	    [FB_ACT_GATE_AUTO] = FB_GATE_AUTO};
 	switch (action) {
 	case FB_ACT_TRIP:
@@ -198,8 +203,8 @@ int fb_engine_operate(fb_engine *e, fb_action action, const char *dep,
 	case FB_ACT_DISABLE: {
 		fb_dep *d = dep ? fb_registry_find(&e->reg, dep) : NULL;
 		if (!d) {
-			snprintf(err->text, sizeof err->text, "unknown dependency '%s'",
-			         dep ? dep : "");
+			snprintf(err->text, sizeof err->text,
+			         "unknown dependency '%s'", dep ? dep : "");
 			return -1;
 		}
 		return operate_dep(e, action, d, now_ms, actor, reason);
@@ -274,19 +279,20 @@ int fb_engine_reload(fb_engine *e, const fb_config *cfg, int64_t now_ms,
 		if (old)
 			carry_over(&next.deps[i], old);
 		else
-			list_name(added, sizeof added, "added", next.deps[i].cfg.name, &nadd);
+			list_name(added, sizeof added, "added",
+			          next.deps[i].cfg.name, &nadd);
 	}
 	for (size_t i = 0; i < e->reg.count; i++) {
 		if (e->reg.deps[i].breaker)
-			list_name(removed, sizeof removed, "removed", e->reg.deps[i].cfg.name,
-			          &nrem);
+			list_name(removed, sizeof removed, "removed",
+			          e->reg.deps[i].cfg.name, &nrem);
 	}
 	fb_registry_free(&e->reg);
 	e->reg = next;
 	e->gate.ttl_ms = cfg->gate_override_ttl_ms;
 	snprintf(summary, len, "%zu dependenc%s%s%s%s%s", next.count,
-	         next.count == 1 ? "y" : "ies",
-	         nadd ? "; " : "", added, nrem ? "; " : "", removed);
+	         next.count == 1 ? "y" : "ies", nadd ? "; " : "", added,
+	         nrem ? "; " : "", removed);
 	update_gate(e, now_ms);
 	return 0;
 }

@@ -84,7 +84,8 @@ static void decide_auto(const fb_registry *reg, int64_t now_ms,
 		fb_breaker_snapshot snap;
 		fb_breaker_snapshot_get(d->breaker, &snap);
 		/* a half-open trial has not proven recovery yet: still blocked */
-		if (d->health != FB_HEALTH_UNHEALTHY && snap.state != FB_STATE_HALF_OPEN)
+		if (d->health != FB_HEALTH_UNHEALTHY &&
+		    snap.state != FB_STATE_HALF_OPEN)
 			continue;
 		if (snap.state == FB_STATE_OPEN &&
 		    snap.open_until_ms - now_ms > out->retry_after_ms)
@@ -121,7 +122,8 @@ void fb_gate_decide(const fb_gate *g, const fb_registry *reg, int64_t now_ms,
 	switch (g->mode) {
 	case FB_GATE_BLOCK:
 		out->blocked = true;
-		snprintf(out->reason, sizeof out->reason, "Gate locked by %s%s%s",
+		snprintf(out->reason, sizeof out->reason,
+		         "Gate locked by %s%s%s",
 		         g->actor[0] ? g->actor : "an operator",
 		         g->reason[0] ? ": " : "", g->reason);
 		break;
@@ -133,8 +135,6 @@ void fb_gate_decide(const fb_gate *g, const fb_registry *reg, int64_t now_ms,
 		         g->actor[0] ? g->actor : "an operator",
 		         g->reason[0] ? ": " : "", g->reason, wait);
 		break;
-	default:
-		decide_auto(reg, now_ms, out);
-		break;
+	default: decide_auto(reg, now_ms, out); break;
 	}
 }

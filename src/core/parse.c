@@ -153,9 +153,18 @@ int fb_parse_size(const char *s, int64_t *out, const char **why)
 	}
 	int64_t mult = 1;
 	switch (toupper((unsigned char)*end)) {
-	case 'K': mult = 1LL << 10; end++; break;
-	case 'M': mult = 1LL << 20; end++; break;
-	case 'G': mult = 1LL << 30; end++; break;
+	case 'K':
+		mult = 1LL << 10;
+		end++;
+		break;
+	case 'M':
+		mult = 1LL << 20;
+		end++;
+		break;
+	case 'G':
+		mult = 1LL << 30;
+		end++;
+		break;
 	default: break;
 	}
 	if (mult > 1 && toupper((unsigned char)*end) == 'B')
@@ -206,7 +215,8 @@ int fb_parse_status_range(const char *s, int *lo, int *hi, const char **why)
 		return 0;
 	}
 	if (status_code(s, (size_t)(dash - s), &a) != 0 ||
-	    status_code(dash + 1, len - (size_t)(dash - s) - 1, &b) != 0 || a > b)
+	    status_code(dash + 1, len - (size_t)(dash - s) - 1, &b) != 0 ||
+	    a > b)
 		return -1;
 	*lo = a;
 	*hi = b;

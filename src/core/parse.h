@@ -30,8 +30,8 @@ int fb_parse_status_range(const char *s, int *lo, int *hi, const char **why);
 typedef struct fb_url {
 	char scheme[16]; /* lower case: http, https, redis, tcp */
 	char host[256];
-	int port;        /* 0 when absent */
-	char path[256];  /* "" when absent; starts with '/' otherwise */
+	int port;       /* 0 when absent */
+	char path[256]; /* "" when absent; starts with '/' otherwise */
 	bool has_password;
 } fb_url;
 

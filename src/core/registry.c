@@ -6,7 +6,6 @@
 #include "core/hash.h"
 #include "fusebox/registry.h"
 
-
 static int index_build(fb_registry *reg)
 {
 	size_t n = 8;
@@ -128,12 +127,9 @@ fb_health fb_health_derive(const fb_breaker_snapshot *snap,
 {
 	switch (snap->state) {
 	case FB_STATE_OPEN:
-	case FB_STATE_FORCED_OPEN:
-		return FB_HEALTH_UNHEALTHY;
-	case FB_STATE_HALF_OPEN:
-		return FB_HEALTH_DEGRADED;
-	default:
-		break;
+	case FB_STATE_FORCED_OPEN: return FB_HEALTH_UNHEALTHY;
+	case FB_STATE_HALF_OPEN: return FB_HEALTH_DEGRADED;
+	default: break;
 	}
 	if (snap->window_failures > 0 || snap->consecutive_failures > 0)
 		return FB_HEALTH_DEGRADED;

@@ -63,7 +63,8 @@ size_t fb_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 			putlen = 1;
 			len = 1;
 		} else if (is_control(cp) || cp == ' ') {
-			put = " "; /* one space for any run: HTML bodies indent a lot */
+			put =
+			    " "; /* one space for any run: HTML bodies indent a lot */
 			putlen = space ? 0 : 1;
 		}
 		if (out + putlen >= dstlen)
