@@ -149,43 +149,22 @@ static source *earliest(source *src, int n)
 
 /* ---- the timeline ------------------------------------------------------ */
 
-static const char *paint_for(const fb_log_event *ev, bool colour)
-{
-	const char *to = ev->to ? ev->to : "";
-	if (!colour)
-		return "";
-	if (ev->kind == FB_EV_OPERATOR)
-		return "\033[35m";
-	if (!strcmp(to, "open") || !strcmp(to, "unhealthy") ||
-	    !strcmp(to, "blocked"))
-		return "\033[1;31m";
-	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
-		return "\033[33m";
-	return !strcmp(to, "closed") || !strcmp(to, "healthy") ||
-	               !strcmp(to, "allowed")
-	           ? "\033[32m"
-	           : "";
-}
-
+/* "ts  host  what happened", coloured by tone on a terminal. */
 static void print_text(const fb_log_event *ev, bool colour)
 {
-	char ts[40], what[160] = "";
+	static const char *const paint[] = {[FB_TONE_PLAIN] = "",
+	                                    [FB_TONE_GOOD] = "\033[32m",
+	                                    [FB_TONE_WARN] = "\033[33m",
+	                                    [FB_TONE_BAD] = "\033[1;31m",
+	                                    [FB_TONE_FORCED] = "\033[35m"};
+	char ts[40], text[768];
+	fb_event e;
+	fb_log_event_as_event(ev, &e);
 	fb_format_rfc3339(ev->ts_ms, ts, sizeof ts);
-	if (ev->kind == FB_EV_OPERATOR)
-		snprintf(what, sizeof what, "%s by %s",
-		         ev->action ? ev->action : "?",
-		         ev->actor ? ev->actor : "?");
-	else if (ev->from && ev->to)
-		snprintf(what, sizeof what, "%s -> %s", ev->from, ev->to);
-	printf("%s  %-10.10s %-10s %-16.16s %s%s%s", ts,
-	       ev->host ? ev->host : "-", fb_event_kind_name(ev->kind),
-	       ev->dep ? ev->dep : "-", paint_for(ev, colour), what,
+	fb_event_describe(&e, text, sizeof text);
+	printf("%s  %-10.10s  %s%s%s\n", ts, ev->host ? ev->host : "-",
+	       colour ? paint[fb_event_tone(&e)] : "", text,
 	       colour ? "\033[0m" : "");
-	if (ev->reason && ev->reason[0])
-		printf("  (%s)", ev->reason);
-	if (ev->error && ev->error[0])
-		printf("  error: %s", ev->error);
-	putchar('\n');
 }
 
 static void emit(const fb_log_event *ev, bool json, bool colour)

@@ -340,3 +340,20 @@ void fb_log_check_shape(fb_log_reader *r, const char *line, size_t len)
 		            ? "line too long"
 		            : "not JSON (torn or truncated?)");
 }
+
+void fb_log_event_as_event(const fb_log_event *ev, fb_event *out)
+{
+	*out = (fb_event){.kind = ev->kind,
+	                  .dep = ev->dep,
+	                  .from = ev->from,
+	                  .to = ev->to,
+	                  .health = ev->health,
+	                  .reason = ev->reason,
+	                  .error = ev->error,
+	                  .mode = ev->mode,
+	                  .actor = ev->actor,
+	                  .failures = -1,
+	                  .retry_after_ms = ev->retry_after_ms};
+	if (!ev->action || fb_action_parse(ev->action, &out->action) != 0)
+		out->action = FB_ACT_NONE;
+}

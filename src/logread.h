@@ -57,6 +57,10 @@ int fb_log_event_parse(fb_log_reader *r, const char *line, size_t len,
  * reported as skipped; used for lines a filter rules out unparsed. */
 void fb_log_check_shape(fb_log_reader *r, const char *line, size_t len);
 
+/* The parsed event as the core's fb_event (strings borrowed from ev), so
+ * one describe and one tone serve live and replayed events alike. */
+void fb_log_event_as_event(const fb_log_event *ev, fb_event *out);
+
 /* "2026-11-23T10:00:00.123Z" (or with +hh:mm) to ms since the epoch.
  * Returns 0 or -1. */
 int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms);

@@ -14,25 +14,10 @@
 /* One readable line per event: "<ts> INFO <what happened>". */
 static void info_line(const fb_event *ev, int64_t wall_ms)
 {
-	char ts[40], wait[32] = "";
+	char ts[40], text[768];
 	fb_format_rfc3339(wall_ms, ts, sizeof ts);
-	if (ev->retry_after_ms > 0 && ev->kind == FB_EV_TRANSITION)
-		fb_format_wait(ev->retry_after_ms, wait, sizeof wait);
-	fprintf(stderr, "%s INFO %s", ts, fb_event_kind_name(ev->kind));
-	if (ev->action != FB_ACT_NONE)
-		fprintf(stderr, " %s by %s", fb_action_name(ev->action),
-		        ev->actor ? ev->actor : "?");
-	if (ev->dep)
-		fprintf(stderr, " %s", ev->dep);
-	if (ev->from && ev->to)
-		fprintf(stderr, " %s -> %s", ev->from, ev->to);
-	if (ev->reason && ev->reason[0])
-		fprintf(stderr, " (%s)", ev->reason);
-	if (wait[0])
-		fprintf(stderr, " retry in %s", wait);
-	if (ev->error && ev->error[0] && ev->kind == FB_EV_TRANSITION)
-		fprintf(stderr, " last error: %s", ev->error);
-	fputc('\n', stderr);
+	fb_event_describe(ev, text, sizeof text);
+	fprintf(stderr, "%s INFO %s\n", ts, text);
 }
 
 /* Every event: logged durably first, then shown. */

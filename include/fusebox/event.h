@@ -8,13 +8,15 @@
 
 #define FB_EVENT_KIND_TABLE(X)                                                 \
 	X(START, "start")                                                      \
-	X(STOP, "stop") X(TRANSITION, "transition") X(HEALTH, "health")        \
-	    X(GATE, "gate") X(OPERATOR, "operator")
+	X(STOP, "stop")                                                        \
+	X(TRANSITION, "transition") X(HEALTH, "health") X(GATE, "gate")        \
+	    X(OPERATOR, "operator")
 
 #define FB_ACTION_TABLE(X)                                                     \
 	X(NONE, "")                                                            \
 	X(TRIP, "trip")                                                        \
-	X(RESET, "reset") X(DISABLE, "disable") X(GATE_BLOCK, "gate_block")    \
+	X(RESET, "reset")                                                      \
+	X(DISABLE, "disable") X(GATE_BLOCK, "gate_block")                      \
 	    X(GATE_ALLOW, "gate_allow") X(GATE_AUTO, "gate_auto")
 
 #define FB_X_EVENT_KIND(id, name) FB_EV_##id,
@@ -46,6 +48,24 @@ typedef struct fb_event {
 
 /* Receives events in the order they happen. */
 typedef void (*fb_event_fn)(void *ctx, const fb_event *ev);
+
+/* How an event reads to a person, in one line: "chroma closed -> open
+ * (5 consecutive failures; retry in 1m 00s): connect: refused",
+ * "alice (uid 1000): trip redis -- drill", "gate allowed -> blocked: ...".
+ * The one wording used by the console, `fusebox run` and replay. */
+void fb_event_describe(const fb_event *ev, char *buf, size_t len);
+
+/* How bad an event is, for colour: bad (open, unhealthy, blocked), warn
+ * (half-open, degraded), forced (operator actions and forced states),
+ * good (closed, healthy, allowed) or plain (start, stop). */
+typedef enum {
+	FB_TONE_PLAIN,
+	FB_TONE_GOOD,
+	FB_TONE_WARN,
+	FB_TONE_BAD,
+	FB_TONE_FORCED
+} fb_tone;
+fb_tone fb_event_tone(const fb_event *ev);
 
 const char *fb_event_kind_name(fb_event_kind k);
 const char *fb_action_name(fb_action a);

@@ -126,53 +126,15 @@ void con_operate(fb_console *c, fb_action action, const char *reason)
 
 /* ---- events into log lines --------------------------------------------- */
 
-static fb_role event_role(const fb_event *ev)
+/* The colour role of an event's tone. */
+fb_role con_tone_role(fb_tone tone)
 {
-	const char *to = ev->to ? ev->to : "";
-	if (ev->kind == FB_EV_OPERATOR)
-		return FB_ROLE_FORCED;
-	if (!strcmp(to, "open") || !strcmp(to, "unhealthy") ||
-	    !strcmp(to, "blocked"))
-		return FB_ROLE_BAD;
-	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
-		return FB_ROLE_WARN;
-	if (!strncmp(to, "forced", 6))
-		return FB_ROLE_FORCED;
-	return ev->kind == FB_EV_START || ev->kind == FB_EV_STOP ? FB_ROLE_DIM
-	                                                         : FB_ROLE_OK;
-}
-
-static void describe(const fb_event *ev, char *buf, size_t len)
-{
-	const char *reason = ev->reason && ev->reason[0] ? ev->reason : NULL;
-	switch (ev->kind) {
-	case FB_EV_OPERATOR:
-		snprintf(buf, len, "%s: %s%s%s%s%s",
-		         ev->actor ? ev->actor : "?",
-		         fb_action_name(ev->action), ev->dep ? " " : "",
-		         ev->dep ? ev->dep : "", reason ? " -- " : "",
-		         reason ? reason : "");
-		break;
-	case FB_EV_GATE:
-		snprintf(buf, len, "gate %s -> %s: %s", ev->from, ev->to,
-		         reason ? reason : "");
-		break;
-	case FB_EV_HEALTH:
-		snprintf(buf, len, "%s health %s -> %s (%s)", ev->dep, ev->from,
-		         ev->to, reason ? reason : "");
-		break;
-	case FB_EV_TRANSITION:
-		snprintf(buf, len, "%s %s -> %s (%s)%s%s", ev->dep, ev->from,
-		         ev->to, reason ? reason : "",
-		         ev->error && ev->error[0] ? ": " : "",
-		         ev->error ? ev->error : "");
-		break;
-	default:
-		snprintf(buf, len, "fusebox %s%s%s",
-		         fb_event_kind_name(ev->kind), reason ? ": " : "",
-		         reason ? reason : "");
-		break;
-	}
+	static const fb_role roles[] = {[FB_TONE_PLAIN] = FB_ROLE_DIM,
+	                                [FB_TONE_GOOD] = FB_ROLE_OK,
+	                                [FB_TONE_WARN] = FB_ROLE_WARN,
+	                                [FB_TONE_BAD] = FB_ROLE_BAD,
+	                                [FB_TONE_FORCED] = FB_ROLE_FORCED};
+	return roles[tone];
 }
 
 static void on_event(void *ctx, const fb_event *ev)
@@ -180,8 +142,8 @@ static void on_event(void *ctx, const fb_event *ev)
 	fb_console *c = ctx;
 	con_log_line *l = &c->log[c->log_head];
 	l->wall_ms = fb_wall_ms();
-	l->role = event_role(ev);
-	describe(ev, l->text, sizeof l->text);
+	l->role = con_tone_role(fb_event_tone(ev));
+	fb_event_describe(ev, l->text, sizeof l->text);
 	c->log_head = (c->log_head + 1) % CON_LOG_LINES;
 	if (c->log_len < CON_LOG_LINES)
 		c->log_len++;

@@ -26,8 +26,8 @@ typedef enum {
 
 #define CON_SORT_TABLE(X)                                                      \
 	X(WORST, "worst first")                                                \
-	X(NAME, "name") X(KIND, "kind") X(FAILURES, "failures")                \
-	    X(LATENCY, "latency")
+	X(NAME, "name")                                                        \
+	X(KIND, "kind") X(FAILURES, "failures") X(LATENCY, "latency")
 #define CON_X_SORT(id, name) SORT_##id,
 typedef enum { CON_SORT_TABLE(CON_X_SORT) SORT_COUNT } con_sort;
 #undef CON_X_SORT
@@ -91,6 +91,9 @@ void con_operate(fb_console *c, fb_action action, const char *reason);
 /* The terminal (console.c): curses on with the theme, and off again. */
 int con_screen_start(fb_console *c, const char *theme, fb_error *err);
 void con_screen_end(void);
+
+/* The colour role for an event's tone (console.c). */
+fb_role con_tone_role(fb_tone tone);
 
 /* Text helpers (text.c): clip to a column width, measured with wcwidth. */
 int con_put(fb_console *c, int y, int x, int width, fb_role role,

@@ -330,21 +330,14 @@ static void draw_log(fb_console *c, con_replay *r, int y, int rows)
 		fb_log_event ev;
 		if (fb_timeline_event(&r->tl, r->pos - 1 - back, &ev) != 0)
 			continue;
-		char ts[40], text[300];
+		char ts[40], text[768];
+		fb_event e;
+		fb_log_event_as_event(&ev, &e);
 		fb_format_rfc3339(ev.ts_ms, ts, sizeof ts);
-		snprintf(text, sizeof text, "%s %s%s%s %s%s%s%s%s",
-		         fb_event_kind_name(ev.kind), ev.dep ? ev.dep : "",
-		         ev.action ? " " : "", ev.action ? ev.action : "",
-		         ev.from ? ev.from : "", ev.from ? " -> " : "",
-		         ev.to ? ev.to : "", ev.reason ? "  " : "",
-		         ev.reason ? ev.reason : "");
+		fb_event_describe(&e, text, sizeof text);
 		int x = con_put(c, y + 1 + i, 1, 25, FB_ROLE_DIM, ts + 11);
 		con_put(c, y + 1 + i, 2 + x, COLS - 3 - x,
-		        ev.to && (!strcmp(ev.to, "open") ||
-		                  !strcmp(ev.to, "blocked"))
-		            ? FB_ROLE_BAD
-		            : FB_ROLE_NORMAL,
-		        text);
+		        con_tone_role(fb_event_tone(&e)), text);
 		cJSON_Delete(ev.json);
 	}
 }

@@ -1,7 +1,9 @@
 /* Names of event kinds and operator actions. */
+#include <stdio.h>
 #include <string.h>
 
 #include "fusebox/event.h"
+#include "fusebox/gate.h"
 
 #define X_NAME(id, name) name,
 static const char *const kind_names[] = {FB_EVENT_KIND_TABLE(X_NAME)};
@@ -38,4 +40,65 @@ int fb_action_parse(const char *name, fb_action *out)
 		}
 	}
 	return -1;
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+void fb_event_describe(const fb_event *ev, char *buf, size_t len)
+{
+	const char *reason = ev->reason && ev->reason[0] ? ev->reason : NULL;
+	char wait[64] = "";
+	if (ev->kind == FB_EV_TRANSITION && ev->retry_after_ms > 0) {
+		char w[32];
+		fb_format_wait(ev->retry_after_ms, w, sizeof w);
+		snprintf(wait, sizeof wait, "%sretry in %s", reason ? "; " : "",
+		         w);
+	}
+	switch (ev->kind) {
+	case FB_EV_OPERATOR:
+		snprintf(
+		    buf, len, "%s: %s%s%s%s%s", ev->actor ? ev->actor : "?",
+		    fb_action_name(ev->action), ev->dep ? " " : "",
+		    or_empty(ev->dep), reason ? " -- " : "", or_empty(reason));
+		break;
+	case FB_EV_GATE:
+		snprintf(buf, len, "gate %s -> %s: %s", or_empty(ev->from),
+		         or_empty(ev->to), or_empty(reason));
+		break;
+	case FB_EV_HEALTH:
+		snprintf(buf, len, "%s health %s -> %s (%s)", or_empty(ev->dep),
+		         or_empty(ev->from), or_empty(ev->to),
+		         or_empty(reason));
+		break;
+	case FB_EV_TRANSITION:
+		snprintf(buf, len, "%s %s -> %s (%s%s)%s%s", or_empty(ev->dep),
+		         or_empty(ev->from), or_empty(ev->to), or_empty(reason),
+		         wait, ev->error && ev->error[0] ? ": " : "",
+		         or_empty(ev->error));
+		break;
+	default:
+		snprintf(buf, len, "fusebox %s%s%s%s%s",
+		         fb_event_kind_name(ev->kind), ev->version ? " " : "",
+		         or_empty(ev->version), reason ? ": " : "",
+		         or_empty(reason));
+		break;
+	}
+}
+
+fb_tone fb_event_tone(const fb_event *ev)
+{
+	const char *to = or_empty(ev->to);
+	if (ev->kind == FB_EV_OPERATOR || strncmp(to, "forced", 6) == 0)
+		return FB_TONE_FORCED;
+	if (!strcmp(to, "open") || !strcmp(to, "unhealthy") ||
+	    !strcmp(to, "blocked"))
+		return FB_TONE_BAD;
+	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
+		return FB_TONE_WARN;
+	if (ev->kind == FB_EV_START || ev->kind == FB_EV_STOP)
+		return FB_TONE_PLAIN;
+	return FB_TONE_GOOD;
 }
