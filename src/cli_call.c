@@ -61,10 +61,19 @@ static bool breaker_refuses(const fb_config *cfg, const char *dep)
 	return refuse;
 }
 
+/* The body as it came, unless stdout is a terminal: then control
+ * characters other than newline and tab are shown as '?', so a body
+ * cannot retitle or recolour the operator's terminal. */
 static size_t to_stdout(char *data, size_t size, size_t n, void *user)
 {
-	(void)user;
-	return fwrite(data, size, n, stdout) * size;
+	const bool *tty = user;
+	size_t len = size * n;
+	for (size_t i = 0; *tty && i < len; i++) {
+		unsigned char ch = (unsigned char)data[i];
+		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
+			data[i] = '?';
+	}
+	return fwrite(data, 1, len, stdout);
 }
 
 /* One attempt. Returns the HTTP status, or 0 with err on a transport
@@ -83,7 +92,10 @@ static long attempt(const call_opts *o, char *err, size_t len)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, buf);
+	static bool tty;
+	tty = isatty(STDOUT_FILENO);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, to_stdout);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &tty);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "fusebox/" FB_VERSION);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (o->data)
