@@ -92,8 +92,7 @@ static long attempt(const call_opts *o, char *err, size_t len)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, buf);
-	static bool tty;
-	tty = isatty(STDOUT_FILENO);
+	bool tty = isatty(STDOUT_FILENO); /* lives through the perform below */
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, to_stdout);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &tty);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "fusebox/" FB_VERSION);
