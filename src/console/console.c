@@ -311,27 +311,27 @@ static void run(fb_console *c)
 			known = rt->reloads;
 			con_resort(c);
 		}
-		if (c->replay) {
-			int64_t wait = con_replay_tick(c->replay, now);
-			con_replay_draw(c, c->replay);
-			fb_runtime_step(rt, (int)(wait >= 0 ? wait : 1000));
-			int key;
-			while (c->replay && (key = getch()) != ERR)
-				handle(c, key);
-			continue;
-		}
 		bool tick = now / 1000 != c->last_draw_ms / 1000;
 		/* re-sort with the clock, but never while someone is navigating */
-		if (tick && c->mode == MODE_NORMAL &&
+		if (tick && !c->replay && c->mode == MODE_NORMAL &&
 		    now - c->last_key_ms > CON_HANDS_OFF_MS)
 			con_resort(c);
-		if (c->dirty || tick) {
-			con_draw(c);
+		/* the replay moves on its own while playing (ten times a second) */
+		int64_t wait = -1;
+		bool moved =
+		    c->replay && con_replay_tick(c->replay, now, &wait);
+		if (c->dirty || tick || moved) {
+			if (c->replay)
+				con_replay_draw(c, c->replay);
+			else
+				con_draw(c);
 			c->last_draw_ms = now;
 			c->dirty = false;
 		}
 		/* wake for the next whole second: the countdowns tick */
-		fb_runtime_step(rt, (int)(1000 - fb_now_ms() % 1000));
+		int64_t next = 1000 - fb_now_ms() % 1000;
+		fb_runtime_step(rt,
+		                (int)(wait >= 0 && wait < next ? wait : next));
 		int key;
 		while ((key = getch()) != ERR) /* KEY_RESIZE arrives here */
 			handle(c, key);

@@ -97,21 +97,24 @@ void con_replay_free(con_replay *r)
 	free(r);
 }
 
-int64_t con_replay_tick(con_replay *r, int64_t now_ms)
+bool con_replay_tick(con_replay *r, int64_t now_ms, int64_t *next_ms)
 {
+	*next_ms = -1;
 	if (!r->playing)
-		return -1;
+		return false;
 	int64_t dt = now_ms - r->last_tick_ms;
-	if (dt >= TICK_MS) {
-		r->last_tick_ms = now_ms;
-		seek(r, r->cursor_ms + dt * speeds[r->speed]);
-		if (r->cursor_ms >= last_ms(r)) {
-			r->playing = false;
-			snprintf(r->note, sizeof r->note, " end of the log");
-		}
-		return TICK_MS;
+	if (dt < TICK_MS) {
+		*next_ms = TICK_MS - dt;
+		return false;
 	}
-	return TICK_MS - dt;
+	r->last_tick_ms = now_ms;
+	seek(r, r->cursor_ms + dt * speeds[r->speed]);
+	if (r->cursor_ms >= last_ms(r)) {
+		r->playing = false;
+		snprintf(r->note, sizeof r->note, " end of the log");
+	}
+	*next_ms = r->playing ? TICK_MS : -1;
+	return true;
 }
 
 /* ---- keys -------------------------------------------------------------- */
@@ -412,8 +415,9 @@ int fb_replay_console_main(char *const *paths, size_t n, const char *theme)
 	}
 	int64_t idle = 0;
 	while (!r->done) {
+		int64_t wait;
+		con_replay_tick(r, fb_now_ms(), &wait);
 		con_replay_draw(&c, r);
-		int64_t wait = con_replay_tick(r, fb_now_ms());
 		struct pollfd p = {STDIN_FILENO, POLLIN, 0};
 		int rc = poll(&p, 1, (int)(wait >= 0 ? wait : 1000));
 		int key, got = 0;

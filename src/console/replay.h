@@ -33,9 +33,9 @@ void con_replay_free(con_replay *r);
 void con_replay_draw(fb_console *c, con_replay *r);
 /* Handles a key; sets r->done to leave. */
 void con_replay_key(con_replay *r, int key);
-/* Moves the cursor while playing. Returns ms until it wants the next
- * tick (-1: not playing). */
-int64_t con_replay_tick(con_replay *r, int64_t now_ms);
+/* Moves the cursor while playing. Returns true when it moved; *next_ms
+ * gets the ms until the next tick (-1: not playing). */
+bool con_replay_tick(con_replay *r, int64_t now_ms, int64_t *next_ms);
 
 /* `fusebox --replay LOG...`: the replay screen on its own. */
 int fb_replay_console_main(char *const *paths, size_t n, const char *theme);
