@@ -171,10 +171,9 @@ static void *parse_chunks(void *arg)
 		fb_log_event e;
 		while (!c->oom && fb_log_reader_line(&c->r, &line, &len)) {
 			arena_used = 0;
-			if (fb_log_event_parse(&c->r, line, len, &e) == 0) {
+			/* no cJSON_Delete: the arena is reset for the next line */
+			if (fb_log_event_parse(&c->r, line, len, &e) == 0)
 				take(c, &e, line, len);
-				cJSON_Delete(e.json);
-			}
 		}
 	}
 	free(arena);
