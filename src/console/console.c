@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "console/console.h"
 #include "console/replay.h"
+#include "logread.h"
 
 /* ---- rows -------------------------------------------------------------- */
 
@@ -137,11 +138,11 @@ fb_role con_tone_role(fb_tone tone)
 	return roles[tone];
 }
 
-static void on_event(void *ctx, const fb_event *ev)
+/* Adds one event to the log pane, stamped with its wall time. */
+static void log_line(fb_console *c, const fb_event *ev, int64_t wall_ms)
 {
-	fb_console *c = ctx;
 	con_log_line *l = &c->log[c->log_head];
-	l->wall_ms = fb_wall_ms();
+	l->wall_ms = wall_ms;
 	l->role = con_tone_role(fb_event_tone(ev));
 	fb_event_describe(ev, l->text, sizeof l->text);
 	c->log_head = (c->log_head + 1) % CON_LOG_LINES;
@@ -150,6 +151,41 @@ static void on_event(void *ctx, const fb_event *ev)
 	if (c->log_scroll && c->log_scroll + 1 < c->log_len)
 		c->log_scroll++; /* keep a scrolled-back view where it is */
 	c->dirty = true;
+}
+
+static void on_event(void *ctx, const fb_event *ev)
+{
+	log_line(ctx, ev, fb_wall_ms());
+}
+
+/* The log pane starts with what the event log already holds (its last
+ * PRELOAD_BYTES), so the operator sees what led up to now. Bad lines are
+ * passed over quietly: `fusebox replay` is the place to hear of them. */
+#define PRELOAD_BYTES (256 * 1024)
+static void preload_log(fb_console *c)
+{
+	fb_log_reader r;
+	char err[600];
+	const char *line;
+	size_t len;
+	if (fb_log_reader_open(&r, c->rt->cfg.log, err, sizeof err) != 0)
+		return;
+	r.quiet = true;
+	if (r.size > PRELOAD_BYTES) {
+		r.off = r.size - PRELOAD_BYTES;
+		fb_log_reader_line(&r, &line, &len); /* a partial first line */
+	}
+	while (fb_log_reader_line(&r, &line, &len)) {
+		fb_log_event ev;
+		fb_event e;
+		if (fb_log_event_parse(&r, line, len, &ev) != 0)
+			continue;
+		fb_log_event_as_event(&ev, &e);
+		log_line(c, &e, ev.ts_ms);
+		cJSON_Delete(ev.json);
+	}
+	r.skipped = 0;
+	fb_log_reader_close(&r);
 }
 
 /* ---- the terminal ------------------------------------------------------ */
@@ -358,6 +394,7 @@ int fb_console_main(const char *config, const char *theme, bool readonly)
 	c->utf8 = strcasecmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	actor_name(c->actor, sizeof c->actor);
 	rt->hup_stops = true; /* a hang-up means the terminal went away */
+	preload_log(c);
 	rt->listener = on_event;
 	rt->listener_ctx = c;
 	if (con_screen_start(c, theme ? theme : rt->cfg.theme, &err) != 0) {
