@@ -1011,6 +1011,30 @@ static void test_rows_stay_put_while_navigating(void **state)
 	assert_true(b < ch);
 }
 
+static bool shows_text(const char *screen, void *needle)
+{
+	return strstr(screen, needle) != NULL;
+}
+
+/* The event pane starts with what the log already held: the operator sees
+ * what led up to now, not an empty pane. */
+static void test_event_pane_starts_with_the_log(void **state)
+{
+	con *c = *state;
+	write_standard_config(c);
+	FILE *f = fopen(c->log, "w");
+	assert_non_null(f);
+	fputs("{\"v\":1,\"seq\":7,\"ts\":\"2026-11-23T03:00:00.000Z\",\"host\":\"h\","
+	      "\"kind\":\"operator\",\"action\":\"trip\",\"dep\":\"bravo\","
+	      "\"actor\":\"carol (uid 4242)\",\"reason\":\"earlier drill\"}\n",
+	      f);
+	fclose(f);
+	start_console(c, 100, 30, NULL);
+	assert_true(wait_screen_for(c, false, shows_text,
+	                            "carol (uid 4242): trip bravo -- earlier drill",
+	                            WAIT_MS, "the earlier operator event"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1026,6 +1050,7 @@ int main(void)
 	    T(test_hostile_text_is_inert),
 	    T(test_no_freeze_while_probe_hangs),
 	    T(test_rows_stay_put_while_navigating),
+	    T(test_event_pane_starts_with_the_log),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
