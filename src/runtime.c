@@ -100,34 +100,40 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
 	if (fb_config_locate(config_path, path, sizeof path, err) != 0 ||
 	    fb_config_load(path, &rt->cfg, err, NULL) != 0)
 		return -1;
-	if (open_log(rt, err) != 0)
+	*exit_code = FB_EXIT_FAIL;
+	if (!(rt->loop = fb_loop_new())) {
+		snprintf(err->text, sizeof err->text, "cannot start curl");
 		goto fail_cfg;
+	}
+	/* the socket first: a second instance is refused before it touches
+	 * the log the first one is writing */
+	if (serve && !(rt->control = fb_control_open(rt, err)))
+		goto fail_loop;
+	*exit_code = FB_EXIT_CONFIG;
+	if (open_log(rt, err) != 0)
+		goto fail_control;
 	*exit_code = FB_EXIT_FAIL;
 	uint64_t seed = (uint64_t)fb_now_us() ^ ((uint64_t)getpid() << 32);
 	if (fb_engine_init(&rt->engine, &rt->cfg, seed, fb_now_ms(), on_event,
-	                   rt) != 0)
-		goto fail_log;
-	rt->loop = fb_loop_new();
-	if (!rt->loop || watch_signals(rt) != 0 ||
+	                   rt) != 0 ||
+	    watch_signals(rt) != 0 ||
 	    fb_sched_init(&rt->sched, &rt->engine, rt->loop, fb_now_ms()) !=
 	        0) {
 		snprintf(err->text, sizeof err->text, "cannot start: %s",
 		         errno ? strerror(errno) : "out of memory");
 		goto fail_engine;
 	}
-	if (serve && !(rt->control = fb_control_open(rt, err)))
-		goto fail_sched;
 	lifecycle_event(rt, FB_EV_START, NULL);
 	return 0;
-fail_sched:
-	fb_sched_free(&rt->sched);
 fail_engine:
 	if (rt->sigfd >= 0)
 		close(rt->sigfd);
-	fb_loop_free(rt->loop);
 	fb_engine_free(&rt->engine);
-fail_log:
 	fb_log_close(&rt->log);
+fail_control:
+	fb_control_close(rt->control);
+fail_loop:
+	fb_loop_free(rt->loop);
 fail_cfg:
 	fb_config_free(&rt->cfg);
 	return -1;
