@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "fusebox/sanitize.h"
 #include "status.h"
 
 #define OUT_CAP (64 << 20) /* a reply larger than this is refused */
@@ -140,9 +141,14 @@ static void do_action(fb_control *c, client *cl, fb_action action,
                       const char *dep, const char *reason)
 {
 	fb_error err;
-	char clean[256] = "";
+	char clean[256] = "", name[FB_NAME_MAX * 2] = "";
+	/* a peer's text reaches the log and the console: no control bytes */
 	if (reason)
-		snprintf(clean, sizeof clean, "%s", reason);
+		fb_sanitize(clean, sizeof clean, reason, strlen(reason));
+	if (dep) {
+		fb_sanitize(name, sizeof name, dep, strlen(dep));
+		dep = name;
+	}
 	if (fb_runtime_operate(c->rt, action, dep, cl->actor, clean, &err) !=
 	    0) {
 		reply_error(c, cl, err.text);

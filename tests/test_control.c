@@ -812,6 +812,30 @@ static void test_gate_check_latency(void **state)
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* A reason (or a name) sent over the socket reaches the log and the
+ * console: control characters in it are stripped first. */
+static void test_peer_text_is_sanitised(void **state)
+{
+	env *e = *state;
+	char *line = NULL;
+	standard_config(e);
+	start_fusebox(e);
+	static const char req[] =
+	    "{\"op\":\"gate\",\"mode\":\"block\",\"reason\":\"x\\u001b]0;PWNED\\u0007y\"}\n";
+	assert_int_equal(th_unix_exchange(e->sock, req, sizeof req - 1, WAIT_MS, &line),
+	                 TH_LINE);
+	assert_non_null(strstr(line, "\"ok\":true"));
+	free(line);
+	assert_true(th_wait_file_contains(e->log, "gate_block", WAIT_MS));
+	size_t len = 0;
+	char *log = th_slurp(e->log, &len);
+	assert_non_null(log);
+	assert_null(strstr(log, "\\u001b"));
+	assert_null(strstr(log, "\\u0007"));
+	assert_non_null(strstr(log, "\"reason\":\"x ]0;PWNED y\""));
+	free(log);
+}
+
 int main(void)
 {
 	if (getenv("FB_TEST_FILTER")) /* e.g. "*redis*" */
@@ -825,6 +849,7 @@ int main(void)
 	    T(test_trip_disable_reset),
 	    T(test_socket_mode_stale_and_second_instance),
 	    T(test_bad_and_slow_clients),
+	    T(test_peer_text_is_sanitised),
 	    T(test_no_instance_means_blocked),
 	    T(test_gate_check_latency),
 	};
