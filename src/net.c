@@ -2,11 +2,9 @@
  * interface with CURLOPT_CONNECT_ONLY: name lookup runs in curl's own
  * resolver, off the loop, and the connect honours the probe's timeout.
  * Also the one place transport failures are put into words. */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "probe_impl.h"
 

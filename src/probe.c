@@ -82,17 +82,22 @@ int fb_probes_start(fb_probes *p, uint32_t id, const fb_dep_config *cfg)
 	}
 }
 
-void fb_probes_cancel(fb_probes *p, uint32_t id)
+/* Stops the I/O of probe `id` (the slot stays busy). */
+static void stop_io(fb_probes *p, uint32_t id)
 {
-	probe_slot *s = &p->slots[id];
-	if (!s->busy)
-		return;
-	switch (s->cfg->kind) {
+	switch (p->slots[id].cfg->kind) {
 	case FB_KIND_HTTP: http_cancel(p, id); break;
 	case FB_KIND_REDIS: redis_cancel(p, id); break;
 	default: tcp_cancel(p, id); break;
 	}
-	s->busy = false;
+}
+
+void fb_probes_cancel(fb_probes *p, uint32_t id)
+{
+	if (!p->slots[id].busy)
+		return;
+	stop_io(p, id);
+	p->slots[id].busy = false;
 }
 
 void probe_finish(fb_probes *p, uint32_t id, bool ok, const char *error)
@@ -128,10 +133,7 @@ int64_t fb_probes_expire(fb_probes *p, int64_t now_ms)
 		char why[96];
 		snprintf(why, sizeof why, "timeout after %lld ms",
 		         (long long)s->cfg->t[FB_T_TIMEOUT]);
-		fb_probes_cancel(p, id);
-		if (s->cfg->kind == FB_KIND_REDIS)
-			redis_close(p, id);
-		s->busy = true; /* so probe_finish reports it */
+		stop_io(p, id);
 		probe_finish(p, id, false, why);
 	}
 	return -1;

@@ -37,8 +37,9 @@ bool fb_probes_busy(const fb_probes *p, uint32_t id);
 /* Abandons a probe in flight; no callback. */
 void fb_probes_cancel(fb_probes *p, uint32_t id);
 
-/* Deadlines of socket probes (curl keeps its own): fails the probes that
- * are overdue, and returns ms until the next deadline (-1: none). */
+/* Deadlines of Redis probes (curl keeps those of HTTP and TCP, and of
+ * the Redis connect): fails the probes that are overdue, and returns ms
+ * until the next deadline (-1: none). */
 int64_t fb_probes_expire(fb_probes *p, int64_t now_ms);
 
 #endif

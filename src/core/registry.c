@@ -38,14 +38,12 @@ int fb_registry_init(fb_registry *reg, const fb_config *cfg, fb_rng rng,
 		fb_dep_breaker_config(&d->cfg, &bc);
 		d->breaker = fb_breaker_new(&bc, rng, now_ms);
 		d->last_error_ms = -1;
-		reg->count = i + 1;
 		if (!d->breaker) {
-			reg->count = i;
-			fb_registry_free(reg);
+			fb_registry_free(reg); /* the first i */
 			return -1;
 		}
+		reg->count = i + 1;
 	}
-	reg->count = cfg->ndeps;
 	if (index_build(reg) != 0) {
 		fb_registry_free(reg);
 		return -1;
