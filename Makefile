@@ -1,31 +1,66 @@
 # fusebox -- see README.md. `make run` and `make test` do all the set-up.
+#
+# What gets built:
+#   fusebox          the front: every command that only reads a config or a
+#                    log or talks to the control socket; links libc, inih
+#                    and cJSON alone, so `gate check` starts fast
+#   fusebox-engine   every command, including those that need libcurl,
+#                    hiredis, libsystemd or ncursesw (console, run, call,
+#                    status --probe); the front hands those over to it
+#   libfusebox.so.0, libfusebox.a
+#                    the library for services: the pure core, the config
+#                    loader and the gate client; only fb_ symbols exported
 
-VERSION  := 0.1.0
-PREFIX   ?= /usr/local
-BINDIR   ?= $(PREFIX)/bin
-LIBDIR   ?= $(PREFIX)/lib
-INCDIR   ?= $(PREFIX)/include
-DATADIR  ?= $(PREFIX)/share/fusebox
-DESTDIR  ?=
-CC       ?= cc
-CFLAGS   ?= -O2 -g
+VERSION   := 0.1.0
+SOVERSION := 0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec/fusebox
+INCDIR    ?= $(PREFIX)/include
+SHAREDIR  ?= $(PREFIX)/share
+DATADIR   ?= $(SHAREDIR)/fusebox
+MANDIR    ?= $(SHAREDIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR  ?= $(SHAREDIR)/bash-completion/completions
+ZSHCOMPDIR   ?= $(SHAREDIR)/zsh/vendor-completions
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+USERUNITDIR  ?= $(PREFIX)/lib/systemd/user
+DESTDIR   ?=
+CC        ?= cc
+CFLAGS    ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
-PKGS      := ncursesw libcurl hiredis inih libcjson
-TEST_PKGS := cmocka
-# Debian packages: what we build with, test with and benchmark against.
+# pkg-config names: what each part links.
+LIB_PKGS    := inih libcjson
+FRONT_PKGS  := inih libcjson
+ENGINE_PKGS := ncursesw libcurl hiredis inih libcjson
+TEST_PKGS   := cmocka
+# Debian packages: to build, to test (also what `make run` uses), and to
+# benchmark against (only `make bench` installs those).
 DEB_BUILD := build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
              libhiredis-dev libinih-dev libcjson-dev
-DEB_TEST  := libcmocka-dev redis-server tmux curl
+DEB_TEST  := libcmocka-dev redis-server tmux curl binutils
 DEB_BENCH := nginx-light jq time
+
+# pkg-config runs when a recipe first needs its answer, never while the
+# Makefile is read: `make test` on a bare machine installs the packages
+# (deps) before anything asks pkg-config about them. Each answer is then
+# kept for the rest of the run.
+pkg = $(or $(shell $(PKG_CONFIG) $(1) $(2)),$(if $(shell $(PKG_CONFIG) --exists $(2) || echo missing),$(error pkg-config: missing $(2); run `make deps`)))
+lazy = $(eval $(1) := $(2))$($(1))
+LIB_CFLAGS    = $(call lazy,LIB_CFLAGS,$(call pkg,--cflags,$(LIB_PKGS)))
+LIB_LIBS      = $(call lazy,LIB_LIBS,$(call pkg,--libs,$(LIB_PKGS)))
+FRONT_LIBS    = $(call lazy,FRONT_LIBS,$(call pkg,--libs,$(FRONT_PKGS)))
+ENGINE_CFLAGS = $(call lazy,ENGINE_CFLAGS,$(call pkg,--cflags,$(ENGINE_PKGS)))
+ENGINE_LIBS   = $(call lazy,ENGINE_LIBS,$(call pkg,--libs,$(ENGINE_PKGS)))
+TEST_LIBS     = $(call lazy,TEST_LIBS,$(call pkg,--libs,$(TEST_PKGS)))
 
 WARN     := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
             -Wno-sign-conversion
-CPPFLAGS += -D_GNU_SOURCE -DFB_VERSION='"$(VERSION)"' -DFB_DATADIR='"$(DATADIR)"' \
-            -Iinclude -Isrc
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+CPPFLAGS += -D_GNU_SOURCE -DFB_VERSION='"$(VERSION)"' \
+            -DFB_LIBEXECDIR='"$(LIBEXECDIR)"' -Iinclude -Isrc -Ibuild/gen
+SYSLIBS  := -lpthread -lm
 
 ifeq ($(V),1)
 Q :=
@@ -33,81 +68,146 @@ else
 Q := @
 endif
 
-CORE_SRC := $(wildcard src/core/*.c)
-LIB_SRC  := $(CORE_SRC) $(filter-out src/main.c,$(wildcard src/*.c)) \
-            $(wildcard src/console/*.c)
-LIB_OBJ  := $(LIB_SRC:src/%.c=build/obj/%.o)
-MAIN_OBJ := build/obj/main.o
+LIB_SRC    := $(wildcard src/core/*.c) \
+              $(addprefix src/,config.c config_env.c tunables.c inireader.c \
+                client.c clock.c)
+FRONT_SRC  := $(addprefix src/,main.c front.c cli_config.c cli_ctl.c \
+                cli_status.c cli_replay.c logread.c timeline.c replay.c \
+                eventlog.c)
+# The engine: every other file of src/, and the console.
+ENGINE_SRC := $(filter-out $(LIB_SRC) src/front.c,$(wildcard src/*.c)) \
+              $(wildcard src/console/*.c)
+GEN_SRC    := build/gen/themes_builtin.c
 
-# The test build: same sources, with sanitizers.
+LIB_PIC    := $(LIB_SRC:src/%.c=build/pic/%.o)
+FRONT_OBJ  := $(FRONT_SRC:src/%.c=build/obj/%.o)
+ENGINE_OBJ := $(ENGINE_SRC:src/%.c=build/obj/%.o) build/obj/gen/themes_builtin.o
+# The engine's objects but main: what benchmarks link.
+INTERNAL_A := build/fusebox-internal.a
+
+SO_NAME  := libfusebox.so.$(SOVERSION)
+SO_FILE  := libfusebox.so.$(VERSION)
+
+# The test build: the same sources, with sanitizers.
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer
-T_OBJ    := $(LIB_SRC:src/%.c=build/asan/%.o)
-T_MAIN   := build/asan/main.o
+T_LIB    := $(LIB_SRC:src/%.c=build/asan/%.o)
+T_ENGINE := $(ENGINE_SRC:src/%.c=build/asan/%.o) build/asan/gen/themes_builtin.o
+T_FRONT  := $(FRONT_SRC:src/%.c=build/asan/%.o)
+# What suites link: everything but the programs' main and the front.
+T_OBJ    := $(T_LIB) $(filter-out build/asan/main.o,$(T_ENGINE))
 T_SUITES := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
-T_LIBS   := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+T_SCRIPTS := $(wildcard tests/test_*.sh)
 T_HELPER := build/asan/tests/helpers.o
+T_PROGS  := build/tests/fusebox build/tests/fusebox-engine \
+            build/tests/fixture-httpd
 
 BENCHES  := $(patsubst tests/bench/%.c,build/bench/%,$(wildcard tests/bench/bench_*.c)) \
             $(wildcard tests/bench/bench_*.sh)
 
-.PHONY: all test run deps bench install uninstall clean
+.PHONY: all test test-build run deps deps-bench bench install uninstall clean
 .SECONDARY:
 
-all: fusebox libfusebox.a
+all: fusebox fusebox-engine libfusebox.a $(SO_FILE)
 
-fusebox: $(MAIN_OBJ) libfusebox.a
+fusebox: $(FRONT_OBJ) libfusebox.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FRONT_LIBS) $(SYSLIBS)
 
-libfusebox.a: $(LIB_OBJ)
+fusebox-engine: build/obj/main.o $(INTERNAL_A) libfusebox.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ENGINE_LIBS) $(SYSLIBS)
+
+$(INTERNAL_A): $(filter-out build/obj/main.o,$(ENGINE_OBJ))
+	$(Q)$(AR) rcs $@ $^
+
+libfusebox.a: $(LIB_PIC)
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
+
+$(SO_FILE): $(LIB_PIC) src/libfusebox.map
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SO_NAME) \
+	  -Wl,--version-script,src/libfusebox.map -Wl,--no-undefined \
+	  -o $@ $(LIB_PIC) $(LIB_LIBS) $(SYSLIBS)
+	$(Q)ln -sf $@ $(SO_NAME)
+	$(Q)ln -sf $(SO_NAME) libfusebox.so
+
+# The built-in themes (the fallback when no theme file is found) are the
+# bundled default and mono files, compiled in.
+build/gen/themes_builtin.c: themes/default.ini themes/mono.ini src/console/themes-builtin.sh
+	@mkdir -p $(dir $@)
+	$(Q)src/console/themes-builtin.sh themes/default.ini themes/mono.ini >$@
+
+build/pic/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (library)"
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(LIB_CFLAGS) $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+build/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(ENGINE_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/asan/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -c -o $@ $<
 
 build/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (sanitized)"
-	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
 
 build/asan/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
 
 build/tests/%: tests/%.c $(T_OBJ) $(T_HELPER)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (test)"
-	$(Q)$(CC) $(WARN) -Wno-conversion $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(SAN) \
-	  -o $@ $< $(T_HELPER) $(T_OBJ) $(T_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(WARN) -Wno-conversion $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(SAN) \
+	  -o $@ $< $(T_HELPER) $(T_OBJ) $(TEST_LIBS) $(ENGINE_LIBS) $(SYSLIBS)
 
-# The program itself, sanitized, for the end-to-end suites.
-build/tests/fusebox: $(T_MAIN) $(T_OBJ)
+# The programs themselves, sanitized, for the end-to-end suites.
+build/tests/fusebox: $(T_FRONT) $(T_LIB)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(SAN) -o $@ $^ $(FRONT_LIBS) $(SYSLIBS)
+
+build/tests/fusebox-engine: $(T_LIB) $(T_ENGINE)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(SAN) -o $@ $^ $(ENGINE_LIBS) $(SYSLIBS)
 
 build/tests/fixture-httpd: tests/fixture/httpd.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ $<
 
-build/bench/%: tests/bench/%.c libfusebox.a
+build/bench/%: tests/bench/%.c $(INTERNAL_A) libfusebox.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) -O2 -o $@ $< libfusebox.a $(LDLIBS)
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(ENGINE_CFLAGS) -O2 -o $@ $< $(INTERNAL_A) \
+	  libfusebox.a $(ENGINE_LIBS) $(SYSLIBS)
 
-test: deps $(T_SUITES) build/tests/fusebox build/tests/fixture-httpd
-	$(Q)tests/run-suites $(T_SUITES)
+# The targets that install packages first run the rest in a new make, so
+# that every pkg-config answer comes after the install.
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)tests/run-suites $(T_SUITES) $(T_SCRIPTS)
 
-bench: deps all $(BENCHES) build/bench/replay_index
-	$(Q)tests/bench/run $(BENCHES)
+test-build: $(T_SUITES) $(T_PROGS) all
 
-run: deps all build/tests/fixture-httpd
+run: deps
+	$(Q)$(MAKE) --no-print-directory all build/tests/fixture-httpd
 	$(Q)tests/demo/run
 
-# Installs the Debian packages we need when they are missing.
-deps:
-	$(Q)missing=""; for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH); do \
+bench: deps deps-bench
+	$(Q)$(MAKE) --no-print-directory all $(BENCHES) build/bench/replay_index
+	$(Q)tests/bench/run $(BENCHES)
+
+# Installs the Debian packages we need when they are missing; never calls
+# apt-get when nothing is missing.
+install_debs = missing=""; for p in $(1); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -119,18 +219,45 @@ deps:
 	  fi; \
 	fi
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/fusebox $(DESTDIR)$(DATADIR)/themes
+deps:
+	$(Q)$(call install_debs,$(DEB_BUILD) $(DEB_TEST))
+
+deps-bench:
+	$(Q)$(call install_debs,$(DEB_BENCH))
+
+# What `make install` puts down, each file once; uninstall removes exactly
+# these.
+INSTALLED := $(BINDIR)/fusebox $(LIBEXECDIR)/fusebox-engine \
+             $(LIBDIR)/libfusebox.a $(LIBDIR)/$(SO_FILE) $(LIBDIR)/$(SO_NAME) \
+             $(LIBDIR)/libfusebox.so $(PKGCONFIGDIR)/fusebox.pc \
+             $(addprefix $(INCDIR)/,$(patsubst include/%,%,$(wildcard include/fusebox/*.h))) \
+             $(addprefix $(DATADIR)/themes/,$(notdir $(wildcard themes/*.ini)))
+
+build/fusebox.pc: src/fusebox.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	  -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  -e 's|@LIB_PKGS@|$(LIB_PKGS)|g' $< >$@
+
+install: all build/fusebox.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCDIR)/fusebox $(DESTDIR)$(DATADIR)/themes
 	install -m 0755 fusebox $(DESTDIR)$(BINDIR)/fusebox
+	install -m 0755 fusebox-engine $(DESTDIR)$(LIBEXECDIR)/fusebox-engine
 	install -m 0644 libfusebox.a $(DESTDIR)$(LIBDIR)/libfusebox.a
+	install -m 0755 $(SO_FILE) $(DESTDIR)$(LIBDIR)/$(SO_FILE)
+	ln -sf $(SO_FILE) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libfusebox.so
+	install -m 0644 build/fusebox.pc $(DESTDIR)$(PKGCONFIGDIR)/fusebox.pc
 	install -m 0644 include/fusebox/*.h $(DESTDIR)$(INCDIR)/fusebox/
 	install -m 0644 themes/*.ini $(DESTDIR)$(DATADIR)/themes/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/fusebox $(DESTDIR)$(LIBDIR)/libfusebox.a
-	rm -rf $(DESTDIR)$(INCDIR)/fusebox $(DESTDIR)$(DATADIR)
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(INCDIR)/fusebox $(DESTDIR)$(DATADIR)/themes \
+	  $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 clean:
-	rm -rf build fusebox libfusebox.a
+	rm -rf build fusebox fusebox-engine libfusebox.a libfusebox.so*
 
 -include $(shell find build -name '*.d' 2>/dev/null)

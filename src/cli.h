@@ -31,6 +31,15 @@ int fb_cmd_console(int argc, char **argv);
 /* The console itself (src/console/console.c). Returns an exit code. */
 int fb_console_main(const char *config, const char *theme, bool readonly);
 int fb_cmd_status(int argc, char **argv);
+/* How `status` prints its document (cli_status.c). */
+typedef enum { FB_STATUS_TABLE, FB_STATUS_JSON } fb_status_format;
+struct cJSON;
+void fb_status_print(const struct cJSON *doc, fb_status_format fmt);
+/* `status --probe` (cli_probe.c): one probe round of our own, printed as
+ * fb_status_print does; argv is the whole command, for the front to hand
+ * over to fusebox-engine. Returns an exit code. */
+int fb_status_probe(int argc, char **argv, const char *config,
+                    fb_status_format fmt);
 int fb_cmd_gate(int argc, char **argv);
 int fb_cmd_dep_action(int argc, char **argv);
 int fb_cmd_replay(int argc, char **argv);

@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "core/parse.h"
 #include "eventlog.h"
-#include "loop.h"
+#include "clock.h"
 #include "replay.h"
 
 #define MAX_FILTER 32

@@ -1,6 +1,6 @@
 /* `fusebox status [--json] [--probe]`: the live state from the running
- * instance, or one probe round of our own (--probe, for cron and CI).
- * Both print the same document: the gate first, worst dependencies next. */
+ * instance, printed with the gate first and the worst dependencies next.
+ * One probe round of our own (--probe) is in cli_probe.c. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "client.h"
-#include "probe.h"
 #include "status.h"
 
 static const char *get_str(const cJSON *o, const char *key)
@@ -107,51 +106,6 @@ static void print_table(const cJSON *doc, paint p)
 	free(rows);
 }
 
-/* One probe of every dependency, in our own loop, no instance needed. */
-static void round_done(void *ctx, uint32_t id, const fb_probe_result *r)
-{
-	fb_engine *e = ctx;
-	fb_engine_probe_end(e, &e->reg.deps[id], fb_now_ms(), r->ok,
-	                    r->latency_us, r->error);
-}
-
-static cJSON *probe_round(const fb_config *cfg)
-{
-	fb_engine e;
-	fb_loop *loop = fb_loop_new();
-	fb_probes *p = NULL;
-	cJSON *doc = NULL;
-	int64_t longest = 0;
-	if (!loop || fb_engine_init(&e, cfg, (uint64_t)getpid(), fb_now_ms(),
-	                            NULL, NULL) != 0) {
-		fb_loop_free(loop);
-		return NULL;
-	}
-	p = fb_probes_new(loop, e.reg.count, round_done, &e);
-	for (uint32_t i = 0; p && i < e.reg.count; i++) {
-		fb_dep *d = &e.reg.deps[i];
-		if (d->cfg.t[FB_T_TIMEOUT] > longest)
-			longest = d->cfg.t[FB_T_TIMEOUT];
-		if (fb_engine_probe_begin(&e, d, fb_now_ms(), NULL))
-			fb_probes_start(p, i, &d->cfg);
-	}
-	int64_t end = fb_now_ms() + longest + 1000;
-	for (bool busy = true; p && busy && fb_now_ms() < end;) {
-		int64_t next = fb_probes_expire(p, fb_now_ms());
-		fb_loop_run_once(loop,
-		                 (int)(next >= 0 && next < 100 ? next : 100));
-		busy = false;
-		for (uint32_t i = 0; i < e.reg.count; i++)
-			busy = busy || fb_probes_busy(p, i);
-	}
-	if (p)
-		doc = fb_status_json(&e, cfg->host, fb_now_ms(), fb_wall_ms());
-	fb_probes_free(p);
-	fb_loop_free(loop);
-	fb_engine_free(&e);
-	return doc;
-}
-
 static cJSON *live_status(const char *config, int *code)
 {
 	fb_config cfg;
@@ -201,21 +155,20 @@ int fb_cmd_status(int argc, char **argv)
 		    "usage: fusebox status [--config FILE] [--json] [--probe]");
 		return FB_EXIT_USAGE;
 	}
-	cJSON *doc;
-	if (probe) {
-		fb_config cfg;
-		if (fb_cli_load_config(config, &cfg) != 0)
-			return FB_EXIT_CONFIG;
-		doc = probe_round(&cfg);
-		fb_config_free(&cfg);
-		if (!doc)
-			fb_cli_error("probe round failed: out of memory");
-	} else {
-		doc = live_status(config, &code);
-	}
+	fb_status_format fmt = json ? FB_STATUS_JSON : FB_STATUS_TABLE;
+	if (probe)
+		return fb_status_probe(argc, argv, config, fmt);
+	cJSON *doc = live_status(config, &code);
 	if (!doc)
 		return code;
-	if (json) {
+	fb_status_print(doc, fmt);
+	cJSON_Delete(doc);
+	return FB_EXIT_OK;
+}
+
+void fb_status_print(const cJSON *doc, fb_status_format fmt)
+{
+	if (fmt == FB_STATUS_JSON) {
 		char *text = cJSON_PrintUnformatted(doc);
 		if (text)
 			printf("%s\n", text);
@@ -225,6 +178,4 @@ int fb_cmd_status(int argc, char **argv)
 		print_table(doc,
 		            (paint){isatty(STDOUT_FILENO) && !(nc && nc[0])});
 	}
-	cJSON_Delete(doc);
-	return FB_EXIT_OK;
 }

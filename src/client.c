@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
 #include "fusebox/client.h"
-#include "loop.h"
 
 #define REPLY_CAP (64 << 20)
 

@@ -7,6 +7,8 @@
 #include <curl/curl.h>
 #include <stdint.h>
 
+#include "clock.h"
+
 typedef struct fb_loop fb_loop;
 
 #define FB_LOOP_MAX_CONNECTIONS 256L /* open HTTP connections, all probes */
@@ -31,11 +33,5 @@ void fb_loop_unwatch(fb_loop *l, int fd);
 /* Waits up to timeout_ms for curl or a watched fd, then runs curl and the
  * callbacks of ready fds. Returns 0, or -1 on a curl error. */
 int fb_loop_run_once(fb_loop *l, int timeout_ms);
-
-/* Milliseconds of CLOCK_MONOTONIC, and microseconds. */
-int64_t fb_now_ms(void);
-int64_t fb_now_us(void);
-/* Wall clock, milliseconds since the epoch. */
-int64_t fb_wall_ms(void);
 
 #endif

@@ -253,9 +253,14 @@ int con_screen_start(fb_console *c, const char *theme_name, fb_error *err)
 {
 	const char *nc = getenv("NO_COLOR");
 	bool want_colour = !(nc && nc[0]);
-	if (fb_theme_load(want_colour ? theme_name : "mono", &c->theme, err) !=
-	    0)
+	int found =
+	    fb_theme_load(want_colour ? theme_name : "mono", &c->theme, err);
+	if (found < 0)
 		return -1;
+	if (found > 0) { /* missing: the built-in copy, with a warning */
+		fb_cli_error("warning: %s", err->text);
+		con_flash(c, "%s", err->text);
+	}
 	have_tty = tcgetattr(STDIN_FILENO, &saved_tty) == 0;
 	catch_crashes();
 	if (!initscr()) {

@@ -13,10 +13,6 @@
 #include "console/theme.h"
 #include "inireader.h"
 
-#ifndef FB_DATADIR
-#define FB_DATADIR "/usr/local/share/fusebox"
-#endif
-
 #define X_NAME(id, name, help) name,
 static const char *const role_names[] = {FB_ROLE_TABLE(X_NAME)};
 #undef X_NAME
@@ -127,24 +123,56 @@ static int on_key(void *user, const char *section, const char *name,
 	return fail(c, "unknown role", name);
 }
 
-/* The folders themes are looked for in, most local first. */
-static int theme_dirs(char dirs[][512], int max)
+#define MAX_DIRS 16
+#define DIR_LEN  512
+
+typedef struct theme_dirs {
+	char dir[MAX_DIRS][DIR_LEN];
+	int n;
+} theme_dirs;
+
+static void add_dir(theme_dirs *d, const char *fmt, const char *base)
 {
+	if (d->n < MAX_DIRS && base && base[0] &&
+	    (size_t)snprintf(d->dir[d->n], DIR_LEN, fmt, base) < DIR_LEN)
+		d->n++;
+}
+
+/* The folders themes are looked for in, most local first: FUSEBOX_THEMES;
+ * the user's $XDG_DATA_HOME; the install prefix of this program (bin/ or
+ * libexec/fusebox/) or its build tree; then $XDG_DATA_DIRS. */
+static void find_dirs(theme_dirs *d)
+{
+	d->n = 0;
+	add_dir(d, "%s", getenv("FUSEBOX_THEMES"));
+	const char *data_home = getenv("XDG_DATA_HOME");
+	if (data_home && data_home[0] == '/')
+		add_dir(d, "%s/fusebox/themes", data_home);
+	else
+		add_dir(d, "%s/.local/share/fusebox/themes", getenv("HOME"));
 	char exe[PATH_MAX];
-	int n = 0;
-	const char *env = getenv("FUSEBOX_THEMES");
-	if (env && env[0] && n < max)
-		snprintf(dirs[n++], 512, "%s", env);
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (len > 0 && n + 1 < max) {
+	if (len > 0) {
 		exe[len] = '\0';
-		char *dir = dirname(exe);
-		snprintf(dirs[n++], 512, "%.*s/themes", 400, dir);
-		snprintf(dirs[n++], 512, "%.*s/../../themes", 400, dir);
+		const char *dir = dirname(exe);
+		add_dir(d, "%s/../share/fusebox/themes", dir);
+		add_dir(d, "%s/../../share/fusebox/themes", dir);
+		add_dir(d, "%s/themes", dir);
+		add_dir(d, "%s/../../themes", dir);
 	}
-	if (n < max)
-		snprintf(dirs[n++], 512, "%s/themes", FB_DATADIR);
-	return n;
+	const char *dirs = getenv("XDG_DATA_DIRS");
+	if (!dirs || !dirs[0])
+		dirs = "/usr/local/share:/usr/share";
+	for (const char *p = dirs; *p;) {
+		size_t n = strcspn(p, ":");
+		char one[DIR_LEN];
+		if (p[0] == '/' && n < sizeof one) {
+			memcpy(one, p, n);
+			one[n] = '\0';
+			add_dir(d, "%s/fusebox/themes", one);
+		}
+		p += n + (p[n] == ':');
+	}
 }
 
 static bool name_ok(const char *name)
@@ -153,27 +181,10 @@ static bool name_ok(const char *name)
 	       name[0] != '.';
 }
 
-int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
+/* Parses one theme from fp (named path in errors). */
+static int parse_theme(FILE *fp, const char *path, const char *name,
+                       fb_theme *out, fb_error *err)
 {
-	char dirs[4][512], path[600];
-	FILE *fp = NULL;
-	if (!name_ok(name)) {
-		snprintf(err->text, sizeof err->text, "bad theme name '%s'",
-		         name);
-		return -1;
-	}
-	int n = theme_dirs(dirs, 4);
-	for (int i = 0; i < n && !fp; i++) {
-		snprintf(path, sizeof path, "%s/%s.ini", dirs[i], name);
-		fp = fopen(path, "r");
-	}
-	if (!fp) {
-		snprintf(
-		    err->text, sizeof err->text,
-		    "theme '%.60s' not found (looked in %.400s and %.400s)",
-		    name, dirs[0], dirs[n - 1]);
-		return -1;
-	}
 	memset(out, 0, sizeof *out);
 	snprintf(out->name, sizeof out->name, "%s", name);
 	out->colour = true;
@@ -181,7 +192,6 @@ int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
 		out->role[i] = (fb_style){-1, -1, 0};
 	load_ctx c = {out, err, path, 0, false, {.fp = fp}};
 	int rc = ini_parse_stream(fb_ini_read_line, &c.reader, on_key, &c);
-	fclose(fp);
 	fb_ini_reader_free(&c.reader);
 	if (c.reader.failed && !c.failed)
 		snprintf(err->text, sizeof err->text, "%s:%d: %s", path,
@@ -190,6 +200,57 @@ int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
 		snprintf(err->text, sizeof err->text,
 		         "%s:%d: expected 'role = colours'", path, rc);
 	return (c.reader.failed || c.failed || rc != 0) ? -1 : 0;
+}
+
+/* The compiled-in copy of a bundled theme: `name` when it is one of them,
+ * else default. */
+static int load_builtin(const char *name, fb_theme *out, fb_error *err)
+{
+	const fb_builtin_theme *b = &fb_builtin_themes[0];
+	for (const fb_builtin_theme *t = fb_builtin_themes; t->name; t++) {
+		if (strcmp(t->name, name) == 0)
+			b = t;
+	}
+	FILE *fp = fmemopen((void *)b->text, strlen(b->text), "r");
+	if (!fp) {
+		snprintf(err->text, sizeof err->text, "built-in theme: %s",
+		         strerror(errno));
+		return -1;
+	}
+	char path[80];
+	snprintf(path, sizeof path, "(built-in %s)", b->name);
+	int rc = parse_theme(fp, path, b->name, out, err);
+	fclose(fp);
+	return rc;
+}
+
+int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
+{
+	char path[DIR_LEN + 80];
+	FILE *fp = NULL;
+	if (!name_ok(name)) {
+		snprintf(err->text, sizeof err->text, "bad theme name '%.60s'",
+		         name);
+		return -1;
+	}
+	theme_dirs d;
+	find_dirs(&d);
+	for (int i = 0; i < d.n && !fp; i++) {
+		snprintf(path, sizeof path, "%s/%s.ini", d.dir[i], name);
+		fp = fopen(path, "r");
+	}
+	if (fp) {
+		int rc = parse_theme(fp, path, name, out, err);
+		fclose(fp);
+		return rc;
+	}
+	if (load_builtin(name, out, err) != 0)
+		return -1;
+	snprintf(err->text, sizeof err->text,
+	         "theme '%.60s' not found in %.300s or %d other folders; using "
+	         "the built-in %s theme",
+	         name, d.n ? d.dir[0] : "(none)", d.n ? d.n - 1 : 0, out->name);
+	return 1;
 }
 
 void fb_theme_apply(const fb_theme *t, bool colour_ok, int attrs[FB_ROLE_COUNT])

@@ -37,10 +37,19 @@ typedef struct fb_theme {
 	fb_style role[FB_ROLE_COUNT];
 } fb_theme;
 
-/* Loads themes/<name>.ini from the theme folders (next to the program,
- * then the installed data folder). Returns 0, or -1 with *err naming the
- * file and line. */
+/* Loads <name>.ini from the first theme folder that has it ($FUSEBOX_THEMES,
+ * $XDG_DATA_HOME/fusebox/themes, the program's install prefix or build
+ * tree, $XDG_DATA_DIRS). Returns 0; 1 when no folder has it and *out is
+ * the built-in copy of that theme (or of default), with *err saying so for
+ * a warning; -1 with *err naming the file and line of a bad theme. */
 int fb_theme_load(const char *name, fb_theme *out, fb_error *err);
+
+/* The bundled themes compiled in (generated from the themes folder), ending
+ * with {NULL, NULL}; the first is default. */
+typedef struct fb_builtin_theme {
+	const char *name, *text;
+} fb_builtin_theme;
+extern const fb_builtin_theme fb_builtin_themes[];
 
 /* Applies the theme to curses (after start_color()). Returns the attribute
  * to use for each role in attrs[]. */
