@@ -233,13 +233,12 @@ INSTALLED := $(BINDIR)/fusebox $(LIBEXECDIR)/fusebox-engine \
              $(addprefix $(INCDIR)/,$(patsubst include/%,%,$(wildcard include/fusebox/*.h))) \
              $(addprefix $(DATADIR)/themes/,$(notdir $(wildcard themes/*.ini)))
 
-build/fusebox.pc: src/fusebox.pc.in Makefile
-	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+# fusebox.pc is written at install time: it names the prefix installed to.
+install: all
+	@mkdir -p build
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	  -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	  -e 's|@LIB_PKGS@|$(LIB_PKGS)|g' $< >$@
-
-install: all build/fusebox.pc
+	  -e 's|@LIB_PKGS@|$(LIB_PKGS)|g' src/fusebox.pc.in >build/fusebox.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(LIBDIR) \
 	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCDIR)/fusebox $(DESTDIR)$(DATADIR)/themes
 	install -m 0755 fusebox $(DESTDIR)$(BINDIR)/fusebox
