@@ -1,6 +1,7 @@
 /* HTTP probes through libcurl's multi interface. Easy handles are pooled
  * and reused, so connections and DNS results are reused too. Bodies are
- * capped at PROBE_BODY_CAP; redirects are not followed. */
+ * capped at PROBE_BODY_CAP, where reading stops; redirects are not
+ * followed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 		memcpy(s->body + s->body_len, data, take);
 		s->body_len += take;
 	}
-	return len; /* keep reading: the rest is discarded */
+	if (take < len) { /* full: stop reading (curl ends the transfer) */
+		s->body_capped = true;
+		return 0;
+	}
+	return len;
 }
 
 /* Keeps the first status line ("HTTP/1.1 503 Service Unavailable"). */
@@ -80,6 +85,7 @@ int http_start(fb_probes *p, uint32_t id)
 	}
 	s->easy = e;
 	s->body_len = 0;
+	s->body_capped = false;
 	s->status_line[0] = '\0';
 	s->curl_err[0] = '\0';
 	long timeout = (long)c->t[FB_T_TIMEOUT];
@@ -129,6 +135,8 @@ void http_done(fb_probes *p, uint32_t id, CURLcode result)
 	char err[FB_ERROR_MAX] = "";
 	long status = 0;
 	bool ok = false;
+	if (result == CURLE_WRITE_ERROR && s->body_capped)
+		result = CURLE_OK; /* we stopped reading at the cap */
 	if (result != CURLE_OK) {
 		probe_transport_error(s->easy, result, s, err, sizeof err);
 	} else {

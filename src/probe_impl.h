@@ -23,6 +23,7 @@ typedef struct probe_slot {
 	CURL *easy;
 	char *body; /* first PROBE_BODY_CAP bytes of the reply */
 	size_t body_len;
+	bool body_capped; /* the reply went on past the cap: reading stopped */
 	char status_line[128];
 	char curl_err[CURL_ERROR_SIZE];
 	/* tcp and redis */

@@ -364,12 +364,28 @@ static const san_case san_cases[] = {
     {"CR LF run", "line1\r\nline2", 0, 0, "line1 line2"},
     {"control run collapses", "a\x01\x02\x1b\x07\x7f" "b", 0, 0, "a b"},
     {"DEL", "a\x7f" "b", 0, 0, "a b"},
-    {"ESC sequence", "\x1b[31mRED\x1b[0m", 0, 0, " [31mRED [0m"},
-    {"OSC title", "x\x1b]0;PWNED\x07y", 0, 0, "x ]0;PWNED y"},
+    {"ESC sequence", "\x1b[31mRED\x1b[0m", 0, 0, "RED"},
+    {"OSC title", "x\x1b]0;PWNED\x07y", 0, 0, "xy"},
+    {"OSC then SGR, no residue", "\x1b]0;PWNED\x07\x1b[31mred", 0, 0, "red"},
+    {"OSC with ST", "a\x1b]8;;http://x\x1b\\link", 0, 0, "alink"},
+    {"DCS", "a\x1bPq#0;2;0;0;0\x1b\\b", 0, 0, "ab"},
+    {"unterminated OSC", "a\x1b]0;forever", 0, 0, "a"},
+    {"ESC charset", "a\x1b(Bb", 0, 0, "ab"},
+    {"CSI private", "a\x1b[?1049hb", 0, 0, "ab"},
+    {"lone ESC at end", "a\x1b", 0, 0, "a"},
+    {"C1 OSC", "a\xc2\x9d" "0;t\x07" "b", 0, 0, "ab"},
+    {"zero-width space", "pay\xe2\x80\x8bpal", 0, 0, "paypal"},
+    {"LRM RLM", "a\xe2\x80\x8e" "b\xe2\x80\x8f" "c", 0, 0, "abc"},
+    {"ALM", "a\xd8\x9c" "b", 0, 0, "ab"},
+    {"BOM", "\xef\xbb\xbfok", 0, 0, "ok"},
+    {"soft hyphen", "a\xc2\xad" "b", 0, 0, "ab"},
+    {"word joiner", "a\xe2\x81\xa0" "b", 0, 0, "ab"},
+    {"tag character", "a\xf3\xa0\x80\x81" "b", 0, 0, "ab"},
     {"trailing controls", "end\r\n\r\n", 0, 0, "end "},
     {"C1 U+0080", "a\xc2\x80" "b", 0, 0, "a b"},
-    {"C1 U+009B CSI", "a\xc2\x9b" "31mb", 0, 0, "a 31mb"},
-    {"C1 U+009F", "\xc2\x9f", 0, 0, " "},
+    {"C1 U+009B CSI", "a\xc2\x9b" "31mb", 0, 0, "ab"},
+    {"C1 U+009F APC, unterminated", "\xc2\x9f", 0, 0, ""},
+    {"C1 U+0085", "a\xc2\x85" "b", 0, 0, "a b"},
     {"C0 then C1 collapse", "a\x1b\xc2\x9b\x07z", 0, 0, "a z"},
     {"NBSP kept", "a\xc2\xa0" "b", 0, 0, "a\xc2\xa0" "b"},
     {"raw C1 byte invalid", "a\x9b" "b", 0, 0, "a?b"},
@@ -425,6 +441,13 @@ static int valid_utf8_no_controls(const unsigned char *s)
 		}
 		if (s[0] == 0xC2 && s[1] < 0xA0)
 			return 0; /* C1 */
+		unsigned cp = s[0] & (0x7F >> len);
+		for (size_t i = 1; i < len; i++)
+			cp = cp << 6 | (s[i] & 0x3F);
+		if (cp == 0xAD || cp == 0x61C || (cp >= 0x200B && cp <= 0x200F) ||
+		    (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) ||
+		    cp == 0xFEFF || (cp >= 0xE0000 && cp <= 0xE007F))
+			return 0; /* bidi and invisible format characters (Cf) */
 		s += len;
 	}
 	return 1;

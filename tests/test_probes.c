@@ -15,6 +15,9 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -824,6 +827,77 @@ static void test_log_rotation_keeps_seq_contiguous(void **state)
 
 /* ---- main ---------------------------------------------------------------------- */
 
+/* A dependency that answers with a 100 MB body: the probe keeps the first
+ * KB for the error and stops reading there, instead of downloading all
+ * of it on every probe. The server counts what it managed to send. */
+static void serve_huge_body(int lfd, int report)
+{
+	static char chunk[65536];
+	memset(chunk, 'y', sizeof chunk);
+	long long sent = 0;
+	int c = accept(lfd, NULL, NULL);
+	char req[4096];
+	if (c >= 0 && read(c, req, sizeof req) > 0) {
+		const char *head = "HTTP/1.1 503 Service Unavailable\r\n"
+		                   "Content-Length: 104857600\r\n\r\n";
+		if (write(c, head, strlen(head)) > 0) {
+			while (sent < 104857600LL) {
+				ssize_t n = write(c, chunk, sizeof chunk);
+				if (n <= 0)
+					break;
+				sent += n;
+			}
+		}
+	}
+	if (write(report, &sent, sizeof sent) != sizeof sent)
+		_exit(1);
+	_exit(0);
+}
+
+static void test_huge_body_is_not_downloaded(void **state)
+{
+	env *e = *state;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), fds[2];
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof a;
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	assert_int_equal(pipe(fds), 0);
+	pid_t server = fork();
+	assert_true(server >= 0);
+	if (server == 0) {
+		close(fds[0]);
+		serve_huge_body(lfd, fds[1]);
+	}
+	close(lfd);
+	close(fds[1]);
+	char cfg[512];
+	snprintf(cfg, sizeof cfg,
+	         "[fusebox]\nlog = events.jsonl\ncontrol_socket = fb.sock\n"
+	         "[dep huge]\nurl = http://127.0.0.1:%d/\ntimeout = 5s\n",
+	         ntohs(a.sin_port));
+	char path[600];
+	th_write_file(e->dir, "huge.ini", cfg, path, sizeof path);
+	char *argv[] = {g_fusebox, "status", "--probe", "--json", "--config",
+	                path, NULL};
+	th_result r;
+	th_run(argv, 20000, &r);
+	long long sent = -1;
+	assert_int_equal(read(fds[0], &sent, sizeof sent), sizeof sent);
+	close(fds[0]);
+	waitpid(server, NULL, 0);
+	bool said = strstr(r.out, "bad status 503") != NULL;
+	if (!said)
+		print_message("# status said: %s %s\n", r.out, r.err);
+	th_result_free(&r);
+	assert_true(said);
+	if (sent >= 32LL << 20)
+		fail_msg("the server sent %lld bytes of 100 MB", sent);
+}
+
 int main(void)
 {
 	if (getenv("FB_TEST_FILTER")) /* e.g. "*redis*" */
@@ -844,6 +918,7 @@ int main(void)
 	    T(test_sigterm_stops_cleanly),
 	    T(test_sighup_reloads_and_keeps_state),
 	    T(test_log_rotation_keeps_seq_contiguous),
+	    T(test_huge_body_is_not_downloaded),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

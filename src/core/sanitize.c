@@ -46,6 +46,81 @@ static bool is_control(uint32_t cp)
 	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/* Unicode's format characters (category Cf, Unicode 15) that is_control
+ * leaves: invisible, so they go without a trace -- zero-width spaces and
+ * joiners, LRM/RLM/ALM, the BOM, soft hyphens, tag characters. */
+static bool is_invisible(uint32_t cp)
+{
+	static const uint32_t cf[][2] = {
+	    {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},
+	    {0x06DD, 0x06DD},   {0x070F, 0x070F},   {0x0890, 0x0891},
+	    {0x08E2, 0x08E2},   {0x180E, 0x180E},   {0x200B, 0x200F},
+	    {0x2060, 0x2064},   {0x206A, 0x206F},   {0xFEFF, 0xFEFF},
+	    {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+	    {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
+	    {0xE0001, 0xE0001}, {0xE0020, 0xE007F}};
+	for (size_t i = 0; i < sizeof cf / sizeof cf[0] && cp >= cf[i][0];
+	     i++) {
+		if (cp <= cf[i][1])
+			return true;
+	}
+	return false;
+}
+
+/* Bytes of a control string (OSC, DCS, SOS, PM, APC) from `from` up to
+ * and including its terminator, BEL or ST; an unterminated one runs to
+ * the end, and another ESC ends it. */
+static size_t string_len(const unsigned char *s, size_t n, size_t from)
+{
+	for (size_t i = from; i < n; i++) {
+		if (s[i] == 0x07 || s[i] == '\0')
+			return i + (s[i] == 0x07);
+		if (s[i] == 0x1B)
+			return i + 2 <= n && s[i + 1] == '\\' ? i + 2 : i;
+		if (s[i] == 0xC2 && i + 1 < n && s[i + 1] == 0x9C)
+			return i + 2; /* ST as C1 */
+	}
+	return n;
+}
+
+/* Bytes of a CSI sequence from `from` (just after its introducer):
+ * parameter and intermediate bytes, then the final byte. */
+static size_t csi_len(const unsigned char *s, size_t n, size_t from)
+{
+	size_t i = from;
+	while (i < n && s[i] >= 0x20 && s[i] <= 0x3F)
+		i++;
+	return i < n && s[i] >= 0x40 && s[i] <= 0x7E ? i + 1 : i;
+}
+
+/* Length of the terminal escape sequence at s (ESC, or a C1 CSI or
+ * string introducer in UTF-8), 0 when there is none: the whole sequence
+ * goes, so nothing of it ("]0;title", "[31m") is left on a screen. */
+static size_t escape_len(const unsigned char *s, size_t n)
+{
+	if (s[0] == 0xC2 && n >= 2) {
+		if (s[1] == 0x9B)
+			return csi_len(s, n, 2);
+		if (s[1] == 0x90 || s[1] == 0x98 || s[1] == 0x9D ||
+		    s[1] == 0x9E || s[1] == 0x9F)
+			return string_len(s, n, 2);
+		return 0;
+	}
+	if (s[0] != 0x1B)
+		return 0;
+	if (n < 2)
+		return 1;
+	if (s[1] == '[')
+		return csi_len(s, n, 2);
+	if (s[1] == ']' || s[1] == 'P' || s[1] == 'X' || s[1] == '^' ||
+	    s[1] == '_')
+		return string_len(s, n, 2);
+	size_t i = 1;
+	while (i < n && s[i] >= 0x20 && s[i] <= 0x2F)
+		i++; /* intermediates, as in ESC ( B */
+	return i < n && s[i] >= 0x30 && s[i] <= 0x7E ? i + 1 : i;
+}
+
 size_t fb_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
 	const unsigned char *s = (const unsigned char *)src;
@@ -54,6 +129,11 @@ size_t fb_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 	if (dstlen == 0)
 		return 0;
 	while (i < srclen && s[i] != '\0') {
+		size_t esc = escape_len(s + i, srclen - i);
+		if (esc) {
+			i += esc;
+			continue;
+		}
 		uint32_t cp;
 		size_t len = utf8_len(s + i, srclen - i, &cp);
 		const char *put = (const char *)s + i;
@@ -66,6 +146,8 @@ size_t fb_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 			put =
 			    " "; /* one space for any run: HTML bodies indent a lot */
 			putlen = space ? 0 : 1;
+		} else if (is_invisible(cp)) {
+			putlen = 0;
 		}
 		if (out + putlen >= dstlen)
 			break;
