@@ -40,7 +40,8 @@ TEST_PKGS   := cmocka
 # benchmark against (only `make bench` installs those).
 DEB_BUILD := build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
              libhiredis-dev libinih-dev libcjson-dev
-DEB_TEST  := libcmocka-dev redis-server tmux curl binutils
+DEB_TEST  := libcmocka-dev redis-server tmux curl binutils man-db groff-base \
+             mandoc python3-prometheus-client bash-completion
 DEB_BENCH := nginx-light jq time
 
 # pkg-config runs when a recipe first needs its answer, never while the
@@ -89,7 +90,7 @@ SO_NAME  := libfusebox.so.$(SOVERSION)
 SO_FILE  := libfusebox.so.$(VERSION)
 
 # The test build: the same sources, with sanitizers.
-SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN      := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
 T_LIB    := $(LIB_SRC:src/%.c=build/asan/%.o)
 T_ENGINE := $(ENGINE_SRC:src/%.c=build/asan/%.o) build/asan/gen/themes_builtin.o
 T_FRONT  := $(FRONT_SRC:src/%.c=build/asan/%.o)

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/parse.h"
 #include "eventlog.h"
 
 #define TAIL_SCAN (256 * 1024) /* bytes searched backwards for the last seq */
@@ -43,9 +44,10 @@ static int64_t line_seq(const char *line, size_t len)
 {
 	cJSON *j = cJSON_ParseWithLength(line, len);
 	cJSON *seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
-	int64_t v = cJSON_IsNumber(seq) && seq->valuedouble >= 0
-	                ? (int64_t)seq->valuedouble
-	                : -1;
+	int64_t v = -1;
+	if (cJSON_IsNumber(seq) &&
+	    !fb_json_int(seq->valuedouble, 0, FB_JSON_INT_MAX, &v))
+		v = -1;
 	cJSON_Delete(j);
 	return v;
 }

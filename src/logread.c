@@ -1,66 +1,112 @@
-/* Reading event logs: mapped files, checked lines, warnings with place. */
+/* Reading event logs: files read whole, checked lines, warnings with
+ * place. Never mapped: a log truncated under us must not be a SIGBUS. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/parse.h"
+#include "fusebox/sanitize.h"
 #include "logread.h"
 
 #define MAX_WARNINGS 50 /* printed per file; the rest are counted */
 
-int fb_log_reader_open(fb_log_reader *r, const char *path, char *err,
-                       size_t len)
+/* Reads bytes [from, to) of fd into a new buffer at r->buf. A file that
+ * shrinks meanwhile (logrotate's copytruncate) just ends sooner. */
+static int read_span(fb_log_reader *r, int fd, off_t from, size_t want,
+                     char *err, size_t len)
 {
-	struct stat st;
-	memset(r, 0, sizeof *r);
-	snprintf(r->path, sizeof r->path, "%s", path);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	char *buf = malloc(want ? want : 1);
+	size_t got = 0;
+	if (!buf) {
+		snprintf(err, len, "%s: out of memory (%zu bytes)", r->path,
+		         want);
+		return -1;
+	}
+	while (got < want) {
+		ssize_t n = pread(fd, buf + got, want - got, from + (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, len, "%s: %s", r->path, strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	r->buf = buf;
+	r->size = got;
+	return 0;
+}
+
+/* Opens path without blocking (a FIFO would) and without following it to
+ * anything that is not a regular file. */
+static int open_regular(const char *path, struct stat *st, char *err,
+                        size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 || fstat(fd, st) != 0) {
 		snprintf(err, len, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, len, "%s: not a regular file", path);
 		close(fd);
 		return -1;
 	}
-	r->size = (size_t)st.st_size;
-	if (r->size) {
-		void *m = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED) {
-			snprintf(err, len, "%s: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		madvise(m, r->size, MADV_SEQUENTIAL);
-		r->map = m;
-	}
+	return fd;
+}
+
+int fb_log_reader_open(fb_log_reader *r, const char *path, char *err,
+                       size_t len)
+{
+	return fb_log_reader_open_tail(r, path, SIZE_MAX, err, len);
+}
+
+int fb_log_reader_open_tail(fb_log_reader *r, const char *path,
+                            size_t max_bytes, char *err, size_t len)
+{
+	struct stat st;
+	memset(r, 0, sizeof *r);
+	snprintf(r->path, sizeof r->path, "%s", path);
+	int fd = open_regular(path, &st, err, len);
+	if (fd < 0)
+		return -1;
+	size_t size = (size_t)st.st_size;
+	off_t from = size > max_bytes ? (off_t)(size - max_bytes) : 0;
+	int rc = read_span(r, fd, from, size - (size_t)from, err, len);
 	close(fd);
-	return 0;
+	if (rc == 0 && from > 0) { /* drop the partial first line */
+		const char *nl = memchr(r->buf, '\n', r->size);
+		r->off = nl ? (size_t)(nl - r->buf) + 1 : r->size;
+	}
+	return rc;
 }
 
 void fb_log_reader_close(fb_log_reader *r)
 {
-	if (r->map)
-		munmap((void *)r->map, r->size);
+	free((void *)r->buf);
 	if (r->skipped > r->warnings)
 		fb_cli_error("%s: %ld more bad lines skipped", r->path,
 		             r->skipped - r->warnings);
-	r->map = NULL;
+	r->buf = NULL;
 }
 
 bool fb_log_reader_line(fb_log_reader *r, const char **line, size_t *len)
 {
 	if (r->off >= r->size)
 		return false;
-	const char *p = r->map + r->off;
+	const char *p = r->buf + r->off;
 	const char *nl = memchr(p, '\n', r->size - r->off);
 	size_t n = nl ? (size_t)(nl - p) : r->size - r->off;
 	r->off += n + (nl ? 1 : 0);
@@ -83,7 +129,7 @@ static void warn(fb_log_reader *r, const char *why)
 	fb_cli_error("%s:%ld: skipped: %s", r->path, r->line, why);
 }
 
-enum { B_PLAIN, B_OPEN, B_CLOSE, B_CTRL, B_HIGH };
+enum { B_PLAIN, B_OPEN, B_CLOSE, B_QUOTE, B_ESCAPE, B_CTRL, B_HIGH };
 
 static unsigned char classes[256];
 static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
@@ -96,6 +142,8 @@ static void build_classes(void)
 		                                   : B_PLAIN;
 	classes['{'] = classes['['] = B_OPEN;
 	classes['}'] = classes[']'] = B_CLOSE;
+	classes['"'] = B_QUOTE;
+	classes['\\'] = B_ESCAPE;
 }
 
 /* The class of every byte, built once (the replay loader has threads). */
@@ -121,9 +169,6 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* One pass over the raw line: valid UTF-8, no raw control bytes (JSON
- * escapes them), and containers nested no deeper than an event ever is.
- * Returns NULL when clean, else why not. */
 #define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
@@ -134,20 +179,27 @@ static uint64_t has_byte(uint64_t w, unsigned char b)
 	return (x - ONES) & ~x & HIGHS;
 }
 
-/* Eight bytes that are all printable ASCII and no bracket. */
+/* Eight bytes that are all printable ASCII, no bracket, quote or
+ * backslash. */
 static bool plain8(const unsigned char *s)
 {
 	uint64_t w;
 	memcpy(&w, s, 8);
 	uint64_t low = (w - ONES * 0x20) & ~w & HIGHS; /* a byte < 0x20 */
 	return !((w & HIGHS) | low | has_byte(w, 0x7f) | has_byte(w, '{') |
-	         has_byte(w, '}') | has_byte(w, '[') | has_byte(w, ']'));
+	         has_byte(w, '}') | has_byte(w, '[') | has_byte(w, ']') |
+	         has_byte(w, '"') | has_byte(w, '\\'));
 }
 
+/* One pass over the raw line: valid UTF-8, no raw control bytes (JSON
+ * escapes them), and containers nested no deeper than an event ever is
+ * -- counting only brackets outside strings, so an error that quotes a
+ * JSON body is still an event. Returns NULL when clean, else why not. */
 static const char *check_bytes(const unsigned char *s, size_t n)
 {
 	const unsigned char *cls = byte_classes();
 	int depth = 0;
+	bool in_string = false;
 	for (size_t i = 0; i < n;) {
 		if (i + 8 <= n && plain8(s + i)) {
 			i += 8;
@@ -156,13 +208,24 @@ static const char *check_bytes(const unsigned char *s, size_t n)
 		switch (cls[s[i]]) {
 		case B_PLAIN: i++; break;
 		case B_OPEN:
-			if (++depth > 4)
+			if (!in_string && ++depth > 4)
 				return "nested too deeply to be an event";
 			i++;
 			break;
 		case B_CLOSE:
-			depth--;
+			depth -= !in_string;
 			i++;
+			break;
+		case B_QUOTE:
+			in_string = !in_string;
+			i++;
+			break;
+		case B_ESCAPE: /* \" and \\ inside a string are not quotes */
+			i += in_string && i + 1 < n &&
+			             cls[s[i + 1]] != B_CTRL &&
+			             cls[s[i + 1]] != B_HIGH
+			         ? 2
+			         : 1;
 			break;
 		case B_CTRL: return "raw control character";
 		default: {
@@ -269,7 +332,7 @@ static const char **slot_for(fb_log_event *ev, const char *key, const char **ts,
 static bool fill(fb_log_event *ev, const char **why)
 {
 	const char *ts = NULL, *kind = NULL;
-	double v = -1, seq = -1;
+	int64_t v = -1, seq = -1, n;
 	ev->retry_after_ms = -1;
 	*why = "not a fusebox event (needs v 1, seq, ts, kind)";
 	if (!cJSON_IsObject(ev->json))
@@ -278,16 +341,24 @@ static bool fill(fb_log_event *ev, const char **why)
 		if (!m->string)
 			return false;
 		if (cJSON_IsString(m)) {
+			/* logs from other hosts are untrusted: "\u001b]0;..."
+			 * decodes to a real escape; made safe in place (the
+			 * result is never longer) */
+			size_t len = strlen(m->valuestring);
+			fb_sanitize(m->valuestring, len + 1, m->valuestring,
+			            len);
 			const char **slot = slot_for(ev, m->string, &ts, &kind);
 			if (slot)
 				*slot = m->valuestring;
-		} else if (cJSON_IsNumber(m)) {
+		} else if (cJSON_IsNumber(m) &&
+		           fb_json_int(m->valuedouble, -1, FB_JSON_INT_MAX,
+		                       &n)) {
 			if (!strcmp(m->string, "seq"))
-				seq = m->valuedouble;
+				seq = n;
 			else if (!strcmp(m->string, "v"))
-				v = m->valuedouble;
+				v = n;
 			else if (!strcmp(m->string, "retry_after_ms"))
-				ev->retry_after_ms = (int64_t)m->valuedouble;
+				ev->retry_after_ms = n;
 		}
 	}
 	if (v != 1 || seq < 0 || !ts || !kind)

@@ -1,5 +1,5 @@
-/* Reading event logs back (SPEC section 6): line by line over a mapped
- * file, every line checked -- size, UTF-8, JSON (cJSON), the event's
+/* Reading event logs back (SPEC section 6): line by line over a
+ * file read in, every line checked -- size, UTF-8, JSON (cJSON), the event's
  * required fields -- and a bad line skipped with a warning that names
  * the file and line. Never crashes or hangs on any input. */
 #ifndef FB_LOGREAD_H
@@ -16,7 +16,7 @@
 
 typedef struct fb_log_reader {
 	char path[512];
-	const char *map; /* the whole file, read-only */
+	const char *buf; /* the file's bytes (read in, never mapped) */
 	size_t size, off;
 	long line; /* number of the line last returned */
 	long warnings, skipped;
@@ -40,9 +40,14 @@ typedef struct fb_log_event {
 	int64_t retry_after_ms; /* -1 when absent */
 } fb_log_event;
 
-/* Opens a log. Returns 0, or -1 with a message in err (errno kept). */
+/* Opens a log and reads it in; a FIFO, device or directory is refused
+ * without blocking. Returns 0, or -1 with a message in err. */
 int fb_log_reader_open(fb_log_reader *r, const char *path, char *err,
                        size_t len);
+/* The same for the log's last max_bytes at most, from the first whole
+ * line (line numbers then count from there). */
+int fb_log_reader_open_tail(fb_log_reader *r, const char *path,
+                            size_t max_bytes, char *err, size_t len);
 void fb_log_reader_close(fb_log_reader *r);
 
 /* The next line, raw (pointer and length), or false at the end. */

@@ -1,9 +1,11 @@
 /* The incident summary: down windows per dependency, gate blocked
  * intervals, operator actions -- as text, JSON or Markdown. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "eventlog.h"
 #include "replay.h"
 
@@ -27,6 +29,8 @@ typedef struct action {
 struct fb_summary {
 	dep_story *deps;
 	size_t ndeps, capdeps;
+	uint32_t *slot; /* open addressing by name: index + 1, 0 = free */
+	size_t nslots;  /* a power of two, at least twice ndeps */
 	windows gate;
 	bool gate_blocked;
 	action *acts;
@@ -61,24 +65,54 @@ void fb_summary_free(fb_summary *s)
 	for (size_t i = 0; i < s->ndeps; i++)
 		free(s->deps[i].down.w);
 	free(s->deps);
+	free(s->slot);
 	free(s->gate.w);
 	free(s->acts);
 	free(s);
 }
 
+/* The slot where name is, or the free one where it would go. */
+static uint32_t *find_slot(const fb_summary *s, const char *name)
+{
+	size_t mask = s->nslots - 1;
+	for (size_t i = fb_hash_name(name) & mask;; i = (i + 1) & mask) {
+		uint32_t *slot = &s->slot[i];
+		if (!*slot || strcmp(s->deps[*slot - 1].name, name) == 0)
+			return slot;
+	}
+}
+
+/* Doubles the slot table and puts every name back. */
+static bool rehash(fb_summary *s)
+{
+	size_t n = s->nslots ? s->nslots * 2 : 64;
+	uint32_t *slot = calloc(n, sizeof *slot);
+	if (!slot)
+		return false;
+	free(s->slot);
+	s->slot = slot;
+	s->nslots = n;
+	for (size_t i = 0; i < s->ndeps; i++)
+		*find_slot(s, s->deps[i].name) = (uint32_t)(i + 1);
+	return true;
+}
+
+/* The story of dependency `name`, new when it is the first event of it. */
 static dep_story *story(fb_summary *s, const char *name)
 {
-	for (size_t i = 0; i < s->ndeps; i++) {
-		if (strcmp(s->deps[i].name, name) == 0)
-			return &s->deps[i];
-	}
+	if ((s->ndeps + 1) * 2 > s->nslots && !rehash(s))
+		return NULL;
+	uint32_t *slot = find_slot(s, name);
+	if (*slot)
+		return &s->deps[*slot - 1];
 	dep_story *d = grow(s->deps, &s->capdeps, s->ndeps + 1, sizeof *d);
-	if (!d)
+	if (!d || s->ndeps >= UINT32_MAX - 1)
 		return NULL;
 	s->deps = d;
-	d = &s->deps[s->ndeps++];
+	d = &s->deps[s->ndeps];
 	memset(d, 0, sizeof *d);
 	snprintf(d->name, sizeof d->name, "%s", name);
+	*slot = (uint32_t)++s->ndeps;
 	return d;
 }
 

@@ -148,7 +148,7 @@ static void take(chunk *c, const fb_log_event *e, const char *line, size_t len)
 	}
 	c->ev[c->n++] = (fb_tl_event){
 	    .ts_ms = e->ts_ms,
-	    .off = (uint64_t)(line - c->r.map),
+	    .off = (uint64_t)(line - c->r.buf),
 	    .len = (uint32_t)len,
 	    .file = c->file,
 	    .dep = e->dep ? names_id(&c->deps, e->dep) : FB_TL_NONE,
@@ -194,8 +194,8 @@ static chunk *make_chunks(fb_timeline *tl, size_t *nchunks)
 		const fb_log_reader *r = &tl->files[f];
 		size_t mid = r->size / 2;
 		const char *nl =
-		    mid ? memchr(r->map + mid, '\n', r->size - mid) : NULL;
-		size_t cut = nl ? (size_t)(nl - r->map) + 1 : r->size;
+		    mid ? memchr(r->buf + mid, '\n', r->size - mid) : NULL;
+		size_t cut = nl ? (size_t)(nl - r->buf) + 1 : r->size;
 		for (int half = 0; half < 2; half++) {
 			chunk *c = &ch[n++];
 			c->r = *r;
@@ -439,5 +439,5 @@ int fb_timeline_event(const fb_timeline *tl, size_t i, fb_log_event *ev)
 	fb_log_reader r = tl->files[e->file];
 	r.quiet = true;
 	r.on_skip = NULL;
-	return fb_log_event_parse(&r, r.map + e->off, e->len, ev);
+	return fb_log_event_parse(&r, r.buf + e->off, e->len, ev);
 }

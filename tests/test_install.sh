@@ -8,7 +8,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/fusebox-install-XXXXXX)
 sock=fbinst$$
 cleanup() {
-	tmux -L "$sock" kill-server 2>/dev/null
+	for s in default nocolor contrast nowhere; do
+		tmux -L "$sock-$s" kill-server 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -128,8 +130,7 @@ control_socket = fb.sock
 url = tcp://127.0.0.1:1
 INI
 console() { # console NAME ENV ARGS: the staged console in tmux; prints its screen
-	local name=$1 envs=$2 args=$3
-	tmux -L "$sock" kill-server 2>/dev/null
+	local name=$1 envs=$2 args=$3 sock=$sock-$1
 	tmux -L "$sock" -f /dev/null new-session -d -x 100 -y 30 \
 		"env $envs $usr/bin/fusebox --config $tmp/run/config.ini $args 2>$tmp/$name.err; echo EXIT=\$? >$tmp/$name.exit; sleep 60"
 	local screen=""
@@ -144,6 +145,7 @@ console() { # console NAME ENV ARGS: the staged console in tmux; prints its scre
 	echo "$screen"
 	echo "stderr: $(cat "$tmp/$name.err" 2>/dev/null)"
 	cat "$tmp/$name.exit" 2>/dev/null
+	tmux -L "$sock" kill-server 2>/dev/null
 }
 console_ok() { # console_ok NAME ENV ARGS: it drew its table and quit with 0
 	local out

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -336,6 +338,156 @@ static void test_exit_codes(void **state)
 	th_result_free(&r);
 }
 
+/* ---- hostile logs (logs from other hosts are untrusted) ------------------ */
+
+#define EV(seq, ts, rest)                                                      \
+	"{\"v\":1,\"seq\":" #seq ",\"ts\":\"2026-11-23T10:" ts "Z\",\"host\":\"h\"," rest "}\n"
+
+/* An error that quotes a JSON body nests brackets only inside a string:
+ * the event is still an event, and the outage is in the summary. */
+static void test_json_error_bodies_are_not_too_deep(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	th_write_file(c->dir, "nested.jsonl",
+	    EV(1, "00:00.000", "\"kind\":\"start\"")
+	    EV(2, "00:01.000", "\"kind\":\"transition\",\"dep\":\"db\",\"from\":\"closed\",\"to\":\"open\","
+	       "\"error\":\"bad status 500: {\\\"error\\\":{\\\"details\\\":[{\\\"reason\\\":[\\\"db down [\\\\\\\"x\\\\\\\"]\\\"]}]}}\"")
+	    EV(3, "00:31.000", "\"kind\":\"transition\",\"dep\":\"db\",\"from\":\"half_open\",\"to\":\"closed\""),
+	    path, sizeof path);
+	th_result r;
+	assert_int_equal(replay(&r, path, "--summary", "--json", NULL), 0);
+	bool warned = strstr(r.err, "nested") != NULL;
+	cJSON *s = cJSON_Parse(r.out);
+	th_result_free(&r);
+	assert_false(warned);
+	const cJSON *db = cJSON_GetArrayItem(cJSON_GetObjectItem(s, "dependencies"), 0);
+	assert_string_equal(th_json_str(db, "dep"), "db");
+	assert_int_equal((long)th_json_num(db, "down_ms", -1), 30000);
+	cJSON_Delete(s);
+}
+
+static void assert_no_escape(const char *what, const th_result *r)
+{
+	for (const char *p = r->out; *p; p++) {
+		if ((unsigned char)*p < 0x20 && *p != '\n')
+			fail_msg("%s printed control byte 0x%02x", what, *p);
+	}
+	if (strstr(r->out, "]0;") || strstr(r->out, "[2J"))
+		fail_msg("%s left an escape's residue: %s", what, r->out);
+}
+
+/* Escapes escaped in the JSON ("\u001b]0;...") decode to real ones: every
+ * human output (timeline, summary as text and markdown) drops them. */
+static void test_escaped_escapes_never_reach_the_terminal(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	th_write_file(c->dir, "esc.jsonl",
+	    EV(1, "00:00.000", "\"kind\":\"start\"")
+	    EV(2, "00:01.000", "\"kind\":\"transition\",\"dep\":\"x\\u001b[2J\",\"from\":\"closed\",\"to\":\"open\","
+	       "\"reason\":\"\\u001b]0;PWNED\\u0007boom\",\"error\":\"\\u001b[31mred\\u009b2J\"")
+	    EV(3, "00:02.000", "\"kind\":\"operator\",\"action\":\"trip\",\"dep\":\"y\",\"actor\":\"\\u001b]0;evil\\u0007 (uid 0)\",\"reason\":\"\\u200e\\u001b[2J\""),
+	    path, sizeof path);
+	const char *modes[][2] = {{NULL, NULL}, {"--summary", NULL}, {"--summary", "--markdown"}};
+	for (size_t i = 0; i < 3; i++) {
+		th_result r;
+		assert_int_equal(replay(&r, path, modes[i][0], modes[i][1], NULL), 0);
+		assert_no_escape(modes[i][0] ? modes[i][0] : "the timeline", &r);
+		assert_non_null(strstr(r.out, "boom"));
+		th_result_free(&r);
+	}
+}
+
+/* A FIFO is refused at once (it would block open() forever). */
+static void test_fifo_is_refused(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	snprintf(path, sizeof path, "%s/fifo.jsonl", c->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	th_result r;
+	assert_int_equal(replay(&r, path, NULL), 66);
+	assert_non_null(strstr(r.err, "not a regular file"));
+	th_result_free(&r);
+}
+
+/* A seq or retry that no integer can hold is a bad line, not undefined
+ * behaviour (the sanitized build checks float-to-integer casts). */
+static void test_huge_numbers_are_bad_lines(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	th_write_file(c->dir, "huge.jsonl",
+	    EV(1, "00:00.000", "\"kind\":\"start\"")
+	    "{\"v\":1,\"seq\":1e300,\"ts\":\"2026-11-23T10:00:01.000Z\",\"host\":\"h\",\"kind\":\"start\"}\n"
+	    "{\"v\":1,\"seq\":-1e300,\"ts\":\"2026-11-23T10:00:01.000Z\",\"host\":\"h\",\"kind\":\"start\"}\n"
+	    EV(4, "00:02.000", "\"kind\":\"transition\",\"dep\":\"a\",\"from\":\"closed\",\"to\":\"open\",\"retry_after_ms\":1e300")
+	    EV(5, "00:03.000", "\"kind\":\"stop\""),
+	    path, sizeof path);
+	th_result r;
+	assert_int_equal(replay(&r, path, NULL), 0);
+	assert_non_null(strstr(r.err, ":2: skipped"));
+	assert_non_null(strstr(r.err, ":3: skipped"));
+	assert_non_null(strstr(r.out, "stop"));
+	th_result_free(&r);
+}
+
+/* 70,000 distinct dependencies: the summary is linear, not quadratic. */
+static void test_summary_of_many_dependencies(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	snprintf(path, sizeof path, "%s/many.jsonl", c->dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 70000; i++)
+		fprintf(f, "{\"v\":1,\"seq\":%d,\"ts\":\"2026-11-23T10:00:00.000Z\",\"host\":\"h\","
+		        "\"kind\":\"transition\",\"dep\":\"dep-%d\",\"from\":\"closed\",\"to\":\"open\"}\n",
+		        i + 1, i);
+	fclose(f);
+	char *argv[] = {FB, "replay", path, "--summary", "--json", NULL};
+	th_result r;
+	assert_int_equal(th_run(argv, 15000, &r), 0);
+	cJSON *s = cJSON_Parse(r.out);
+	th_result_free(&r);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(s, "dependencies")), 70000);
+	cJSON_Delete(s);
+}
+
+/* logrotate's copytruncate empties the log while replay reads it: replay
+ * ends with what it read, never dies of SIGBUS. */
+static void test_log_truncated_while_read(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	snprintf(path, sizeof path, "%s/big.jsonl", c->dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 300000; i++)
+		fprintf(f, "{\"v\":1,\"seq\":%d,\"ts\":\"2026-11-23T10:00:00.000Z\",\"host\":\"h\","
+		        "\"kind\":\"health\",\"dep\":\"d%d\",\"from\":\"healthy\",\"to\":\"degraded\",\"reason\":\"r\"}\n",
+		        i + 1, i % 50);
+	fclose(f);
+	for (int round = 0; round < 5; round++) {
+		char *argv[] = {FB, "replay", path, "--summary", NULL};
+		pid_t pid = th_spawn(argv, "/dev/null", "/dev/null");
+		th_sleep_ms(150 + round * 150);
+		assert_int_equal(truncate(path, 0), 0);
+		int status;
+		assert_true(th_wait_exit(pid, 20000, &status));
+		/* (under ASan a SIGBUS is an exit 1 with a report) */
+		if (!WIFEXITED(status) ||
+		    (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 65))
+			fail_msg("replay ended with status %#x", status);
+		f = fopen(path, "w");
+		for (int i = 0; i < 300000; i++)
+			fprintf(f, "{\"v\":1,\"seq\":%d,\"ts\":\"2026-11-23T10:00:00.000Z\",\"host\":\"h\","
+			        "\"kind\":\"health\",\"dep\":\"d\",\"from\":\"healthy\",\"to\":\"degraded\"}\n", i + 1);
+		fclose(f);
+	}
+}
+
 /* ---- the console's replay screen --------------------------------------- */
 
 /* The table row of redis says closed. */
@@ -405,6 +557,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_summary_durations_are_exact, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_lines_are_skipped_and_named, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_json_error_bodies_are_not_too_deep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escaped_escapes_never_reach_the_terminal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fifo_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_huge_numbers_are_bad_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_summary_of_many_dependencies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_log_truncated_while_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_console_replay_seek_step_play, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

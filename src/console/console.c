@@ -168,13 +168,10 @@ static void preload_log(fb_console *c)
 	char err[600];
 	const char *line;
 	size_t len;
-	if (fb_log_reader_open(&r, c->rt->cfg.log, err, sizeof err) != 0)
+	if (fb_log_reader_open_tail(&r, c->rt->cfg.log, PRELOAD_BYTES, err,
+	                            sizeof err) != 0)
 		return;
 	r.quiet = true;
-	if (r.size > PRELOAD_BYTES) {
-		r.off = r.size - PRELOAD_BYTES;
-		fb_log_reader_line(&r, &line, &len); /* a partial first line */
-	}
 	while (fb_log_reader_line(&r, &line, &len)) {
 		fb_log_event ev;
 		fb_event e;

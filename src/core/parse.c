@@ -222,3 +222,11 @@ int fb_parse_status_range(const char *s, int *lo, int *hi, const char **why)
 	*hi = b;
 	return 0;
 }
+
+bool fb_json_int(double v, int64_t lo, int64_t hi, int64_t *out)
+{
+	if (!(v >= (double)lo && v <= (double)hi) || v != (double)(int64_t)v)
+		return false;
+	*out = (int64_t)v;
+	return true;
+}

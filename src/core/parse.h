@@ -24,6 +24,12 @@ int fb_parse_bool(const char *s, bool *out, const char **why);
 int fb_parse_size(const char *s, int64_t *out, const char **why);
 
 /* "200", "200-299" or "2xx": an inclusive range of HTTP status codes. */
+/* A JSON number as a whole number in [lo, hi] (both within +-2^53, where
+ * doubles are exact). False for NaN, infinities, fractions and anything
+ * out of range -- never an undefined float-to-integer conversion. */
+#define FB_JSON_INT_MAX 9007199254740992LL /* 2^53 */
+bool fb_json_int(double v, int64_t lo, int64_t hi, int64_t *out);
+
 int fb_parse_status_range(const char *s, int *lo, int *hi, const char **why);
 
 /* A dependency address: scheme://[user[:pass]@]host[:port][/path]. */
