@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,26 +125,85 @@ static int mend_torn_tail(fb_log *log, char *warn, size_t warnlen)
 	return 0;
 }
 
+/* Opens path for appending without following a symlink, creating it with
+ * `mode`; refuses anything but a regular file of our own (a FIFO, a
+ * device, another user's file). Returns the fd, or -1 with *err. */
+static int open_own_file(const char *path, int flags, mode_t mode,
+                         struct stat *st, fb_error *err)
+{
+	int fd = open(
+	    path, flags | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+	if (fd < 0 || fstat(fd, st) != 0) {
+		snprintf(err->text, sizeof err->text, "%s: %s", path,
+		         errno == ELOOP ? "is a symbolic link; refused"
+		                        : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	const char *why = !S_ISREG(st->st_mode)     ? "not a regular file"
+	                  : st->st_uid != geteuid() ? "belongs to another user"
+	                                            : NULL;
+	if (why) {
+		snprintf(err->text, sizeof err->text, "%s: %s; refused", path,
+		         why);
+		close(fd);
+		return -1;
+	}
+	if ((st->st_mode & 07777) & ~mode) /* tighten what an older run left */
+		fchmod(fd, mode);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 static int open_file(fb_log *log, fb_error *err)
 {
 	struct stat st;
 	/* read-write: a torn tail is looked at before anything is appended */
 	log->fd =
-	    open(log->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (log->fd < 0 || fstat(log->fd, &st) != 0) {
-		snprintf(err->text, sizeof err->text, "%s: %s", log->path,
-		         strerror(errno));
+	    open_own_file(log->path, O_RDWR | O_APPEND, log->mode, &st, err);
+	if (log->fd < 0)
 		return -1;
-	}
 	log->size = st.st_size;
 	return 0;
 }
 
+int fb_log_lock(const char *path, fb_error *err)
+{
+	char lock[600], pid[32] = "";
+	struct stat st;
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	int fd = open_own_file(lock, O_RDWR, 0600, &st, err);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(
+		    err->text, sizeof err->text,
+		    "%s: another fusebox instance%s%s%s is using this event "
+		    "log",
+		    path, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+		close(fd);
+		return -1;
+	}
+	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+		snprintf(err->text, sizeof err->text, "%s: %s", lock,
+		         strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int fb_log_open(fb_log *log, const char *path, const char *host,
-                int64_t max_size, int keep, char *warn, size_t warnlen,
-                fb_error *err)
+                int64_t max_size, int keep, mode_t mode, char *warn,
+                size_t warnlen, fb_error *err)
 {
 	memset(log, 0, sizeof *log);
+	log->mode = mode;
 	warn[0] = '\0';
 	snprintf(log->path, sizeof log->path, "%s", path);
 	snprintf(log->host, sizeof log->host, "%s", host);

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "fusebox/config.h"
 #include "fusebox/event.h"
@@ -19,14 +20,23 @@ typedef struct fb_log {
 	int64_t size;     /* bytes in the current file */
 	int64_t max_size; /* rotate beyond this; 0 = never */
 	int keep;
+	mode_t mode; /* of the files created: 0600, or 0640 for a group */
 } fb_log;
 
-/* Opens (creating) the log and finds the last seq. A torn last line is
- * reported through `warn` (empty when none) and terminated so the next
- * event starts on a line of its own. Returns 0, or -1 with *err. */
+/* Takes the lock that makes one instance per event log: PATH.lock, held
+ * (flock) until the returned fd is closed or the process ends, holding
+ * its pid. Taken before anything else an instance does. Returns the fd,
+ * or -1 with *err naming the instance that holds it. */
+int fb_log_lock(const char *path, fb_error *err);
+
+/* Opens (creating, with `mode`) the log and finds the last seq. A
+ * symlink, FIFO, device or another user's file is refused. A torn last
+ * line is reported through `warn` (empty when none) and terminated so
+ * the next event starts on a line of its own. Returns 0, or -1 with
+ * *err. */
 int fb_log_open(fb_log *log, const char *path, const char *host,
-                int64_t max_size, int keep, char *warn, size_t warnlen,
-                fb_error *err);
+                int64_t max_size, int keep, mode_t mode, char *warn,
+                size_t warnlen, fb_error *err);
 void fb_log_close(fb_log *log);
 
 /* Appends one event stamped with the next seq, wall time and host, and

@@ -78,8 +78,9 @@ static int watch_signals(fb_runtime *rt)
 static int open_log(fb_runtime *rt, fb_error *err)
 {
 	char warn[1024];
+	mode_t mode = rt->cfg.control_group[0] ? 0640 : 0600;
 	if (fb_log_open(&rt->log, rt->cfg.log, rt->cfg.host,
-	                rt->cfg.log_max_size, rt->cfg.log_keep, warn,
+	                rt->cfg.log_max_size, rt->cfg.log_keep, mode, warn,
 	                sizeof warn, err) != 0)
 		return -1;
 	if (warn[0])
@@ -93,6 +94,7 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
 	char path[1024];
 	memset(rt, 0, sizeof *rt);
 	rt->sigfd = -1;
+	rt->lock_fd = -1;
 	rt->log.fd = -1;
 	*exit_code = FB_EXIT_CONFIG;
 	snprintf(rt->config_arg, sizeof rt->config_arg, "%s",
@@ -101,12 +103,15 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
 	    fb_config_load(path, &rt->cfg, err, NULL) != 0)
 		return -1;
 	*exit_code = FB_EXIT_FAIL;
+	/* one instance per log, decided before anything else is touched */
+	if ((rt->lock_fd = fb_log_lock(rt->cfg.log, err)) < 0)
+		goto fail_cfg;
 	if (!(rt->loop = fb_loop_new())) {
 		snprintf(err->text, sizeof err->text, "cannot start curl");
 		goto fail_cfg;
 	}
-	/* the socket first: a second instance is refused before it touches
-	 * the log the first one is writing */
+	/* then the socket: a second instance (on another log) is refused
+	 * before it touches this one */
 	if (serve && !(rt->control = fb_control_open(rt, err)))
 		goto fail_loop;
 	*exit_code = FB_EXIT_CONFIG;
@@ -135,6 +140,8 @@ fail_control:
 fail_loop:
 	fb_loop_free(rt->loop);
 fail_cfg:
+	if (rt->lock_fd >= 0)
+		close(rt->lock_fd);
 	fb_config_free(&rt->cfg);
 	return -1;
 }
@@ -197,6 +204,9 @@ void fb_runtime_stop(fb_runtime *rt, const char *reason)
 	fb_loop_free(rt->loop);
 	fb_engine_free(&rt->engine);
 	fb_log_close(&rt->log);
+	if (rt->lock_fd >= 0)
+		close(
+		    rt->lock_fd); /* the last thing: the next instance may go */
 	fb_config_free(&rt->cfg);
 }
 

@@ -20,6 +20,7 @@ typedef struct fb_runtime {
 	fb_sched sched;
 	fb_log log;
 	int sigfd;
+	int lock_fd; /* held for life: one instance per event log */
 	bool stopping;
 	bool info_to_stderr; /* one readable line per event on stderr */
 	bool hup_stops;      /* SIGHUP stops (a console) instead of reloading */
