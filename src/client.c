@@ -1,10 +1,12 @@
 /* One request, one reply over the control socket, with a deadline. */
 #include <errno.h>
+#include <libgen.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,7 +17,50 @@
 
 #define REPLY_CAP (64 << 20)
 
-static int connect_to(const char *path, fb_error *err)
+/* Could only `uid` (or root) have put something in folder `dir`? It is a
+ * real folder of uid's that no one else may write to, in a parent no one
+ * else may write to either (so no one else made it: /tmp fails). */
+static bool folder_only_of(const char *dir, uid_t uid)
+{
+	char parent[512];
+	struct stat st, pst;
+	snprintf(parent, sizeof parent, "%s", dir);
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       st.st_uid == uid && !(st.st_mode & 022) &&
+	       lstat(dirname(parent), &pst) == 0 &&
+	       (pst.st_uid == 0 || pst.st_uid == uid) && !(pst.st_mode & 022);
+}
+
+/* Is the peer someone whose answer we may take: ourselves, root, or the
+ * user whose private folder the socket is in (a fusebox user under
+ * systemd, say)? Anyone else could have bound the path first to fake the
+ * gate's answer. */
+static bool peer_trusted(int fd, const char *path, fb_error *err)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		snprintf(err->text, sizeof err->text,
+		         "%s: cannot tell who serves it (%s); not trusted",
+		         path, strerror(errno));
+		return false;
+	}
+	if (cred.uid == getuid() || cred.uid == geteuid() || cred.uid == 0)
+		return true;
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s", path);
+	if (folder_only_of(dirname(dir), cred.uid))
+		return true;
+	snprintf(err->text, sizeof err->text,
+	         "%s is served by uid %u, which is not you, root or the owner "
+	         "of a private folder it is in: not trusted",
+	         path, (unsigned)cred.uid);
+	return false;
+}
+
+/* Connects by the deadline (a full backlog is waited out, not hung on)
+ * to a peer we trust. Returns the fd, or -1 with *err. */
+static int connect_to(const char *path, int64_t deadline, fb_error *err)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof addr.sun_path) {
@@ -24,13 +69,23 @@ static int connect_to(const char *path, fb_error *err)
 		return -1;
 	}
 	memcpy(addr.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int rc = -1;
+	while (fd >= 0 &&
+	       (rc = connect(fd, (struct sockaddr *)&addr, sizeof addr)) != 0 &&
+	       (errno == EAGAIN || errno == EINTR) && fb_now_ms() < deadline)
+		poll(NULL, 0, 5); /* the backlog is full: try again shortly */
+	if (rc != 0) {
 		snprintf(err->text, sizeof err->text,
 		         "no running instance on %s (%s)", path,
-		         strerror(errno));
+		         errno == EAGAIN ? "it accepts no connection in time"
+		                         : strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return -1;
+	}
+	if (!peer_trusted(fd, path, err)) {
+		close(fd);
 		return -1;
 	}
 	return fd;
@@ -94,7 +149,7 @@ cJSON *fb_client_call(const char *socket_path, const cJSON *request,
                       int timeout_ms, fb_error *err)
 {
 	int64_t deadline = fb_now_ms() + timeout_ms;
-	int fd = connect_to(socket_path, err);
+	int fd = connect_to(socket_path, deadline, err);
 	if (fd < 0)
 		return NULL;
 	char *req = cJSON_PrintUnformatted(request);

@@ -607,13 +607,20 @@ static void global_defaults(fb_config *c)
 	if (!c->log[0])
 		snprintf(c->log, sizeof c->log, "fusebox-events.jsonl");
 	anchor_path(c->log, sizeof c->log, c->path);
+	/* never a bare file in a shared folder: a folder of our own, which
+	 * the server creates 0700 and nobody else can put a socket in */
 	if (!c->control_socket[0]) {
+		c->control_socket_default = true;
 		if (rt && rt[0] == '/')
 			snprintf(c->control_socket, sizeof c->control_socket,
-			         "%s/fusebox.sock", rt);
+			         "%s/fusebox/fusebox.sock", rt);
+		else if (geteuid() == 0)
+			snprintf(c->control_socket, sizeof c->control_socket,
+			         "/run/fusebox/fusebox.sock");
 		else
 			snprintf(c->control_socket, sizeof c->control_socket,
-			         "/tmp/fusebox-%u.sock", (unsigned)getuid());
+			         "/tmp/fusebox-%u/fusebox.sock",
+			         (unsigned)geteuid());
 	}
 	anchor_path(c->control_socket, sizeof c->control_socket, c->path);
 	if (!c->control_mode)

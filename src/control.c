@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <grp.h>
+#include <libgen.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -26,7 +27,9 @@ typedef struct client {
 	size_t in_len;
 	char *out;
 	size_t out_len, out_off;
+	int64_t since_ms;    /* when this idle spell or request began */
 	int64_t deadline_ms; /* dropped when this passes */
+	bool busy;           /* a request is being read or answered */
 	bool closing;        /* close once the reply is out */
 } client;
 
@@ -39,13 +42,15 @@ struct fb_control {
 
 static void on_client(void *ctx, int fd, short revents);
 
-/* A request under way must finish in FB_CONTROL_TIMEOUT_MS; an idle
- * connection is dropped after FB_CONTROL_IDLE_MS. */
-static void touch(client *cl)
+/* Deadlines are absolute. A request, from its first byte until its reply
+ * is sent, has FB_CONTROL_TIMEOUT_MS: bytes trickled in do not buy time.
+ * An idle connection is dropped FB_CONTROL_IDLE_MS after it went idle. */
+static void begin(client *cl, bool busy)
 {
+	cl->busy = busy;
+	cl->since_ms = fb_now_ms();
 	cl->deadline_ms =
-	    fb_now_ms() + (cl->in_len || cl->out_len ? FB_CONTROL_TIMEOUT_MS
-	                                             : FB_CONTROL_IDLE_MS);
+	    cl->since_ms + (busy ? FB_CONTROL_TIMEOUT_MS : FB_CONTROL_IDLE_MS);
 }
 
 /* ---- replies ----------------------------------------------------------- */
@@ -60,7 +65,10 @@ static void drop(fb_control *c, int slot)
 	c->clients[slot] = NULL;
 }
 
-/* Queues one reply line; the client is watched for POLLOUT until sent. */
+/* Queues one reply line. A client has one reply out at a time: until it
+ * is sent, the client is watched for POLLOUT only and nothing more of
+ * its input is read, so one that sends and never reads holds one reply,
+ * not a growing queue. */
 static void reply(fb_control *c, client *cl, cJSON *o)
 {
 	char *text = cJSON_PrintUnformatted(o);
@@ -82,7 +90,7 @@ static void reply(fb_control *c, client *cl, cJSON *o)
 	cl->out = out;
 	cl->out_len += len + 1;
 	free(text);
-	fb_loop_watch(c->rt->loop, cl->fd, POLLIN | POLLOUT, on_client, c);
+	fb_loop_watch(c->rt->loop, cl->fd, POLLOUT, on_client, c);
 }
 
 static void reply_error(fb_control *c, client *cl, const char *why)
@@ -223,22 +231,26 @@ static int find_slot(fb_control *c, int fd)
 	return -1;
 }
 
-/* Handles every complete line in the input buffer. */
-static void take_lines(fb_control *c, client *cl)
+/* Handles the next complete line in the input buffer, if no reply is
+ * still going out: a client that pipelines requests gets them answered
+ * one after the other. */
+static void take_line(fb_control *c, client *cl)
 {
-	char *nl;
-	while (!cl->closing && (nl = memchr(cl->in, '\n', cl->in_len))) {
+	char *nl = cl->out_len || cl->closing
+	               ? NULL
+	               : memchr(cl->in, '\n', cl->in_len);
+	if (nl) {
 		size_t len = (size_t)(nl - cl->in);
 		handle(c, cl, cl->in, len);
 		memmove(cl->in, nl + 1, cl->in_len - len - 1);
 		cl->in_len -= len + 1;
-	}
-	touch(cl);
-	if (cl->in_len == sizeof cl->in) {
+	} else if (cl->in_len == sizeof cl->in) {
 		reply_error(c, cl, "request too long");
 		cl->closing = true;
 		cl->in_len = 0;
 	}
+	if (!cl->in_len && !cl->out_len)
+		begin(cl, false);
 }
 
 static bool read_in(fb_control *c, client *cl)
@@ -249,8 +261,10 @@ static bool read_in(fb_control *c, client *cl)
 		return true;
 	if (n <= 0)
 		return false; /* EOF or error: replies still queued are dropped */
+	if (!cl->busy)
+		begin(cl, true);
 	cl->in_len += (size_t)n;
-	take_lines(c, cl);
+	take_line(c, cl);
 	return true;
 }
 
@@ -264,14 +278,20 @@ static bool write_out(fb_control *c, client *cl)
 		if (n <= 0)
 			return false;
 		cl->out_off += (size_t)n;
-		touch(cl);
 	}
 	free(cl->out);
 	cl->out = NULL;
 	cl->out_len = cl->out_off = 0;
-	touch(cl);
+	if (cl->closing)
+		return false;
 	fb_loop_watch(c->rt->loop, cl->fd, POLLIN, on_client, c);
-	return !cl->closing;
+	if (cl->in_len) { /* the next pipelined request: a new deadline */
+		begin(cl, true);
+		take_line(c, cl);
+	} else {
+		begin(cl, false);
+	}
+	return true;
 }
 
 static void on_client(void *ctx, int fd, short revents)
@@ -308,6 +328,23 @@ static void peer_actor(int fd, char *out, size_t len)
 	         (unsigned)cred.uid);
 }
 
+/* A slot for a new client. When all are taken, the client that has been
+ * idle or stuck in one request the longest gives its slot up, so peers
+ * that hold connections open (or trickle bytes) can never lock out a
+ * `gate check`. */
+static int free_slot(fb_control *c)
+{
+	int oldest = 0;
+	for (int i = 0; i < FB_CONTROL_MAX_CLIENTS; i++) {
+		if (!c->clients[i])
+			return i;
+		if (c->clients[i]->since_ms < c->clients[oldest]->since_ms)
+			oldest = i;
+	}
+	drop(c, oldest);
+	return oldest;
+}
+
 static void on_accept(void *ctx, int fd, short revents)
 {
 	fb_control *c = ctx;
@@ -315,23 +352,18 @@ static void on_accept(void *ctx, int fd, short revents)
 	int cfd;
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
 	       0) {
-		int slot;
-		for (slot = 0;
-		     slot < FB_CONTROL_MAX_CLIENTS && c->clients[slot]; slot++)
-			;
-		client *cl = slot < FB_CONTROL_MAX_CLIENTS
-		                 ? calloc(1, sizeof *cl)
-		                 : NULL;
+		int slot = free_slot(c);
+		client *cl = calloc(1, sizeof *cl);
 		if (!cl) {
 			static const char busy[] =
-			    "{\"ok\":false,\"error\":\"too many clients\"}\n";
+			    "{\"ok\":false,\"error\":\"out of memory\"}\n";
 			if (send(cfd, busy, sizeof busy - 1, MSG_NOSIGNAL) < 0)
 				errno = 0;
 			close(cfd);
 			continue;
 		}
 		cl->fd = cfd;
-		touch(cl);
+		begin(cl, false);
 		peer_actor(cfd, cl->actor, sizeof cl->actor);
 		c->clients[slot] = cl;
 		fb_loop_watch(c->rt->loop, cfd, POLLIN, on_client, c);
@@ -379,24 +411,99 @@ static int set_owner(const fb_config *cfg, fb_error *err)
 	return 0;
 }
 
-static int listen_on(const fb_config *cfg, fb_error *err)
+/* The socket's folder must be a real folder of ours that nobody else can
+ * write to: then nobody else can have put a socket there, or can take
+ * ours away. The default one is created (0700; 0750 with control_group)
+ * when missing. Returns 0, or -1 with *err. */
+static int check_folder(const fb_config *cfg, fb_error *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	const char *path = cfg->control_socket;
-	if (strlen(path) >= sizeof addr.sun_path) {
+	char dir[512];
+	struct stat st;
+	snprintf(dir, sizeof dir, "%s", cfg->control_socket);
+	char *d = dirname(dir);
+	if (cfg->control_socket_default &&
+	    mkdir(d, cfg->control_group[0] ? 0750 : 0700) == 0 &&
+	    cfg->control_group[0]) {
+		struct group *g = getgrnam(cfg->control_group);
+		if (g && chown(d, (uid_t)-1, g->gr_gid) != 0)
+			g = NULL;
+	}
+	const char *why = NULL;
+	if (lstat(d, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a folder (a symbolic link is refused too)";
+	else if (st.st_uid != geteuid())
+		why = "the folder belongs to another user";
+	else if (st.st_mode & 022)
+		why = "others can write to the folder; the socket must be in a "
+		      "folder of its own";
+	if (why) {
 		snprintf(err->text, sizeof err->text,
-		         "%s: socket path too long", path);
+		         "%s: cannot serve the control socket in %s: %s",
+		         cfg->control_socket, d, why);
 		return -1;
 	}
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	if (socket_alive(&addr)) {
+	return 0;
+}
+
+/* Makes path free for our socket: nothing there, or a socket of ours
+ * that nobody answers on (left by a crash), which is removed. Anything
+ * else -- a file, another user's socket, a live instance -- is refused,
+ * never deleted. Returns 0, or -1 with *err and *code. */
+static int clear_stale(const char *path, const struct sockaddr_un *addr,
+                       fb_error *err, int *code)
+{
+	struct stat st;
+	*code = FB_EXIT_CONFIG;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err->text, sizeof err->text, "%s: %s", path,
+		         strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(err->text, sizeof err->text,
+		         "%s: %s is there; refused (control_socket must name a "
+		         "socket of ours or nothing)",
+		         path,
+		         S_ISSOCK(st.st_mode) ? "another user's socket"
+		                              : "a file that is not a socket");
+		return -1;
+	}
+	if (socket_alive(addr)) {
+		*code = FB_EXIT_FAIL;
 		snprintf(err->text, sizeof err->text,
 		         "%s: another fusebox instance is already serving this "
 		         "socket",
 		         path);
 		return -1;
 	}
-	unlink(path); /* stale, from a crashed instance */
+	if (unlink(path) != 0 && errno != ENOENT) {
+		snprintf(err->text, sizeof err->text, "%s: %s", path,
+		         strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int listen_on(const fb_config *cfg, fb_error *err, int *code)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	const char *path = cfg->control_socket;
+	*code = FB_EXIT_CONFIG;
+	if (strlen(path) >= sizeof addr.sun_path) {
+		snprintf(err->text, sizeof err->text,
+		         "%s: socket path too long (at most %zu bytes)", path,
+		         sizeof addr.sun_path - 1);
+		return -1;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	if (check_folder(cfg, err) != 0 ||
+	    clear_stale(path, &addr, err, code) != 0)
+		return -1;
+	*code = FB_EXIT_FAIL;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	mode_t old = umask(0177); /* never world-accessible, even briefly */
 	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&addr, sizeof addr);
@@ -416,7 +523,7 @@ static int listen_on(const fb_config *cfg, fb_error *err)
 	return fd;
 }
 
-fb_control *fb_control_open(fb_runtime *rt, fb_error *err)
+fb_control *fb_control_open(fb_runtime *rt, fb_error *err, int *code)
 {
 	fb_control *c = calloc(1, sizeof *c);
 	if (!c) {
@@ -424,7 +531,7 @@ fb_control *fb_control_open(fb_runtime *rt, fb_error *err)
 		return NULL;
 	}
 	c->rt = rt;
-	c->fd = listen_on(&rt->cfg, err);
+	c->fd = listen_on(&rt->cfg, err, code);
 	if (c->fd < 0) {
 		free(c);
 		return NULL;

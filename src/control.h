@@ -14,9 +14,12 @@
 
 typedef struct fb_control fb_control;
 
-/* Serves `rt` on its configured socket. A stale socket left by a crashed
- * instance is replaced; a live one is refused. Returns NULL with *err. */
-fb_control *fb_control_open(fb_runtime *rt, fb_error *err);
+/* Serves `rt` on its configured socket, in a folder of our own that only
+ * we can write to (the default folder is created). A stale socket of ours
+ * left by a crash is replaced; a live one, another user's, or anything
+ * that is not a socket is refused and never removed. Returns NULL with
+ * *err and an exit code in *code. */
+fb_control *fb_control_open(fb_runtime *rt, fb_error *err, int *code);
 void fb_control_close(fb_control *c);
 
 /* Drops clients that are too slow. Call about once a second. */

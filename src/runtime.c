@@ -112,7 +112,7 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
 	}
 	/* then the socket: a second instance (on another log) is refused
 	 * before it touches this one */
-	if (serve && !(rt->control = fb_control_open(rt, err)))
+	if (serve && !(rt->control = fb_control_open(rt, err, exit_code)))
 		goto fail_loop;
 	*exit_code = FB_EXIT_CONFIG;
 	if (open_log(rt, err) != 0)

@@ -1,7 +1,9 @@
 /* The guardian never proceeds on doubt (SPEC sections 2, 3, 6 and 7):
  * one instance per event log however many start at once, an event log
  * that is not followed through symlinks nor opened on FIFOs, created
- * private. Each test runs the real, sanitized `fusebox run` in a temp dir
+ * private; a control socket that deletes nothing, lives in a folder of
+ * its own, is not believed when another user serves it, and answers
+ * `gate check` whatever one local peer does. Each test runs the real, sanitized `fusebox run` in a temp dir
  * of its own. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* cmocka needs the headers above first */
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -51,7 +55,8 @@ static void write_config(const env *e, const char *fusebox)
 	        "[fusebox]\n%s\nhost = guard\n\n[defaults]\ninterval = 200ms\n"
 	        "timeout = 300ms\n\n[dep api]\nurl = http://127.0.0.1:%d/api\n"
 	        "critical = true\n",
-	        fusebox ? fusebox : "log = events.jsonl\ncontrol_socket = ctl.sock",
+	        fusebox ? fusebox
+	                : "log = events.jsonl\ncontrol_socket = ctl.sock",
 	        e->fx.port);
 	assert_int_equal(fclose(f), 0);
 }
@@ -78,7 +83,8 @@ static pid_t spawn_stopped(const env *e, const char *err)
 		freopen("/dev/null", "w", stdout);
 		freopen(err, "w", stderr);
 		raise(SIGSTOP);
-		execl(g_fusebox, g_fusebox, "run", "--config", e->cfg, (char *)NULL);
+		execl(g_fusebox, g_fusebox, "run", "--config", e->cfg,
+		      (char *)NULL);
 		_exit(127);
 	}
 	int status;
@@ -120,7 +126,8 @@ static void test_simultaneous_starts_run_one(void **state)
 	for (int i = 0; i < RACERS; i++) {
 		int status;
 		if (th_wait_exit(pid[i], 3000, &status)) {
-			refused += WIFEXITED(status) && WEXITSTATUS(status) != 0;
+			refused +=
+			    WIFEXITED(status) && WEXITSTATUS(status) != 0;
 			continue;
 		}
 		running++;
@@ -131,7 +138,8 @@ static void test_simultaneous_starts_run_one(void **state)
 	int said = 0;
 	for (int i = 0; i < RACERS; i++) {
 		char text[1024];
-		if (pid[i] != e->fb && th_read_file(err[i], text, sizeof text) > 0 &&
+		if (pid[i] != e->fb &&
+		    th_read_file(err[i], text, sizeof text) > 0 &&
 		    (strstr(text, "another fusebox instance") ||
 		     strstr(text, "already serving")))
 			said++;
@@ -145,7 +153,8 @@ static void test_simultaneous_starts_run_one(void **state)
 	assert_int_equal(th_events_count(events, "start", NULL, NULL, NULL), 1);
 	double last = 0;
 	const cJSON *ev;
-	cJSON_ArrayForEach(ev, events) {
+	cJSON_ArrayForEach(ev, events)
+	{
 		double seq = th_json_num(ev, "seq", -1);
 		assert_true(seq == last + 1);
 		last = seq;
@@ -249,9 +258,322 @@ static void test_log_is_created_private(void **state)
 	e->fb = 0;
 	assert_int_equal(chmod(e->log, 0666), 0);
 	e->fb = spawn_run(e, "/dev/null", e->err);
-	assert_true(th_wait_events(e->log, 2, "start", NULL, NULL, NULL, WAIT_MS));
+	assert_true(
+	    th_wait_events(e->log, 2, "start", NULL, NULL, NULL, WAIT_MS));
 	assert_int_equal(stat(e->log, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* ---- the control socket's path --------------------------------------------- */
+
+/* control_socket naming a regular file, or the event log itself: refused
+ * as a config error, and the file is left as it was. */
+static void test_socket_path_never_deletes_files(void **state)
+{
+	env *e = *state;
+	char precious[450], text[2048], cfg[600];
+	th_write_file(e->dir, "precious", "keep me\n", precious,
+	              sizeof precious);
+	snprintf(cfg, sizeof cfg,
+	         "log = events.jsonl\ncontrol_socket = precious");
+	write_config(e, cfg);
+	assert_int_equal(run_to_exit(e, text, sizeof text), 78);
+	assert_non_null(strstr(text, "not a socket"));
+	assert_int_equal(th_read_file(precious, text, sizeof text), 8);
+
+	th_write_file(e->dir, "events.jsonl", "{\"v\":1,\"seq\":1}\n", precious,
+	              sizeof precious);
+	write_config(e, "log = events.jsonl\ncontrol_socket = events.jsonl");
+	assert_int_equal(run_to_exit(e, text, sizeof text), 78);
+	assert_int_equal(th_read_file(precious, text, sizeof text), 16);
+}
+
+/* A socket in a folder others can write to (as /tmp is) is refused: anyone
+ * could have put one there first, or replace ours. */
+static void test_socket_in_shared_folder_is_refused(void **state)
+{
+	env *e = *state;
+	char shared[450], cfg[600], text[2048];
+	snprintf(shared, sizeof shared, "%s/shared", e->dir);
+	assert_int_equal(mkdir(shared, 0700), 0);
+	assert_int_equal(chmod(shared, 01777), 0);
+	snprintf(cfg, sizeof cfg,
+	         "log = events.jsonl\ncontrol_socket = %s/fb.sock", shared);
+	write_config(e, cfg);
+	assert_int_equal(run_to_exit(e, text, sizeof text), 78);
+	assert_non_null(strstr(text, "others can write"));
+}
+
+/* ---- another local user ---------------------------------------------------- */
+
+#define VICTIM   46001
+#define ATTACKER 46002
+
+/* Runs argv as uid:gid `uid` (setpriv), stdin /dev/null. */
+static int run_as(unsigned uid, char *const *argv, int timeout_ms, th_result *r)
+{
+	char id[32];
+	snprintf(id, sizeof id, "%u", uid);
+	char *full[24] = {"setpriv", "--reuid", id,
+	                  "--regid", id,        "--clear-groups",
+	                  "env",     "-u",      "XDG_RUNTIME_DIR"};
+	int n = 9;
+	for (int i = 0; argv[i] && n < 23; i++)
+		full[n++] = argv[i];
+	full[n] = NULL;
+	return th_run(full, timeout_ms, r);
+}
+
+/* The attacker binds where the victim's default socket would be (both the
+ * old bare /tmp file and the new private folder) and answers "allowed" to
+ * anything. The victim's gate check must not believe it, trip must not
+ * claim success, and the victim's instance refuses the folder. */
+static void test_another_user_cannot_answer_the_gate(void **state)
+{
+	env *e = *state;
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+		print_message(
+		    "# SKIPPED in effect: needs root and setpriv to act "
+		    "as two other users\n");
+		return;
+	}
+	char home[450], cfg[450], text[2048];
+	snprintf(home, sizeof home, "%s/victim", e->dir);
+	assert_int_equal(mkdir(home, 0700), 0);
+	assert_int_equal(chown(home, VICTIM, VICTIM), 0);
+	assert_int_equal(chmod(e->dir, 0711), 0);
+	char body[600];
+	snprintf(body, sizeof body,
+	         "[fusebox]\nlog = events.jsonl\n[dep api]\nurl = "
+	         "http://127.0.0.1:%d/api\n"
+	         "critical = true\n",
+	         e->fx.port);
+	th_write_file(home, "config.ini", body, cfg, sizeof cfg);
+	assert_int_equal(chown(cfg, VICTIM, VICTIM), 0);
+	char old_sock[64], new_dir[64], new_sock[96];
+	snprintf(old_sock, sizeof old_sock, "/tmp/fusebox-%d.sock", VICTIM);
+	snprintf(new_dir, sizeof new_dir, "/tmp/fusebox-%d", VICTIM);
+	snprintf(new_sock, sizeof new_sock, "%s/fusebox.sock", new_dir);
+	unlink(old_sock);
+	unlink(new_sock);
+	rmdir(new_dir);
+	/* the attacker's fake instance */
+	static const char fake[] =
+	    "import os, socket, sys, threading\n"
+	    "os.makedirs(sys.argv[2], exist_ok=True)\n"
+	    "def serve(path):\n"
+	    "    s = socket.socket(socket.AF_UNIX); s.bind(path); "
+	    "os.chmod(path, 0o777); s.listen(8)\n"
+	    "    while True:\n"
+	    "        c, _ = s.accept(); c.recv(8192)\n"
+	    "        "
+	    "c.sendall(b'{\"ok\":true,\"dep\":\"api\",\"state\":\"forced_"
+	    "open\",'\n"
+	    "                  "
+	    "b'\"gate\":{\"decision\":\"allowed\",\"reason\":\"All critical "
+	    "dependencies healthy\"}}\\n')\n"
+	    "        c.close()\n"
+	    "for p in sys.argv[1], sys.argv[3]:\n"
+	    "    threading.Thread(target=serve, args=(p,), "
+	    "daemon=True).start()\n"
+	    "open(sys.argv[4], 'w').close()\n"
+	    "threading.Event().wait()\n";
+	char script[450], ready[450], id[16];
+	th_write_file(e->dir, "fake.py", fake, script, sizeof script);
+	snprintf(ready, sizeof ready, "%s/fake.ready", e->dir);
+	chmod(e->dir, 0777);
+	snprintf(id, sizeof id, "%d", ATTACKER);
+	char *fargv[] = {"setpriv",
+	                 "--reuid",
+	                 id,
+	                 "--regid",
+	                 id,
+	                 "--clear-groups",
+	                 "/usr/bin/python3",
+	                 script,
+	                 old_sock,
+	                 new_dir,
+	                 new_sock,
+	                 ready,
+	                 NULL};
+	char aerr[450];
+	snprintf(aerr, sizeof aerr, "%s/fake.err", e->dir);
+	pid_t attacker = th_spawn(fargv, "/dev/null", aerr);
+	bool up = th_wait_file(ready, WAIT_MS);
+	chmod(e->dir, 0711);
+	th_result r;
+	char *gate[] = {g_fusebox, "gate", "check", "--config", cfg, NULL};
+	char *trip[] = {g_fusebox, "trip", "api", "--config", cfg, NULL};
+	char *run[] = {g_fusebox,    "run", "--config", cfg,
+	               "--duration", "1",   NULL};
+	int gate_rc = -2, trip_rc = -2, run_rc = -2;
+	char gate_err[1024] = "", run_err[1024] = "";
+	if (up) {
+		gate_rc = run_as(VICTIM, gate, WAIT_MS, &r);
+		snprintf(gate_err, sizeof gate_err, "%s%s", r.out, r.err);
+		th_result_free(&r);
+		trip_rc = run_as(VICTIM, trip, WAIT_MS, &r);
+		th_result_free(&r);
+		run_rc = run_as(VICTIM, run, WAIT_MS, &r);
+		snprintf(run_err, sizeof run_err, "%s", r.err);
+		th_result_free(&r);
+	}
+	th_kill(attacker, SIGKILL, WAIT_MS);
+	unlink(old_sock);
+	unlink(new_sock);
+	rmdir(new_dir);
+	if (!up && th_read_file(aerr, text, sizeof text) >= 0)
+		fail_msg("the fake instance did not start: %s", text);
+	if (gate_rc != 69)
+		fail_msg("gate check believed another user: exit %d: %s",
+		         gate_rc, gate_err);
+	assert_non_null(strstr(gate_err, "not trusted"));
+	assert_int_not_equal(trip_rc, 0);
+	if (run_rc != 78 || !strstr(run_err, "belongs to another user"))
+		fail_msg("the victim's instance: exit %d: %s", run_rc, run_err);
+}
+
+/* ---- a hostile peer on the socket ------------------------------------------ */
+
+static int connect_sock(const char *path)
+{
+	int fd = th_unix_connect(path);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* 64 peers hold every slot, trickling a byte now and then or saying
+ * nothing: `gate check` still gets its answer, at once. */
+static void test_slot_hogs_cannot_lock_out_gate_check(void **state)
+{
+	env *e = *state;
+	write_config(e, NULL);
+	e->fb = spawn_run(e, "/dev/null", e->err);
+	assert_true(th_wait_unix_socket(e->sock, WAIT_MS));
+	char *argv[] = {g_fusebox, "gate", "check", "--config", e->cfg, NULL};
+	int rc = -1;
+	for (int64_t end = th_now_ms() + WAIT_MS;
+	     rc != 0 && th_now_ms() < end;) {
+		th_result r; /* allowed once the first probe of api is in */
+		rc = th_run(argv, WAIT_MS, &r);
+		th_result_free(&r);
+		th_sleep_ms(50);
+	}
+	assert_int_equal(rc, 0);
+	int hog[80];
+	for (int i = 0; i < 80; i++) {
+		hog[i] = connect_sock(e->sock);
+		if (i % 2 && write(hog[i], "{", 1) != 1)
+			fail_msg("hog %d could not write", i);
+	}
+	int64_t worst = 0;
+	for (int round = 0; round < 6; round++) {
+		for (int i = 1; i < 80;
+		     i += 2) /* a byte per round keeps them busy */
+			if (write(hog[i], " ", 1) < 0)
+				hog[i] = hog[i];
+		th_result r;
+		rc = th_run(argv, 20000, &r);
+		if (rc != 0) /* the same answer as without the attack */
+			fail_msg("gate check under attack: exit %d: %s %s", rc,
+			         r.out, r.err);
+		if (r.ms > worst)
+			worst = r.ms;
+		th_result_free(&r);
+		th_sleep_ms(300);
+	}
+	print_message("# gate check under 80 hogs: worst %lld ms\n",
+	              (long long)worst);
+	for (int i = 0; i < 80; i++)
+		close(hog[i]);
+	/* after 5 s a trickled request has used up its time however many bytes
+	 * came: its connection is gone */
+}
+
+/* A peer that pipelines requests and never reads holds one reply, not a
+ * growing queue: the instance's memory stays flat. */
+static long rss_kb(pid_t pid)
+{
+	char path[64], text[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	if (th_read_file(path, text, sizeof text) <= 0)
+		return -1;
+	const char *p = strstr(text, "VmRSS:");
+	return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+static void test_greedy_peers_do_not_grow_memory(void **state)
+{
+	env *e = *state;
+	write_config(e, NULL);
+	e->fb = spawn_run(e, "/dev/null", e->err);
+	assert_true(th_wait_unix_socket(e->sock, WAIT_MS));
+	th_sleep_ms(500);
+	long before = rss_kb(e->fb);
+	static const char req[] = "{\"op\":\"status\"}\n";
+	char burst[16 * 1024];
+	for (size_t i = 0; i + sizeof req - 1 <= sizeof burst;
+	     i += sizeof req - 1)
+		memcpy(burst + i, req, sizeof req - 1);
+	int fd[10];
+	for (int i = 0; i < 10; i++) {
+		fd[i] = connect_sock(e->sock);
+		fcntl(fd[i], F_SETFL, O_NONBLOCK);
+	}
+	int64_t end = th_now_ms() + 2500;
+	long long sent = 0;
+	while (th_now_ms() < end) {
+		for (int i = 0; i < 10; i++) {
+			ssize_t n = write(fd[i], burst,
+			                  sizeof burst -
+			                      sizeof burst % (sizeof req - 1));
+			if (n > 0)
+				sent += n;
+		}
+		th_sleep_ms(2);
+	}
+	long after = rss_kb(e->fb);
+	print_message(
+	    "# greedy peers sent %lld bytes of requests; rss %ld -> %ld KB\n",
+	    sent, before, after);
+	for (int i = 0; i < 10; i++)
+		close(fd[i]);
+	assert_true(before > 0 && after > 0);
+	if (after - before > 30 * 1024)
+		fail_msg(
+		    "the instance grew by %ld KB for peers that never read",
+		    after - before);
+}
+
+/* A socket that accepts nothing (its backlog full): gate check fails
+ * closed in bounded time instead of hanging in connect(). */
+static void test_full_backlog_fails_closed_in_time(void **state)
+{
+	env *e = *state;
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	memcpy(a.sun_path, e->sock, strlen(e->sock) + 1);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(l, 0), 0);
+	int filler[4];
+	for (int i = 0; i < 4; i++) { /* fill the backlog: never accepted */
+		filler[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(filler[i], (struct sockaddr *)&a, sizeof a);
+	}
+	write_config(e, NULL);
+	char *argv[] = {g_fusebox, "gate", "check", "--config", e->cfg, NULL};
+	th_result r;
+	int rc = th_run(argv, 30000, &r);
+	int64_t ms = r.ms;
+	th_result_free(&r);
+	for (int i = 0; i < 4; i++)
+		close(filler[i]);
+	close(l);
+	if (rc != 69)
+		fail_msg(
+		    "gate check against a full backlog: exit %d after %lld ms",
+		    rc, (long long)ms);
+	assert_true(ms < 15000);
 }
 
 int main(void)
@@ -267,6 +589,12 @@ int main(void)
 	    T(test_symlinked_log_is_refused),
 	    T(test_fifo_log_is_refused),
 	    T(test_log_is_created_private),
+	    T(test_socket_path_never_deletes_files),
+	    T(test_socket_in_shared_folder_is_refused),
+	    T(test_another_user_cannot_answer_the_gate),
+	    T(test_slot_hogs_cannot_lock_out_gate_check),
+	    T(test_greedy_peers_do_not_grow_memory),
+	    T(test_full_backlog_fails_closed_in_time),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

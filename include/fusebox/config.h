@@ -116,6 +116,8 @@ typedef struct fb_config {
 	char path[512]; /* the file it came from */
 	char log[512];
 	char control_socket[512];
+	bool control_socket_default; /* not configured: the server may create
+	                                its private folder */
 	int control_mode;       /* socket permission bits, default 0600 */
 	char control_group[64]; /* optional group owner of the socket */
 	char theme[64];
