@@ -173,6 +173,10 @@ void fb_cli_command_help(const fb_command *cmd, FILE *to);
  * returns FB_EXIT_USAGE. */
 int fb_cli_usage_error(const char *name);
 
+/* `fusebox --complete WORD...`: the candidates for the last word, for
+ * the shell completion scripts (src/shell/). Returns an exit code. */
+int fb_cli_complete(int nwords, char **words);
+
 /* Finds and loads the configuration (explicit path, or the lookup order of
  * SPEC 5). Prints "fusebox: <what>" and returns -1 on error. */
 int fb_cli_load_config(const char *explicit_path, fb_config *cfg);

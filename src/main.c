@@ -17,6 +17,8 @@ int main(int argc, char **argv)
 		printf("fusebox %s\n", FB_VERSION);
 		return FB_EXIT_OK;
 	}
+	if (argc >= 2 && strcmp(argv[1], "--complete") == 0)
+		return fb_cli_complete(argc - 2, argv + 2);
 	bool named = argc >= 2 && argv[1][0] != '-';
 	const fb_command *cmd =
 	    named ? fb_cli_command(argv[1]) : &fb_commands[0];

@@ -1,5 +1,6 @@
 /* Theme files: [roles] name = FG BG [ATTR...]. */
 #include <curses.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ini.h>
 #include <libgen.h>
@@ -164,7 +165,7 @@ int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
 	}
 	int n = theme_dirs(dirs, 4);
 	for (int i = 0; i < n && !fp; i++) {
-		snprintf(path, sizeof path, "%s/%s.ini", dirs[i], name);
+		snprintf(path, sizeof path, "%.511s/%.63s.ini", dirs[i], name);
 		fp = fopen(path, "r");
 	}
 	if (!fp) {
@@ -190,6 +191,42 @@ int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
 		snprintf(err->text, sizeof err->text,
 		         "%s:%d: expected 'role = colours'", path, rc);
 	return (c.reader.failed || c.failed || rc != 0) ? -1 : 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void fb_theme_names(void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	char dirs[4][512], *names[256];
+	size_t n = 0;
+	int ndirs = theme_dirs(dirs, 4);
+	for (int i = 0; i < ndirs; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+		while (d && (e = readdir(d)) != NULL && n < 256) {
+			size_t len = strlen(e->d_name);
+			if (len <= 4 ||
+			    strcmp(e->d_name + len - 4, ".ini") != 0 ||
+			    !(names[n] = strndup(e->d_name, len - 4)))
+				continue;
+			if (name_ok(names[n]))
+				n++;
+			else
+				free(names[n]);
+		}
+		if (d)
+			closedir(d);
+	}
+	qsort(names, n, sizeof *names, by_name);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+			fn(ctx, names[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
 }
 
 void fb_theme_apply(const fb_theme *t, bool colour_ok, int attrs[FB_ROLE_COUNT])

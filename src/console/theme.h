@@ -42,6 +42,10 @@ typedef struct fb_theme {
  * file and line. */
 int fb_theme_load(const char *name, fb_theme *out, fb_error *err);
 
+/* Calls fn once with each theme name found in the theme folders, in
+ * alphabetical order (for shell completion). */
+void fb_theme_names(void (*fn)(void *ctx, const char *name), void *ctx);
+
 /* Applies the theme to curses (after start_color()). Returns the attribute
  * to use for each role in attrs[]. */
 void fb_theme_apply(const fb_theme *t, bool colour_ok,
