@@ -85,5 +85,8 @@ typedef struct fb_env_ctx {
 void fb_env_tunables_apply(fb_env_ctx *e, dep_raw *r);
 /* P_URL / P_BASE_URL, then P_HOST, P_PORT, P_PROTOCOL over the file. */
 void fb_env_address_apply(fb_env_ctx *e, dep_raw *r);
+/* The suffixes (TIMEOUT, URL, ...) of every override the two functions
+ * above read, i = 0, 1, ... in turn; NULL past the last. */
+const char *fb_env_override_suffix(size_t i);
 
 #endif
