@@ -36,18 +36,21 @@ static const fb_option_doc *option_named(const fb_command *cmd,
 	return NULL;
 }
 
-/* The names in the configuration the line names with --config (before the
- * last word), else in the one the lookup order finds. */
+/* The names in the configuration the line names with --config FILE or
+ * --config=FILE (before the last word), else in the one the lookup order
+ * finds. */
 static void offer_deps(const fb_command *cmd, int n, char **words, char *prefix)
 {
 	const char *explicit_path = NULL;
 	char path[1024];
 	fb_error err;
 	fb_config cfg;
-	for (int i = 0; i + 2 < n; i++) {
+	for (int i = 0; i + 1 < n; i++) {
 		const fb_option_doc *o = option_named(cmd, words[i]);
-		if (o && strcmp(o->name, "config") == 0)
+		if (o && strcmp(o->name, "config") == 0 && i + 2 < n)
 			explicit_path = words[i + 1];
+		else if (strncmp(words[i], "--config=", 9) == 0)
+			explicit_path = words[i] + 9;
 	}
 	if (fb_config_locate(explicit_path, path, sizeof path, &err) != 0 ||
 	    fb_config_load(path, &cfg, &err, NULL) != 0)
