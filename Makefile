@@ -72,7 +72,7 @@ endif
 LIB_SRC    := $(wildcard src/core/*.c) \
               $(addprefix src/,config.c config_env.c tunables.c inireader.c \
                 client.c clock.c)
-FRONT_SRC  := $(addprefix src/,main.c front.c cli_config.c cli_ctl.c \
+FRONT_SRC  := $(addprefix src/,main.c front.c cli_help.c cli_config.c cli_ctl.c \
                 cli_status.c cli_replay.c logread.c timeline.c replay.c \
                 eventlog.c)
 # The engine: every other file of src/, and the console.
@@ -232,7 +232,9 @@ INSTALLED := $(BINDIR)/fusebox $(LIBEXECDIR)/fusebox-engine \
              $(LIBDIR)/libfusebox.a $(LIBDIR)/$(SO_FILE) $(LIBDIR)/$(SO_NAME) \
              $(LIBDIR)/libfusebox.so $(PKGCONFIGDIR)/fusebox.pc \
              $(addprefix $(INCDIR)/,$(patsubst include/%,%,$(wildcard include/fusebox/*.h))) \
-             $(addprefix $(DATADIR)/themes/,$(notdir $(wildcard themes/*.ini)))
+             $(addprefix $(DATADIR)/themes/,$(notdir $(wildcard themes/*.ini))) \
+             $(MANDIR)/man1/fusebox.1 $(MANDIR)/man5/fusebox.conf.5 \
+             $(MANDIR)/man3/libfusebox.3 $(BASHCOMPDIR)/fusebox $(ZSHCOMPDIR)/_fusebox
 
 # fusebox.pc is written at install time: it names the prefix installed to.
 install: all
@@ -251,6 +253,13 @@ install: all
 	install -m 0644 build/fusebox.pc $(DESTDIR)$(PKGCONFIGDIR)/fusebox.pc
 	install -m 0644 include/fusebox/*.h $(DESTDIR)$(INCDIR)/fusebox/
 	install -m 0644 themes/*.ini $(DESTDIR)$(DATADIR)/themes/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 src/man/fusebox.1 $(DESTDIR)$(MANDIR)/man1/fusebox.1
+	install -m 0644 src/man/fusebox.conf.5 $(DESTDIR)$(MANDIR)/man5/fusebox.conf.5
+	install -m 0644 src/man/libfusebox.3 $(DESTDIR)$(MANDIR)/man3/libfusebox.3
+	install -m 0644 src/shell/fusebox.bash $(DESTDIR)$(BASHCOMPDIR)/fusebox
+	install -m 0644 src/shell/_fusebox $(DESTDIR)$(ZSHCOMPDIR)/_fusebox
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

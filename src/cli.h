@@ -3,6 +3,9 @@
 #ifndef FB_CLI_H
 #define FB_CLI_H
 
+#include <getopt.h>
+#include <stdio.h>
+
 #include "fusebox/config.h"
 
 /* Exit codes (SPEC section 4), from sysexits.h. */
@@ -20,9 +23,93 @@ enum {
 /* argv[0] is the command's name; options follow. */
 typedef int (*fb_command_fn)(int argc, char **argv);
 
+/* What a word on the command line is, for shell completion. */
+typedef enum {
+	FB_COMP_NONE,  /* free text */
+	FB_COMP_FILE,  /* a file name */
+	FB_COMP_DEP,   /* a dependency of the configuration */
+	FB_COMP_THEME, /* a colour theme */
+	FB_COMP_KIND,  /* an event kind */
+	FB_COMP_WORDS, /* one of the command's `args`, which are split at '|' */
+} fb_complete;
+
+/* One option of a command. `key` is its short letter, or one of the
+ * FB_OPT_* values below for an option that has no short form. `arg` names
+ * its argument ("FILE"), "" for a flag. */
+typedef struct fb_option_doc {
+	const char *name;
+	int key;
+	const char *arg;
+	fb_complete comp;
+	const char *help;
+} fb_option_doc;
+
+/* Keys of the long-only options: above every short letter. */
+enum { FB_OPT_DEPS = 256 };
+
+/* Each command's options, one row each. getopt_long()'s table, `fusebox
+ * COMMAND --help`, the usage line, shell completion and the man page's
+ * drift test are all built from these rows, so they cannot disagree.
+ *  long        key   ARG        completes  help */
+#define FB_OPTS_CONFIG(X)                                                      \
+	X("config", 'c', "FILE", FILE,                                         \
+	  "read FILE, not the configuration lookup order")
+#define FB_OPTS_REASON(X)                                                      \
+	X("reason", 'r', "TEXT", NONE, "why; logged with who did it")
+
+#define FB_OPTS_CONSOLE(X)                                                     \
+	FB_OPTS_CONFIG(X)                                                      \
+	X("theme", 't', "NAME", THEME,                                         \
+	  "the colour theme (default: theme in [fusebox])")                    \
+	X("readonly", 'r', "", NONE, "watch only: operator actions are off")   \
+	X("replay", 'R', "LOG", FILE,                                          \
+	  "replay event logs (more LOG files may follow)")
+#define FB_OPTS_RUN(X)                                                         \
+	FB_OPTS_CONFIG(X)                                                      \
+	X("duration", 'd', "SECONDS", NONE,                                    \
+	  "stop after this long (or 250ms, 2m, 1h)")
+#define FB_OPTS_STATUS(X)                                                      \
+	FB_OPTS_CONFIG(X)                                                      \
+	X("json", 'j', "", NONE, "print the status document as JSON")          \
+	X("probe", 'p', "", NONE,                                              \
+	  "probe every dependency once instead of asking the instance")
+#define FB_OPTS_GATE(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
+#define FB_OPTS_TRIP(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
+#define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X)
+#define FB_OPTS_DISABLE(X) FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
+#define FB_OPTS_REPLAY(X)                                                      \
+	X("from", 'f', "TIME", NONE,                                           \
+	  "only events at or after TIME (RFC 3339, or -15m)")                  \
+	X("to", 't', "TIME", NONE, "only events at or before TIME")            \
+	X("dep", 'd', "NAME", DEP,                                             \
+	  "only this dependency (a glob like redis-*; repeatable)")            \
+	X("kind", 'k', "KIND", KIND, "only events of this kind (repeatable)")  \
+	X("json", 'j', "", NONE,                                               \
+	  "the events as logged, or the summary as JSON")                      \
+	X("summary", 's', "", NONE, "the incident report, not the timeline")   \
+	X("markdown", 'm', "", NONE, "with --summary: the report as Markdown")
+#define FB_OPTS_CALL(X)                                                        \
+	FB_OPTS_CONFIG(X)                                                      \
+	X("dep", 'd', "NAME", DEP,                                             \
+	  "ask this dependency's breaker first; use its tuning")               \
+	X("data", 'b', "BODY", NONE, "send BODY as the request body")
+#define FB_OPTS_CHECK_CONFIG(X)                                                \
+	X("deps", FB_OPT_DEPS, "", NONE,                                       \
+	  "print only the dependency names, one a line")
+
+/* Every command also takes this one. */
+#define FB_OPTS_HELP(X) X("help", 'h', "", NONE, "show this help and exit")
+
+/* A row as getopt_long() wants it; end the array with {0}. */
+#define FB_X_GETOPT(name, key, arg, comp, help)                                \
+	{name, sizeof(arg) > 1 ? required_argument : no_argument, NULL, key},
+
 typedef struct fb_command {
 	const char *name, *args, *help;
 	fb_command_fn fn;
+	fb_complete comp;                 /* what its arguments are */
+	const fb_option_doc *opts;        /* ends with a NULL name */
+	const struct option *getopt_opts; /* the same rows, for getopt_long */
 } fb_command;
 
 int fb_cmd_check_config(int argc, char **argv);
@@ -45,32 +132,59 @@ int fb_cmd_dep_action(int argc, char **argv);
 int fb_cmd_replay(int argc, char **argv);
 int fb_cmd_call(int argc, char **argv);
 
-/*  name            arguments                help                function */
+/* The commands. `arguments` are what follows the options; the first row
+ * is what runs when no command is named.
+ *  name            arguments     options               completes  help
+ *  function */
 #define FB_COMMAND_TABLE(X)                                                    \
-	X("console",                                                           \
-	  "[--config FILE] [--theme NAME] [--readonly] [--replay LOG]",        \
+	X("console", "", FB_OPTS_CONSOLE, NONE,                                \
 	  "the live console (the default)", fb_cmd_console)                    \
-	X("run", "[--config FILE] [--duration SECONDS]",                       \
-	  "the headless engine", fb_cmd_run)                                   \
-	X("status", "[--config FILE] [--json] [--probe]",                      \
+	X("run", "", FB_OPTS_RUN, NONE, "the headless engine", fb_cmd_run)     \
+	X("status", "", FB_OPTS_STATUS, NONE,                                  \
 	  "live state (or one probe round with --probe)", fb_cmd_status)       \
-	X("gate", "check|block|allow|auto [--reason TEXT]",                    \
+	X("gate", "check|block|allow|auto", FB_OPTS_GATE, WORDS,               \
 	  "ask the gate (exit 0 allowed, 75 blocked) or set its mode",         \
 	  fb_cmd_gate)                                                         \
-	X("trip", "DEP [--reason TEXT]", "force a breaker open",               \
+	X("trip", "DEP", FB_OPTS_TRIP, DEP, "force a breaker open",            \
 	  fb_cmd_dep_action)                                                   \
-	X("reset", "DEP", "back to closed, counters cleared",                  \
+	X("reset", "DEP", FB_OPTS_RESET, DEP,                                  \
+	  "back to closed, counters cleared", fb_cmd_dep_action)               \
+	X("disable", "DEP", FB_OPTS_DISABLE, DEP, "force a breaker closed",    \
 	  fb_cmd_dep_action)                                                   \
-	X("disable", "DEP [--reason TEXT]", "force a breaker closed",          \
-	  fb_cmd_dep_action)                                                   \
-	X("replay",                                                            \
-	  "LOG... [--from T] [--to T] [--dep NAME] [--json] [--summary]",      \
+	X("replay", "LOG...", FB_OPTS_REPLAY, FILE,                            \
 	  "the timeline of an incident, or its summary", fb_cmd_replay)        \
-	X("call", "METHOD URL [--dep NAME] [--data BODY]",                     \
+	X("call", "METHOD URL", FB_OPTS_CALL, NONE,                            \
 	  "one request through the breaker and retries", fb_cmd_call)          \
-	X("check-config", "[FILE]",                                            \
+	X("check-config", "[FILE]", FB_OPTS_CHECK_CONFIG, FILE,                \
 	  "validate a configuration and say what it holds",                    \
 	  fb_cmd_check_config)
+
+/* The command table (src/cli_help.c), in the order above. */
+extern const fb_command fb_commands[];
+extern const size_t fb_ncommands;
+
+/* The command called `name`, or NULL. */
+const fb_command *fb_cli_command(const char *name);
+
+/* getopt_long() over a table built with FB_X_GETOPT: the short options
+ * are the table's own letters. */
+int fb_cli_getopt(int argc, char **argv, const struct option *opts);
+
+/* Does the command line ask for --help (or -h) as an option of `cmd`, and
+ * not, say, as the argument of --reason? Leaves argv as it was. */
+bool fb_cli_wants_help(const fb_command *cmd, int argc, char **argv);
+
+/* `fusebox --help` and `fusebox COMMAND --help`, on `to`. */
+void fb_cli_usage(FILE *to);
+void fb_cli_command_help(const fb_command *cmd, FILE *to);
+
+/* Prints "fusebox: usage: fusebox NAME [--option ARG]... ARGUMENTS" and
+ * returns FB_EXIT_USAGE. */
+int fb_cli_usage_error(const char *name);
+
+/* `fusebox --complete WORD...`: the candidates for the last word, for
+ * the shell completion scripts (src/shell/). Returns an exit code. */
+int fb_cli_complete(int nwords, char **words);
 
 /* Finds and loads the configuration (explicit path, or the lookup order of
  * SPEC 5). Prints "fusebox: <what>" and returns -1 on error. */

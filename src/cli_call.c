@@ -166,16 +166,12 @@ static int tune(call_opts *o)
 
 int fb_cmd_call(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"dep", required_argument, NULL, 'd'},
-	    {"data", required_argument, NULL, 'b'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {FB_OPTS_CALL(FB_X_GETOPT){0}};
 	call_opts o = {0};
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:d:b:", opts, NULL)) != -1) {
+	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
 		if (c == 'c')
 			o.config = optarg;
 		else if (c == 'd')
@@ -185,12 +181,8 @@ int fb_cmd_call(int argc, char **argv)
 		else
 			break;
 	}
-	if (c != -1 || optind + 2 != argc) {
-		fb_cli_error(
-		    "usage: fusebox call METHOD URL [--dep NAME] [--data BODY] "
-		    "[--config FILE]");
-		return FB_EXIT_USAGE;
-	}
+	if (c != -1 || optind + 2 != argc)
+		return fb_cli_usage_error("call");
 	o.method = argv[optind];
 	o.url = argv[optind + 1];
 	int rc = tune(&o);

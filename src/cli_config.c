@@ -1,5 +1,6 @@
-/* `fusebox check-config [FILE]`: load a configuration the way the engine
- * would, and say what it holds or exactly what is wrong. */
+/* `fusebox check-config [--deps] [FILE]`: load a configuration the way the
+ * engine would, and say what it holds (or only its dependency names) or
+ * exactly what is wrong. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,13 +43,28 @@ static void print_dep(const fb_dep_config *d)
 
 int fb_cmd_check_config(int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    FB_OPTS_CHECK_CONFIG(FB_X_GETOPT){0}};
 	fb_config cfg;
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-		fb_cli_error("usage: fusebox check-config [FILE]");
-		return FB_EXIT_USAGE;
+	bool names_only = false;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
+		if (c != FB_OPT_DEPS)
+			return fb_cli_usage_error("check-config");
+		names_only = true;
 	}
-	if (fb_cli_load_config(argc == 2 ? argv[1] : NULL, &cfg) != 0)
+	if (argc - optind > 1)
+		return fb_cli_usage_error("check-config");
+	if (fb_cli_load_config(optind < argc ? argv[optind] : NULL, &cfg) != 0)
 		return FB_EXIT_CONFIG;
+	if (names_only) { /* for scripts and shell completion */
+		for (size_t i = 0; i < cfg.ndeps; i++)
+			printf("%s\n", cfg.deps[i].name);
+		fb_config_free(&cfg);
+		return FB_EXIT_OK;
+	}
 	size_t critical = 0;
 	for (size_t i = 0; i < cfg.ndeps; i++)
 		critical += cfg.deps[i].critical;

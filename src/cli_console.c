@@ -8,12 +8,7 @@
 
 int fb_cmd_console(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"theme", required_argument, NULL, 't'},
-	    {"readonly", no_argument, NULL, 'r'},
-	    {"replay", required_argument, NULL, 'R'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {FB_OPTS_CONSOLE(FB_X_GETOPT){0}};
 	const char *config = NULL, *theme = NULL;
 	char *replay[32];
 	size_t nreplay = 0;
@@ -21,7 +16,7 @@ int fb_cmd_console(int argc, char **argv)
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:t:rR:", opts, NULL)) != -1) {
+	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
 		if (c == 'c')
 			config = optarg;
 		else if (c == 't')
@@ -36,12 +31,8 @@ int fb_cmd_console(int argc, char **argv)
 	/* more logs may follow --replay LOG as plain arguments */
 	while (nreplay && optind < argc && nreplay < 32)
 		replay[nreplay++] = argv[optind++];
-	if (c != -1 || optind != argc) {
-		fb_cli_error(
-		    "usage: fusebox [console] [--config FILE] [--theme NAME] "
-		    "[--readonly] [--replay LOG...]");
-		return FB_EXIT_USAGE;
-	}
+	if (c != -1 || optind != argc)
+		return fb_cli_usage_error("console");
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fb_cli_error(
 		    "the console needs a terminal (use `fusebox run` for the "

@@ -13,39 +13,28 @@
 typedef struct ctl_opts {
 	const char *config;
 	const char *reason;
-	bool json, probe;
 	int first_arg; /* index of the first non-option argument */
 } ctl_opts;
 
-/* Parses --config, --reason, --json and --probe anywhere on the line (GNU
- * getopt moves the other arguments to the end); `allowed` lists the short
- * letters this command takes. Returns 0, or -1 after printing usage. */
-static int parse_opts(int argc, char **argv, const char *allowed,
-                      const char *usage, ctl_opts *o)
+/* Parses the command's options (FB_OPTS_GATE, FB_OPTS_TRIP, ...: --config
+ * and maybe --reason) anywhere on the line (GNU getopt moves the other
+ * arguments to the end). Returns 0, or -1 after printing usage. */
+static int parse_opts(int argc, char **argv, const struct option *opts,
+                      ctl_opts *o)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"reason", required_argument, NULL, 'r'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"probe", no_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0}};
 	int c;
 	memset(o, 0, sizeof *o);
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:r:jp", opts, NULL)) != -1) {
-		if (c == '?' || !strchr(allowed, c)) {
-			fb_cli_error("usage: %s", usage);
+	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
+		if (c == 'c') {
+			o->config = optarg;
+		} else if (c == 'r') {
+			o->reason = optarg;
+		} else {
+			fb_cli_usage_error(argv[0]);
 			return -1;
 		}
-		if (c == 'c')
-			o->config = optarg;
-		else if (c == 'r')
-			o->reason = optarg;
-		else if (c == 'j')
-			o->json = true;
-		else
-			o->probe = true;
 	}
 	o->first_arg = optind;
 	return 0;
@@ -138,49 +127,46 @@ static int gate_set(const ctl_opts *o, const char *mode)
 
 int fb_cmd_gate(int argc, char **argv)
 {
-	static const char usage[] = "fusebox gate check|block|allow|auto "
-	                            "[--config FILE] [--reason TEXT]";
+	static const struct option opts[] = {FB_OPTS_GATE(FB_X_GETOPT){0}};
 	ctl_opts o;
-	if (parse_opts(argc, argv, "cr", usage, &o) != 0)
+	if (parse_opts(argc, argv, opts, &o) != 0)
 		return FB_EXIT_USAGE;
 	const char *what = o.first_arg < argc ? argv[o.first_arg] : NULL;
-	if (!what || o.first_arg + 1 != argc) {
-		fb_cli_error("usage: %s", usage);
-		return FB_EXIT_USAGE;
-	}
+	if (!what || o.first_arg + 1 != argc)
+		return fb_cli_usage_error("gate");
 	if (strcmp(what, "check") == 0)
 		return gate_check(&o);
 	if (strcmp(what, "block") == 0 || strcmp(what, "allow") == 0 ||
 	    strcmp(what, "auto") == 0)
 		return gate_set(&o, what);
-	fb_cli_error("usage: %s", usage);
-	return FB_EXIT_USAGE;
+	return fb_cli_usage_error("gate");
 }
+
+static const struct option trip_opts[] = {FB_OPTS_TRIP(FB_X_GETOPT){0}};
+static const struct option reset_opts[] = {FB_OPTS_RESET(FB_X_GETOPT){0}};
+static const struct option disable_opts[] = {FB_OPTS_DISABLE(FB_X_GETOPT){0}};
 
 static const struct {
 	const char *name;
 	const char *done;
+	const struct option *opts;
 } dep_commands[] = {
-    {"trip", "tripped (forced open) until reset"},
-    {"reset", "reset: closed, counters cleared"},
-    {"disable", "disabled (forced closed): calls pass, probes still run"},
+    {"trip", "tripped (forced open) until reset", trip_opts},
+    {"reset", "reset: closed, counters cleared", reset_opts},
+    {"disable", "disabled (forced closed): calls pass, probes still run",
+     disable_opts},
 };
 
 int fb_cmd_dep_action(int argc, char **argv)
 {
-	char usage[128];
 	ctl_opts o;
 	size_t i = 0;
 	while (strcmp(dep_commands[i].name, argv[0]) != 0)
 		i++; /* the command table only routes these names here */
-	snprintf(usage, sizeof usage, "fusebox %s DEP [--config FILE]%s",
-	         argv[0], i == 1 ? "" : " [--reason TEXT]");
-	if (parse_opts(argc, argv, i == 1 ? "c" : "cr", usage, &o) != 0)
+	if (parse_opts(argc, argv, dep_commands[i].opts, &o) != 0)
 		return FB_EXIT_USAGE;
-	if (o.first_arg + 1 != argc) {
-		fb_cli_error("usage: %s", usage);
-		return FB_EXIT_USAGE;
-	}
+	if (o.first_arg + 1 != argc)
+		return fb_cli_usage_error(argv[0]);
 	const char *dep = argv[o.first_arg];
 	cJSON *req = request(argv[0]);
 	cJSON_AddStringToObject(req, "dep", dep);

@@ -185,25 +185,9 @@ typedef struct replay_opts {
 	int first_file;
 } replay_opts;
 
-static int usage(void)
-{
-	fb_cli_error(
-	    "usage: fusebox replay LOG... [--from TIME] [--to TIME] "
-	    "[--dep NAME]... [--kind KIND] [--json] [--summary [--markdown]]");
-	return FB_EXIT_USAGE;
-}
-
 static int parse_args(int argc, char **argv, replay_opts *o)
 {
-	static const struct option opts[] = {
-	    {"from", required_argument, NULL, 'f'},
-	    {"to", required_argument, NULL, 't'},
-	    {"dep", required_argument, NULL, 'd'},
-	    {"kind", required_argument, NULL, 'k'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"summary", no_argument, NULL, 's'},
-	    {"markdown", no_argument, NULL, 'm'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {FB_OPTS_REPLAY(FB_X_GETOPT){0}};
 	fb_event_kind kind;
 	int c;
 	memset(o, 0, sizeof *o);
@@ -212,7 +196,7 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 	o->f.any_kind = true;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:t:d:k:jsm", opts, NULL)) != -1) {
+	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case 'f': bad = parse_time(optarg, &o->f.from); break;
@@ -251,7 +235,7 @@ int fb_cmd_replay(int argc, char **argv)
 	replay_opts o;
 	char err[600];
 	if (parse_args(argc, argv, &o) != 0)
-		return usage();
+		return fb_cli_usage_error("replay");
 	int n = argc - o.first_file;
 	source *src = calloc((size_t)n, sizeof *src);
 	if (!src)

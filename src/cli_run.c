@@ -29,24 +29,19 @@ static void report(const fb_runtime *rt, int64_t start_ms)
 
 int fb_cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"duration", required_argument, NULL, 'd'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {FB_OPTS_RUN(FB_X_GETOPT){0}};
 	const char *config = NULL, *why;
 	int64_t duration_ms = -1;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
 		if (c == 'c') {
 			config = optarg;
 		} else if (c == 'd' &&
 		           fb_parse_duration(optarg, &duration_ms, &why) == 0) {
 			continue;
 		} else {
-			fb_cli_error("usage: fusebox run [--config FILE] "
-			             "[--duration SECONDS]");
-			return FB_EXIT_USAGE;
+			return fb_cli_usage_error("run");
 		}
 	}
 	if (optind != argc) {

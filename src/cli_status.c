@@ -130,17 +130,13 @@ static cJSON *live_status(const char *config, int *code)
 
 int fb_cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"probe", no_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {FB_OPTS_STATUS(FB_X_GETOPT){0}};
 	const char *config = NULL;
 	bool json = false, probe = false;
 	int c, code = FB_EXIT_FAIL;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:jp", opts, NULL)) != -1) {
+	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
 		if (c == 'c')
 			config = optarg;
 		else if (c == 'j')
@@ -150,11 +146,8 @@ int fb_cmd_status(int argc, char **argv)
 		else
 			break;
 	}
-	if (c != -1 || optind != argc) {
-		fb_cli_error(
-		    "usage: fusebox status [--config FILE] [--json] [--probe]");
-		return FB_EXIT_USAGE;
-	}
+	if (c != -1 || optind != argc)
+		return fb_cli_usage_error("status");
 	fb_status_format fmt = json ? FB_STATUS_JSON : FB_STATUS_TABLE;
 	if (probe)
 		return fb_status_probe(argc, argv, config, fmt);

@@ -188,6 +188,21 @@ static void begin_section(parse_ctx *p, const char *text, size_t len)
 
 /* ---- keys -------------------------------------------------------------- */
 
+#define X_NAME(id, key) key,
+const char *const fb_fusebox_keys[] = {FB_FUSEBOX_KEY_TABLE(X_NAME)};
+const char *const fb_redis_keys[] = {FB_REDIS_KEY_TABLE(X_NAME)};
+const char *const fb_dep_keys[] = {FB_DEP_KEY_TABLE(X_NAME)};
+#undef X_NAME
+
+/* The index of key among names[0, n), or n when it is not there. */
+static int key_index(const char *const *names, int n, const char *key)
+{
+	int i = 0;
+	while (i < n && strcmp(names[i], key) != 0)
+		i++;
+	return i;
+}
+
 static void copy_value(parse_ctx *p, char *dst, size_t len, const char *value,
                        const char *key)
 {
@@ -216,21 +231,26 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 	fb_config *c = p->cfg;
 	const char *why = NULL;
 	int64_t v;
-	if (strcmp(key, "log") == 0) {
-		copy_value(p, c->log, sizeof c->log, value, key);
-	} else if (strcmp(key, "control_socket") == 0) {
+	char *end;
+	long m;
+	switch ((fb_fusebox_key)key_index(fb_fusebox_keys, FB_FK_COUNT, key)) {
+	case FB_FK_LOG: copy_value(p, c->log, sizeof c->log, value, key); break;
+	case FB_FK_CONTROL_SOCKET:
 		copy_value(p, c->control_socket, sizeof c->control_socket,
 		           value, key);
-	} else if (strcmp(key, "control_group") == 0) {
+		break;
+	case FB_FK_CONTROL_GROUP:
 		copy_value(p, c->control_group, sizeof c->control_group, value,
 		           key);
-	} else if (strcmp(key, "theme") == 0) {
+		break;
+	case FB_FK_THEME:
 		copy_value(p, c->theme, sizeof c->theme, value, key);
-	} else if (strcmp(key, "host") == 0) {
+		break;
+	case FB_FK_HOST:
 		copy_value(p, c->host, sizeof c->host, value, key);
-	} else if (strcmp(key, "control_mode") == 0) {
-		char *end;
-		long m = strtol(value, &end, 8);
+		break;
+	case FB_FK_CONTROL_MODE:
+		m = strtol(value, &end, 8);
 		if (end == value || *end || m < 0 || m > 0777 ||
 		    (m & 0600) != 0600)
 			fail(p,
@@ -239,33 +259,37 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 			     value);
 		else
 			c->control_mode = (int)m;
-	} else if (strcmp(key, "log_max_size") == 0) {
+		break;
+	case FB_FK_LOG_MAX_SIZE:
 		if (fb_parse_size(value, &v, &why) != 0)
 			fail(p, "log_max_size: %s: '%s'", why, value);
 		else
 			c->log_max_size = v;
-	} else if (strcmp(key, "log_keep") == 0) {
+		break;
+	case FB_FK_LOG_KEEP:
 		if (fb_parse_int(value, 1, 1000, &v, &why) != 0)
 			fail(p, "log_keep: %s: '%s'", why, value);
 		else
 			c->log_keep = (int)v;
-	} else if (strcmp(key, "gate_override_ttl") == 0) {
+		break;
+	case FB_FK_GATE_OVERRIDE_TTL:
 		if (fb_parse_duration(value, &v, &why) != 0 || v < 1000)
 			fail(p, "gate_override_ttl: %s: '%s'",
 			     why ? why : "at least 1s", value);
 		else
 			c->gate_override_ttl_ms = v;
-	} else {
-		fail(p, "unknown key '%s' in [fusebox]", key);
+		break;
+	case FB_FK_COUNT: fail(p, "unknown key '%s' in [fusebox]", key); break;
 	}
 }
 
 static void key_redis(parse_ctx *p, const char *key, const char *value)
 {
 	fb_redis_config *r = &p->cfg->redis;
-	if (strcmp(key, "url") == 0) {
-		fb_url u;
-		const char *why;
+	fb_url u;
+	const char *why;
+	switch ((fb_redis_key)key_index(fb_redis_keys, FB_RK_COUNT, key)) {
+	case FB_RK_URL:
 		if (fb_url_parse(value, &u, &why) != 0)
 			fail(p, "url: %s: '%s'", why, value);
 		else if (strcmp(u.scheme, "redis") != 0)
@@ -273,13 +297,15 @@ static void key_redis(parse_ctx *p, const char *key, const char *value)
 			     value);
 		else
 			copy_value(p, r->url, sizeof r->url, value, key);
-	} else if (strcmp(key, "prefix") == 0) {
+		break;
+	case FB_RK_PREFIX:
 		copy_value(p, r->prefix, sizeof r->prefix, value, key);
-	} else if (strcmp(key, "password_file") == 0) {
+		break;
+	case FB_RK_PASSWORD_FILE:
 		copy_value(p, r->password_file, sizeof r->password_file, value,
 		           key);
-	} else {
-		fail(p, "unknown key '%s' in [redis]", key);
+		break;
+	case FB_RK_COUNT: fail(p, "unknown key '%s' in [redis]", key); break;
 	}
 }
 
@@ -288,44 +314,54 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 {
 	const char *why;
 	int64_t v;
-	if (strcmp(key, "kind") == 0) {
+	switch ((fb_dep_key)key_index(fb_dep_keys, FB_DK_COUNT, key)) {
+	case FB_DK_KIND:
 		if (!fb_kind_parse(value, &r->c.kind))
 			fail(p, "kind: expected http, redis or tcp: '%s'",
 			     value);
 		r->has_kind = true;
 		r->kind_line = p->line;
-	} else if (strcmp(key, "url") == 0) {
+		break;
+	case FB_DK_URL:
 		copy_value(p, r->c.url, sizeof r->c.url, value, key);
 		r->url_line = p->line;
 		r->c.url_source = FB_SRC_FILE;
-	} else if (strcmp(key, "host") == 0) {
+		break;
+	case FB_DK_HOST:
 		copy_value(p, r->c.host, sizeof r->c.host, value, key);
-	} else if (strcmp(key, "port") == 0) {
+		break;
+	case FB_DK_PORT:
 		if (fb_parse_int(value, 1, 65535, &v, &why) != 0) {
 			fail(p, "port: %s: '%s'", why, value);
 			return;
 		}
 		r->c.port = (int)v;
 		r->has_port = true;
-	} else if (strcmp(key, "protocol") == 0) {
+		break;
+	case FB_DK_PROTOCOL:
 		copy_value(p, r->protocol, sizeof r->protocol, value, key);
-	} else if (strcmp(key, "health_path") == 0) {
+		break;
+	case FB_DK_HEALTH_PATH:
 		if (value[0] != '/')
 			fail(p, "health_path must start with '/': '%s'", value);
 		copy_value(p, r->c.health_path, sizeof r->c.health_path, value,
 		           key);
-	} else if (strcmp(key, "expect_status") == 0) {
+		break;
+	case FB_DK_EXPECT_STATUS:
 		if (fb_parse_status_range(value, &r->c.expect_lo,
 		                          &r->c.expect_hi, &why) != 0)
 			fail(p, "expect_status: %s: '%s'", why, value);
 		r->has_expect = true;
-	} else if (strcmp(key, "critical") == 0) {
+		break;
+	case FB_DK_CRITICAL:
 		if (fb_parse_bool(value, &r->c.critical, &why) != 0)
 			fail(p, "critical: %s: '%s'", why, value);
-	} else if (strcmp(key, "preset") == 0) {
+		break;
+	case FB_DK_PRESET:
 		copy_value(p, r->c.preset, sizeof r->c.preset, value, key);
 		r->preset_line = p->line;
-	} else if (strcmp(key, "env_prefix") == 0) {
+		break;
+	case FB_DK_ENV_PREFIX:
 		if (!value[0] ||
 		    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
 		                  "stuvwxyz0123456789_") != strlen(value))
@@ -333,11 +369,14 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 			     value);
 		copy_value(p, r->c.env_prefix, sizeof r->c.env_prefix, value,
 		           key);
-	} else if (strcmp(key, "password_file") == 0) {
+		break;
+	case FB_DK_PASSWORD_FILE:
 		copy_value(p, r->c.password_file, sizeof r->c.password_file,
 		           value, key);
-	} else {
+		break;
+	case FB_DK_COUNT:
 		fail(p, "unknown key '%s' in [dep %s]", key, r->c.name);
+		break;
 	}
 }
 

@@ -57,6 +57,27 @@ void fb_env_tunables_apply(fb_env_ctx *e, dep_raw *r)
 	}
 }
 
+/* The address overrides: P_BASE_URL, P_URL (which wins over it), P_HOST,
+ * P_PORT, P_PROTOCOL. */
+#define ENV_ADDRESS_TABLE(X)                                                   \
+	X(BASE_URL, "BASE_URL")                                                \
+	X(URL, "URL") X(HOST, "HOST") X(PORT, "PORT") X(PROTOCOL, "PROTOCOL")
+#define X_ID(id, suffix) ENV_##id,
+enum { ENV_ADDRESS_TABLE(X_ID) ENV_ADDRESS_COUNT };
+#undef X_ID
+#define X_NAME(id, suffix) suffix,
+static const char *const env_address[] = {ENV_ADDRESS_TABLE(X_NAME)};
+#undef X_NAME
+
+const char *fb_env_override_suffix(size_t i)
+{
+	size_t ntunables = sizeof env_tunables / sizeof env_tunables[0];
+	if (i < ntunables)
+		return env_tunables[i].suffix;
+	i -= ntunables;
+	return i < ENV_ADDRESS_COUNT ? env_address[i] : NULL;
+}
+
 /* URL, host, port and protocol from the environment, over the file. */
 void fb_env_address_apply(fb_env_ctx *e, dep_raw *r)
 {
@@ -64,9 +85,8 @@ void fb_env_address_apply(fb_env_ctx *e, dep_raw *r)
 	const char *v;
 	const char *why;
 	int64_t port;
-	const char *url_keys[] = {"BASE_URL", "URL"}; /* URL wins */
-	for (size_t i = 0; i < 2; i++) {
-		if ((v = env_get(e, r, url_keys[i], var, sizeof var))) {
+	for (size_t i = ENV_BASE_URL; i <= ENV_URL; i++) { /* URL wins */
+		if ((v = env_get(e, r, env_address[i], var, sizeof var))) {
 			fb_url u;
 			if (strlen(v) >= sizeof r->c.url ||
 			    fb_url_parse(v, &u, &why) != 0) {
@@ -81,7 +101,7 @@ void fb_env_address_apply(fb_env_ctx *e, dep_raw *r)
 			r->has_port = false;
 		}
 	}
-	if ((v = env_get(e, r, "HOST", var, sizeof var))) {
+	if ((v = env_get(e, r, env_address[ENV_HOST], var, sizeof var))) {
 		if (strlen(v) >= sizeof r->c.host || strpbrk(v, " /:@?#")) {
 			env_fail(e, var, "bad host name", v);
 			return;
@@ -89,7 +109,7 @@ void fb_env_address_apply(fb_env_ctx *e, dep_raw *r)
 		snprintf(r->c.host, sizeof r->c.host, "%s", v);
 		r->c.url_source = FB_SRC_ENV;
 	}
-	if ((v = env_get(e, r, "PORT", var, sizeof var))) {
+	if ((v = env_get(e, r, env_address[ENV_PORT], var, sizeof var))) {
 		if (fb_parse_int(v, 1, 65535, &port, &why) != 0) {
 			env_fail(e, var, why, v);
 			return;
@@ -98,7 +118,7 @@ void fb_env_address_apply(fb_env_ctx *e, dep_raw *r)
 		r->has_port = true;
 		r->c.url_source = FB_SRC_ENV;
 	}
-	if ((v = env_get(e, r, "PROTOCOL", var, sizeof var))) {
+	if ((v = env_get(e, r, env_address[ENV_PROTOCOL], var, sizeof var))) {
 		if (strlen(v) >= sizeof r->protocol ||
 		    fb_url_default_port(v) < 0) {
 			env_fail(e, var,

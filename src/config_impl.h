@@ -6,6 +6,52 @@
 
 #include "fusebox/config.h"
 
+/* The keys of [fusebox], [redis] and [dep NAME] other than the tunables.
+ * The parser switches on these ids, so a key is accepted exactly when it
+ * has a row here; the man page's drift test reads the same names.
+ *  id                  key */
+#define FB_FUSEBOX_KEY_TABLE(X)                                                \
+	X(LOG, "log")                                                          \
+	X(CONTROL_SOCKET, "control_socket")                                    \
+	X(CONTROL_GROUP, "control_group")                                      \
+	X(CONTROL_MODE, "control_mode")                                        \
+	X(THEME, "theme")                                                      \
+	X(HOST, "host")                                                        \
+	X(LOG_MAX_SIZE, "log_max_size")                                        \
+	X(LOG_KEEP, "log_keep")                                                \
+	X(GATE_OVERRIDE_TTL, "gate_override_ttl")
+#define FB_REDIS_KEY_TABLE(X)                                                  \
+	X(URL, "url")                                                          \
+	X(PREFIX, "prefix")                                                    \
+	X(PASSWORD_FILE, "password_file")
+#define FB_DEP_KEY_TABLE(X)                                                    \
+	X(KIND, "kind")                                                        \
+	X(URL, "url")                                                          \
+	X(HOST, "host")                                                        \
+	X(PORT, "port")                                                        \
+	X(PROTOCOL, "protocol")                                                \
+	X(HEALTH_PATH, "health_path")                                          \
+	X(EXPECT_STATUS, "expect_status")                                      \
+	X(CRITICAL, "critical")                                                \
+	X(PRESET, "preset")                                                    \
+	X(ENV_PREFIX, "env_prefix")                                            \
+	X(PASSWORD_FILE, "password_file")
+
+#define FB_X_FK(id, key) FB_FK_##id,
+#define FB_X_RK(id, key) FB_RK_##id,
+#define FB_X_DK(id, key) FB_DK_##id,
+/* ..._COUNT also means "no such key". */
+typedef enum { FB_FUSEBOX_KEY_TABLE(FB_X_FK) FB_FK_COUNT } fb_fusebox_key;
+typedef enum { FB_REDIS_KEY_TABLE(FB_X_RK) FB_RK_COUNT } fb_redis_key;
+typedef enum { FB_DEP_KEY_TABLE(FB_X_DK) FB_DK_COUNT } fb_dep_key;
+#undef FB_X_FK
+#undef FB_X_RK
+#undef FB_X_DK
+
+extern const char *const fb_fusebox_keys[FB_FK_COUNT];
+extern const char *const fb_redis_keys[FB_RK_COUNT];
+extern const char *const fb_dep_keys[FB_DK_COUNT];
+
 /* What [dep NAME] said, before layers and environment are applied. */
 typedef struct dep_raw {
 	fb_dep_config c;
@@ -39,5 +85,8 @@ typedef struct fb_env_ctx {
 void fb_env_tunables_apply(fb_env_ctx *e, dep_raw *r);
 /* P_URL / P_BASE_URL, then P_HOST, P_PORT, P_PROTOCOL over the file. */
 void fb_env_address_apply(fb_env_ctx *e, dep_raw *r);
+/* The suffixes (TIMEOUT, URL, ...) of every override the two functions
+ * above read, i = 0, 1, ... in turn; NULL past the last. */
+const char *fb_env_override_suffix(size_t i);
 
 #endif

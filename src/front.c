@@ -2,7 +2,8 @@
  * commands that scripts call before every destructive job (gate check,
  * status, trip, reset, disable, replay, check-config) start as fast as
  * the dynamic loader allows. The commands that need libcurl, hiredis or
- * ncurses -- the console, run, call and status --probe -- are handed over
+ * ncurses -- the console, run, call, status --probe and shell completion
+ * (which lists the console's themes) -- are handed over
  * whole to fusebox-engine, which holds every command and can also be run
  * by itself. It is looked for beside this program (the build tree), then
  * in ../libexec/fusebox/ (an installed tree, wherever its prefix), then in
@@ -82,6 +83,12 @@ int fb_cmd_run(int argc, char **argv)
 int fb_cmd_call(int argc, char **argv)
 {
 	return hand_over("call", argc, argv);
+}
+
+/* Shell completion lists theme names, which only the console knows. */
+int fb_cli_complete(int n, char **words)
+{
+	return hand_over("--complete", n + 1, words - 1);
 }
 
 int fb_status_probe(int argc, char **argv, const char *config,

@@ -1,6 +1,7 @@
 /* The tunables table (keys allowed in [defaults], [preset] and [dep]):
  * names, types, defaults, ranges, help, and parsing and formatting of
  * their values. The table itself is FB_TUNABLE_TABLE in fusebox/config.h. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +51,25 @@ bool fb_tunable_find(const char *key, fb_tunable *out)
 	return false;
 }
 
+/* A whole percentage: "50", or "50%" as fb_tunable_format() writes it. */
+static int parse_percent(const char *s, int64_t lo, int64_t hi, int64_t *out,
+                         const char **why)
+{
+	char buf[32];
+	size_t len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	if (len > 0 && s[len - 1] == '%')
+		len--;
+	if (len >= sizeof buf) {
+		*why = "not a whole number";
+		return -1;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return fb_parse_int(buf, lo, hi, out, why);
+}
+
 /* Parses one tunable value; returns 0 or -1 with *why. */
 int fb_tunable_parse(fb_tunable t, const char *value, int64_t *out,
                      const char **why)
@@ -60,6 +80,9 @@ int fb_tunable_parse(fb_tunable t, const char *value, int64_t *out,
 	switch (r->type) {
 	case FB_VT_DURATION: rc = fb_parse_duration(value, &v, why); break;
 	case FB_VT_FRACTION: rc = fb_parse_fraction(value, &v, why); break;
+	case FB_VT_PERCENT:
+		rc = parse_percent(value, r->lo, r->hi, &v, why);
+		break;
 	default: rc = fb_parse_int(value, r->lo, r->hi, &v, why); break;
 	}
 	if (rc != 0)

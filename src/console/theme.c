@@ -1,5 +1,6 @@
 /* Theme files: [roles] name = FG BG [ATTR...]. */
 #include <curses.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ini.h>
 #include <libgen.h>
@@ -251,6 +252,48 @@ int fb_theme_load(const char *name, fb_theme *out, fb_error *err)
 	         "the built-in %s theme",
 	         name, d.n ? d.dir[0] : "(none)", d.n ? d.n - 1 : 0, out->name);
 	return 1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void fb_theme_names(void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	char *names[256];
+	size_t n = 0;
+	theme_dirs dirs;
+	find_dirs(&dirs);
+	for (const fb_builtin_theme *t = fb_builtin_themes; t->name && n < 256;
+	     t++) {
+		if ((names[n] = strdup(t->name)))
+			n++;
+	}
+	for (int i = 0; i < dirs.n; i++) {
+		DIR *d = opendir(dirs.dir[i]);
+		struct dirent *e;
+		while (d && (e = readdir(d)) != NULL && n < 256) {
+			size_t len = strlen(e->d_name);
+			if (len <= 4 ||
+			    strcmp(e->d_name + len - 4, ".ini") != 0 ||
+			    !(names[n] = strndup(e->d_name, len - 4)))
+				continue;
+			if (name_ok(names[n]))
+				n++;
+			else
+				free(names[n]);
+		}
+		if (d)
+			closedir(d);
+	}
+	qsort(names, n, sizeof *names, by_name);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+			fn(ctx, names[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
 }
 
 void fb_theme_apply(const fb_theme *t, bool colour_ok, int attrs[FB_ROLE_COUNT])

@@ -51,6 +51,10 @@ typedef struct fb_builtin_theme {
 } fb_builtin_theme;
 extern const fb_builtin_theme fb_builtin_themes[];
 
+/* Calls fn once with each theme name found in the theme folders or built
+ * in, in alphabetical order (for shell completion). */
+void fb_theme_names(void (*fn)(void *ctx, const char *name), void *ctx);
+
 /* Applies the theme to curses (after start_color()). Returns the attribute
  * to use for each role in attrs[]. */
 void fb_theme_apply(const fb_theme *t, bool colour_ok,
