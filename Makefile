@@ -11,11 +11,11 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
-PKGS      := ncursesw libcurl hiredis inih libcjson
+PKGS      := ncursesw libcurl hiredis inih libcjson libsystemd
 TEST_PKGS := cmocka
 # Debian packages: what we build with, test with and benchmark against.
 DEB_BUILD := build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
-             libhiredis-dev libinih-dev libcjson-dev
+             libhiredis-dev libinih-dev libcjson-dev libsystemd-dev
 DEB_TEST  := libcmocka-dev redis-server tmux curl
 DEB_BENCH := nginx-light jq time
 
