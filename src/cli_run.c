@@ -4,27 +4,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <syslog.h>
 
 #include "cli.h"
 #include "core/parse.h"
 #include "runtime.h"
+#include "stderr_log.h"
 
 /* One line on how the run went: probes, punctuality, memory. */
 static void report(const fb_runtime *rt, int64_t start_ms)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	fprintf(
-	    stderr,
-	    "fusebox: ran %.1fs: %llu probes started, start lateness p50 %lld "
-	    "ms p99 %lld ms, cpu %.2fs, max rss %ld KB\n",
-	    (double)(fb_now_ms() - start_ms) / 1000.0,
-	    (unsigned long long)rt->sched.started,
-	    (long long)fb_sched_lateness(&rt->sched, 50),
-	    (long long)fb_sched_lateness(&rt->sched, 99),
-	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	        (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-	    ru.ru_maxrss);
+	fb_stderr_say(LOG_INFO,
+	              "ran %.1fs: %llu probes started, start lateness p50 %lld "
+	              "ms p99 %lld ms, cpu %.2fs, max rss %ld KB",
+	              (double)(fb_now_ms() - start_ms) / 1000.0,
+	              (unsigned long long)rt->sched.started,
+	              (long long)fb_sched_lateness(&rt->sched, 50),
+	              (long long)fb_sched_lateness(&rt->sched, 99),
+	              (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	                  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) /
+	                      1e6,
+	              ru.ru_maxrss);
 }
 
 int fb_cmd_run(int argc, char **argv)
@@ -56,12 +58,13 @@ int fb_cmd_run(int argc, char **argv)
 	fb_runtime *rt = malloc(sizeof *rt);
 	fb_error err;
 	int code;
-	if (!rt || fb_runtime_start(rt, config, true, &err, &code) != 0) {
+	if (!rt ||
+	    fb_runtime_start(rt, config, FB_RUNTIME_SERVE | FB_RUNTIME_STDERR,
+	                     &err, &code) != 0) {
 		fb_cli_error("%s", rt ? err.text : "out of memory");
 		free(rt);
 		return rt ? code : FB_EXIT_FAIL;
 	}
-	rt->info_to_stderr = true;
 	int64_t start = fb_now_ms();
 	int64_t end = duration_ms >= 0 ? fb_now_ms() + duration_ms : -1;
 	while (!rt->stopping && (end < 0 || fb_now_ms() < end)) {

@@ -29,11 +29,19 @@ typedef struct fb_runtime {
 	struct fb_control *control; /* the control socket, when serving */
 } fb_runtime;
 
+/* What fb_runtime_start() sets up besides the engine. */
+enum {
+	FB_RUNTIME_SERVE = 1u << 0,  /* serve the control socket */
+	FB_RUNTIME_STDERR = 1u << 1, /* a line per event on stderr, from the
+	                                start event on (info_to_stderr) */
+};
+
 /* Loads the configuration, opens the log, builds the engine, serves the
- * control socket when `serve` (refused if another instance serves it) and
- * writes the start event. Returns 0, or -1 with *err and an exit code in
- * *exit_code. The runtime must not move in memory afterwards. */
-int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
+ * control socket with FB_RUNTIME_SERVE (refused if another instance
+ * serves it) and writes the start event. Returns 0, or -1 with *err and
+ * an exit code in *exit_code. The runtime must not move in memory
+ * afterwards. */
+int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
                      fb_error *err, int *exit_code);
 
 /* Runs due probes and timers, then waits for work up to max_wait_ms. */
