@@ -1,5 +1,7 @@
 /* `fusebox run [--config FILE] [--duration SECONDS]`: the headless engine.
- * SIGTERM and SIGINT stop it cleanly; SIGHUP reloads the config. */
+ * SIGTERM and SIGINT stop it cleanly; SIGHUP reloads the config. Under
+ * systemd (Type=notify) it says when it is ready, reloading or stopping,
+ * keeps a status line and feeds the watchdog. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 
 #include "cli.h"
 #include "core/parse.h"
+#include "notify.h"
 #include "runtime.h"
 #include "stderr_log.h"
 
@@ -57,6 +60,7 @@ int fb_cmd_run(int argc, char **argv)
 	}
 	fb_runtime *rt = malloc(sizeof *rt);
 	fb_error err;
+	fb_notify notify;
 	int code;
 	if (!rt ||
 	    fb_runtime_start(rt, config, FB_RUNTIME_SERVE | FB_RUNTIME_STDERR,
@@ -65,14 +69,27 @@ int fb_cmd_run(int argc, char **argv)
 		free(rt);
 		return rt ? code : FB_EXIT_FAIL;
 	}
+	/* the socket is served and the start event is in the log */
+	fb_notify_init(&notify, fb_now_ms());
+	rt->notify = &notify;
+	fb_notify_ready(&notify, rt);
 	int64_t start = fb_now_ms();
 	int64_t end = duration_ms >= 0 ? fb_now_ms() + duration_ms : -1;
 	while (!rt->stopping && (end < 0 || fb_now_ms() < end)) {
-		int64_t left = end < 0 ? 1000 : end - fb_now_ms();
-		fb_runtime_step(rt, (int)(left < 1000 ? left : 1000));
+		int64_t now = fb_now_ms();
+		int64_t wait = end < 0 ? 1000 : end - now;
+		int64_t keepalive = fb_notify_tick(&notify, rt, now);
+		if (wait > 1000)
+			wait = 1000;
+		if (wait > keepalive)
+			wait = keepalive;
+		fb_runtime_step(rt, (int)wait);
 	}
+	const char *ended = rt->stopping ? "signal" : "duration elapsed";
+	fb_notify_stopping(&notify, ended);
+	rt->notify = NULL;
 	report(rt, start);
-	fb_runtime_stop(rt, rt->stopping ? "signal" : "duration elapsed");
+	fb_runtime_stop(rt, ended);
 	free(rt);
 	return FB_EXIT_OK;
 }

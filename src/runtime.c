@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "notify.h"
 #include "runtime.h"
 #include "stderr_log.h"
 
@@ -19,10 +20,13 @@ static void on_event(void *ctx, const fb_event *ev)
 	fb_runtime *rt = ctx;
 	fb_error err;
 	int64_t wall = fb_wall_ms();
-	if (fb_log_append(&rt->log, ev, wall, &err) != 0)
+	rt->log_failing = fb_log_append(&rt->log, ev, wall, &err) != 0;
+	if (rt->log_failing)
 		fb_stderr_say(LOG_ERR, "event log: %s", err.text);
 	if (rt->info_to_stderr)
 		fb_stderr_event(ev, wall);
+	if (rt->notify)
+		fb_notify_changed(rt->notify);
 	if (rt->listener)
 		rt->listener(rt->listener_ctx, ev);
 }
@@ -149,7 +153,7 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 		fb_cli_error("event loop: curl failed; continuing");
 }
 
-void fb_runtime_reload(fb_runtime *rt)
+static void reload(fb_runtime *rt)
 {
 	char path[1024], summary[1200];
 	fb_config next;
@@ -181,6 +185,16 @@ void fb_runtime_reload(fb_runtime *rt)
 		fb_stderr_say(LOG_ERR, "reload: out of memory; stopping");
 		rt->stopping = true;
 	}
+}
+
+void fb_runtime_reload(fb_runtime *rt)
+{
+	unsigned before = rt->reloads;
+	if (rt->notify)
+		fb_notify_reloading(rt->notify);
+	reload(rt);
+	if (rt->notify)
+		fb_notify_reloaded(rt->notify, rt, rt->reloads == before);
 }
 
 void fb_runtime_stop(fb_runtime *rt, const char *reason)

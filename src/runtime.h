@@ -21,12 +21,14 @@ typedef struct fb_runtime {
 	fb_log log;
 	int sigfd;
 	bool stopping;
+	bool log_failing;    /* the last event could not be written */
 	bool info_to_stderr; /* one readable line per event on stderr */
 	bool hup_stops;      /* SIGHUP stops (a console) instead of reloading */
 	unsigned reloads;    /* bumped by every successful reload */
 	fb_event_fn listener; /* also told of every event, after the log */
 	void *listener_ctx;
 	struct fb_control *control; /* the control socket, when serving */
+	struct fb_notify *notify;   /* the service manager (fusebox run) */
 } fb_runtime;
 
 /* What fb_runtime_start() sets up besides the engine. */
@@ -48,7 +50,8 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
 void fb_runtime_step(fb_runtime *rt, int max_wait_ms);
 
 /* Re-reads the configuration, keeping the state of dependencies that
- * still exist; a bad new config is reported and the old one stays. */
+ * still exist; a bad new config is reported and the old one stays. The
+ * service manager, when there is one, hears RELOADING=1 then READY=1. */
 void fb_runtime_reload(fb_runtime *rt);
 
 /* Abandons probes in flight, writes the stop event, frees everything. */
