@@ -26,6 +26,7 @@ BASHCOMPDIR  ?= $(SHAREDIR)/bash-completion/completions
 ZSHCOMPDIR   ?= $(SHAREDIR)/zsh/vendor-completions
 UNITDIR      ?= $(PREFIX)/lib/systemd/system
 USERUNITDIR  ?= $(PREFIX)/lib/systemd/user
+SYSUSERSDIR  ?= $(PREFIX)/lib/sysusers.d
 DESTDIR   ?=
 CC        ?= cc
 CFLAGS    ?= -O2 -g
@@ -34,12 +35,12 @@ PKG_CONFIG ?= pkg-config
 # pkg-config names: what each part links.
 LIB_PKGS    := inih libcjson
 FRONT_PKGS  := inih libcjson
-ENGINE_PKGS := ncursesw libcurl hiredis inih libcjson
+ENGINE_PKGS := ncursesw libcurl hiredis inih libcjson libsystemd
 TEST_PKGS   := cmocka
 # Debian packages: to build, to test (also what `make run` uses), and to
 # benchmark against (only `make bench` installs those).
 DEB_BUILD := build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
-             libhiredis-dev libinih-dev libcjson-dev
+             libhiredis-dev libinih-dev libcjson-dev libsystemd-dev
 DEB_TEST  := libcmocka-dev redis-server tmux curl binutils man-db groff-base \
              mandoc python3-prometheus-client bash-completion
 DEB_BENCH := nginx-light jq time
@@ -234,7 +235,9 @@ INSTALLED := $(BINDIR)/fusebox $(LIBEXECDIR)/fusebox-engine \
              $(addprefix $(INCDIR)/,$(patsubst include/%,%,$(wildcard include/fusebox/*.h))) \
              $(addprefix $(DATADIR)/themes/,$(notdir $(wildcard themes/*.ini))) \
              $(MANDIR)/man1/fusebox.1 $(MANDIR)/man5/fusebox.conf.5 \
-             $(MANDIR)/man3/libfusebox.3 $(BASHCOMPDIR)/fusebox $(ZSHCOMPDIR)/_fusebox
+             $(MANDIR)/man3/libfusebox.3 $(BASHCOMPDIR)/fusebox $(ZSHCOMPDIR)/_fusebox \
+             $(UNITDIR)/fusebox.service $(USERUNITDIR)/fusebox.service \
+             $(SYSUSERSDIR)/fusebox.conf
 
 # fusebox.pc is written at install time: it names the prefix installed to.
 install: all
@@ -260,6 +263,11 @@ install: all
 	install -m 0644 src/man/libfusebox.3 $(DESTDIR)$(MANDIR)/man3/libfusebox.3
 	install -m 0644 src/shell/fusebox.bash $(DESTDIR)$(BASHCOMPDIR)/fusebox
 	install -m 0644 src/shell/_fusebox $(DESTDIR)$(ZSHCOMPDIR)/_fusebox
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' src/systemd/fusebox.service >$(DESTDIR)$(UNITDIR)/fusebox.service
+	sed 's|@BINDIR@|$(BINDIR)|g' src/systemd/user/fusebox.service >$(DESTDIR)$(USERUNITDIR)/fusebox.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fusebox.service $(DESTDIR)$(USERUNITDIR)/fusebox.service
+	install -m 0644 src/systemd/fusebox.sysusers $(DESTDIR)$(SYSUSERSDIR)/fusebox.conf
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

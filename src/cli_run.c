@@ -1,30 +1,35 @@
 /* `fusebox run [--config FILE] [--duration SECONDS]`: the headless engine.
- * SIGTERM and SIGINT stop it cleanly; SIGHUP reloads the config. */
+ * SIGTERM and SIGINT stop it cleanly; SIGHUP reloads the config. Under
+ * systemd (Type=notify) it says when it is ready, reloading or stopping,
+ * keeps a status line and feeds the watchdog. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <syslog.h>
 
 #include "cli.h"
 #include "core/parse.h"
+#include "notify.h"
 #include "runtime.h"
+#include "stderr_log.h"
 
 /* One line on how the run went: probes, punctuality, memory. */
 static void report(const fb_runtime *rt, int64_t start_ms)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	fprintf(
-	    stderr,
-	    "fusebox: ran %.1fs: %llu probes started, start lateness p50 %lld "
-	    "ms p99 %lld ms, cpu %.2fs, max rss %ld KB\n",
-	    (double)(fb_now_ms() - start_ms) / 1000.0,
-	    (unsigned long long)rt->sched.started,
-	    (long long)fb_sched_lateness(&rt->sched, 50),
-	    (long long)fb_sched_lateness(&rt->sched, 99),
-	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	        (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-	    ru.ru_maxrss);
+	fb_stderr_say(LOG_INFO,
+	              "ran %.1fs: %llu probes started, start lateness p50 %lld "
+	              "ms p99 %lld ms, cpu %.2fs, max rss %ld KB",
+	              (double)(fb_now_ms() - start_ms) / 1000.0,
+	              (unsigned long long)rt->sched.started,
+	              (long long)fb_sched_lateness(&rt->sched, 50),
+	              (long long)fb_sched_lateness(&rt->sched, 99),
+	              (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	                  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) /
+	                      1e6,
+	              ru.ru_maxrss);
 }
 
 int fb_cmd_run(int argc, char **argv)
@@ -50,21 +55,36 @@ int fb_cmd_run(int argc, char **argv)
 	}
 	fb_runtime *rt = malloc(sizeof *rt);
 	fb_error err;
+	fb_notify notify;
 	int code;
-	if (!rt || fb_runtime_start(rt, config, true, &err, &code) != 0) {
+	if (!rt ||
+	    fb_runtime_start(rt, config, FB_RUNTIME_SERVE | FB_RUNTIME_STDERR,
+	                     &err, &code) != 0) {
 		fb_cli_error("%s", rt ? err.text : "out of memory");
 		free(rt);
 		return rt ? code : FB_EXIT_FAIL;
 	}
-	rt->info_to_stderr = true;
+	/* the socket is served and the start event is in the log */
+	fb_notify_init(&notify, fb_now_ms());
+	rt->notify = &notify;
+	fb_notify_ready(&notify, rt);
 	int64_t start = fb_now_ms();
 	int64_t end = duration_ms >= 0 ? fb_now_ms() + duration_ms : -1;
 	while (!rt->stopping && (end < 0 || fb_now_ms() < end)) {
-		int64_t left = end < 0 ? 1000 : end - fb_now_ms();
-		fb_runtime_step(rt, (int)(left < 1000 ? left : 1000));
+		int64_t now = fb_now_ms();
+		int64_t wait = end < 0 ? 1000 : end - now;
+		int64_t keepalive = fb_notify_tick(&notify, rt, now);
+		if (wait > 1000)
+			wait = 1000;
+		if (wait > keepalive)
+			wait = keepalive;
+		fb_runtime_step(rt, (int)wait);
 	}
+	const char *ended = rt->stopping ? "signal" : "duration elapsed";
+	fb_notify_stopping(&notify, ended);
+	rt->notify = NULL;
 	report(rt, start);
-	fb_runtime_stop(rt, rt->stopping ? "signal" : "duration elapsed");
+	fb_runtime_stop(rt, ended);
 	free(rt);
 	return FB_EXIT_OK;
 }

@@ -5,20 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "control.h"
+#include "notify.h"
 #include "runtime.h"
-
-/* One readable line per event: "<ts> INFO <what happened>". */
-static void info_line(const fb_event *ev, int64_t wall_ms)
-{
-	char ts[40], text[768];
-	fb_format_rfc3339(wall_ms, ts, sizeof ts);
-	fb_event_describe(ev, text, sizeof text);
-	fprintf(stderr, "%s INFO %s\n", ts, text);
-}
+#include "stderr_log.h"
 
 /* Every event: logged durably first, then shown. */
 static void on_event(void *ctx, const fb_event *ev)
@@ -26,10 +20,13 @@ static void on_event(void *ctx, const fb_event *ev)
 	fb_runtime *rt = ctx;
 	fb_error err;
 	int64_t wall = fb_wall_ms();
-	if (fb_log_append(&rt->log, ev, wall, &err) != 0)
-		fb_cli_error("event log: %s", err.text);
+	rt->log_failing = fb_log_append(&rt->log, ev, wall, &err) != 0;
+	if (rt->log_failing)
+		fb_stderr_say(LOG_ERR, "event log: %s", err.text);
 	if (rt->info_to_stderr)
-		info_line(ev, wall);
+		fb_stderr_event(ev, wall);
+	if (rt->notify)
+		fb_notify_changed(rt->notify);
 	if (rt->listener)
 		rt->listener(rt->listener_ctx, ev);
 }
@@ -84,18 +81,20 @@ static int open_log(fb_runtime *rt, fb_error *err)
 	                sizeof warn, err) != 0)
 		return -1;
 	if (warn[0])
-		fb_cli_error("%s", warn);
+		fb_stderr_say(LOG_WARNING, "%s", warn);
 	return 0;
 }
 
-int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
+int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
                      fb_error *err, int *exit_code)
 {
 	char path[1024];
+	bool serve = flags & FB_RUNTIME_SERVE;
 	memset(rt, 0, sizeof *rt);
 	rt->sigfd = -1;
 	rt->lock_fd = -1;
 	rt->log.fd = -1;
+	rt->info_to_stderr = flags & FB_RUNTIME_STDERR;
 	*exit_code = FB_EXIT_CONFIG;
 	snprintf(rt->config_arg, sizeof rt->config_arg, "%s",
 	         config_path ? config_path : "");
@@ -161,7 +160,7 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 		fb_cli_error("event loop: curl failed; continuing");
 }
 
-void fb_runtime_reload(fb_runtime *rt)
+static void reload(fb_runtime *rt)
 {
 	char path[1024], summary[1200];
 	fb_config next;
@@ -169,27 +168,40 @@ void fb_runtime_reload(fb_runtime *rt)
 	if (fb_config_locate(rt->config_arg[0] ? rt->config_arg : NULL, path,
 	                     sizeof path, &err) != 0 ||
 	    fb_config_load(path, &next, &err, NULL) != 0) {
-		fb_cli_error("reload refused, keeping the running config: %s",
-		             err.text);
+		fb_stderr_say(LOG_WARNING,
+		              "reload refused, keeping the running config: %s",
+		              err.text);
 		return;
 	}
 	int64_t now = fb_now_ms();
 	fb_sched_free(&rt->sched);
 	if (fb_engine_reload(&rt->engine, &next, now, summary,
 	                     sizeof summary) != 0) {
-		fb_cli_error(
+		fb_stderr_say(
+		    LOG_ERR,
 		    "reload failed: out of memory; keeping the running config");
 		fb_config_free(&next);
 	} else {
 		fb_config_free(&rt->cfg);
 		rt->cfg = next;
 		rt->reloads++;
-		fb_cli_error("reloaded %s: %s", rt->cfg.path, summary);
+		fb_stderr_say(LOG_NOTICE, "reloaded %s: %s", rt->cfg.path,
+		              summary);
 	}
 	if (fb_sched_init(&rt->sched, &rt->engine, rt->loop, now) != 0) {
-		fb_cli_error("reload: out of memory; stopping");
+		fb_stderr_say(LOG_ERR, "reload: out of memory; stopping");
 		rt->stopping = true;
 	}
+}
+
+void fb_runtime_reload(fb_runtime *rt)
+{
+	unsigned before = rt->reloads;
+	if (rt->notify)
+		fb_notify_reloading(rt->notify);
+	reload(rt);
+	if (rt->notify)
+		fb_notify_reloaded(rt->notify, rt, rt->reloads == before);
 }
 
 void fb_runtime_stop(fb_runtime *rt, const char *reason)

@@ -22,26 +22,37 @@ typedef struct fb_runtime {
 	int sigfd;
 	int lock_fd; /* held for life: one instance per event log */
 	bool stopping;
+	bool log_failing;    /* the last event could not be written */
 	bool info_to_stderr; /* one readable line per event on stderr */
 	bool hup_stops;      /* SIGHUP stops (a console) instead of reloading */
 	unsigned reloads;    /* bumped by every successful reload */
 	fb_event_fn listener; /* also told of every event, after the log */
 	void *listener_ctx;
 	struct fb_control *control; /* the control socket, when serving */
+	struct fb_notify *notify;   /* the service manager (fusebox run) */
 } fb_runtime;
 
+/* What fb_runtime_start() sets up besides the engine. */
+enum {
+	FB_RUNTIME_SERVE = 1u << 0,  /* serve the control socket */
+	FB_RUNTIME_STDERR = 1u << 1, /* a line per event on stderr, from the
+	                                start event on (info_to_stderr) */
+};
+
 /* Loads the configuration, opens the log, builds the engine, serves the
- * control socket when `serve` (refused if another instance serves it) and
- * writes the start event. Returns 0, or -1 with *err and an exit code in
- * *exit_code. The runtime must not move in memory afterwards. */
-int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
+ * control socket with FB_RUNTIME_SERVE (refused if another instance
+ * serves it) and writes the start event. Returns 0, or -1 with *err and
+ * an exit code in *exit_code. The runtime must not move in memory
+ * afterwards. */
+int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
                      fb_error *err, int *exit_code);
 
 /* Runs due probes and timers, then waits for work up to max_wait_ms. */
 void fb_runtime_step(fb_runtime *rt, int max_wait_ms);
 
 /* Re-reads the configuration, keeping the state of dependencies that
- * still exist; a bad new config is reported and the old one stays. */
+ * still exist; a bad new config is reported and the old one stays. The
+ * service manager, when there is one, hears RELOADING=1 then READY=1. */
 void fb_runtime_reload(fb_runtime *rt);
 
 /* Abandons probes in flight, writes the stop event, frees everything. */

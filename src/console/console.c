@@ -385,7 +385,8 @@ int fb_console_main(const char *config, const char *theme, bool readonly)
 	int code = FB_EXIT_FAIL;
 	char errpath[600];
 	setlocale(LC_ALL, "");
-	if (!c || !rt || fb_runtime_start(rt, config, true, &err, &code) != 0) {
+	if (!c || !rt ||
+	    fb_runtime_start(rt, config, FB_RUNTIME_SERVE, &err, &code) != 0) {
 		fb_cli_error("%s", c && rt ? err.text : "out of memory");
 		free(c);
 		free(rt);
