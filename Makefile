@@ -16,7 +16,7 @@ TEST_PKGS := cmocka
 # Debian packages: what we build with, test with and benchmark against.
 DEB_BUILD := build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
              libhiredis-dev libinih-dev libcjson-dev
-DEB_TEST  := libcmocka-dev redis-server tmux curl
+DEB_TEST  := libcmocka-dev redis-server tmux curl python3-prometheus-client
 DEB_BENCH := nginx-light jq time
 
 WARN     := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
