@@ -211,6 +211,18 @@ static void set_tunable(parse_ctx *p, fb_tunable t, const char *value)
 		fb_tunables_set(p->tun, t, v);
 }
 
+/* node_exporter's textfile collector reads *.prom and nothing else. */
+static void metrics_file(parse_ctx *p, const char *value)
+{
+	const char *base = strrchr(value, '/');
+	size_t n = strlen(base ? base + 1 : value);
+	if (n <= 5 || strcmp(value + strlen(value) - 5, ".prom") != 0)
+		fail(p, "metrics_file must end in .prom");
+	else
+		copy_value(p, p->cfg->metrics_file, sizeof p->cfg->metrics_file,
+		           value, "metrics_file");
+}
+
 static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 {
 	fb_config *c = p->cfg;
@@ -218,6 +230,8 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 	int64_t v;
 	if (strcmp(key, "log") == 0) {
 		copy_value(p, c->log, sizeof c->log, value, key);
+	} else if (strcmp(key, "metrics_file") == 0) {
+		metrics_file(p, value);
 	} else if (strcmp(key, "control_socket") == 0) {
 		copy_value(p, c->control_socket, sizeof c->control_socket,
 		           value, key);
@@ -607,6 +621,7 @@ static void global_defaults(fb_config *c)
 	if (!c->log[0])
 		snprintf(c->log, sizeof c->log, "fusebox-events.jsonl");
 	anchor_path(c->log, sizeof c->log, c->path);
+	anchor_path(c->metrics_file, sizeof c->metrics_file, c->path);
 	if (!c->control_socket[0]) {
 		if (rt && rt[0] == '/')
 			snprintf(c->control_socket, sizeof c->control_socket,

@@ -115,6 +115,7 @@ typedef struct fb_redis_config {
 typedef struct fb_config {
 	char path[512]; /* the file it came from */
 	char log[512];
+	char metrics_file[512]; /* Prometheus textfile (*.prom); "" = none */
 	char control_socket[512];
 	int control_mode;       /* socket permission bits, default 0600 */
 	char control_group[64]; /* optional group owner of the socket */
