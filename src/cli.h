@@ -43,7 +43,7 @@ int fb_cmd_call(int argc, char **argv);
 	  "the live console (the default)", fb_cmd_console)                    \
 	X("run", "[--config FILE] [--duration SECONDS]",                       \
 	  "the headless engine", fb_cmd_run)                                   \
-	X("status", "[--config FILE] [--json] [--probe]",                      \
+	X("status", "[--config FILE] [--json|--prometheus] [--probe]",         \
 	  "live state (or one probe round with --probe)", fb_cmd_status)       \
 	X("gate", "check|block|allow|auto [--reason TEXT]",                    \
 	  "ask the gate (exit 0 allowed, 75 blocked) or set its mode",         \

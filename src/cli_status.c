@@ -1,6 +1,7 @@
-/* `fusebox status [--json] [--probe]`: the live state from the running
- * instance, or one probe round of our own (--probe, for cron and CI).
- * Both print the same document: the gate first, worst dependencies next. */
+/* `fusebox status [--json|--prometheus] [--probe]`: the live state from
+ * the running instance, or one probe round of our own (--probe, for cron
+ * and CI). Both print the same document: the gate first, worst
+ * dependencies next; --prometheus prints it as metrics. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "metrics.h"
 #include "probe.h"
 #include "status.h"
 
@@ -107,6 +109,18 @@ static void print_table(const cJSON *doc, paint p)
 	free(rows);
 }
 
+static int print_metrics(const cJSON *doc)
+{
+	char *text = fb_metrics_text(doc, NULL);
+	if (!text) {
+		fb_cli_error("metrics: out of memory");
+		return FB_EXIT_FAIL;
+	}
+	fputs(text, stdout);
+	free(text);
+	return FB_EXIT_OK;
+}
+
 /* One probe of every dependency, in our own loop, no instance needed. */
 static void round_done(void *ctx, uint32_t id, const fb_probe_result *r)
 {
@@ -115,7 +129,7 @@ static void round_done(void *ctx, uint32_t id, const fb_probe_result *r)
 	                    r->latency_us, r->error);
 }
 
-static cJSON *probe_round(const fb_config *cfg)
+static cJSON *probe_round(const fb_config *cfg, bool metrics)
 {
 	fb_engine e;
 	fb_loop *loop = fb_loop_new();
@@ -144,7 +158,10 @@ static cJSON *probe_round(const fb_config *cfg)
 		for (uint32_t i = 0; i < e.reg.count; i++)
 			busy = busy || fb_probes_busy(p, i);
 	}
-	if (p)
+	if (p && metrics) /* no instance: no start time, no event log */
+		doc = fb_metrics_json(&e, cfg->host, NULL, fb_now_ms(),
+		                      fb_wall_ms());
+	else if (p)
 		doc = fb_status_json(&e, cfg->host, fb_now_ms(), fb_wall_ms());
 	fb_probes_free(p);
 	fb_loop_free(loop);
@@ -152,7 +169,8 @@ static cJSON *probe_round(const fb_config *cfg)
 	return doc;
 }
 
-static cJSON *live_status(const char *config, int *code)
+/* op is "status", or "metrics" for the document with the totals. */
+static cJSON *live_status(const char *config, const char *op, int *code)
 {
 	fb_config cfg;
 	fb_error err;
@@ -161,10 +179,16 @@ static cJSON *live_status(const char *config, int *code)
 		return NULL;
 	}
 	cJSON *req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "op", "status");
+	cJSON_AddStringToObject(req, "op", op);
 	cJSON *doc = fb_client_call(cfg.control_socket, req, 5000, &err);
 	cJSON_Delete(req);
 	fb_config_free(&cfg);
+	if (doc && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(doc, "ok"))) {
+		snprintf(err.text, sizeof err.text, "the instance refused: %s",
+		         get_str(doc, "error"));
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
 	if (!doc) {
 		fb_cli_error("%s", err.text);
 		*code = FB_EXIT_UNAVAILABLE;
@@ -180,25 +204,28 @@ int fb_cmd_status(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"probe", no_argument, NULL, 'p'},
+	    {"prometheus", no_argument, NULL, 'P'},
 	    {NULL, 0, NULL, 0}};
 	const char *config = NULL;
-	bool json = false, probe = false;
+	bool json = false, probe = false, prom = false;
 	int c, code = FB_EXIT_FAIL;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:jp", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:jpP", opts, NULL)) != -1) {
 		if (c == 'c')
 			config = optarg;
 		else if (c == 'j')
 			json = true;
 		else if (c == 'p')
 			probe = true;
+		else if (c == 'P')
+			prom = true;
 		else
 			break;
 	}
-	if (c != -1 || optind != argc) {
-		fb_cli_error(
-		    "usage: fusebox status [--config FILE] [--json] [--probe]");
+	if (c != -1 || optind != argc || (json && prom)) {
+		fb_cli_error("usage: fusebox status [--config FILE] "
+		             "[--json|--prometheus] [--probe]");
 		return FB_EXIT_USAGE;
 	}
 	cJSON *doc;
@@ -206,16 +233,22 @@ int fb_cmd_status(int argc, char **argv)
 		fb_config cfg;
 		if (fb_cli_load_config(config, &cfg) != 0)
 			return FB_EXIT_CONFIG;
-		doc = probe_round(&cfg);
+		doc = probe_round(&cfg, prom);
 		fb_config_free(&cfg);
 		if (!doc)
 			fb_cli_error("probe round failed: out of memory");
 	} else {
-		doc = live_status(config, &code);
+		doc = live_status(config, prom ? "metrics" : "status", &code);
 	}
+	/* a collector reading our output sees the instance down */
+	if (!doc && prom && code == FB_EXIT_UNAVAILABLE)
+		fputs(fb_metrics_down_text(), stdout);
 	if (!doc)
 		return code;
-	if (json) {
+	code = FB_EXIT_OK;
+	if (prom) {
+		code = print_metrics(doc);
+	} else if (json) {
 		char *text = cJSON_PrintUnformatted(doc);
 		if (text)
 			printf("%s\n", text);
@@ -226,5 +259,5 @@ int fb_cmd_status(int argc, char **argv)
 		            (paint){isatty(STDOUT_FILENO) && !(nc && nc[0])});
 	}
 	cJSON_Delete(doc);
-	return FB_EXIT_OK;
+	return code;
 }

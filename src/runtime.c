@@ -26,8 +26,11 @@ static void on_event(void *ctx, const fb_event *ev)
 	fb_runtime *rt = ctx;
 	fb_error err;
 	int64_t wall = fb_wall_ms();
-	if (fb_log_append(&rt->log, ev, wall, &err) != 0)
+	bool logged = fb_log_append(&rt->log, ev, wall, &err) == 0;
+	if (!logged)
 		fb_cli_error("event log: %s", err.text);
+	rt->metrics_info.log_ok = logged;
+	rt->metrics_info.log_write_errors += !logged;
 	if (rt->info_to_stderr)
 		info_line(ev, wall);
 	if (rt->listener)
@@ -123,6 +126,7 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, bool serve,
 		         errno ? strerror(errno) : "out of memory");
 		goto fail_engine;
 	}
+	rt->metrics_info.start_wall_ms = fb_wall_ms();
 	lifecycle_event(rt, FB_EV_START, NULL);
 	return 0;
 fail_engine:

@@ -10,6 +10,7 @@
 #include "eventlog.h"
 #include "fusebox/engine.h"
 #include "loop.h"
+#include "metrics.h"
 #include "scheduler.h"
 
 typedef struct fb_runtime {
@@ -27,6 +28,8 @@ typedef struct fb_runtime {
 	fb_event_fn listener; /* also told of every event, after the log */
 	void *listener_ctx;
 	struct fb_control *control; /* the control socket, when serving */
+
+	fb_metrics_instance metrics_info; /* start time, event log health */
 } fb_runtime;
 
 /* Loads the configuration, opens the log, builds the engine, serves the
