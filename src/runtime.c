@@ -31,6 +31,7 @@ static void on_event(void *ctx, const fb_event *ev)
 		fb_cli_error("event log: %s", err.text);
 	rt->metrics_info.log_ok = logged;
 	rt->metrics_info.log_write_errors += !logged;
+	fb_metrics_file_soon(&rt->metrics_file, ev->at_ms);
 	if (rt->info_to_stderr)
 		info_line(ev, wall);
 	if (rt->listener)
@@ -147,6 +148,9 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 {
 	int64_t now = fb_now_ms();
 	int64_t next = fb_sched_run(&rt->sched, now);
+	int64_t metrics = fb_metrics_file_run(rt, now);
+	if (metrics < next)
+		next = metrics;
 	fb_engine_tick(&rt->engine, now);
 	if (rt->control)
 		fb_control_tick(rt->control, now);
@@ -194,6 +198,7 @@ void fb_runtime_stop(fb_runtime *rt, const char *reason)
 	fb_control_close(rt->control);
 	fb_sched_free(&rt->sched);
 	lifecycle_event(rt, FB_EV_STOP, reason);
+	fb_metrics_file_down(rt);
 	if (rt->sigfd >= 0) {
 		fb_loop_unwatch(rt->loop, rt->sigfd);
 		close(rt->sigfd);

@@ -11,6 +11,7 @@
 #include "fusebox/engine.h"
 #include "loop.h"
 #include "metrics.h"
+#include "metrics_file.h"
 #include "scheduler.h"
 
 typedef struct fb_runtime {
@@ -30,6 +31,7 @@ typedef struct fb_runtime {
 	struct fb_control *control; /* the control socket, when serving */
 
 	fb_metrics_instance metrics_info; /* start time, event log health */
+	fb_metrics_file metrics_file;     /* its writer, when configured */
 } fb_runtime;
 
 /* Loads the configuration, opens the log, builds the engine, serves the
