@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "client.h"
 #include "metrics.h"
+#include "metrics_doc.h"
 #include "probe.h"
 #include "status.h"
 

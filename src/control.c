@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "control.h"
 #include "fusebox/sanitize.h"
+#include "metrics_doc.h"
 #include "status.h"
 
 #define OUT_CAP (64 << 20) /* a reply larger than this is refused */

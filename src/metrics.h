@@ -3,37 +3,14 @@
  * prints and what the instance writes to `metrics_file` for
  * node_exporter's textfile collector. One formatter serves both.
  *
- * The input is the metrics document: the status document of SPEC 7 plus
- * the totals a scraper needs, built in-process by fb_metrics_json() or
- * received as the reply to the control socket's {"op":"metrics"}. */
+ * The input is the metrics document (metrics_doc.h), built in-process or
+ * received from the instance over the control socket. Needs only cJSON
+ * and the state names, not the engine. */
 #ifndef FB_METRICS_H
 #define FB_METRICS_H
 
 #include <cjson/cJSON.h>
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-
-#include "fusebox/engine.h"
-
-/* What a running instance knows beyond its engine. */
-typedef struct fb_metrics_instance {
-	int64_t start_wall_ms;     /* when it started, ms since the epoch */
-	bool log_ok;               /* the last event log write worked */
-	uint64_t log_write_errors; /* events it failed to log */
-} fb_metrics_instance;
-
-/* The status document (SPEC 7) with, in each dependency, "successes",
- * "failures", "rejected", "slow_calls", "probes" and, once a probe has
- * succeeded, "latency_s" {"p50","p95","p99"} (seconds), and a top-level
- * "instance" {"version", "start_time_s", "event_log_ok",
- * "event_log_write_errors"}. `inst` is NULL when there is no instance
- * (one probe round of `status --probe`): "instance" then holds only the
- * version. Returns a new object (cJSON_Delete it), or NULL when out of
- * memory. */
-cJSON *fb_metrics_json(const fb_engine *e, const char *host,
-                       const fb_metrics_instance *inst, int64_t now_ms,
-                       int64_t wall_ms);
 
 /* The exposition text of a metrics document: `fusebox_up 1` and every
  * family the document has data for, each with HELP and TYPE. Missing or

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "metrics.h"
+#include "metrics_doc.h"
 #include "metrics_file.h"
 #include "runtime.h"
 

@@ -10,7 +10,7 @@
 #include "eventlog.h"
 #include "fusebox/engine.h"
 #include "loop.h"
-#include "metrics.h"
+#include "metrics_doc.h"
 #include "metrics_file.h"
 #include "scheduler.h"
 

@@ -31,6 +31,7 @@
 #include "fusebox/engine.h"
 #include "helpers.h"
 #include "metrics.h"
+#include "metrics_doc.h"
 #include "metrics_file.h"
 
 #define WAIT_MS 8000  /* the longest any one condition may take */
