@@ -71,6 +71,8 @@ enum { FB_OPT_DEPS = 256 };
 #define FB_OPTS_STATUS(X)                                                      \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("json", 'j', "", NONE, "print the status document as JSON")          \
+	X("prometheus", 'P', "", NONE,                                         \
+	  "print metrics in the Prometheus text format")                       \
 	X("probe", 'p', "", NONE,                                              \
 	  "probe every dependency once instead of asking the instance")
 #define FB_OPTS_GATE(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
@@ -119,9 +121,13 @@ int fb_cmd_console(int argc, char **argv);
 int fb_console_main(const char *config, const char *theme, bool readonly);
 int fb_cmd_status(int argc, char **argv);
 /* How `status` prints its document (cli_status.c). */
-typedef enum { FB_STATUS_TABLE, FB_STATUS_JSON } fb_status_format;
+typedef enum {
+	FB_STATUS_TABLE,
+	FB_STATUS_JSON,
+	FB_STATUS_PROMETHEUS
+} fb_status_format;
 struct cJSON;
-void fb_status_print(const struct cJSON *doc, fb_status_format fmt);
+int fb_status_print(const struct cJSON *doc, fb_status_format fmt);
 /* `status --probe` (cli_probe.c): one probe round of our own, printed as
  * fb_status_print does; argv is the whole command, for the front to hand
  * over to fusebox-engine. Returns an exit code. */

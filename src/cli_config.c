@@ -73,6 +73,8 @@ int fb_cmd_check_config(int argc, char **argv)
 	for (size_t i = 0; i < cfg.ndeps; i++)
 		print_dep(&cfg.deps[i]);
 	printf("  log %s\n  control socket %s\n", cfg.log, cfg.control_socket);
+	if (cfg.metrics_file[0])
+		printf("  metrics file %s\n", cfg.metrics_file);
 	fb_config_free(&cfg);
 	return FB_EXIT_OK;
 }

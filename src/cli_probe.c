@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "metrics_doc.h"
 #include "probe.h"
 #include "status.h"
 
@@ -16,7 +17,7 @@ static void round_done(void *ctx, uint32_t id, const fb_probe_result *r)
 	                    r->latency_us, r->error);
 }
 
-static cJSON *probe_round(const fb_config *cfg)
+static cJSON *probe_round(const fb_config *cfg, bool metrics)
 {
 	fb_engine e;
 	fb_loop *loop = fb_loop_new();
@@ -45,7 +46,10 @@ static cJSON *probe_round(const fb_config *cfg)
 		for (uint32_t i = 0; i < e.reg.count; i++)
 			busy = busy || fb_probes_busy(p, i);
 	}
-	if (p)
+	if (p && metrics) /* no instance: no start time, no event log */
+		doc = fb_metrics_json(&e, cfg->host, NULL, fb_now_ms(),
+		                      fb_wall_ms());
+	else if (p)
 		doc = fb_status_json(&e, cfg->host, fb_now_ms(), fb_wall_ms());
 	fb_probes_free(p);
 	fb_loop_free(loop);
@@ -61,13 +65,13 @@ int fb_status_probe(int argc, char **argv, const char *config,
 	fb_config cfg;
 	if (fb_cli_load_config(config, &cfg) != 0)
 		return FB_EXIT_CONFIG;
-	cJSON *doc = probe_round(&cfg);
+	cJSON *doc = probe_round(&cfg, fmt == FB_STATUS_PROMETHEUS);
 	fb_config_free(&cfg);
 	if (!doc) {
 		fb_cli_error("probe round failed: out of memory");
 		return FB_EXIT_FAIL;
 	}
-	fb_status_print(doc, fmt);
+	int code = fb_status_print(doc, fmt);
 	cJSON_Delete(doc);
-	return FB_EXIT_OK;
+	return code;
 }

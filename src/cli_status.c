@@ -1,6 +1,7 @@
-/* `fusebox status [--json] [--probe]`: the live state from the running
- * instance, printed with the gate first and the worst dependencies next.
- * One probe round of our own (--probe) is in cli_probe.c. */
+/* `fusebox status [--json|--prometheus] [--probe]`: the live state from
+ * the running instance, printed with the gate first and the worst
+ * dependencies next, as JSON, or as metrics. One probe round of our own
+ * (--probe) is in cli_probe.c. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "metrics.h"
 #include "status.h"
 
 static const char *get_str(const cJSON *o, const char *key)
@@ -106,7 +108,8 @@ static void print_table(const cJSON *doc, paint p)
 	free(rows);
 }
 
-static cJSON *live_status(const char *config, int *code)
+/* op is "status", or "metrics" for the document with the totals. */
+static cJSON *live_status(const char *config, const char *op, int *code)
 {
 	fb_config cfg;
 	fb_error err;
@@ -115,10 +118,16 @@ static cJSON *live_status(const char *config, int *code)
 		return NULL;
 	}
 	cJSON *req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "op", "status");
+	cJSON_AddStringToObject(req, "op", op);
 	cJSON *doc = fb_client_call(cfg.control_socket, req, 5000, &err);
 	cJSON_Delete(req);
 	fb_config_free(&cfg);
+	if (doc && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(doc, "ok"))) {
+		snprintf(err.text, sizeof err.text, "the instance refused: %s",
+		         get_str(doc, "error"));
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
 	if (!doc) {
 		fb_cli_error("%s", err.text);
 		*code = FB_EXIT_UNAVAILABLE;
@@ -132,7 +141,7 @@ int fb_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {FB_OPTS_STATUS(FB_X_GETOPT){0}};
 	const char *config = NULL;
-	bool json = false, probe = false;
+	bool json = false, probe = false, prom = false;
 	int c, code = FB_EXIT_FAIL;
 	optind = 0;
 	opterr = 0;
@@ -143,25 +152,40 @@ int fb_cmd_status(int argc, char **argv)
 			json = true;
 		else if (c == 'p')
 			probe = true;
+		else if (c == 'P')
+			prom = true;
 		else
 			break;
 	}
-	if (c != -1 || optind != argc)
+	if (c != -1 || optind != argc || (json && prom))
 		return fb_cli_usage_error("status");
-	fb_status_format fmt = json ? FB_STATUS_JSON : FB_STATUS_TABLE;
+	fb_status_format fmt = prom   ? FB_STATUS_PROMETHEUS
+	                       : json ? FB_STATUS_JSON
+	                              : FB_STATUS_TABLE;
 	if (probe)
 		return fb_status_probe(argc, argv, config, fmt);
-	cJSON *doc = live_status(config, &code);
+	cJSON *doc = live_status(config, prom ? "metrics" : "status", &code);
+	/* a collector reading our output sees the instance down */
+	if (!doc && prom && code == FB_EXIT_UNAVAILABLE)
+		fputs(fb_metrics_down_text(), stdout);
 	if (!doc)
 		return code;
-	fb_status_print(doc, fmt);
+	code = fb_status_print(doc, fmt);
 	cJSON_Delete(doc);
-	return FB_EXIT_OK;
+	return code;
 }
 
-void fb_status_print(const cJSON *doc, fb_status_format fmt)
+int fb_status_print(const cJSON *doc, fb_status_format fmt)
 {
-	if (fmt == FB_STATUS_JSON) {
+	if (fmt == FB_STATUS_PROMETHEUS) {
+		char *text = fb_metrics_text(doc, NULL);
+		if (!text) {
+			fb_cli_error("metrics: out of memory");
+			return FB_EXIT_FAIL;
+		}
+		fputs(text, stdout);
+		free(text);
+	} else if (fmt == FB_STATUS_JSON) {
 		char *text = cJSON_PrintUnformatted(doc);
 		if (text)
 			printf("%s\n", text);
@@ -171,4 +195,5 @@ void fb_status_print(const cJSON *doc, fb_status_format fmt)
 		print_table(doc,
 		            (paint){isatty(STDOUT_FILENO) && !(nc && nc[0])});
 	}
+	return FB_EXIT_OK;
 }

@@ -226,6 +226,18 @@ static void set_tunable(parse_ctx *p, fb_tunable t, const char *value)
 		fb_tunables_set(p->tun, t, v);
 }
 
+/* node_exporter's textfile collector reads *.prom and nothing else. */
+static void metrics_file(parse_ctx *p, const char *value)
+{
+	const char *base = strrchr(value, '/');
+	size_t n = strlen(base ? base + 1 : value);
+	if (n <= 5 || strcmp(value + strlen(value) - 5, ".prom") != 0)
+		fail(p, "metrics_file must end in .prom");
+	else
+		copy_value(p, p->cfg->metrics_file, sizeof p->cfg->metrics_file,
+		           value, "metrics_file");
+}
+
 static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 {
 	fb_config *c = p->cfg;
@@ -235,6 +247,7 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 	long m;
 	switch ((fb_fusebox_key)key_index(fb_fusebox_keys, FB_FK_COUNT, key)) {
 	case FB_FK_LOG: copy_value(p, c->log, sizeof c->log, value, key); break;
+	case FB_FK_METRICS_FILE: metrics_file(p, value); break;
 	case FB_FK_CONTROL_SOCKET:
 		copy_value(p, c->control_socket, sizeof c->control_socket,
 		           value, key);
@@ -646,6 +659,7 @@ static void global_defaults(fb_config *c)
 	if (!c->log[0])
 		snprintf(c->log, sizeof c->log, "fusebox-events.jsonl");
 	anchor_path(c->log, sizeof c->log, c->path);
+	anchor_path(c->metrics_file, sizeof c->metrics_file, c->path);
 	/* never a bare file in a shared folder: a folder of our own, which
 	 * the server creates 0700 and nobody else can put a socket in */
 	if (!c->control_socket[0]) {

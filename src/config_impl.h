@@ -12,6 +12,7 @@
  *  id                  key */
 #define FB_FUSEBOX_KEY_TABLE(X)                                                \
 	X(LOG, "log")                                                          \
+	X(METRICS_FILE, "metrics_file")                                        \
 	X(CONTROL_SOCKET, "control_socket")                                    \
 	X(CONTROL_GROUP, "control_group")                                      \
 	X(CONTROL_MODE, "control_mode")                                        \

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "control.h"
 #include "fusebox/sanitize.h"
+#include "metrics_doc.h"
 #include "status.h"
 
 #define OUT_CAP (64 << 20) /* a reply larger than this is refused */
@@ -129,6 +130,20 @@ static void do_status(fb_control *c, client *cl)
 	reply(c, cl, o);
 }
 
+/* The status document with the totals `status --prometheus` prints. */
+static void do_metrics(fb_control *c, client *cl)
+{
+	fb_runtime *rt = c->rt;
+	cJSON *o = fb_metrics_json(&rt->engine, rt->cfg.host, &rt->metrics_info,
+	                           fb_now_ms(), fb_wall_ms());
+	if (!o) {
+		reply_error(c, cl, "out of memory");
+		return;
+	}
+	cJSON_AddBoolToObject(o, "ok", true);
+	reply(c, cl, o);
+}
+
 static void do_gate_check(fb_control *c, client *cl)
 {
 	fb_gate_decision d;
@@ -200,6 +215,8 @@ static void handle(fb_control *c, client *cl, const char *line, size_t len)
 		                : "request is not JSON");
 	else if (strcmp(op, "status") == 0)
 		do_status(c, cl);
+	else if (strcmp(op, "metrics") == 0)
+		do_metrics(c, cl);
 	else if (strcmp(op, "gate_check") == 0)
 		do_gate_check(c, cl);
 	else if (strcmp(op, "gate") == 0)

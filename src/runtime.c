@@ -23,6 +23,9 @@ static void on_event(void *ctx, const fb_event *ev)
 	rt->log_failing = fb_log_append(&rt->log, ev, wall, &err) != 0;
 	if (rt->log_failing)
 		fb_stderr_say(LOG_ERR, "event log: %s", err.text);
+	rt->metrics_info.log_ok = !rt->log_failing;
+	rt->metrics_info.log_write_errors += rt->log_failing;
+	fb_metrics_file_soon(&rt->metrics_file, ev->at_ms);
 	if (rt->info_to_stderr)
 		fb_stderr_event(ev, wall);
 	if (rt->notify)
@@ -127,6 +130,7 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
 		         errno ? strerror(errno) : "out of memory");
 		goto fail_engine;
 	}
+	rt->metrics_info.start_wall_ms = fb_wall_ms();
 	lifecycle_event(rt, FB_EV_START, NULL);
 	return 0;
 fail_engine:
@@ -149,6 +153,9 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 {
 	int64_t now = fb_now_ms();
 	int64_t next = fb_sched_run(&rt->sched, now);
+	int64_t metrics = fb_metrics_file_run(rt, now);
+	if (metrics < next)
+		next = metrics;
 	fb_engine_tick(&rt->engine, now);
 	if (rt->control)
 		fb_control_tick(rt->control, now);
@@ -209,6 +216,7 @@ void fb_runtime_stop(fb_runtime *rt, const char *reason)
 	fb_control_close(rt->control);
 	fb_sched_free(&rt->sched);
 	lifecycle_event(rt, FB_EV_STOP, reason);
+	fb_metrics_file_down(rt);
 	if (rt->sigfd >= 0) {
 		fb_loop_unwatch(rt->loop, rt->sigfd);
 		close(rt->sigfd);

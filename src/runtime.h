@@ -10,6 +10,8 @@
 #include "eventlog.h"
 #include "fusebox/engine.h"
 #include "loop.h"
+#include "metrics_doc.h"
+#include "metrics_file.h"
 #include "scheduler.h"
 
 typedef struct fb_runtime {
@@ -30,6 +32,8 @@ typedef struct fb_runtime {
 	void *listener_ctx;
 	struct fb_control *control; /* the control socket, when serving */
 	struct fb_notify *notify;   /* the service manager (fusebox run) */
+	fb_metrics_instance metrics_info; /* start time, event log health */
+	fb_metrics_file metrics_file;     /* its writer, when configured */
 } fb_runtime;
 
 /* What fb_runtime_start() sets up besides the engine. */

@@ -115,6 +115,7 @@ typedef struct fb_redis_config {
 typedef struct fb_config {
 	char path[512]; /* the file it came from */
 	char log[512];
+	char metrics_file[512]; /* Prometheus textfile (*.prom); "" = none */
 	char control_socket[512];
 	bool control_socket_default; /* not configured: the server may create
 	                                its private folder */
