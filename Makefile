@@ -71,7 +71,7 @@ Q := @
 endif
 
 LIB_SRC    := $(wildcard src/core/*.c) \
-              $(addprefix src/,config.c config_env.c tunables.c inireader.c \
+              $(addprefix src/,config.c config_check.c config_env.c tunables.c inireader.c \
                 client.c clock.c)
 FRONT_SRC  := $(addprefix src/,main.c front.c cli_help.c cli_config.c cli_ctl.c \
                 cli_status.c metrics.c cli_replay.c logread.c timeline.c replay.c \

@@ -65,6 +65,12 @@ int fb_cmd_check_config(int argc, char **argv)
 		fb_config_free(&cfg);
 		return FB_EXIT_OK;
 	}
+	fb_error err;
+	if (fb_config_check_paths(&cfg, &err) != 0) {
+		fb_cli_error("%s", err.text);
+		fb_config_free(&cfg);
+		return FB_EXIT_CONFIG;
+	}
 	size_t critical = 0;
 	for (size_t i = 0; i < cfg.ndeps; i++)
 		critical += cfg.deps[i].critical;

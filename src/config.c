@@ -39,7 +39,9 @@ typedef struct parse_ctx {
 	fb_ini_reader reader;
 	int line;
 	bool failed;
-	int redis_line; /* of the [redis] header */
+	int redis_line;                    /* of the [redis] header */
+	unsigned seen_sections;            /* 1 << SEC_FUSEBOX ...: each once */
+	unsigned seen_fusebox, seen_redis; /* keys given, 1 << FB_FK_... */
 	section_kind sec;
 	fb_tunables *tun; /* the layer the current section writes */
 	dep_raw *raw;     /* growable: one per [dep] */
@@ -156,6 +158,7 @@ static void begin_section(parse_ctx *p, const char *text, size_t len)
 	if (arg)
 		while (*arg == ' ')
 			arg++;
+	bool once = true; /* [fusebox], [defaults], [redis] */
 	if (strcmp(name, "fusebox") == 0) {
 		p->sec = SEC_FUSEBOX;
 	} else if (strcmp(name, "defaults") == 0) {
@@ -165,6 +168,13 @@ static void begin_section(parse_ctx *p, const char *text, size_t len)
 		p->sec = SEC_REDIS;
 		p->cfg->redis.enabled = true;
 		p->redis_line = p->line;
+	} else {
+		once = false;
+	}
+	if (once) {
+		if (p->seen_sections & (1u << p->sec))
+			fail(p, "section [%s] given twice", name);
+		p->seen_sections |= 1u << p->sec;
 	} else if (arg && strncmp(name, "preset ", 7) == 0) {
 		p->sec = SEC_PRESET;
 		if (!name_ok(arg))
@@ -203,6 +213,18 @@ static int key_index(const char *const *names, int n, const char *key)
 	return i;
 }
 
+/* Marks key `index` of a section as given; false (after failing) when it
+ * was already: a second value must not quietly win over the first. */
+static bool first_time(parse_ctx *p, unsigned *seen, int index, const char *key)
+{
+	if (index >= 32 || !(*seen & (1u << index))) {
+		*seen |= index < 32 ? 1u << index : 0;
+		return true;
+	}
+	fail(p, "duplicate key '%s'", key);
+	return false;
+}
+
 static void copy_value(parse_ctx *p, char *dst, size_t len, const char *value,
                        const char *key)
 {
@@ -210,6 +232,29 @@ static void copy_value(parse_ctx *p, char *dst, size_t len, const char *value,
 		fail(p, "%s is too long (at most %zu bytes)", key, len - 1);
 	else
 		memcpy(dst, value, strlen(value) + 1);
+}
+
+static bool builtin_value(const char *preset, fb_tunable t, int64_t *out,
+                          bool *is_builtin);
+
+/* A [preset fast] may restate a built-in preset's values (as SPEC 5's
+ * example does) but not change them: "fast" must mean one thing on every
+ * host. False, after failing, for a change. */
+static bool keeps_builtin(parse_ctx *p, fb_tunable t, int64_t v)
+{
+	if (p->sec != SEC_PRESET || !p->cfg->npresets)
+		return true;
+	const char *name = p->cfg->presets[p->cfg->npresets - 1].name;
+	int64_t want;
+	bool builtin;
+	bool has = builtin_value(name, t, &want, &builtin);
+	if (!builtin || (has && want == v))
+		return true;
+	fail(p,
+	     "preset '%s' is built in and %s is not one of its values: define "
+	     "a preset of another name",
+	     name, fb_tunable_key(t));
+	return false;
 }
 
 static void set_tunable(parse_ctx *p, fb_tunable t, const char *value)
@@ -222,7 +267,7 @@ static void set_tunable(parse_ctx *p, fb_tunable t, const char *value)
 	}
 	if (fb_tunable_parse(t, value, &v, &why) != 0)
 		fail(p, "%s: %s: '%s'", fb_tunable_key(t), why, value);
-	else
+	else if (keeps_builtin(p, t, v))
 		fb_tunables_set(p->tun, t, v);
 }
 
@@ -245,16 +290,24 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 	int64_t v;
 	char *end;
 	long m;
-	switch ((fb_fusebox_key)key_index(fb_fusebox_keys, FB_FK_COUNT, key)) {
-	case FB_FK_LOG: copy_value(p, c->log, sizeof c->log, value, key); break;
+	int k = key_index(fb_fusebox_keys, FB_FK_COUNT, key);
+	if (k < FB_FK_COUNT && !first_time(p, &p->seen_fusebox, k, key))
+		return;
+	switch ((fb_fusebox_key)k) {
+	case FB_FK_LOG:
+		copy_value(p, c->log, sizeof c->log, value, key);
+		c->line.log = p->line;
+		break;
 	case FB_FK_METRICS_FILE: metrics_file(p, value); break;
 	case FB_FK_CONTROL_SOCKET:
 		copy_value(p, c->control_socket, sizeof c->control_socket,
 		           value, key);
+		c->line.control_socket = p->line;
 		break;
 	case FB_FK_CONTROL_GROUP:
 		copy_value(p, c->control_group, sizeof c->control_group, value,
 		           key);
+		c->line.control_group = p->line;
 		break;
 	case FB_FK_THEME:
 		copy_value(p, c->theme, sizeof c->theme, value, key);
@@ -270,8 +323,14 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 			     "control_mode: expected octal like 0600 or 0660: "
 			     "'%s'",
 			     value);
+		else if (m & 0007)
+			fail(p,
+			     "control_mode %s lets every local user drive the "
+			     "instance; use 0600, or 0660 with control_group",
+			     value);
 		else
 			c->control_mode = (int)m;
+		c->line.control_mode = p->line;
 		break;
 	case FB_FK_LOG_MAX_SIZE:
 		if (fb_parse_size(value, &v, &why) != 0)
@@ -301,7 +360,10 @@ static void key_redis(parse_ctx *p, const char *key, const char *value)
 	fb_redis_config *r = &p->cfg->redis;
 	fb_url u;
 	const char *why;
-	switch ((fb_redis_key)key_index(fb_redis_keys, FB_RK_COUNT, key)) {
+	int k = key_index(fb_redis_keys, FB_RK_COUNT, key);
+	if (k < FB_RK_COUNT && !first_time(p, &p->seen_redis, k, key))
+		return;
+	switch ((fb_redis_key)k) {
 	case FB_RK_URL:
 		if (fb_url_parse(value, &u, &why) != 0)
 			fail(p, "url: %s: '%s'", why, value);
@@ -327,7 +389,10 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 {
 	const char *why;
 	int64_t v;
-	switch ((fb_dep_key)key_index(fb_dep_keys, FB_DK_COUNT, key)) {
+	int k = key_index(fb_dep_keys, FB_DK_COUNT, key);
+	if (k < FB_DK_COUNT && !first_time(p, &r->seen, k, key))
+		return;
+	switch ((fb_dep_key)k) {
 	case FB_DK_KIND:
 		if (!fb_kind_parse(value, &r->c.kind))
 			fail(p, "kind: expected http, redis or tcp: '%s'",
@@ -341,6 +406,11 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 		r->c.url_source = FB_SRC_FILE;
 		break;
 	case FB_DK_HOST:
+		if (!fb_host_ok(value))
+			fail(p,
+			     "host: a name or an address (letters, digits, - . "
+			     "_, or [v6]): '%s'",
+			     value);
 		copy_value(p, r->c.host, sizeof r->c.host, value, key);
 		break;
 	case FB_DK_PORT:
@@ -357,6 +427,11 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 	case FB_DK_HEALTH_PATH:
 		if (value[0] != '/')
 			fail(p, "health_path must start with '/': '%s'", value);
+		else if (strpbrk(value, " \t"))
+			fail(p,
+			     "health_path holds a space (write it as %%20): "
+			     "'%s'",
+			     value);
 		copy_value(p, r->c.health_path, sizeof r->c.health_path, value,
 		           key);
 		break;
@@ -432,6 +507,13 @@ static bool inspect_line(void *ctx, const char *line, size_t len)
 		t++;
 	if (t >= line + len || *t == ';' || *t == '#')
 		return true;
+	const char *bad = fb_control_char(t, len - (size_t)(t - line));
+	if (bad) {
+		p->line = p->reader.line;
+		fail(p, "control character (byte 0x%02x at column %d); refused",
+		     (unsigned char)*bad, (int)(bad - line) + 1);
+		return false;
+	}
 	if (t != s) {
 		fail(p, "unexpected indented line (continuation lines are not "
 		        "supported)");
@@ -464,6 +546,27 @@ static const struct {
 
 /* The preset a dependency names: the file's own, else a built-in.
  * Returns false when there is none. */
+/* The value a built-in preset gives t: false when it gives none (or is no
+ * built-in preset: *is_builtin says which). */
+static bool builtin_value(const char *preset, fb_tunable t, int64_t *out,
+                          bool *is_builtin)
+{
+	*is_builtin = false;
+	for (size_t i = 0;
+	     i < sizeof builtin_presets / sizeof builtin_presets[0]; i++) {
+		if (strcmp(builtin_presets[i].name, preset) != 0)
+			continue;
+		*is_builtin = true;
+		*out = t == FB_T_TIMEOUT       ? builtin_presets[i].timeout_ms
+		       : t == FB_T_MAX_RETRIES ? builtin_presets[i].max_retries
+		       : t == FB_T_RECOVERY_TIMEOUT
+		           ? builtin_presets[i].recovery_ms
+		           : -1;
+		return *out >= 0;
+	}
+	return false;
+}
+
 static bool find_preset(const fb_config *c, const char *name, fb_tunables *out)
 {
 	for (size_t i = 0; i < c->npresets; i++) {

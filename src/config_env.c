@@ -6,6 +6,21 @@
 #include "config_impl.h"
 #include "core/parse.h"
 
+static void env_fail(fb_env_ctx *e, const char *var, const char *why,
+                     const char *value)
+{
+	if (e->failed)
+		return;
+	e->failed = true;
+	if (value[0])
+		snprintf(e->err->text, sizeof e->err->text,
+		         "environment variable %s: %s: '%.100s'", var, why,
+		         value);
+	else
+		snprintf(e->err->text, sizeof e->err->text,
+		         "environment variable %s: %s", var, why);
+}
+
 static const char *env_get(fb_env_ctx *e, const dep_raw *r, const char *suffix,
                            char *name, size_t len)
 {
@@ -13,17 +28,12 @@ static const char *env_get(fb_env_ctx *e, const dep_raw *r, const char *suffix,
 		return NULL;
 	snprintf(name, len, "%s_%s", r->c.env_prefix, suffix);
 	const char *v = e->get(name);
+	if (v && fb_control_char(v, strlen(v))) {
+		env_fail(e, name, "control character in the value; refused",
+		         "");
+		return NULL;
+	}
 	return v && v[0] ? v : NULL;
-}
-
-static void env_fail(fb_env_ctx *e, const char *var, const char *why,
-                     const char *value)
-{
-	if (e->failed)
-		return;
-	e->failed = true;
-	snprintf(e->err->text, sizeof e->err->text,
-	         "environment variable %s: %s: '%.100s'", var, why, value);
 }
 
 static const struct {

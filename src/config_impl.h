@@ -60,6 +60,7 @@ typedef struct dep_raw {
 	bool has_kind, has_port, has_critical, has_expect;
 	char protocol[16];
 	int line, url_line, preset_line, kind_line, key_line;
+	unsigned seen; /* keys given, 1 << FB_DK_... */
 } dep_raw;
 
 /* The tunable named `key`; false when there is none. */

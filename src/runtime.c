@@ -104,6 +104,8 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
 	if (fb_config_locate(config_path, path, sizeof path, err) != 0 ||
 	    fb_config_load(path, &rt->cfg, err, NULL) != 0)
 		return -1;
+	if (fb_config_check_paths(&rt->cfg, err) != 0)
+		goto fail_cfg;
 	*exit_code = FB_EXIT_FAIL;
 	/* one instance per log, decided before anything else is touched */
 	if ((rt->lock_fd = fb_log_lock(rt->cfg.log, err)) < 0)

@@ -1124,3 +1124,18 @@ int th_suite_bins(char *fusebox, char *fixture)
 		return -1;
 	return 0;
 }
+
+int th_mkdirs(const char *path, int mode)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, (mode_t)mode) == 0 || errno == EEXIST ? 0 : -1;
+}

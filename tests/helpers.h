@@ -12,6 +12,9 @@ void th_tempdir(char *out, size_t len);
 /* Removes a directory tree made by th_tempdir(). */
 void th_rmtree(const char *path);
 
+/* mkdir -p with `mode` for each folder made. Returns 0 or -1. */
+int th_mkdirs(const char *path, int mode);
+
 /* Writes `text` to dir/name and returns the full path in out. */
 void th_write_file(const char *dir, const char *name, const char *text,
                    char *out, size_t len);

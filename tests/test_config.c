@@ -579,13 +579,23 @@ static void test_builtin_presets(void **state)
 	assert_string_equal(dep(x, "c")->preset, "complex");
 }
 
-static void test_user_preset_overrides_builtin(void **state)
+/* A built-in preset may be restated but not changed: "fast" means one
+ * thing on every host. User presets work like the built-ins. */
+static void test_user_presets_and_builtins(void **state)
 {
 	cx *x = *state;
+	assert_int_equal(load(x, "change-fast.ini",
+	                      "[preset fast]\ntimeout = 7s\n", NULL, 0),
+	                 -1);
+	assert_refused_at(x, "change fast", 2, "preset 'fast' is built in");
+	assert_int_equal(load(x, "add-to-fast.ini",
+	                      "[preset fast]\nslow_call = 1s\n", NULL, 0),
+	                 -1);
+	assert_refused_at(x, "add to fast", 2, "preset 'fast' is built in");
 	static const char text[] = "[defaults]\n"
 	                           "timeout = 3s\n"
 	                           "[preset fast]\n"
-	                           "timeout = 7s\n"
+	                           "timeout = 5s\n"
 	                           "[preset edge]\n"
 	                           "slow_call = 250ms\n"
 	                           "[dep f]\n"
@@ -595,7 +605,7 @@ static void test_user_preset_overrides_builtin(void **state)
 	                           "url = http://e\n"
 	                           "preset = edge\n";
 	must_load(x, "user-presets.ini", text, NULL, 0);
-	assert_tunable(dep(x, "f"), FB_T_TIMEOUT, 7000, FB_SRC_PRESET);
+	assert_tunable(dep(x, "f"), FB_T_TIMEOUT, 5000, FB_SRC_PRESET);
 	assert_tunable(dep(x, "e"), FB_T_SLOW_CALL, 250, FB_SRC_PRESET);
 	assert_tunable(dep(x, "e"), FB_T_TIMEOUT, 3000, FB_SRC_DEFAULTS);
 	/* a preset declared after the dependency that uses it still counts */
@@ -989,7 +999,7 @@ int main(void)
 	    C(test_builtin_defaults),
 	    C(test_env_tunables),
 	    C(test_builtin_presets),
-	    C(test_user_preset_overrides_builtin),
+	    C(test_user_presets_and_builtins),
 	    C(test_env_address_overrides),
 	    C(test_env_url_beats_file_host_and_port),
 	    C(test_host_port_protocol_keys),

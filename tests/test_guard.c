@@ -576,6 +576,112 @@ static void test_full_backlog_fails_closed_in_time(void **state)
 	assert_true(ms < 15000);
 }
 
+/* ---- check-config refuses what run would -------------------------------- */
+
+static const struct {
+	const char *what, *text, *says;
+} refused[] = {
+    {"log and socket are one file",
+     "[fusebox]\nlog = x.jsonl\ncontrol_socket = x.jsonl\n", "is the event log"},
+    {"the log is a folder", "[fusebox]\nlog = adir\ncontrol_socket = s.sock\n",
+     "a folder"},
+    {"the socket's folder is missing",
+     "[fusebox]\nlog = e.jsonl\ncontrol_socket = nowhere/s.sock\n",
+     "folder does not exist"},
+    {"the socket path is too long",
+     "[fusebox]\nlog = e.jsonl\ncontrol_socket = "
+     "ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss"
+     "ssssssssssssssssssssssssssssssssssssssssssssssss.sock\n",
+     "too long"},
+    {"an unknown control_group",
+     "[fusebox]\nlog = e.jsonl\ncontrol_socket = s.sock\ncontrol_group = "
+     "no-such-group-xyz\n",
+     "no such group"},
+    {"control_mode open to others",
+     "[fusebox]\nlog = e.jsonl\ncontrol_socket = s.sock\ncontrol_mode = 0666\n",
+     "every local user"},
+    {"a section twice",
+     "[fusebox]\nlog = e.jsonl\n[fusebox]\ncontrol_socket = s.sock\n",
+     "given twice"},
+    {"a key twice", "[fusebox]\nlog = e.jsonl\nlog = f.jsonl\n", "duplicate key"},
+    {"a dep key twice",
+     "[fusebox]\nlog = e.jsonl\n[dep b]\nurl = http://h:1/\nurl = http://h:2/\n",
+     "duplicate key"},
+    {"a built-in preset redefined",
+     "[fusebox]\nlog = e.jsonl\n[preset fast]\ntimeout = 1s\n", "built in"},
+    {"a host with spaces",
+     "[fusebox]\nlog = e.jsonl\n[dep b]\nhost = a b\nport = 80\n", "host:"},
+    {"an empty IPv6 literal", "[fusebox]\nlog = e.jsonl\n[dep b]\nurl = http://[]:1/\n",
+     "bad URL"},
+    {"a health_path with a space",
+     "[fusebox]\nlog = e.jsonl\n[dep b]\nurl = http://h:1/\nhealth_path = /a b\n",
+     "space"},
+    {"a control character in a value",
+     "[fusebox]\nlog = e.jsonl\nhost = web\x1b]0;PWNED\x07\n", "control character"},
+    {"a bidi control in a value",
+     "[fusebox]\nlog = e.jsonl\nhost = web\xe2\x80\xae" "1\n", "control character"},
+};
+
+/* One line on stderr, with no control byte in it. */
+static void assert_one_clean_line(const char *what, const char *err)
+{
+	size_t n = strlen(err);
+	if (n == 0 || err[n - 1] != '\n' || strchr(err, '\n') != err + n - 1)
+		fail_msg("%s: not one line: %s", what, err);
+	for (const char *c = err; *c; c++) {
+		if (((unsigned char)*c < 0x20 && *c != '\n') || *c == 0x7f)
+			fail_msg("%s: the error echoes byte 0x%02x", what, *c);
+	}
+}
+
+static void test_check_config_refuses_what_run_refuses(void **state)
+{
+	env *e = *state;
+	char adir[450];
+	snprintf(adir, sizeof adir, "%s/adir", e->dir);
+	assert_int_equal(mkdir(adir, 0700), 0);
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		FILE *f = fopen(e->cfg, "w");
+		assert_non_null(f);
+		fprintf(f, "%s", refused[i].text);
+		fclose(f);
+		char *check[] = {g_fusebox, "check-config", e->cfg, NULL};
+		char *run[] = {g_fusebox, "run", "--config", e->cfg, "--duration",
+		               "1", NULL};
+		char *const *argv[] = {check, run};
+		for (int k = 0; k < 2; k++) {
+			th_result r;
+			int rc = th_run(argv[k], WAIT_MS, &r);
+			if (rc != 78 || !strstr(r.err, refused[i].says))
+				fail_msg("%s: %s: exit %d: %s", refused[i].what,
+				         k ? "run" : "check-config", rc, r.err);
+			assert_one_clean_line(refused[i].what, r.err);
+			th_result_free(&r);
+		}
+	}
+}
+
+/* An environment override with a control character is refused, naming
+ * the variable, without echoing the bytes. */
+static void test_env_override_with_escape_is_refused(void **state)
+{
+	env *e = *state;
+	FILE *f = fopen(e->cfg, "w");
+	assert_non_null(f);
+	fprintf(f, "[fusebox]\nlog = e.jsonl\ncontrol_socket = s.sock\n"
+	           "[dep b]\nurl = http://h:1/\nenv_prefix = BEE\n");
+	fclose(f);
+	setenv("BEE_URL", "http://h:1/\x1b]0;PWNED\x07", 1);
+	char *check[] = {g_fusebox, "check-config", e->cfg, NULL};
+	th_result r;
+	int rc = th_run(check, WAIT_MS, &r);
+	unsetenv("BEE_URL");
+	if (rc != 78 || !strstr(r.err, "BEE_URL"))
+		fail_msg("exit %d: %s", rc, r.err);
+	assert_one_clean_line("BEE_URL", r.err);
+	th_result_free(&r);
+}
+
 int main(void)
 {
 	if (getenv("FB_TEST_FILTER"))
@@ -595,6 +701,8 @@ int main(void)
 	    T(test_slot_hogs_cannot_lock_out_gate_check),
 	    T(test_greedy_peers_do_not_grow_memory),
 	    T(test_full_backlog_fails_closed_in_time),
+	    T(test_check_config_refuses_what_run_refuses),
+	    T(test_env_override_with_escape_is_refused),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1029,19 +1029,43 @@ static void verify_unit(const char *unit, bool user)
 	assert_false(said);
 }
 
+/* Copies line, with what systemd and sysusers provide at run time made
+ * here: the unit's folders under dir, and a group that exists. */
+static void provided(FILE *f, const char *line, size_t n, const char *dir)
+{
+	static const char *const folders[] = {"/var/lib/fusebox", "/run/fusebox"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *at = memmem(line, n, folders[i], strlen(folders[i]));
+		if (at) {
+			fprintf(f, "%.*s%s%.*s\n", (int)(at - line), line, dir,
+			        (int)(n - (size_t)(at - line)), at);
+			return;
+		}
+	}
+	if (n > 16 && strncmp(line, "control_group = ", 16) == 0)
+		fprintf(f, "control_group = root\n");
+	else
+		fprintf(f, "%.*s\n", (int)n, line);
+}
+
 /* The config the unit's comment shows ("#   " lines) is one that
- * `fusebox check-config` accepts, with the paths the unit provides. */
+ * `fusebox check-config` accepts, with the folders the unit provides
+ * (StateDirectory, RuntimeDirectory: made under the test's dir here). */
 static void check_config_snippet(const th_env *e, const char *unit_text)
 {
-	char path[600];
+	char path[600], folder[600];
 	snprintf(path, sizeof path, "%s/snippet.ini", e->dir);
+	snprintf(folder, sizeof folder, "%s/var/lib/fusebox", e->dir);
+	assert_int_equal(th_mkdirs(folder, 0700), 0);
+	snprintf(folder, sizeof folder, "%s/run/fusebox", e->dir);
+	assert_int_equal(th_mkdirs(folder, 0700), 0);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	for (const char *p = unit_text; p && *p;) {
 		const char *end = strchr(p, '\n');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		if (n > 4 && strncmp(p, "#   ", 4) == 0)
-			fprintf(f, "%.*s\n", (int)(n - 4), p + 4);
+			provided(f, p + 4, n - 4, e->dir);
 		p = end ? end + 1 : NULL;
 	}
 	assert_int_equal(fclose(f), 0);

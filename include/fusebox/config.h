@@ -132,6 +132,9 @@ typedef struct fb_config {
 	fb_dep_config *deps;
 	size_t ndeps;
 	fb_redis_config redis;
+	struct {
+		int log, control_socket, control_group, control_mode;
+	} line; /* where the [fusebox] keys were set; 0 = not set */
 } fb_config;
 
 /* A message for the user, already carrying "file:line: " where one
@@ -153,6 +156,15 @@ int fb_config_locate(const char *explicit_path, char *out, size_t len,
                      fb_error *err);
 
 void fb_config_free(fb_config *cfg);
+
+/* What only the instance's own machine can tell, checked by `run` (and
+ * the console's engine) and `check-config` alike, but not by the commands
+ * that only ask an instance: the event log is a file (or can be created)
+ * in an existing folder, and is not the control socket; the socket's
+ * folder exists (the default one is created by the instance) and its path
+ * fits a sockaddr_un; control_group exists. Returns 0, or -1 with *err
+ * naming the file and line. */
+int fb_config_check_paths(const fb_config *cfg, fb_error *err);
 
 /* Table lookups. */
 const char *fb_tunable_key(fb_tunable t);

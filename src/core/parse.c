@@ -230,3 +230,22 @@ bool fb_json_int(double v, int64_t lo, int64_t hi, int64_t *out)
 	*out = (int64_t)v;
 	return true;
 }
+
+const char *fb_control_char(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i++) {
+		if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7F)
+			return s + i;
+		if (u[i] == 0xC2 && i + 1 < n && u[i + 1] >= 0x80 &&
+		    u[i + 1] < 0xA0)
+			return s + i;
+		if (u[i] == 0xE2 && i + 2 < n &&
+		    ((u[i + 1] == 0x80 && u[i + 2] >= 0xAA &&
+		      u[i + 2] <= 0xAE) ||
+		     (u[i + 1] == 0x81 && u[i + 2] >= 0xA6 &&
+		      u[i + 2] <= 0xA9)))
+			return s + i;
+	}
+	return NULL;
+}

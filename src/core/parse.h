@@ -4,6 +4,7 @@
 #define FB_CORE_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* "250ms", "5s", "2m", "1h", "1.5s"; a bare number is seconds ("30",
@@ -43,6 +44,15 @@ typedef struct fb_url {
 
 /* Parses an http(s), redis or tcp URL. Returns 0 or -1 with *why. */
 int fb_url_parse(const char *s, fb_url *out, const char **why);
+
+/* A host as a dependency may name it: letters, digits, - . _ (a name or
+ * an IPv4 address), or an IPv6 literal in brackets. */
+bool fb_host_ok(const char *s);
+
+/* The first control character of s[0, n): C0 but tab, DEL, C1 (in UTF-8)
+ * or a bidi control; NULL when there is none. Configuration refuses them
+ * rather than echo them into an error or a log. */
+const char *fb_control_char(const char *s, size_t n);
 
 /* The default port of a scheme, 0 when it has none. */
 int fb_url_default_port(const char *scheme);

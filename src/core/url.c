@@ -43,6 +43,26 @@ static bool host_char_ok(char c)
 	       c == ':';
 }
 
+bool fb_host_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		if (n == 2)
+			return false;
+		for (size_t i = 1; i + 1 < n; i++) {
+			if (!isxdigit((unsigned char)s[i]) && s[i] != ':' &&
+			    s[i] != '.')
+				return false;
+		}
+		return true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!host_char_ok(s[i]) || s[i] == ':')
+			return false;
+	}
+	return n > 0;
+}
+
 /* Splits "host[:port]" (or "[v6]:port") of `len` bytes. */
 static int parse_authority(const char *s, size_t len, fb_url *u)
 {
@@ -63,7 +83,8 @@ static int parse_authority(const char *s, size_t len, fb_url *u)
 			port = colon + 1;
 		}
 	}
-	if (hlen == 0 || hlen >= sizeof u->host)
+	if (hlen == 0 || hlen >= sizeof u->host ||
+	    (s[0] == '[' && hlen <= 2)) /* "[]" names no host */
 		return -1;
 	for (size_t i = 0; i < hlen; i++) {
 		if (!host_char_ok(s[i]) && s[i] != '[' && s[i] != ']')
