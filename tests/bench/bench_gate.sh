@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `fusebox gate check` latency against a running instance (median and p95
-# of 300 calls), next to starting /bin/true the same way: the price a
-# destructive job pays to ask. Prints "bench NAME VALUE UNIT" lines.
+# of 300 calls) next to starting /bin/true the same way -- the price a
+# destructive job pays to ask -- and its p99 while 64 hostile peers hold
+# the socket's slots. Prints "bench NAME VALUE UNIT" lines.
 set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$(mktemp -d /tmp/fusebox-bench-XXXXXX)
@@ -27,4 +28,27 @@ print("bench gate_check_median_ms %.2f ms" % g[len(g) // 2])
 print("bench gate_check_p95_ms %.2f ms" % g[int(len(g) * 0.95)])
 print("bench gate_ref_true_ms %.2f ms" % r[len(r) // 2])
 print("bench gate_check_vs_true %.2f x" % (g[len(g) // 2] / r[len(r) // 2]))
+
+# Under attack: 64 peers hold every slot, trickling a byte every 100 ms
+# (a request that never ends) or saying nothing.
+import os, socket, threading
+sock = os.path.join(os.path.dirname(sys.argv[2]), "fb.sock")
+hogs, stop = [], threading.Event()
+for i in range(64):
+    h = socket.socket(socket.AF_UNIX)
+    h.connect(sock)
+    hogs.append(h)
+def trickle():
+    while not stop.wait(0.1):
+        for h in hogs[::2]:
+            try:
+                h.send(b" ")
+            except OSError:
+                pass
+t = threading.Thread(target=trickle, daemon=True)
+t.start()
+a = sorted(once([sys.argv[1], "gate", "check", "--config", sys.argv[2]]) for _ in range(200))
+stop.set()
+print("bench gate_check_under_attack_p99_ms %.2f ms" % a[int(len(a) * 0.99)])
+print("bench gate_check_under_attack_median_ms %.2f ms" % a[len(a) // 2])
 PY
