@@ -106,7 +106,7 @@ T_PROGS  := build/tests/fusebox build/tests/fusebox-engine \
 BENCHES  := $(patsubst tests/bench/%.c,build/bench/%,$(wildcard tests/bench/bench_*.c)) \
             $(wildcard tests/bench/bench_*.sh)
 
-.PHONY: all test test-build run deps deps-bench bench install uninstall clean
+.PHONY: all test test-build run deps deps-bench bench soak install uninstall clean
 .SECONDARY:
 
 all: fusebox fusebox-engine libfusebox.a $(SO_FILE)
@@ -206,6 +206,12 @@ run: deps
 bench: deps deps-bench
 	$(Q)$(MAKE) --no-print-directory all $(BENCHES) build/bench/replay_index
 	$(Q)tests/bench/run $(BENCHES)
+
+# Not in `make test`: SOAK_MIN minutes (default 3) of kill -9, faults and
+# abuse, then the whole log checked.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all build/tests/fixture-httpd
+	$(Q)tests/soak
 
 # Installs the Debian packages we need when they are missing; never calls
 # apt-get when nothing is missing.
