@@ -95,6 +95,12 @@ enum { FB_OPT_DEPS = 256 };
 	X("dep", 'd', "NAME", DEP,                                             \
 	  "ask this dependency's breaker first; use its tuning")               \
 	X("data", 'b', "BODY", NONE, "send BODY as the request body")
+#define FB_OPTS_EVENTS(X)                                                      \
+	FB_OPTS_CONFIG(X)                                                      \
+	X("follow", 'f', "", NONE, "go on printing events as they happen")     \
+	X("json", 'j', "", NONE, "the events exactly as logged (JSON Lines)")  \
+	X("dep", 'd', "NAME", DEP, "only this dependency's events")            \
+	X("lines", 'n', "N", NONE, "how many past events to print first (20)")
 #define FB_OPTS_CHECK_CONFIG(X)                                                \
 	X("deps", FB_OPT_DEPS, "", NONE,                                       \
 	  "print only the dependency names, one a line")
@@ -137,6 +143,12 @@ int fb_cmd_gate(int argc, char **argv);
 int fb_cmd_dep_action(int argc, char **argv);
 int fb_cmd_replay(int argc, char **argv);
 int fb_cmd_call(int argc, char **argv);
+int fb_cmd_events(int argc, char **argv);
+
+/* "ts  host  what happened" on stdout, coloured by tone when `colour`:
+ * the one readable form of an event, for replay and events. */
+struct fb_log_event;
+void fb_cli_print_event(const struct fb_log_event *ev, bool colour);
 
 /* The commands. `arguments` are what follows the options; the first row
  * is what runs when no command is named.
@@ -161,6 +173,9 @@ int fb_cmd_call(int argc, char **argv);
 	  "the timeline of an incident, or its summary", fb_cmd_replay)        \
 	X("call", "METHOD URL", FB_OPTS_CALL, NONE,                            \
 	  "one request through the breaker and retries", fb_cmd_call)          \
+	X("events", "", FB_OPTS_EVENTS, NONE,                                  \
+	  "the instance's latest events; --follow: as they come",              \
+	  fb_cmd_events)                                                       \
 	X("check-config", "[FILE]", FB_OPTS_CHECK_CONFIG, FILE,                \
 	  "validate a configuration and say what it holds",                    \
 	  fb_cmd_check_config)

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "core/parse.h"
 #include "eventlog.h"
-#include "clock.h"
 #include "replay.h"
 
 #define MAX_FILTER 32
@@ -149,8 +149,7 @@ static source *earliest(source *src, int n)
 
 /* ---- the timeline ------------------------------------------------------ */
 
-/* "ts  host  what happened", coloured by tone on a terminal. */
-static void print_text(const fb_log_event *ev, bool colour)
+void fb_cli_print_event(const fb_log_event *ev, bool colour)
 {
 	static const char *const paint[] = {[FB_TONE_PLAIN] = "",
 	                                    [FB_TONE_GOOD] = "\033[32m",
@@ -173,7 +172,7 @@ static void emit(const fb_log_event *ev, bool json, bool colour)
 		fwrite(ev->raw, 1, ev->raw_len, stdout);
 		putchar('\n');
 	} else {
-		print_text(ev, colour);
+		fb_cli_print_event(ev, colour);
 	}
 }
 

@@ -35,6 +35,8 @@ static bool folder_only_of(const char *dir, uid_t uid)
  * user whose private folder the socket is in (a fusebox user under
  * systemd, say)? Anyone else could have bound the path first to fake the
  * gate's answer. */
+static int connect_to(const char *path, int64_t deadline, fb_error *err);
+
 static bool peer_trusted(int fd, const char *path, fb_error *err)
 {
 	struct ucred cred;
@@ -56,6 +58,11 @@ static bool peer_trusted(int fd, const char *path, fb_error *err)
 	         "of a private folder it is in: not trusted",
 	         path, (unsigned)cred.uid);
 	return false;
+}
+
+int fb_client_connect(const char *path, int timeout_ms, fb_error *err)
+{
+	return connect_to(path, fb_now_ms() + timeout_ms, err);
 }
 
 /* Connects by the deadline (a full backlog is waited out, not hung on)

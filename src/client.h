@@ -13,4 +13,10 @@
 cJSON *fb_client_call(const char *socket_path, const cJSON *request,
                       int timeout_ms, fb_error *err);
 
+/* Connects to the instance on socket_path within timeout_ms, and only if
+ * the peer is one we trust (ourselves, root, or the owner of the private
+ * folder the socket is in). Returns a non-blocking fd (caller closes), or
+ * -1 with *err. */
+int fb_client_connect(const char *socket_path, int timeout_ms, fb_error *err);
+
 #endif

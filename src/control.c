@@ -20,6 +20,9 @@
 #include "status.h"
 
 #define OUT_CAP (64 << 20) /* a reply larger than this is refused */
+/* Events a watcher may have unread before it is dropped: it never slows
+ * the engine, and never costs more than this. */
+#define WATCH_CAP (1 << 20)
 
 typedef struct client {
 	int fd;
@@ -32,6 +35,7 @@ typedef struct client {
 	int64_t deadline_ms; /* dropped when this passes */
 	bool busy;           /* a request is being read or answered */
 	bool closing;        /* close once the reply is out */
+	bool watching;       /* gets every event until it goes (op watch) */
 } client;
 
 struct fb_control {
@@ -50,8 +54,10 @@ static void begin(client *cl, bool busy)
 {
 	cl->busy = busy;
 	cl->since_ms = fb_now_ms();
-	cl->deadline_ms =
-	    cl->since_ms + (busy ? FB_CONTROL_TIMEOUT_MS : FB_CONTROL_IDLE_MS);
+	cl->deadline_ms = cl->watching
+	                      ? INT64_MAX
+	                      : cl->since_ms + (busy ? FB_CONTROL_TIMEOUT_MS
+	                                             : FB_CONTROL_IDLE_MS);
 }
 
 /* ---- replies ----------------------------------------------------------- */
@@ -153,6 +159,25 @@ static void do_gate_check(fb_control *c, client *cl)
 	reply(c, cl, o);
 }
 
+/* {"op":"watch"}: the status document (with the seq of the last event in
+ * it), then every event as logged, in seq order, as long as the client
+ * stays and keeps up. */
+static void do_watch(fb_control *c, client *cl)
+{
+	fb_runtime *rt = c->rt;
+	cJSON *o = fb_status_json(&rt->engine, rt->cfg.host, fb_now_ms(),
+	                          fb_wall_ms());
+	if (!o) {
+		reply_error(c, cl, "out of memory");
+		return;
+	}
+	cJSON_AddBoolToObject(o, "ok", true);
+	cJSON_AddNumberToObject(o, "seq", (double)rt->log.seq);
+	cJSON_AddNumberToObject(o, "pid", (double)getpid());
+	reply(c, cl, o);
+	cl->watching = true;
+}
+
 static const struct {
 	const char *op;
 	fb_action action;
@@ -219,6 +244,8 @@ static void handle(fb_control *c, client *cl, const char *line, size_t len)
 		do_metrics(c, cl);
 	else if (strcmp(op, "gate_check") == 0)
 		do_gate_check(c, cl);
+	else if (strcmp(op, "watch") == 0)
+		do_watch(c, cl);
 	else if (strcmp(op, "gate") == 0)
 		do_gate_mode(c, cl, req);
 	else {
@@ -272,6 +299,11 @@ static void take_line(fb_control *c, client *cl)
 
 static bool read_in(fb_control *c, client *cl)
 {
+	if (cl->watching) { /* it only listens now: anything it says is noise */
+		char junk[512];
+		ssize_t n = read(cl->fd, junk, sizeof junk);
+		return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+	}
 	ssize_t n =
 	    read(cl->fd, cl->in + cl->in_len, sizeof cl->in - cl->in_len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -355,7 +387,10 @@ static int free_slot(fb_control *c)
 	for (int i = 0; i < FB_CONTROL_MAX_CLIENTS; i++) {
 		if (!c->clients[i])
 			return i;
-		if (c->clients[i]->since_ms < c->clients[oldest]->since_ms)
+		const client *a = c->clients[i], *b = c->clients[oldest];
+		/* a watcher (a console) gives way only to another watcher */
+		if (a->watching != b->watching ? b->watching
+		                               : a->since_ms < b->since_ms)
 			oldest = i;
 	}
 	drop(c, oldest);
@@ -384,6 +419,54 @@ static void on_accept(void *ctx, int fd, short revents)
 		peer_actor(cfd, cl->actor, sizeof cl->actor);
 		c->clients[slot] = cl;
 		fb_loop_watch(c->rt->loop, cfd, POLLIN, on_client, c);
+	}
+}
+
+/* Adds data to what goes out to cl. False when that would pass the
+ * watcher's cap or memory runs out. */
+static bool queue_out(client *cl, const char *data, size_t len)
+{
+	if (cl->out_len - cl->out_off + len > WATCH_CAP)
+		return false;
+	if (cl->out_off > 65536 && cl->out_off > cl->out_len / 2) {
+		memmove(cl->out, cl->out + cl->out_off,
+		        cl->out_len - cl->out_off);
+		cl->out_len -= cl->out_off;
+		cl->out_off = 0;
+	}
+	char *out = realloc(cl->out, cl->out_len + len);
+	if (!out)
+		return false;
+	memcpy(out + cl->out_len, data, len);
+	cl->out = out;
+	cl->out_len += len;
+	return true;
+}
+
+void fb_control_publish(fb_control *c, const char *line, size_t len)
+{
+	static const char behind[] =
+	    "{\"ok\":false,\"error\":\"too far behind: dropped; watch "
+	    "again to resume from a new status\"}\n";
+	for (int i = 0; c && i < FB_CONTROL_MAX_CLIENTS; i++) {
+		client *cl = c->clients[i];
+		if (!cl || !cl->watching || cl->closing)
+			continue;
+		if (queue_out(cl, line, len) && queue_out(cl, "\n", 1)) {
+			fb_loop_watch(c->rt->loop, cl->fd, POLLIN | POLLOUT,
+			              on_client, c);
+			continue;
+		}
+		/* the last word goes out past the cap; then it is closed */
+		char *out = realloc(cl->out, cl->out_len + sizeof behind - 1);
+		if (out) {
+			memcpy(out + cl->out_len, behind, sizeof behind - 1);
+			cl->out = out;
+			cl->out_len += sizeof behind - 1;
+		}
+		cl->closing = true;
+		cl->deadline_ms = fb_now_ms() + FB_CONTROL_TIMEOUT_MS;
+		fb_loop_watch(c->rt->loop, cl->fd, POLLOUT, on_client, c);
 	}
 }
 
@@ -563,7 +646,14 @@ void fb_control_close(fb_control *c)
 	if (!c)
 		return;
 	for (int i = 0; i < FB_CONTROL_MAX_CLIENTS; i++) {
-		if (c->clients[i])
+		client *cl = c->clients[i];
+		if (cl &&
+		    cl->out_len > cl->out_off && /* a watcher's last events */
+		    send(cl->fd, cl->out + cl->out_off,
+		         cl->out_len - cl->out_off,
+		         MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			errno = 0;
+		if (cl)
 			drop(c, i);
 	}
 	fb_loop_unwatch(c->rt->loop, c->fd);

@@ -25,4 +25,9 @@ void fb_control_close(fb_control *c);
 /* Drops clients that are too slow. Call about once a second. */
 void fb_control_tick(fb_control *c, int64_t now_ms);
 
+/* Sends an event line (as logged, without its newline) to every client
+ * that watches. One that has more than a megabyte unread is dropped with
+ * a last error line; the engine never waits for anyone. */
+void fb_control_publish(fb_control *c, const char *line, size_t len);
+
 #endif

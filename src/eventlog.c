@@ -232,6 +232,8 @@ void fb_log_close(fb_log *log)
 	if (log->fd >= 0)
 		close(log->fd);
 	log->fd = -1;
+	free(log->last);
+	log->last = NULL;
 }
 
 static void sync_dir(const char *path)
@@ -341,10 +343,14 @@ int fb_log_append(fb_log *log, const fb_event *ev, int64_t wall_ms,
 			         "may remain)",
 			         log->path, strerror(errno));
 	}
-	free(text);
 	if (rc == 0) {
 		log->seq++;
 		log->size += (int64_t)len + 1;
+		free(log->last);
+		log->last = text; /* for watchers: the line exactly as logged */
+		log->last_len = len;
+	} else {
+		free(text);
 	}
 	return rc;
 }

@@ -21,6 +21,8 @@ typedef struct fb_log {
 	int64_t max_size; /* rotate beyond this; 0 = never */
 	int keep;
 	mode_t mode; /* of the files created: 0600, or 0640 for a group */
+	char *last;  /* the line last written, without its newline (owned) */
+	size_t last_len;
 } fb_log;
 
 /* Takes the lock that makes one instance per event log: PATH.lock, held
@@ -40,7 +42,8 @@ int fb_log_open(fb_log *log, const char *path, const char *host,
 void fb_log_close(fb_log *log);
 
 /* Appends one event stamped with the next seq, wall time and host, and
- * fsyncs. Returns 0, or -1 with *err (the event is then not logged). */
+ * fsyncs; log->last then holds the line as written. Returns 0, or -1 with
+ * *err (the event is then not logged). */
 int fb_log_append(fb_log *log, const fb_event *ev, int64_t wall_ms,
                   fb_error *err);
 

@@ -23,6 +23,8 @@ static void on_event(void *ctx, const fb_event *ev)
 	rt->log_failing = fb_log_append(&rt->log, ev, wall, &err) != 0;
 	if (rt->log_failing)
 		fb_stderr_say(LOG_ERR, "event log: %s", err.text);
+	if (!rt->log_failing && rt->control)
+		fb_control_publish(rt->control, rt->log.last, rt->log.last_len);
 	rt->metrics_info.log_ok = !rt->log_failing;
 	rt->metrics_info.log_write_errors += rt->log_failing;
 	fb_metrics_file_soon(&rt->metrics_file, ev->at_ms);
@@ -215,9 +217,10 @@ void fb_runtime_reload(fb_runtime *rt)
 
 void fb_runtime_stop(fb_runtime *rt, const char *reason)
 {
-	fb_control_close(rt->control);
 	fb_sched_free(&rt->sched);
-	lifecycle_event(rt, FB_EV_STOP, reason);
+	lifecycle_event(rt, FB_EV_STOP, reason); /* watchers hear it too */
+	fb_control_close(rt->control);
+	rt->control = NULL;
 	fb_metrics_file_down(rt);
 	if (rt->sigfd >= 0) {
 		fb_loop_unwatch(rt->loop, rt->sigfd);
