@@ -123,31 +123,37 @@ static const char *str_field(const cJSON *req, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* Replies with doc plus "ok":true; false (after an error reply) when the
+ * document could not be built. */
+static bool reply_doc(fb_control *c, client *cl, cJSON *doc)
+{
+	if (!doc) {
+		reply_error(c, cl, "out of memory");
+		return false;
+	}
+	cJSON_AddBoolToObject(doc, "ok", true);
+	reply(c, cl, doc);
+	return true;
+}
+
+static cJSON *status_doc(const fb_runtime *rt)
+{
+	return fb_status_json(&rt->engine, rt->cfg.host, fb_now_ms(),
+	                      fb_wall_ms());
+}
+
 static void do_status(fb_control *c, client *cl)
 {
-	fb_runtime *rt = c->rt;
-	cJSON *o = fb_status_json(&rt->engine, rt->cfg.host, fb_now_ms(),
-	                          fb_wall_ms());
-	if (!o) {
-		reply_error(c, cl, "out of memory");
-		return;
-	}
-	cJSON_AddBoolToObject(o, "ok", true);
-	reply(c, cl, o);
+	reply_doc(c, cl, status_doc(c->rt));
 }
 
 /* The status document with the totals `status --prometheus` prints. */
 static void do_metrics(fb_control *c, client *cl)
 {
 	fb_runtime *rt = c->rt;
-	cJSON *o = fb_metrics_json(&rt->engine, rt->cfg.host, &rt->metrics_info,
-	                           fb_now_ms(), fb_wall_ms());
-	if (!o) {
-		reply_error(c, cl, "out of memory");
-		return;
-	}
-	cJSON_AddBoolToObject(o, "ok", true);
-	reply(c, cl, o);
+	reply_doc(c, cl,
+	          fb_metrics_json(&rt->engine, rt->cfg.host, &rt->metrics_info,
+	                          fb_now_ms(), fb_wall_ms()));
 }
 
 static void do_gate_check(fb_control *c, client *cl)
@@ -164,18 +170,12 @@ static void do_gate_check(fb_control *c, client *cl)
  * stays and keeps up. */
 static void do_watch(fb_control *c, client *cl)
 {
-	fb_runtime *rt = c->rt;
-	cJSON *o = fb_status_json(&rt->engine, rt->cfg.host, fb_now_ms(),
-	                          fb_wall_ms());
-	if (!o) {
-		reply_error(c, cl, "out of memory");
-		return;
+	cJSON *o = status_doc(c->rt);
+	if (o) {
+		cJSON_AddNumberToObject(o, "seq", (double)c->rt->log.seq);
+		cJSON_AddNumberToObject(o, "pid", (double)getpid());
 	}
-	cJSON_AddBoolToObject(o, "ok", true);
-	cJSON_AddNumberToObject(o, "seq", (double)rt->log.seq);
-	cJSON_AddNumberToObject(o, "pid", (double)getpid());
-	reply(c, cl, o);
-	cl->watching = true;
+	cl->watching = reply_doc(c, cl, o);
 }
 
 static const struct {
@@ -457,15 +457,26 @@ void fb_control_publish(fb_control *c, const char *line, size_t len)
 			              on_client, c);
 			continue;
 		}
-		/* the last word goes out past the cap; then it is closed */
+		/* what it has not been sent yet goes; the last word takes its
+		 * place, after the line it is in the middle of; then it is
+		 * closed */
+		if (cl->out_off == 0) {
+			cl->out_len = 0;
+		} else {
+			char *nl = memchr(cl->out + cl->out_off - 1, '\n',
+			                  cl->out_len - cl->out_off + 1);
+			if (nl)
+				cl->out_len = (size_t)(nl - cl->out) + 1;
+		}
 		char *out = realloc(cl->out, cl->out_len + sizeof behind - 1);
 		if (out) {
 			memcpy(out + cl->out_len, behind, sizeof behind - 1);
 			cl->out = out;
 			cl->out_len += sizeof behind - 1;
 		}
-		cl->closing = true;
-		cl->deadline_ms = fb_now_ms() + FB_CONTROL_TIMEOUT_MS;
+		cl->closing =
+		    true; /* holding a line or two: it may take its time */
+		cl->deadline_ms = fb_now_ms() + FB_CONTROL_IDLE_MS;
 		fb_loop_watch(c->rt->loop, cl->fd, POLLOUT, on_client, c);
 	}
 }
