@@ -126,6 +126,7 @@ static void do_status(fb_control *c, client *cl)
 		reply_error(c, cl, "out of memory");
 		return;
 	}
+	cJSON_AddItemToObject(o, "event_log", fb_backlog_json(&rt->backlog));
 	cJSON_AddBoolToObject(o, "ok", true);
 	reply(c, cl, o);
 }
@@ -174,7 +175,14 @@ static void do_action(fb_control *c, client *cl, fb_action action,
 	}
 	if (fb_runtime_operate(c->rt, action, dep, cl->actor, clean, &err) !=
 	    0) {
-		reply_error(c, cl, err.text);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "ok", false);
+		cJSON_AddStringToObject(o, "error", err.text);
+		/* refused for the log, not the request: the CLI says so */
+		if (fb_backlog_failing(&c->rt->backlog))
+			cJSON_AddItemToObject(o, "event_log",
+			                      fb_backlog_json(&c->rt->backlog));
+		reply(c, cl, o);
 		return;
 	}
 	if (action == FB_ACT_GATE_BLOCK || action == FB_ACT_GATE_ALLOW ||
