@@ -62,6 +62,14 @@ static cJSON *call(const ctl_opts *o, cJSON *req, int *code)
 	return reply;
 }
 
+/* Did the instance refuse because its event log cannot be written
+ * (rather than because of the request)? */
+static bool refused_for_log(const cJSON *reply)
+{
+	const cJSON *log = cJSON_GetObjectItemCaseSensitive(reply, "event_log");
+	return cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(log, "ok"));
+}
+
 /* The reply's error text, or NULL when it says ok. */
 static const char *reply_error(const cJSON *reply)
 {
@@ -177,10 +185,13 @@ int fb_cmd_dep_action(int argc, char **argv)
 	if (!reply)
 		return code;
 	const char *bad = reply_error(reply);
+	code = !bad                     ? FB_EXIT_OK
+	       : refused_for_log(reply) ? FB_EXIT_FAIL
+	                                : FB_EXIT_USAGE;
 	if (bad)
 		fb_cli_error("%s %s: %s", argv[0], dep, bad);
 	else
 		printf("%s: %s\n", dep, dep_commands[i].done);
 	cJSON_Delete(reply);
-	return bad ? FB_EXIT_USAGE : FB_EXIT_OK;
+	return code;
 }

@@ -76,9 +76,13 @@ static void make_needles(filter *f)
 
 /* ---- selection --------------------------------------------------------- */
 
+static const char gap_needle[] = "\"kind\":\"gap\"";
+
+/* A gap passes --dep: the events it stands for may have been of it. */
 static bool line_may_match(const filter *f, const char *line, size_t len)
 {
-	bool dep_ok = f->nneedles == 0;
+	bool dep_ok = f->nneedles == 0 ||
+	              memmem(line, len, gap_needle, sizeof gap_needle - 1);
 	for (int i = 0; i < f->nneedles && !dep_ok; i++)
 		dep_ok = memmem(line, len, f->needles[i],
 		                strlen(f->needles[i])) != NULL;
@@ -100,7 +104,7 @@ static bool event_matches(const filter *f, const fb_log_event *ev)
 		return false;
 	if (!f->any_kind && !f->kinds[ev->kind])
 		return false;
-	if (f->ndeps == 0)
+	if (f->ndeps == 0 || ev->kind == FB_EV_GAP)
 		return true;
 	for (int i = 0; i < f->ndeps && ev->dep; i++) {
 		if (fnmatch(f->deps[i], ev->dep, 0) == 0)

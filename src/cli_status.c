@@ -81,6 +81,20 @@ static void print_dep(const cJSON *d, paint p)
 	       get_str(d, "last_error"));
 }
 
+/* Under the gate, only while the instance cannot write its event log:
+ * "EVENT LOG FAILING: No space left on device (12 queued, 0 lost);
+ * operator actions are refused". */
+static void print_event_log(const cJSON *doc, paint p)
+{
+	const cJSON *log = cJSON_GetObjectItemCaseSensitive(doc, "event_log");
+	if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(log, "ok")))
+		return;
+	printf("%sEVENT LOG FAILING: %s (%.0f queued, %.0f lost)%s; operator "
+	       "actions are refused\n",
+	       colour(p, "unhealthy"), get_str(log, "error"),
+	       get_num(log, "queued"), get_num(log, "lost"), plain(p));
+}
+
 static void print_table(const cJSON *doc, paint p)
 {
 	const cJSON *gate = cJSON_GetObjectItemCaseSensitive(doc, "gate");
@@ -89,6 +103,7 @@ static void print_table(const cJSON *doc, paint p)
 	const char *decision = get_str(gate, "decision");
 	printf("GATE %s%s%s (mode %s): %s\n", colour(p, decision), decision,
 	       plain(p), get_str(gate, "mode"), get_str(gate, "reason"));
+	print_event_log(doc, p);
 	printf("system %s%s%s  host %s  at %s\n\n",
 	       colour(p, get_str(doc, "system_health")),
 	       get_str(doc, "system_health"), plain(p), get_str(doc, "host"),

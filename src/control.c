@@ -136,10 +136,15 @@ static bool reply_doc(fb_control *c, client *cl, cJSON *doc)
 	return true;
 }
 
+/* The status document of SPEC 7, with the event log's health. */
 static cJSON *status_doc(const fb_runtime *rt)
 {
-	return fb_status_json(&rt->engine, rt->cfg.host, fb_now_ms(),
-	                      fb_wall_ms());
+	cJSON *o = fb_status_json(&rt->engine, rt->cfg.host, fb_now_ms(),
+	                          fb_wall_ms());
+	if (o)
+		cJSON_AddItemToObject(o, "event_log",
+		                      fb_backlog_json(&rt->backlog));
+	return o;
 }
 
 static void do_status(fb_control *c, client *cl)
@@ -199,7 +204,14 @@ static void do_action(fb_control *c, client *cl, fb_action action,
 	}
 	if (fb_runtime_operate(c->rt, action, dep, cl->actor, clean, &err) !=
 	    0) {
-		reply_error(c, cl, err.text);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "ok", false);
+		cJSON_AddStringToObject(o, "error", err.text);
+		/* refused for the log, not the request: the CLI says so */
+		if (fb_backlog_failing(&c->rt->backlog))
+			cJSON_AddItemToObject(o, "event_log",
+			                      fb_backlog_json(&c->rt->backlog));
+		reply(c, cl, o);
 		return;
 	}
 	if (action == FB_ACT_GATE_BLOCK || action == FB_ACT_GATE_ALLOW ||

@@ -32,6 +32,8 @@ static int write_all(int fd, const char *buf, size_t len)
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = EIO; /* no progress and no reason: never loop */
 		if (n <= 0)
 			return -1;
 		buf += n;
@@ -165,6 +167,7 @@ static int open_file(fb_log *log, fb_error *err)
 	if (log->fd < 0)
 		return -1;
 	log->size = st.st_size;
+	log->partial = log->unended = false;
 	return 0;
 }
 
@@ -232,8 +235,6 @@ void fb_log_close(fb_log *log)
 	if (log->fd >= 0)
 		close(log->fd);
 	log->fd = -1;
-	free(log->last);
-	log->last = NULL;
 }
 
 static void sync_dir(const char *path)
@@ -283,17 +284,15 @@ static void add_num(cJSON *o, const char *key, int64_t v)
 		cJSON_AddNumberToObject(o, key, (double)v);
 }
 
-/* The event as one JSON object, fields in SPEC order. */
-static cJSON *event_json(const fb_log *log, const fb_event *ev, uint64_t seq,
-                         int64_t wall_ms)
+/* The event as one JSON object, fields in SPEC order after "v" and
+ * "seq", which are given when it is written. */
+static cJSON *event_json(const fb_log *log, const fb_event *ev, int64_t wall_ms)
 {
 	char ts[40];
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
 	fb_format_rfc3339(wall_ms, ts, sizeof ts);
-	cJSON_AddNumberToObject(o, "v", 1);
-	cJSON_AddNumberToObject(o, "seq", (double)seq);
 	cJSON_AddStringToObject(o, "ts", ts);
 	cJSON_AddStringToObject(o, "host", log->host);
 	cJSON_AddStringToObject(o, "kind", fb_event_kind_name(ev->kind));
@@ -307,6 +306,8 @@ static cJSON *event_json(const fb_log *log, const fb_event *ev, uint64_t seq,
 	add_str(o, "health", ev->health);
 	add_str(o, "mode", ev->mode);
 	add_str(o, "actor", ev->actor);
+	if (ev->lost > 0)
+		add_num(o, "lost", ev->lost);
 	add_str(o, "reason", ev->reason);
 	add_num(o, "failures", ev->failures);
 	add_num(o, "retry_after_ms", ev->retry_after_ms);
@@ -314,43 +315,113 @@ static cJSON *event_json(const fb_log *log, const fb_event *ev, uint64_t seq,
 	return o;
 }
 
+char *fb_log_render(const fb_log *log, const fb_event *ev, int64_t wall_ms)
+{
+	cJSON *o = event_json(log, ev, wall_ms);
+	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	return text;
+}
+
+/* After a write that failed and could not be taken back, the file may
+ * end in part of a line: cut it off now, or keep it and end it, so the
+ * next event starts a line of its own (a reader skips the stump with a
+ * warning). */
+static void mend_partial(fb_log *log)
+{
+	struct stat st;
+	char last;
+	if (!log->partial || fstat(log->fd, &st) != 0)
+		return;
+	if (st.st_size > log->size && ftruncate(log->fd, log->size) != 0) {
+		log->size = st.st_size;
+		log->unended = pread(log->fd, &last, 1, st.st_size - 1) != 1 ||
+		               last != '\n';
+	}
+	log->partial = false;
+}
+
+/* One line, all or nothing: a write or fdatasync that fails is taken
+ * back (ftruncate) so that no half line stays for the next to join.
+ * Returns 0, or -1 with errno saying why (the failure's own cause, not
+ * that of the cleanup). */
+static int write_line(fb_log *log, const char *line, size_t len)
+{
+	if (write_all(log->fd, line, len) == 0 && fdatasync(log->fd) == 0)
+		return 0;
+	int cause = errno;
+	log->partial = ftruncate(log->fd, log->size) != 0;
+	errno = cause;
+	return -1;
+}
+
+int fb_log_write(fb_log *log, const char *body, fb_error *err)
+{
+	size_t blen = strlen(body);
+	char *buf = malloc(blen + 64);
+	if (!buf || blen < 2 || body[0] != '{') {
+		free(buf);
+		snprintf(err->text, sizeof err->text, "%s: %s", log->path,
+		         buf ? "not an event" : "out of memory");
+		errno = buf ? EINVAL : ENOMEM;
+		return -1;
+	}
+	/* buf[0] is kept for the newline that may have to end a stump */
+	size_t len =
+	    (size_t)snprintf(buf + 1, blen + 63, "{\"v\":1,\"seq\":%llu,%s\n",
+	                     (unsigned long long)(log->seq + 1), body + 1);
+	int rc = 0;
+	/* a rotation that could not open the new file left none open */
+	if (log->fd < 0)
+		rc = open_file(log, err);
+	else if (log->max_size > 0 && log->size > 0 &&
+	         log->size + (int64_t)len > log->max_size)
+		rc = rotate(log, err);
+	if (rc != 0) {
+		free(buf);
+		return -1;
+	}
+	mend_partial(log);
+	char *line = buf + 1;
+	if (log->unended) {
+		*--line = '\n';
+		len++;
+	}
+	rc = write_line(log, line, len);
+	int cause = errno;
+	if (rc != 0) {
+		free(buf);
+		snprintf(err->text, sizeof err->text, "%s: %s%s", log->path,
+		         strerror(cause),
+		         log->partial ? " (and a partial line could not be "
+		                        "cut off; the next line starts clean)"
+		                      : "");
+		errno = cause;
+		return -1;
+	}
+	log->seq++;
+	log->size += (int64_t)len;
+	log->unended = false;
+	if (log->on_line) /* what was written, from after a mending newline */
+		log->on_line(log->on_line_ctx, buf + 1,
+		             len - (line == buf ? 2 : 1));
+	free(buf);
+	return 0;
+}
+
 int fb_log_append(fb_log *log, const fb_event *ev, int64_t wall_ms,
                   fb_error *err)
 {
-	cJSON *o = event_json(log, ev, log->seq + 1, wall_ms);
-	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
-	cJSON_Delete(o);
-	if (!text) {
+	char *body = fb_log_render(log, ev, wall_ms);
+	if (!body) {
 		snprintf(err->text, sizeof err->text, "%s: out of memory",
 		         log->path);
+		errno = ENOMEM;
 		return -1;
 	}
-	size_t len = strlen(text);
-	text[len] = '\n'; /* replaces the terminator; length is explicit */
-	int rc = 0;
-	if (log->max_size > 0 && log->size > 0 &&
-	    log->size + (int64_t)len + 1 > log->max_size)
-		rc = rotate(log, err);
-	if (rc == 0 && (write_all(log->fd, text, len + 1) != 0 ||
-	                fdatasync(log->fd) != 0)) {
-		snprintf(err->text, sizeof err->text, "%s: %s", log->path,
-		         strerror(errno));
-		rc = -1;
-		/* never leave half a line for the next event to join */
-		if (ftruncate(log->fd, log->size) != 0)
-			snprintf(err->text, sizeof err->text,
-			         "%s: %s (a partial line "
-			         "may remain)",
-			         log->path, strerror(errno));
-	}
-	if (rc == 0) {
-		log->seq++;
-		log->size += (int64_t)len + 1;
-		free(log->last);
-		log->last = text; /* for watchers: the line exactly as logged */
-		log->last_len = len;
-	} else {
-		free(text);
-	}
+	int rc = fb_log_write(log, body, err);
+	int cause = errno;
+	free(body);
+	errno = cause;
 	return rc;
 }

@@ -5,6 +5,7 @@
 #ifndef FB_EVENTLOG_H
 #define FB_EVENTLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -20,9 +21,13 @@ typedef struct fb_log {
 	int64_t size;     /* bytes in the current file */
 	int64_t max_size; /* rotate beyond this; 0 = never */
 	int keep;
-	mode_t mode; /* of the files created: 0600, or 0640 for a group */
-	char *last;  /* the line last written, without its newline (owned) */
-	size_t last_len;
+	mode_t mode;  /* of the files created: 0600, or 0640 for a group */
+	bool partial; /* a failed write may have left bytes past `size` */
+	bool unended; /* the file ends in such a stump, kept: end it first */
+	/* Told of each line as it is written, without its newline (for
+	 * watchers); may be NULL. */
+	void (*on_line)(void *ctx, const char *line, size_t len);
+	void *on_line_ctx;
 } fb_log;
 
 /* Takes the lock that makes one instance per event log: PATH.lock, held
@@ -42,10 +47,26 @@ int fb_log_open(fb_log *log, const char *path, const char *host,
 void fb_log_close(fb_log *log);
 
 /* Appends one event stamped with the next seq, wall time and host, and
- * fsyncs; log->last then holds the line as written. Returns 0, or -1 with
- * *err (the event is then not logged). */
+ * fsyncs: fb_log_render() then fb_log_write(). Returns 0, or -1 with
+ * *err and errno (the event is then not logged). */
 int fb_log_append(fb_log *log, const fb_event *ev, int64_t wall_ms,
                   fb_error *err);
+
+/* The event stamped with its wall time and host, as the JSON object of
+ * its line without "v" and "seq" (those are given when it is written),
+ * in a new string the caller frees; NULL when out of memory. An event
+ * that cannot be written at once can wait in this form. */
+char *fb_log_render(const fb_log *log, const fb_event *ev, int64_t wall_ms);
+
+/* Writes a rendered event as the next line, with the next seq, and
+ * fdatasyncs it. All or nothing: after a failed write or sync the line
+ * is cut off again, so the file never holds half a line for the next
+ * one to join (and when even that fails, the next line starts on a line
+ * of its own). Rotates first when the line would pass max_size, and
+ * opens the file again when a rotation could not. Returns 0, or -1 with
+ * *err and errno saying why -- the write's own cause (ENOSPC, EIO,
+ * EDQUOT, EFBIG...), never the cleanup's; seq moves only on success. */
+int fb_log_write(fb_log *log, const char *body, fb_error *err);
 
 /* "2026-11-23T10:00:00.123Z" */
 void fb_format_rfc3339(int64_t wall_ms, char *buf, size_t len);

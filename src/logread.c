@@ -359,6 +359,8 @@ static bool fill(fb_log_event *ev, const char **why)
 				v = n;
 			else if (!strcmp(m->string, "retry_after_ms"))
 				ev->retry_after_ms = n;
+			else if (!strcmp(m->string, "lost") && n > 0)
+				ev->lost = n;
 		}
 	}
 	if (v != 1 || seq < 0 || !ts || !kind)
@@ -424,7 +426,8 @@ void fb_log_event_as_event(const fb_log_event *ev, fb_event *out)
 	                  .mode = ev->mode,
 	                  .actor = ev->actor,
 	                  .failures = -1,
-	                  .retry_after_ms = ev->retry_after_ms};
+	                  .retry_after_ms = ev->retry_after_ms,
+	                  .lost = ev->lost};
 	if (!ev->action || fb_action_parse(ev->action, &out->action) != 0)
 		out->action = FB_ACT_NONE;
 }

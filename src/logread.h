@@ -38,6 +38,7 @@ typedef struct fb_log_event {
 	const char *host, *dep, *from, *to, *reason, *actor, *action, *error,
 	    *mode, *health;
 	int64_t retry_after_ms; /* -1 when absent */
+	int64_t lost;           /* gap: events lost; 0 when absent */
 } fb_log_event;
 
 /* Opens a log and reads it in; a FIFO, device or directory is refused

@@ -220,13 +220,21 @@ static void instance_families(out *o, const cJSON *doc)
 	                "Unix epoch.",
 	                false},
 	       log_ok = {"fusebox_event_log_ok", "gauge",
-	                 "Whether the last event log write worked (1) or "
-	                 "failed (0).",
+	                 "Whether the event log is being written (1) or "
+	                 "failing, with events waiting (0).",
 	                 false},
 	       log_err = {"fusebox_event_log_write_errors_total", "counter",
 	                  "Events the instance could not write to its event "
-	                  "log.",
-	                  false};
+	                  "log when they happened.",
+	                  false},
+	       log_queued = {"fusebox_event_log_queued", "gauge",
+	                     "Events waiting in memory until the event log "
+	                     "can be written.",
+	                     false},
+	       log_lost = {"fusebox_event_log_lost_total", "counter",
+	                   "Events lost because the event log failed for too "
+	                   "long (each loss is told by a gap event).",
+	                   false};
 	label l[2] = {{"host", str_of(doc, "host")},
 	              {"version", str_of(inst, "version")}};
 	if (l[0].value && l[1].value)
@@ -237,6 +245,8 @@ static void instance_families(out *o, const cJSON *doc)
 	if (cJSON_IsBool(ok))
 		sample(o, &log_ok, NULL, 0, cJSON_IsTrue(ok));
 	number(o, &log_err, NULL, 0, inst, "event_log_write_errors");
+	number(o, &log_queued, NULL, 0, inst, "event_log_queued");
+	number(o, &log_lost, NULL, 0, inst, "event_log_lost");
 }
 
 static void gate_families(out *o, const cJSON *doc)

@@ -44,6 +44,10 @@ cJSON *fb_metrics_json(const fb_engine *e, const char *host,
 		cJSON_AddBoolToObject(o, "event_log_ok", inst->log_ok);
 		cJSON_AddNumberToObject(o, "event_log_write_errors",
 		                        (double)inst->log_write_errors);
+		cJSON_AddNumberToObject(o, "event_log_queued",
+		                        (double)inst->log_queued);
+		cJSON_AddNumberToObject(o, "event_log_lost",
+		                        (double)inst->log_lost);
 	}
 	return doc;
 }

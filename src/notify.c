@@ -65,7 +65,8 @@ void fb_notify_status_line(const fb_notify *n, const fb_runtime *rt, char *buf,
 	}
 	buf[0] = '\0';
 	if (rt->log_failing)
-		append(buf, len, "event log failing; ");
+		append(buf, len, "event log failing: %s (%zu queued); ",
+		       strerror(rt->backlog.err), rt->backlog.len);
 	if (n->reload_refused)
 		append(buf, len, "reload refused, old config running; ");
 	append(buf, len, "gate %s", d.blocked ? "blocked" : "allowed");

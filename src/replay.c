@@ -26,6 +26,11 @@ typedef struct action {
 	char actor[96], action[24], dep[FB_NAME_MAX], reason[160];
 } action;
 
+typedef struct gap {
+	int64_t at_ms, lost;
+	char reason[160];
+} gap;
+
 struct fb_summary {
 	dep_story *deps;
 	size_t ndeps, capdeps;
@@ -35,6 +40,9 @@ struct fb_summary {
 	bool gate_blocked;
 	action *acts;
 	size_t nacts, capacts;
+	gap *gaps; /* where the log says events were lost */
+	size_t ngaps, capgaps;
+	int64_t lost;
 	int64_t first_ms, last_ms;
 	long events;
 };
@@ -68,6 +76,7 @@ void fb_summary_free(fb_summary *s)
 	free(s->slot);
 	free(s->gate.w);
 	free(s->acts);
+	free(s->gaps);
 	free(s);
 }
 
@@ -171,6 +180,21 @@ static void add_action(fb_summary *s, const fb_log_event *ev)
 	         ev->reason ? ev->reason : "");
 }
 
+static void add_gap(fb_summary *s, const fb_log_event *ev)
+{
+	gap *g = grow(s->gaps, &s->capgaps, s->ngaps + 1, sizeof *g);
+	if (!g)
+		return;
+	s->gaps = g;
+	g = &s->gaps[s->ngaps++];
+	g->at_ms = ev->ts_ms;
+	g->lost = ev->lost;
+	snprintf(g->reason, sizeof g->reason, "%s",
+	         ev->reason ? ev->reason : "");
+	if (ev->lost <= INT64_MAX - s->lost)
+		s->lost += ev->lost;
+}
+
 void fb_summary_add(fb_summary *s, const fb_log_event *ev)
 {
 	if (s->first_ms < 0)
@@ -189,6 +213,7 @@ void fb_summary_add(fb_summary *s, const fb_log_event *ev)
 		break;
 	}
 	case FB_EV_OPERATOR: add_action(s, ev); break;
+	case FB_EV_GAP: add_gap(s, ev); break;
 	default: break;
 	}
 }
@@ -248,16 +273,42 @@ static void print_window(const fb_window *w, int64_t end_ms, bool md)
 		printf("    %s  ->  %-24s %14s  %s\n", a, b, dur, w->reason);
 }
 
+/* "12 events lost: event log failing: No space left on device". */
+static void print_gaps(const fb_summary *s, bool md)
+{
+	char at[40];
+	if (!s->ngaps)
+		return;
+	printf(md ? "\n## Events lost\n\n| at | lost | why |\n|---|---|---|\n"
+	          : "\nEVENTS LOST\n");
+	for (size_t k = 0; k < s->ngaps; k++) {
+		const gap *g = &s->gaps[k];
+		fb_format_rfc3339(g->at_ms, at, sizeof at);
+		if (md)
+			printf("| %s | %lld | %s |\n", at, (long long)g->lost,
+			       g->reason);
+		else
+			printf("    %s  %lld event%s lost: %s\n", at,
+			       (long long)g->lost, g->lost == 1 ? "" : "s",
+			       g->reason);
+	}
+}
+
 static void print_text(const fb_summary *s, bool md)
 {
 	char a[40], b[40], dur[48], longest[48], mean[48];
 	fb_format_rfc3339(s->first_ms, a, sizeof a);
 	fb_format_rfc3339(s->last_ms, b, sizeof b);
-	printf(
-	    md ? "# Incident summary\n\n%ld events from %s to %s\n\n## "
-	         "Dependencies\n\n"
-	       : "INCIDENT SUMMARY: %ld events from %s to %s\n\nDEPENDENCIES\n",
-	    s->events, a, b);
+	printf(md ? "# Incident summary\n\n%ld events from %s to %s\n\n"
+	          : "INCIDENT SUMMARY: %ld events from %s to %s\n",
+	       s->events, a, b);
+	if (s->lost)
+		printf(md ? "**%lld events were lost** (see Events lost): "
+		            "what follows may miss them.\n\n"
+		          : "%lld events were lost (see EVENTS LOST): what "
+		            "follows may miss them\n",
+		       (long long)s->lost);
+	printf(md ? "## Dependencies\n\n" : "\nDEPENDENCIES\n");
 	for (size_t i = 0; i < s->ndeps; i++) {
 		const dep_story *d = &s->deps[i];
 		dep_totals t = totals(d, s->last_ms);
@@ -297,6 +348,7 @@ static void print_text(const fb_summary *s, bool md)
 		          : "    %s  %s: %s %s  (%s)\n",
 		       a, x->actor, x->action, x->dep, x->reason);
 	}
+	print_gaps(s, md);
 }
 
 static cJSON *window_json(const fb_window *w, int64_t end_ms)
@@ -358,6 +410,17 @@ static void print_json(const fb_summary *s)
 		cJSON_AddStringToObject(a, "dep", s->acts[k].dep);
 		cJSON_AddStringToObject(a, "reason", s->acts[k].reason);
 		cJSON_AddItemToArray(acts, a);
+	}
+	cJSON_AddNumberToObject(o, "events_lost", (double)s->lost);
+	cJSON *gaps = cJSON_AddArrayToObject(o, "gaps");
+	for (size_t k = 0; k < s->ngaps; k++) {
+		char ts[40];
+		cJSON *j = cJSON_CreateObject();
+		fb_format_rfc3339(s->gaps[k].at_ms, ts, sizeof ts);
+		cJSON_AddStringToObject(j, "ts", ts);
+		cJSON_AddNumberToObject(j, "lost", (double)s->gaps[k].lost);
+		cJSON_AddStringToObject(j, "reason", s->gaps[k].reason);
+		cJSON_AddItemToArray(gaps, j);
 	}
 	char *text = cJSON_Print(o);
 	if (text)

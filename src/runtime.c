@@ -14,19 +14,41 @@
 #include "runtime.h"
 #include "stderr_log.h"
 
-/* Every event: logged durably first, then shown. */
+/* The event log's health after a write or a retry: said on stderr once
+ * when it starts failing and once when it works again. */
+static void log_health(fb_runtime *rt, fb_backlog_change change)
+{
+	const fb_backlog *b = &rt->backlog;
+	if (change == FB_BACKLOG_FAILING)
+		fb_stderr_say(LOG_ERR,
+		              "event log failing: %s (%s); events wait in "
+		              "memory (at most %zu) until it can be written, "
+		              "and operator actions are refused",
+		              strerror(b->err), rt->log.path, b->cap);
+	else if (change == FB_BACKLOG_RECOVERED)
+		fb_stderr_say(b->dropped ? LOG_WARNING : LOG_NOTICE,
+		              "event log works again: %llu events written "
+		              "late, %llu lost%s",
+		              (unsigned long long)b->late,
+		              (unsigned long long)b->dropped,
+		              b->dropped ? " (a gap event says so)" : "");
+	rt->log_failing = fb_backlog_failing(b);
+	rt->metrics_info.log_ok = !rt->log_failing;
+	rt->metrics_info.log_write_errors = b->held_total;
+	rt->metrics_info.log_queued = b->len;
+	rt->metrics_info.log_lost = b->lost_total;
+	if (change != FB_BACKLOG_SAME && rt->notify)
+		fb_notify_changed(rt->notify);
+}
+
+/* Every event: logged durably first (or held while the log fails), then
+ * shown. */
 static void on_event(void *ctx, const fb_event *ev)
 {
 	fb_runtime *rt = ctx;
-	fb_error err;
 	int64_t wall = fb_wall_ms();
-	rt->log_failing = fb_log_append(&rt->log, ev, wall, &err) != 0;
-	if (rt->log_failing)
-		fb_stderr_say(LOG_ERR, "event log: %s", err.text);
-	if (!rt->log_failing && rt->control)
-		fb_control_publish(rt->control, rt->log.last, rt->log.last_len);
-	rt->metrics_info.log_ok = !rt->log_failing;
-	rt->metrics_info.log_write_errors += rt->log_failing;
+	log_health(
+	    rt, fb_backlog_log(&rt->backlog, &rt->log, ev, wall, fb_now_ms()));
 	fb_metrics_file_soon(&rt->metrics_file, ev->at_ms);
 	if (rt->info_to_stderr)
 		fb_stderr_event(ev, wall);
@@ -71,10 +93,20 @@ static int watch_signals(fb_runtime *rt)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit is EFBIG, not death */
 	rt->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (rt->sigfd < 0)
 		return -1;
 	return fb_loop_watch(rt->loop, rt->sigfd, POLLIN, on_signal, rt);
+}
+
+/* Every line the log takes goes to the control socket's watchers too,
+ * the moment it is written (late ones from the backlog included). */
+static void publish_line(void *ctx, const char *line, size_t len)
+{
+	fb_runtime *rt = ctx;
+	if (rt->control)
+		fb_control_publish(rt->control, line, len);
 }
 
 static int open_log(fb_runtime *rt, fb_error *err)
@@ -85,6 +117,13 @@ static int open_log(fb_runtime *rt, fb_error *err)
 	                rt->cfg.log_max_size, rt->cfg.log_keep, mode, warn,
 	                sizeof warn, err) != 0)
 		return -1;
+	if (warn[0])
+		fb_stderr_say(LOG_WARNING, "%s", warn);
+	rt->log.on_line = publish_line;
+	rt->log.on_line_ctx = rt;
+	fb_backlog_init(&rt->backlog,
+	                fb_backlog_cap_from_env(warn, sizeof warn),
+	                FB_BACKLOG_BYTES);
 	if (warn[0])
 		fb_stderr_say(LOG_WARNING, "%s", warn);
 	return 0;
@@ -141,6 +180,7 @@ fail_engine:
 	if (rt->sigfd >= 0)
 		close(rt->sigfd);
 	fb_engine_free(&rt->engine);
+	fb_backlog_free(&rt->backlog);
 	fb_log_close(&rt->log);
 fail_control:
 	fb_control_close(rt->control);
@@ -153,6 +193,16 @@ fail_cfg:
 	return -1;
 }
 
+/* Tries the waiting events again when due; ms until the next try. */
+static int64_t retry_log(fb_runtime *rt, int64_t now, int64_t next)
+{
+	if (fb_backlog_due(&rt->backlog, now) == 0)
+		log_health(
+		    rt, fb_backlog_retry(&rt->backlog, &rt->log, now, false));
+	int64_t due = fb_backlog_due(&rt->backlog, now);
+	return due >= 0 && due < next ? due : next;
+}
+
 void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 {
 	int64_t now = fb_now_ms();
@@ -160,6 +210,7 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 	int64_t metrics = fb_metrics_file_run(rt, now);
 	if (metrics < next)
 		next = metrics;
+	next = retry_log(rt, now, next);
 	fb_engine_tick(&rt->engine, now);
 	if (rt->control)
 		fb_control_tick(rt->control, now);
@@ -219,6 +270,14 @@ void fb_runtime_stop(fb_runtime *rt, const char *reason)
 {
 	fb_sched_free(&rt->sched);
 	lifecycle_event(rt, FB_EV_STOP, reason); /* watchers hear it too */
+	if (fb_backlog_failing(&rt->backlog))
+		fb_stderr_say(
+		    LOG_ERR,
+		    "event log still failing at stop (%s): %llu "
+		    "events were never written",
+		    strerror(rt->backlog.err),
+		    (unsigned long long)(rt->backlog.len + rt->backlog.lost));
+	fb_backlog_free(&rt->backlog);
 	fb_control_close(rt->control);
 	rt->control = NULL;
 	fb_metrics_file_down(rt);
@@ -239,6 +298,16 @@ int fb_runtime_operate(fb_runtime *rt, fb_action action, const char *dep,
                        const char *actor, const char *reason, fb_error *err)
 {
 	int64_t now = fb_now_ms();
+	if (fb_backlog_failing(&rt->backlog))
+		log_health(rt,
+		           fb_backlog_retry(&rt->backlog, &rt->log, now, true));
+	if (fb_backlog_failing(&rt->backlog)) {
+		snprintf(err->text, sizeof err->text,
+		         "not done: the event log cannot be written (%s); an "
+		         "operator action must be on record",
+		         strerror(rt->backlog.err));
+		return -1;
+	}
 	if (fb_engine_operate(&rt->engine, action, dep, now, actor, reason,
 	                      err) != 0)
 		return -1;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "backlog.h"
 #include "eventlog.h"
 #include "fusebox/engine.h"
 #include "loop.h"
@@ -21,10 +22,11 @@ typedef struct fb_runtime {
 	fb_loop *loop;
 	fb_sched sched;
 	fb_log log;
+	fb_backlog backlog; /* events the log could not take yet */
 	int sigfd;
 	int lock_fd; /* held for life: one instance per event log */
 	bool stopping;
-	bool log_failing;    /* the last event could not be written */
+	bool log_failing;    /* events wait: the log cannot be written */
 	bool info_to_stderr; /* one readable line per event on stderr */
 	bool hup_stops;      /* SIGHUP stops (a console) instead of reloading */
 	unsigned reloads;    /* bumped by every successful reload */
@@ -63,8 +65,9 @@ void fb_runtime_reload(fb_runtime *rt);
 void fb_runtime_stop(fb_runtime *rt, const char *reason);
 
 /* Acts as an operator (from the socket or the console), logging who and
- * why, and re-probes a reset dependency at once. Returns 0, or -1 with
- * *err. */
+ * why, and re-probes a reset dependency at once. Refused while the event
+ * log cannot be written (after one more try): an action must be on
+ * record. Returns 0, or -1 with *err. */
 int fb_runtime_operate(fb_runtime *rt, fb_action action, const char *dep,
                        const char *actor, const char *reason, fb_error *err);
 

@@ -415,10 +415,17 @@ static void test_status_table_and_json(void **state)
 	th_result_free(&r);
 	assert_non_null(doc);
 	static const char *const top[] = {"host", "ts", "system_health", "gate",
-	                                  "dependencies", NULL};
+	                                  "dependencies", "event_log", NULL};
+	static const char *const log_keys[] = {"ok", "queued", "lost", NULL};
 	static const char *const gate_keys[] = {"decision", "mode", "reason",
 	                                        "retry_after_s", NULL};
 	assert_keys_exactly(doc, "the status document", top);
+	/* a log that works: no error, nothing waiting, nothing lost */
+	const cJSON *log = cJSON_GetObjectItemCaseSensitive(doc, "event_log");
+	assert_keys_exactly(log, "event_log", log_keys);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(log, "ok")));
+	assert_true(th_json_num(log, "queued", -1) == 0);
+	assert_true(th_json_num(log, "lost", -1) == 0);
 	assert_string_equal(th_json_str(doc, "host"), "testhost");
 	assert_true(th_rfc3339_ms(th_json_str(doc, "ts")) > 0);
 	assert_string_equal(th_json_str(doc, "system_health"), "degraded");

@@ -1,6 +1,7 @@
 /* Events: every transition and operator action, as the core reports them
  * (SPEC section 6). The event log stamps them with seq, wall time and
- * host; the console and the fleet publisher read the same records. */
+ * host; the console and the fleet publisher read the same records. A
+ * `gap` is the event log's own: how many events it could not write. */
 #ifndef FUSEBOX_EVENT_H
 #define FUSEBOX_EVENT_H
 
@@ -10,7 +11,7 @@
 	X(START, "start")                                                      \
 	X(STOP, "stop")                                                        \
 	X(TRANSITION, "transition") X(HEALTH, "health") X(GATE, "gate")        \
-	    X(OPERATOR, "operator")
+	    X(OPERATOR, "operator") X(GAP, "gap")
 
 #define FB_ACTION_TABLE(X)                                                     \
 	X(NONE, "")                                                            \
@@ -44,6 +45,7 @@ typedef struct fb_event {
 	fb_action action;
 	int64_t failures;       /* transition; -1 when n/a */
 	int64_t retry_after_ms; /* transition, gate; -1 when n/a */
+	int64_t lost; /* gap: events that could not be written; 0 n/a */
 } fb_event;
 
 /* Receives events in the order they happen. */
@@ -51,12 +53,13 @@ typedef void (*fb_event_fn)(void *ctx, const fb_event *ev);
 
 /* How an event reads to a person, in one line: "chroma closed -> open
  * (5 consecutive failures; retry in 1m 00s): connect: refused",
- * "alice (uid 1000): trip redis -- drill", "gate allowed -> blocked: ...".
+ * "alice (uid 1000): trip redis -- drill", "gate allowed -> blocked: ...",
+ * "12 events lost: event log failing: No space left on device".
  * The one wording used by the console, `fusebox run` and replay. */
 void fb_event_describe(const fb_event *ev, char *buf, size_t len);
 
-/* How bad an event is, for colour: bad (open, unhealthy, blocked), warn
- * (half-open, degraded), forced (operator actions and forced states),
+/* How bad an event is, for colour: bad (open, unhealthy, blocked, a gap),
+ * warn (half-open, degraded), forced (operator actions and forced states),
  * good (closed, healthy, allowed) or plain (start, stop). */
 typedef enum {
 	FB_TONE_PLAIN,

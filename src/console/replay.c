@@ -243,6 +243,8 @@ static void build_marks(con_replay *r, int width)
 			                                 : 2;
 		else if (e->kind == FB_EV_GATE)
 			sev = e->to == 1 ? 3 : 1;
+		else if (e->kind == FB_EV_GAP) /* the view lacks events */
+			sev = 3;
 		else if (e->kind == FB_EV_OPERATOR)
 			sev = 2;
 		else if (e->kind == FB_EV_HEALTH)

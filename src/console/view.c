@@ -94,8 +94,20 @@ static void draw_header(fb_console *c, const layout *l, int64_t now)
 	int w = con_width(text);
 	if (l->cols - w > x + 1)
 		con_put(c, 0, l->cols - w, w, FB_ROLE_HEADER, text);
+	/* a failing event log first: it must not scroll or clip away */
+	x = 0;
+	if (fb_backlog_failing(&rt->backlog)) {
+		char lost[40] = "";
+		if (rt->backlog.dropped)
+			snprintf(lost, sizeof lost, ", %llu lost",
+			         (unsigned long long)rt->backlog.dropped);
+		snprintf(text, sizeof text,
+		         " EVENT LOG FAILING: %s (%zu queued%s) ",
+		         strerror(rt->backlog.err), rt->backlog.len, lost);
+		x = con_put(c, 1, 0, l->cols, FB_ROLE_BAD, text);
+	}
 	/* the gate's reason, in words */
-	x = con_put(c, 1, 0, l->cols, FB_ROLE_DIM, " gate: ");
+	x += con_put(c, 1, x, l->cols - x, FB_ROLE_DIM, " gate: ");
 	x += con_put(c, 1, x, l->cols - x, g.blocked ? FB_ROLE_BAD : FB_ROLE_OK,
 	             g.reason);
 	const char *banner = c->readonly ? " READ-ONLY " : NULL;

@@ -73,6 +73,11 @@ void fb_event_describe(const fb_event *ev, char *buf, size_t len)
 		         or_empty(ev->from), or_empty(ev->to),
 		         or_empty(reason));
 		break;
+	case FB_EV_GAP:
+		snprintf(buf, len, "%lld event%s lost%s%s", (long long)ev->lost,
+		         ev->lost == 1 ? "" : "s", reason ? ": " : "",
+		         or_empty(reason));
+		break;
 	case FB_EV_TRANSITION:
 		snprintf(buf, len, "%s %s -> %s (%s%s)%s%s", or_empty(ev->dep),
 		         or_empty(ev->from), or_empty(ev->to), or_empty(reason),
@@ -93,8 +98,8 @@ fb_tone fb_event_tone(const fb_event *ev)
 	const char *to = or_empty(ev->to);
 	if (ev->kind == FB_EV_OPERATOR || strncmp(to, "forced", 6) == 0)
 		return FB_TONE_FORCED;
-	if (!strcmp(to, "open") || !strcmp(to, "unhealthy") ||
-	    !strcmp(to, "blocked"))
+	if (ev->kind == FB_EV_GAP || !strcmp(to, "open") ||
+	    !strcmp(to, "unhealthy") || !strcmp(to, "blocked"))
 		return FB_TONE_BAD;
 	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
 		return FB_TONE_WARN;
