@@ -657,15 +657,22 @@ static void touch(const char *path)
 	close(fd);
 }
 
-/* api fails and opens; cache is tripped by an operator; then SIGTERM.
- * Returns the instance's stderr (caller frees). */
+/* api answers, and the gate opens once it has; then api fails and opens;
+ * cache is tripped by an operator; then SIGTERM. Returns the instance's
+ * stderr (caller frees). */
 static char *run_incident(th_env *e, const char *journal_stream)
 {
 	standard_config(e, "recovery_timeout = 30s\n");
-	assert_int_equal(th_fixture_set(&e->fx, "/api", "fail"), 0);
+	assert_int_equal(th_fixture_set(&e->fx, "/api", "ok"), 0);
 	e->fb = spawn_run(e, e->err,
 	                  &(manager_env){.journal_stream = journal_stream});
 	wait_up(e);
+	if (!th_wait_events(e->log, 1, "gate", NULL, "blocked", "allowed",
+	                    WAIT_MS)) {
+		show(e);
+		fail_msg("the gate did not open after api's first probe");
+	}
+	assert_int_equal(th_fixture_set(&e->fx, "/api", "fail"), 0);
 	if (!th_wait_events(e->log, 1, "gate", NULL, "allowed", "blocked",
 	                    WAIT_MS)) {
 		show(e);
@@ -729,6 +736,10 @@ static void test_journal_lines_carry_priorities(void **state)
 	char *err = run_incident(e, id);
 
 	expect_line(err, "<6>fusebox start ", NULL);
+	expect_line(err, "<6>api health unknown -> healthy ",
+	            "(first success since start)");
+	expect_line(err, "<6>gate blocked -> allowed: ",
+	            "All critical dependencies healthy");
 	expect_line(err, "<4>api closed -> open (", NULL);
 	expect_line(err, "<4>api health ", "-> unhealthy");
 	expect_line(err, "<4>gate allowed -> blocked: ", "api is open");
