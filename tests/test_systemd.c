@@ -550,7 +550,14 @@ static void test_status_follows_gate_and_health(void **state)
 	th_env *e = w->e;
 	standard_config(e, "recovery_timeout = 500ms\n");
 	notify_bind(w);
-	free(start_notified(w, NULL));
+	/* at READY=1 no probe has answered: nothing is called healthy */
+	char *ready = start_notified(w, NULL);
+	assert_non_null(ready);
+	if (!strstr(ready, "STATUS=gate blocked, 2 dependencies, 2 unknown") ||
+	    strstr(ready, "healthy"))
+		fail_msg("READY=1 came with: %s", ready);
+	free(ready);
+	EXPECT_STATUS(w, "gate allowed", "all healthy");
 
 	assert_int_equal(th_fixture_set(&e->fx, "/api", "fail"), 0);
 	EXPECT_STATUS(w, "gate blocked", "1 unhealthy (api)");
