@@ -775,6 +775,41 @@ static void test_grace_is_per_dependency(void **state)
 	assert_int_equal(dep(x, "search")->grace_until_ms, 0);
 }
 
+/* A reload keeps counting the grace from the instance's start: a new
+ * value moves its end, a dependency added within it gets what is left. */
+static void test_grace_after_reload(void **state)
+{
+	ex *x = *state;
+	for (int i = 1; i <= 3; i++)
+		probe(x, "chroma", i * 1000, false, 0, "refused");
+	static const char *const names[] = {"chroma", "kafka"};
+	static const bool critical[] = {true, true};
+	fb_config next;
+	cfg_build(&next, names, critical, 2);
+	next.deps[0].t[FB_T_STARTUP_GRACE] = 5000;
+	next.deps[1].t[FB_T_STARTUP_GRACE] = 10000;
+	char summary[256];
+	assert_int_equal(fb_engine_reload(&x->e, &next, 4000, summary,
+	                                  sizeof summary),
+	                 0);
+	fb_config_free(&next);
+	assert_int_equal(dep(x, "chroma")->grace_until_ms, 5000);
+	assert_int_equal(dep(x, "kafka")->grace_until_ms, 10000);
+	for (int i = 0; i < 4; i++)
+		probe(x, "kafka", 4100 + i, false, 0, "refused");
+	assert_int_equal(fb_breaker_state(dep(x, "kafka")->breaker),
+	                 FB_STATE_CLOSED);
+	fb_engine_tick(&x->e, 5000);
+	assert_int_equal(fb_breaker_state(dep(x, "chroma")->breaker),
+	                 FB_STATE_OPEN);
+	assert_int_equal(fb_breaker_state(dep(x, "kafka")->breaker),
+	                 FB_STATE_CLOSED);
+	fb_engine_tick(&x->e, 10000);
+	assert_int_equal(fb_breaker_state(dep(x, "kafka")->breaker),
+	                 FB_STATE_OPEN);
+	assert_false(x->e.grace_pending);
+}
+
 /* ---- reload ----------------------------------------------------------------------- */
 
 static void test_reload_keeps_and_drops(void **state)
@@ -882,6 +917,7 @@ int main(void)
 	    S(test_grace_recovered_stays_closed),
 	    S(test_grace_over_next_failure_opens),
 	    S(test_grace_is_per_dependency),
+	    S(test_grace_after_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
