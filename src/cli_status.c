@@ -52,6 +52,8 @@ static const char *colour(paint p, const char *health)
 		return "\033[1;31m";
 	if (strcmp(health, "degraded") == 0)
 		return "\033[33m";
+	if (strcmp(health, "unknown") == 0)
+		return "\033[2m"; /* no outcome yet: dim, not green */
 	return "\033[32m";
 }
 

@@ -191,19 +191,16 @@ static void state_names(const char **names)
 	names[i] = NULL;
 }
 
-/* SPEC 2's health values: "unknown" and every value of the table. */
+/* SPEC 2's health values in its order: "unknown", then the rest of the
+ * table. */
 static void health_names(const char **names)
 {
 	int n = 0;
-	bool has_unknown = false;
-	for (int i = 0; i < FB_HEALTH_COUNT; i++)
-		has_unknown =
-		    has_unknown ||
-		    strcmp(fb_health_name((fb_health)i), "unknown") == 0;
-	if (!has_unknown)
-		names[n++] = "unknown";
-	for (int i = 0; i < FB_HEALTH_COUNT; i++)
-		names[n++] = fb_health_name((fb_health)i);
+	names[n++] = fb_health_name(FB_HEALTH_UNKNOWN);
+	for (int i = 0; i < FB_HEALTH_COUNT; i++) {
+		if (i != FB_HEALTH_UNKNOWN)
+			names[n++] = fb_health_name((fb_health)i);
+	}
 	names[n] = NULL;
 }
 

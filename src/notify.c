@@ -57,11 +57,12 @@ void fb_notify_status_line(const fb_notify *n, const fb_runtime *rt, char *buf,
 {
 	const fb_registry *reg = &rt->engine.reg;
 	fb_gate_decision d;
-	size_t bad = 0, meh = 0;
+	size_t bad = 0, meh = 0, unknown = 0;
 	fb_engine_gate(&rt->engine, fb_now_ms(), &d);
 	for (size_t i = 0; i < reg->count; i++) {
 		bad += reg->deps[i].health == FB_HEALTH_UNHEALTHY;
 		meh += reg->deps[i].health == FB_HEALTH_DEGRADED;
+		unknown += reg->deps[i].health == FB_HEALTH_UNKNOWN;
 	}
 	buf[0] = '\0';
 	if (rt->log_failing)
@@ -87,7 +88,9 @@ void fb_notify_status_line(const fb_notify *n, const fb_runtime *rt, char *buf,
 	}
 	if (meh)
 		append(buf, len, ", %zu degraded", meh);
-	if (!bad && !meh && reg->count)
+	if (unknown)
+		append(buf, len, ", %zu unknown", unknown);
+	if (!bad && !meh && !unknown && reg->count)
 		append(buf, len, ", all healthy");
 	one_line(buf);
 }

@@ -1013,6 +1013,124 @@ static void test_two_threads_count_every_success(void **state)
 	bk_free(k);
 }
 
+/* ---- holds (startup_grace) ----------------------------------------------- */
+
+/* Held: failures count, nothing opens, and the snapshot says why it
+ * would; at the end of the hold, recheck opens it with that reason. */
+static void test_hold_counts_but_keeps_closed(void **state)
+{
+	(void)state;
+	fb_breaker_config c = base_cfg(); /* 3 consecutive failures open */
+	bk *k = bk_new(&c, NULL, 0, 0);
+	fb_breaker_hold(k->b, 5000);
+	fb_transition tr;
+	for (int i = 1; i <= 7; i++) {
+		fb_breaker_failure(k->b, i * 100, &tr);
+		assert_false(tr.changed);
+	}
+	fb_breaker_snapshot s = snap(k->b);
+	assert_int_equal(s.state, FB_STATE_CLOSED);
+	assert_int_equal(s.consecutive_failures, 7);
+	assert_int_equal(s.failures, 7);
+	assert_int_equal(s.last_failure_ms, 700);
+	assert_int_equal(s.hold_until_ms, 5000);
+	assert_string_equal(s.would_open, "7 consecutive failures");
+	assert_true(fb_breaker_allow(k->b, 800, NULL, &tr)); /* calls pass */
+	/* not before the hold ends */
+	fb_breaker_recheck(k->b, 4999, &tr);
+	assert_false(tr.changed);
+	fb_breaker_failure(k->b, 4999, &tr);
+	assert_false(tr.changed);
+	fb_breaker_recheck(k->b, 5000, &tr);
+	assert_tr(&tr, FB_STATE_CLOSED, FB_STATE_OPEN, 5000, 10000, 8,
+	          "8 consecutive failures");
+	s = snap(k->b);
+	assert_int_equal(s.open_until_ms, 15000);
+	assert_string_equal(s.would_open, ""); /* open, not closed */
+	bk_free(k);
+}
+
+/* After the hold, the next failure opens as ever; a success in between
+ * ends the streak, and a recheck then has nothing to open. */
+static void test_hold_over_next_failure_opens(void **state)
+{
+	(void)state;
+	fb_breaker_config c = base_cfg();
+	bk *k = bk_new(&c, NULL, 0, 0);
+	fb_breaker_hold(k->b, 1000);
+	fb_transition tr;
+	for (int i = 0; i < 4; i++)
+		fb_breaker_failure(k->b, 10 + i, &tr);
+	fb_breaker_failure(k->b, 1000, &tr);
+	assert_tr(&tr, FB_STATE_CLOSED, FB_STATE_OPEN, 1000, 10000, 5,
+	          "5 consecutive failures");
+	bk_free(k);
+
+	k = bk_new(&c, NULL, 0, 0);
+	fb_breaker_hold(k->b, 1000);
+	for (int i = 0; i < 4; i++)
+		fb_breaker_failure(k->b, 10 + i, &tr);
+	assert_string_equal(snap(k->b).would_open, "4 consecutive failures");
+	fb_breaker_success(k->b, 500, 1, &tr);
+	assert_string_equal(snap(k->b).would_open, "");
+	fb_breaker_recheck(k->b, 1000, &tr);
+	assert_false(tr.changed);
+	assert_int_equal(fb_breaker_state(k->b), FB_STATE_CLOSED);
+	bk_free(k);
+}
+
+/* A hold is about the counting rules only: a failed half-open trial still
+ * re-opens, the forced states still come and go; 0 lifts it. */
+static void test_hold_leaves_trials_and_operators_alone(void **state)
+{
+	(void)state;
+	fb_breaker_config c = base_cfg();
+	bk *k = bk_new(&c, NULL, 0, 0);
+	fb_transition tr;
+	for (int i = 0; i < 3; i++)
+		fb_breaker_failure(k->b, 10 + i, &tr); /* open until 10012 */
+	fb_breaker_hold(k->b, 1000000);
+	assert_true(fb_breaker_allow(k->b, 10012, NULL, &tr)); /* half-open */
+	fb_breaker_failure(k->b, 10013, &tr);
+	assert_tr(&tr, FB_STATE_HALF_OPEN, FB_STATE_OPEN, 10013, 20000, 4,
+	          "half-open trial failed");
+	fb_breaker_force_open(k->b, 10014, &tr);
+	assert_true(tr.changed);
+	fb_breaker_reset(k->b, 10015, &tr);
+	assert_int_equal(fb_breaker_state(k->b), FB_STATE_CLOSED);
+	for (int i = 0; i < 3; i++)
+		fb_breaker_failure(k->b, 10016 + i, &tr);
+	assert_int_equal(fb_breaker_state(k->b), FB_STATE_CLOSED); /* held */
+	fb_breaker_hold(k->b, 0);
+	fb_breaker_failure(k->b, 10020, &tr);
+	assert_tr(&tr, FB_STATE_CLOSED, FB_STATE_OPEN, 10020, 10000, 4,
+	          "4 consecutive failures");
+	bk_free(k);
+}
+
+/* The failure-rate rule is held too, and the snapshot says so. */
+static void test_hold_holds_the_rate_rule(void **state)
+{
+	(void)state;
+	fb_breaker_config c = base_cfg();
+	c.failure_threshold = 0;
+	c.failure_rate = 50;
+	c.min_calls = 4;
+	bk *k = bk_new(&c, NULL, 0, 0);
+	fb_breaker_hold(k->b, 100);
+	fb_transition tr;
+	fb_breaker_success(k->b, 1, 1, &tr);
+	for (int i = 0; i < 3; i++)
+		fb_breaker_failure(k->b, 2 + i, &tr);
+	assert_false(tr.changed);
+	assert_string_equal(snap(k->b).would_open,
+	                    "failure rate 75% over the last 4 calls");
+	fb_breaker_recheck(k->b, 100, &tr);
+	assert_tr(&tr, FB_STATE_CLOSED, FB_STATE_OPEN, 100, 10000, 3,
+	          "failure rate 75% over the last 4 calls");
+	bk_free(k);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, free_live)
 
 int main(void)
@@ -1046,6 +1164,10 @@ int main(void)
 	    T(test_tr_may_be_null),
 	    T(test_configure_keeps_state),
 	    T(test_two_threads_count_every_success),
+	    T(test_hold_counts_but_keeps_closed),
+	    T(test_hold_over_next_failure_opens),
+	    T(test_hold_leaves_trials_and_operators_alone),
+	    T(test_hold_holds_the_rate_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

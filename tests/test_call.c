@@ -109,7 +109,7 @@ static void test_open_breaker_refuses(void **state)
 	/* the embedders' gate question: api is not critical, so allowed */
 	char why[256];
 	assert_true(fb_gate_allows(sock, 2000, why, sizeof why));
-	assert_string_equal(why, "All critical dependencies healthy");
+	assert_string_equal(why, "Allowed: no dependency is critical");
 }
 
 /* No instance: the embedded client says no, and why. */

@@ -801,6 +801,36 @@ static void test_durations_and_bare_numbers(void **state)
 	assert_int_equal(bc.slow_call_ms, 120000);
 }
 
+/* startup_grace: off (0) unless set, taken from every layer, at most 1h. */
+static void test_startup_grace_layers(void **state)
+{
+	cx *x = *state;
+	static const char text[] = "[defaults]\n"
+	                           "startup_grace = 20s\n"
+	                           "[preset boot]\n"
+	                           "startup_grace = 2m\n"
+	                           "[dep a]\n"
+	                           "url = http://a\n"
+	                           "[dep b]\n"
+	                           "url = http://b\n"
+	                           "preset = boot\n"
+	                           "[dep c]\n"
+	                           "url = http://c\n"
+	                           "preset = boot\n"
+	                           "startup_grace = 0s\n";
+	must_load(x, "grace.ini", text, NULL, 0);
+	assert_tunable(dep(x, "a"), FB_T_STARTUP_GRACE, 20000, FB_SRC_DEFAULTS);
+	assert_tunable(dep(x, "b"), FB_T_STARTUP_GRACE, 120000, FB_SRC_PRESET);
+	assert_tunable(dep(x, "c"), FB_T_STARTUP_GRACE, 0, FB_SRC_FILE);
+	must_load(x, "nograce.ini", "[dep d]\nurl = http://d\n", NULL, 0);
+	assert_tunable(dep(x, "d"), FB_T_STARTUP_GRACE, 0, FB_SRC_BUILTIN);
+	assert_int_equal(load(x, "long.ini",
+	                      "[dep d]\nurl = http://d\nstartup_grace = 2h\n",
+	                      NULL, 0),
+	                 -1);
+	assert_refused_at(x, "grace too long", 3, "startup_grace");
+}
+
 static void test_expect_status(void **state)
 {
 	cx *x = *state;
@@ -1005,6 +1035,7 @@ int main(void)
 	    C(test_host_port_protocol_keys),
 	    C(test_kind_from_url_and_redis_db),
 	    C(test_durations_and_bare_numbers),
+	    C(test_startup_grace_layers),
 	    C(test_expect_status),
 	    C(test_spec_example_loads),
 	    C(test_empty_file_loads),

@@ -597,10 +597,14 @@ static void test_filter(void **state)
 
 /* ---- 4. trip, with confirmation ---------------------------------------- */
 
+/* Both healthy, and sorted again since: an unknown row sorts above a
+ * healthy one until the table re-sorts with the clock. */
 static bool both_healthy(const char *s, void *ctx)
 {
 	(void)ctx;
-	return row_has(s, "alpha", " closed ") && row_has(s, "bravo", " closed ") &&
+	int a = row_of(s, "alpha"), b = row_of(s, "bravo");
+	return a >= 0 && b > a && row_has(s, "alpha", " closed ") &&
+	       row_has(s, "bravo", " closed ") &&
 	       row_has(s, "alpha", " healthy ") && row_has(s, "bravo", " healthy ");
 }
 
@@ -945,6 +949,39 @@ static void test_no_freeze_while_probe_hangs(void **state)
 	assert_true(th_proc_alive(c->pid));
 }
 
+/* ---- 9b. a fresh instance knows nothing yet ---------------------------- */
+
+static bool starting_shown(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_has(s, "bravo-hang", " unknown ") &&
+	       row_has(s, "alpha-ok", " healthy ") &&
+	       strstr(s, "SYSTEM UNKNOWN") && strstr(s, "GATE BLOCKED") &&
+	       strstr(s, "Starting: waiting for the first probe of bravo-hang");
+}
+
+/* Until its first probe answers, a dependency's health reads "unknown"
+ * (not blank, not healthy), and the gate says it is waiting for it. */
+static void test_unknown_until_the_first_probe(void **state)
+{
+	con *c = *state;
+	char deps[1024];
+	assert_int_equal(th_fixture_set(&c->fx, "/hang", "hang"), 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/ok", "ok"), 0);
+	snprintf(deps, sizeof deps,
+	         "[dep alpha-ok]\nurl = http://127.0.0.1:%d/ok\ncritical = true\n\n"
+	         "[dep bravo-hang]\nurl = http://127.0.0.1:%d/hang\n"
+	         "timeout = 20s\ncritical = true\n",
+	         c->fx.port, c->fx.port);
+	write_config(c, deps);
+	start_console(c, 100, 24, NULL);
+	/* its first probe is out, and held */
+	assert_true(th_wait_until(probe_hanging, c, WAIT_MS));
+	assert_true(wait_screen_for(c, false, starting_shown, NULL, WAIT_MS,
+	                            "bravo-hang unknown, the gate starting"));
+	assert_true(th_fixture_inflight(&c->fx, "/hang") >= 1);
+}
+
 /* ---- 10. rows stay put while someone navigates ------------------------- */
 
 static bool three_healthy_in_order(const char *s, void *ctx)
@@ -1049,6 +1086,7 @@ int main(void)
 	    T(test_sigterm_restores_terminal),
 	    T(test_hostile_text_is_inert),
 	    T(test_no_freeze_while_probe_hangs),
+	    T(test_unknown_until_the_first_probe),
 	    T(test_rows_stay_put_while_navigating),
 	    T(test_event_pane_starts_with_the_log),
 	};

@@ -83,18 +83,37 @@ static void cfg_build(fb_config *cfg, const char *const *names,
 	}
 }
 
-static int setup(void **state)
+/* A fresh instance, started at 0: nothing has answered yet. */
+static int setup_cold(void **state)
 {
 	static const char *const names[] = {"chroma", "search"};
 	static const bool critical[] = {true, false};
 	ex *x = calloc(1, sizeof *x);
 	if (!x)
 		return -1;
+	*state = x;
 	cfg_build(&x->cfg, names, critical, 2);
 	if (fb_engine_init(&x->e, &x->cfg, 42, 0, on_event, &x->r) != 0)
 		return -1;
 	x->live = true;
-	*state = x;
+	return 0;
+}
+
+static void warm_probe(ex *x, const char *name);
+
+/* A running instance: both answered a first probe at 0, and the events
+ * that made (first health, the gate allowing) are left out. */
+static int setup(void **state)
+{
+	if (setup_cold(state) != 0)
+		return -1;
+	ex *x = *state;
+	warm_probe(x, "chroma");
+	warm_probe(x, "search");
+	if (x->r.n != 3 || x->e.decision.blocked ||
+	    x->e.system != FB_HEALTH_HEALTHY)
+		return -1;
+	x->r.n = 0;
 	return 0;
 }
 
@@ -125,6 +144,11 @@ static void probe(ex *x, const char *name, int64_t now_ms, bool ok,
 		fail_msg("probe of %s refused at %lld (retry %lld)", name,
 		         (long long)now_ms, (long long)retry);
 	fb_engine_probe_end(&x->e, d, now_ms, ok, latency_us, error);
+}
+
+static void warm_probe(ex *x, const char *name)
+{
+	probe(x, name, 0, true, 1000, NULL);
 }
 
 static const rec *ev_at(ex *x, size_t i)
@@ -200,16 +224,128 @@ static void open_chroma(ex *x)
 
 /* ---- probes ------------------------------------------------------------------ */
 
+/* A fresh instance knows nothing: every health unknown, the gate blocked
+ * until the critical dependency answers, and nothing reported yet. */
 static void test_init_state(void **state)
 {
 	ex *x = *state;
 	assert_int_equal(x->r.n, 0);
 	assert_int_equal(x->e.reg.count, 2);
-	assert_false(x->e.decision.blocked);
-	assert_int_equal(x->e.system, FB_HEALTH_HEALTHY);
-	assert_int_equal(dep(x, "chroma")->health, FB_HEALTH_HEALTHY);
+	assert_true(x->e.decision.blocked);
+	assert_string_equal(x->e.decision.reason,
+	                    "Starting: waiting for the first probe of chroma");
+	assert_int_equal(x->e.decision.retry_after_ms, 0);
+	assert_int_equal(x->e.system, FB_HEALTH_UNKNOWN);
+	assert_int_equal(dep(x, "chroma")->health, FB_HEALTH_UNKNOWN);
+	assert_int_equal(dep(x, "search")->health, FB_HEALTH_UNKNOWN);
 	assert_int_equal(dep(x, "chroma")->last_error_ms, -1);
 	assert_string_equal(dep(x, "chroma")->last_error, "");
+	fb_gate_decision d;
+	fb_engine_gate(&x->e, 0, &d);
+	assert_true(d.blocked);
+}
+
+/* The first outcome of each is reported as a health event from unknown;
+ * the critical one's first success lifts the gate. */
+static void test_first_outcomes(void **state)
+{
+	ex *x = *state;
+	probe(x, "search", 50, false, 0, "refused");
+	assert_int_equal(x->r.n, 1);
+	expect_health(x, 0, "search", "unknown", "degraded",
+	              "first failure since start");
+	assert_true(x->e.decision.blocked); /* search is not critical */
+	probe(x, "chroma", 100, true, 3000, NULL);
+	assert_int_equal(x->r.n, 3);
+	expect_health(x, 1, "chroma", "unknown", "healthy",
+	              "first success since start");
+	expect_gate(x, 2, "blocked", "allowed", "auto", 0,
+	            "All critical dependencies healthy");
+	assert_int_equal(ev_at(x, 2)->at_ms, 100);
+	assert_false(x->e.decision.blocked);
+	assert_int_equal(x->e.system, FB_HEALTH_DEGRADED);
+	/* the next success says nothing */
+	probe(x, "chroma", 200, true, 3000, NULL);
+	assert_int_equal(x->r.n, 3);
+}
+
+static void test_first_outcome_slow(void **state)
+{
+	ex *x = *state;
+	probe(x, "chroma", 100, true, 1500000, NULL); /* 1.5s, slow_call 1s */
+	assert_int_equal(x->r.n, 2);
+	expect_health(x, 0, "chroma", "unknown", "degraded",
+	              "slow from the first response");
+	expect_gate(x, 1, "blocked", "allowed", "auto", 0,
+	            "Allowed: chroma degraded (slow responses); no critical "
+	            "dependency is down");
+}
+
+/* Failures alone prove nothing: the gate stays blocked until a success,
+ * which lifts it even though health stays degraded. */
+static void test_first_failure_keeps_blocked_until_success(void **state)
+{
+	ex *x = *state;
+	probe(x, "chroma", 100, false, 0, "connect: refused");
+	assert_int_equal(x->r.n, 1);
+	expect_health(x, 0, "chroma", "unknown", "degraded",
+	              "first failure since start");
+	assert_true(x->e.decision.blocked);
+	assert_string_equal(x->e.decision.reason,
+	                    "Starting: no success yet from chroma");
+	probe(x, "chroma", 200, true, 3000, NULL);
+	assert_int_equal(dep(x, "chroma")->health, FB_HEALTH_DEGRADED);
+	assert_int_equal(x->r.n, 2);
+	expect_gate(x, 1, "blocked", "allowed", "auto", 0,
+	            "Allowed: chroma degraded (recent failures); no critical "
+	            "dependency is down");
+}
+
+/* While the first probe is out, the gate says when it will have news. */
+static void test_first_probe_in_flight_sets_retry(void **state)
+{
+	ex *x = *state;
+	fb_dep *d = dep(x, "chroma");
+	assert_true(fb_engine_probe_begin(&x->e, d, 100, NULL));
+	assert_int_equal(d->probe_began_ms, 100);
+	fb_gate_decision g;
+	fb_engine_gate(&x->e, 600, &g);
+	assert_true(g.blocked);
+	assert_int_equal(g.retry_after_ms, 1500); /* timeout 2s */
+	assert_string_equal(g.reason, "Starting: waiting for the first probe of "
+	                              "chroma; retry in 2s");
+	fb_engine_probe_abandon(&x->e, d);
+	assert_int_equal(d->probe_began_ms, -1);
+	fb_engine_gate(&x->e, 700, &g);
+	assert_int_equal(g.retry_after_ms, 0);
+	assert_true(fb_engine_probe_begin(&x->e, d, 800, NULL));
+	fb_engine_probe_end(&x->e, d, 900, true, 1000, NULL);
+	assert_int_equal(d->probe_began_ms, -1);
+	fb_engine_gate(&x->e, 900, &g);
+	assert_false(g.blocked);
+}
+
+/* An operator's trip and reset before any probe: unhealthy, then unknown
+ * again -- a reset is no evidence. */
+static void test_reset_before_any_probe_is_unknown(void **state)
+{
+	ex *x = *state;
+	fb_error err = {{0}};
+	assert_int_equal(fb_engine_operate(&x->e, FB_ACT_TRIP, "chroma", 100,
+	                                   "alice (uid 1000)", NULL, &err),
+	                 0);
+	assert_int_equal(x->r.n, 3); /* operator, transition, health */
+	expect_health(x, 2, "chroma", "unknown", "unhealthy",
+	              "tripped by alice (uid 1000)");
+	assert_int_equal(fb_engine_operate(&x->e, FB_ACT_RESET, "chroma", 200,
+	                                   "alice (uid 1000)", NULL, &err),
+	                 0);
+	assert_int_equal(x->r.n, 6);
+	expect_health(x, 5, "chroma", "unhealthy", "unknown",
+	              "reset by alice (uid 1000)");
+	assert_true(x->e.decision.blocked);
+	assert_string_equal(x->e.decision.reason,
+	                    "Starting: waiting for the first probe of chroma");
 }
 
 static void test_failures_open_then_health_then_gate(void **state)
@@ -236,8 +372,8 @@ static void test_failures_open_then_health_then_gate(void **state)
 	assert_null(strchr(d->last_error, '\x1b'));
 	assert_null(strchr(d->last_error, '\x07'));
 	assert_int_equal(d->last_error_ms, 3000);
-	assert_int_equal(d->probes, 3);
-	assert_int_equal(d->history.len, 3);
+	assert_int_equal(d->probes, 4); /* the warm-up probe, then 3 */
+	assert_int_equal(d->history.len, 4);
 	assert_int_equal(d->health, FB_HEALTH_UNHEALTHY);
 	assert_true(x->e.decision.blocked);
 	assert_int_equal(x->e.system, FB_HEALTH_UNHEALTHY);
@@ -290,11 +426,11 @@ static void test_probe_begin_refused_while_open(void **state)
 	assert_false(fb_engine_probe_begin(&x->e, d, 14999, &retry));
 	assert_int_equal(retry, 1);
 	assert_int_equal(x->r.n, n);
-	assert_int_equal(d->probes, 3);
+	assert_int_equal(d->probes, 4);
 
 	/* the wait ends: half-open, degraded; the gate stays blocked */
 	assert_true(fb_engine_probe_begin(&x->e, d, 15000, &retry));
-	assert_int_equal(d->probes, 4);
+	assert_int_equal(d->probes, 5);
 	assert_int_equal(x->r.n, n + 2);
 	expect_transition(x, n, "chroma", "open", "half_open", "degraded", 3, 0,
 	                  "open wait elapsed");
@@ -304,7 +440,7 @@ static void test_probe_begin_refused_while_open(void **state)
 	/* single flight: a second probe waits for the first */
 	assert_false(fb_engine_probe_begin(&x->e, d, 15001, &retry));
 	assert_int_equal(retry, 0);
-	assert_int_equal(d->probes, 4);
+	assert_int_equal(d->probes, 5);
 	/* an abandoned trial gives its permit back */
 	fb_engine_probe_abandon(&x->e, d);
 	assert_true(fb_engine_probe_begin(&x->e, d, 15002, &retry));
@@ -352,8 +488,11 @@ static void test_failed_trial_reopens_longer(void **state)
 static void test_slow_probes_degrade(void **state)
 {
 	ex *x = *state;
-	/* slow_call is 1s; the median of the recent probes decides */
+	/* slow_call is 1s; the median of the recent probes decides: one
+	 * slow answer after the fast warm-up one is not a slow median yet */
 	probe(x, "chroma", 1000, true, 1500000, NULL);
+	assert_int_equal(x->r.n, 0);
+	probe(x, "chroma", 1500, true, 1500000, NULL);
 	assert_int_equal(x->r.n, 1);
 	expect_health(x, 0, "chroma", "healthy", "degraded", "slow responses");
 	assert_false(x->e.decision.blocked);
@@ -520,6 +659,157 @@ static void test_engine_gate_live_countdown(void **state)
 	assert_string_equal(d.reason, "System unhealthy: chroma is open; retry in 5s");
 }
 
+/* ---- startup_grace --------------------------------------------------------------- */
+
+/* chroma with a 10s startup_grace (3 failures open it), started at 0. */
+static int setup_grace(void **state)
+{
+	static const char *const names[] = {"chroma", "search"};
+	static const bool critical[] = {true, false};
+	ex *x = calloc(1, sizeof *x);
+	if (!x)
+		return -1;
+	*state = x;
+	cfg_build(&x->cfg, names, critical, 2);
+	x->cfg.deps[0].t[FB_T_STARTUP_GRACE] = 10000;
+	if (fb_engine_init(&x->e, &x->cfg, 42, 0, on_event, &x->r) != 0)
+		return -1;
+	x->live = true;
+	return 0;
+}
+
+/* Inside the grace: shown and counted, never opened; the gate says why
+ * it blocks. At the end of the grace the breaker opens at once. */
+static void test_grace_counts_then_opens_at_its_end(void **state)
+{
+	ex *x = *state;
+	for (int i = 1; i <= 5; i++)
+		probe(x, "chroma", i * 1000, false, 0, "connect: refused");
+	fb_dep *d = dep(x, "chroma");
+	fb_breaker_snapshot s;
+	fb_breaker_snapshot_get(d->breaker, &s);
+	assert_int_equal(s.state, FB_STATE_CLOSED);
+	assert_int_equal(s.consecutive_failures, 5);
+	assert_string_equal(d->last_error, "connect: refused");
+	assert_int_equal(d->health, FB_HEALTH_DEGRADED);
+	assert_int_equal(x->r.n, 1); /* only unknown -> degraded */
+	expect_health(x, 0, "chroma", "unknown", "degraded",
+	              "first failure since start");
+	fb_gate_decision g;
+	fb_engine_gate(&x->e, 6000, &g);
+	assert_true(g.blocked);
+	assert_int_equal(g.retry_after_ms, 4000);
+	assert_string_equal(g.reason, "System unhealthy: chroma held closed by "
+	                              "startup_grace (5 consecutive failures); "
+	                              "retry in 4s");
+	/* calls still pass */
+	assert_true(fb_engine_probe_begin(&x->e, d, 6000, NULL));
+	fb_engine_probe_abandon(&x->e, d);
+
+	fb_engine_tick(&x->e, 9999);
+	assert_int_equal(x->r.n, 1);
+	fb_engine_tick(&x->e, 10000);
+	assert_int_equal(x->r.n, 3); /* transition, health; gate already blocked */
+	expect_transition(x, 1, "chroma", "closed", "open", "unhealthy", 5, 12000,
+	                  "5 consecutive failures; startup_grace ended");
+	assert_int_equal(ev_at(x, 1)->at_ms, 10000);
+	assert_string_equal(ev_at(x, 1)->error, "connect: refused");
+	expect_health(x, 2, "chroma", "degraded", "unhealthy",
+	              "5 consecutive failures; startup_grace ended");
+	fb_engine_gate(&x->e, 10000, &g);
+	assert_string_equal(g.reason,
+	                    "System unhealthy: chroma is open; retry in 12s");
+	/* the grace is over for good */
+	fb_engine_tick(&x->e, 11000);
+	assert_int_equal(x->r.n, 3);
+	assert_false(x->e.grace_pending);
+}
+
+/* A success inside the grace ends the streak: nothing opens at its end. */
+static void test_grace_recovered_stays_closed(void **state)
+{
+	ex *x = *state;
+	for (int i = 1; i <= 4; i++)
+		probe(x, "chroma", i * 1000, false, 0, "refused");
+	probe(x, "chroma", 5000, true, 2000, NULL);
+	fb_gate_decision g;
+	fb_engine_gate(&x->e, 5000, &g);
+	assert_false(g.blocked);
+	size_t n = x->r.n;
+	fb_engine_tick(&x->e, 10000);
+	assert_int_equal(x->r.n, n);
+	assert_int_equal(fb_breaker_state(dep(x, "chroma")->breaker),
+	                 FB_STATE_CLOSED);
+	/* after it, failures open as usual at the threshold */
+	for (int i = 1; i <= 3; i++)
+		probe(x, "chroma", 10000 + i * 1000, false, 0, "refused");
+	assert_int_equal(fb_breaker_state(dep(x, "chroma")->breaker),
+	                 FB_STATE_OPEN);
+}
+
+/* A failure after the grace and before the tick opens it itself. */
+static void test_grace_over_next_failure_opens(void **state)
+{
+	ex *x = *state;
+	for (int i = 1; i <= 3; i++)
+		probe(x, "chroma", i * 1000, false, 0, "refused");
+	assert_int_equal(fb_breaker_state(dep(x, "chroma")->breaker),
+	                 FB_STATE_CLOSED);
+	size_t n = x->r.n;
+	probe(x, "chroma", 10000, false, 0, "refused");
+	expect_transition(x, n, "chroma", "closed", "open", "unhealthy", 4, 12000,
+	                  "4 consecutive failures");
+	fb_engine_tick(&x->e, 10001);
+	assert_int_equal(x->r.n, n + 2); /* transition, health: nothing more */
+}
+
+/* The grace counts from the start, per dependency: search has none. */
+static void test_grace_is_per_dependency(void **state)
+{
+	ex *x = *state;
+	for (int i = 1; i <= 3; i++)
+		probe(x, "search", i * 1000, false, 0, "refused");
+	assert_int_equal(fb_breaker_state(dep(x, "search")->breaker),
+	                 FB_STATE_OPEN);
+	assert_int_equal(dep(x, "chroma")->grace_until_ms, 10000);
+	assert_int_equal(dep(x, "search")->grace_until_ms, 0);
+}
+
+/* A reload keeps counting the grace from the instance's start: a new
+ * value moves its end, a dependency added within it gets what is left. */
+static void test_grace_after_reload(void **state)
+{
+	ex *x = *state;
+	for (int i = 1; i <= 3; i++)
+		probe(x, "chroma", i * 1000, false, 0, "refused");
+	static const char *const names[] = {"chroma", "kafka"};
+	static const bool critical[] = {true, true};
+	fb_config next;
+	cfg_build(&next, names, critical, 2);
+	next.deps[0].t[FB_T_STARTUP_GRACE] = 5000;
+	next.deps[1].t[FB_T_STARTUP_GRACE] = 10000;
+	char summary[256];
+	assert_int_equal(fb_engine_reload(&x->e, &next, 4000, summary,
+	                                  sizeof summary),
+	                 0);
+	fb_config_free(&next);
+	assert_int_equal(dep(x, "chroma")->grace_until_ms, 5000);
+	assert_int_equal(dep(x, "kafka")->grace_until_ms, 10000);
+	for (int i = 0; i < 4; i++)
+		probe(x, "kafka", 4100 + i, false, 0, "refused");
+	assert_int_equal(fb_breaker_state(dep(x, "kafka")->breaker),
+	                 FB_STATE_CLOSED);
+	fb_engine_tick(&x->e, 5000);
+	assert_int_equal(fb_breaker_state(dep(x, "chroma")->breaker),
+	                 FB_STATE_OPEN);
+	assert_int_equal(fb_breaker_state(dep(x, "kafka")->breaker),
+	                 FB_STATE_CLOSED);
+	fb_engine_tick(&x->e, 10000);
+	assert_int_equal(fb_breaker_state(dep(x, "kafka")->breaker),
+	                 FB_STATE_OPEN);
+	assert_false(x->e.grace_pending);
+}
+
 /* ---- reload ----------------------------------------------------------------------- */
 
 static void test_reload_keeps_and_drops(void **state)
@@ -552,7 +842,7 @@ static void test_reload_keeps_and_drops(void **state)
 	assert_int_equal(s.open_until_ms, 15000);
 	assert_int_equal(s.failures, 3);
 	assert_int_equal(d->health, FB_HEALTH_UNHEALTHY);
-	assert_int_equal(d->history.len, 3);
+	assert_int_equal(d->history.len, 4);
 	assert_int_equal(d->probes, probes);
 	assert_string_equal(d->last_error, CLEANED);
 	assert_int_equal(d->last_error_ms, 3000);
@@ -560,7 +850,7 @@ static void test_reload_keeps_and_drops(void **state)
 
 	fb_dep *k = dep(x, "kafka");
 	assert_int_equal(fb_breaker_state(k->breaker), FB_STATE_CLOSED);
-	assert_int_equal(k->health, FB_HEALTH_HEALTHY);
+	assert_int_equal(k->health, FB_HEALTH_UNKNOWN); /* nothing seen yet */
 	assert_int_equal(k->history.len, 0);
 	/* still blocked by chroma: no gate event */
 	assert_int_equal(x->r.n, n);
@@ -594,14 +884,16 @@ static void test_reload_dropping_the_blocker_lifts_gate(void **state)
 	assert_null(strstr(summary, "added"));
 	assert_int_equal(x->r.n, n + 1);
 	expect_gate(x, n, "blocked", "allowed", "auto", 0,
-	            "All critical dependencies healthy");
+	            "Allowed: no dependency is critical");
 }
 
 int main(void)
 {
 #define E(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define C(f) cmocka_unit_test_setup_teardown(f, setup_cold, teardown)
+#define S(f) cmocka_unit_test_setup_teardown(f, setup_grace, teardown)
 	const struct CMUnitTest tests[] = {
-	    E(test_init_state),
+	    C(test_init_state),
 	    E(test_failures_open_then_health_then_gate),
 	    E(test_error_text_default_and_bounded),
 	    E(test_non_critical_open_emits_no_gate_event),
@@ -616,6 +908,16 @@ int main(void)
 	    E(test_engine_gate_live_countdown),
 	    E(test_reload_keeps_and_drops),
 	    E(test_reload_dropping_the_blocker_lifts_gate),
+	    C(test_first_outcomes),
+	    C(test_first_outcome_slow),
+	    C(test_first_failure_keeps_blocked_until_success),
+	    C(test_first_probe_in_flight_sets_retry),
+	    C(test_reset_before_any_probe_is_unknown),
+	    S(test_grace_counts_then_opens_at_its_end),
+	    S(test_grace_recovered_stays_closed),
+	    S(test_grace_over_next_failure_opens),
+	    S(test_grace_is_per_dependency),
+	    S(test_grace_after_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,28 +46,6 @@ static void gx_build(gx *g, const char *const *names, const bool *critical,
 	fb_gate_init(&g->gate, g->cfg.gate_override_ttl_ms);
 }
 
-static int setup(void **state)
-{
-	static const char *const names[] = {"chroma", "redis-main", "search"};
-	static const bool critical[] = {true, true, false};
-	static const int64_t recovery[] = {12000, 185000, 3720000};
-	gx *g = calloc(1, sizeof *g);
-	if (!g)
-		return -1;
-	gx_build(g, names, critical, recovery, 3);
-	*state = g;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	gx *g = *state;
-	fb_registry_free(&g->reg);
-	fb_config_free(&g->cfg);
-	free(g);
-	return 0;
-}
-
 /* Health as the engine keeps it: derived from the breaker snapshot. */
 static void sync_health(gx *g)
 {
@@ -77,6 +55,52 @@ static void sync_health(gx *g)
 		fb_breaker_snapshot_get(d->breaker, &s);
 		d->health = fb_health_derive(&s, -1, d->cfg.t[FB_T_SLOW_CALL]);
 	}
+}
+
+/* A running instance: every dependency has answered once, at 0. */
+static void warm(gx *g)
+{
+	for (size_t i = 0; i < g->reg.count; i++)
+		fb_breaker_success(g->reg.deps[i].breaker, 0, 1, NULL);
+	sync_health(g);
+}
+
+static gx *three(void)
+{
+	static const char *const names[] = {"chroma", "redis-main", "search"};
+	static const bool critical[] = {true, true, false};
+	static const int64_t recovery[] = {12000, 185000, 3720000};
+	gx *g = calloc(1, sizeof *g);
+	if (g)
+		gx_build(g, names, critical, recovery, 3);
+	return g;
+}
+
+static int setup(void **state)
+{
+	gx *g = three();
+	if (!g)
+		return -1;
+	warm(g);
+	*state = g;
+	return 0;
+}
+
+/* A fresh instance: no probe has answered yet. */
+static int setup_cold(void **state)
+{
+	gx *g = three();
+	*state = g;
+	return g ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	gx *g = *state;
+	fb_registry_free(&g->reg);
+	fb_config_free(&g->cfg);
+	free(g);
+	return 0;
 }
 
 static fb_dep *dep(gx *g, const char *name)
@@ -141,6 +165,11 @@ static void test_auto_critical_degraded_allows(void **state)
 	assert_int_equal(d->health, FB_HEALTH_DEGRADED);
 	fb_gate_decision out = decide(g, 10);
 	assert_false(out.blocked);
+	/* allowed, and the reason does not call it healthy */
+	assert_string_equal(out.reason, "Allowed: chroma degraded (recent "
+	                                "failures); no critical dependency is "
+	                                "down");
+	assert_int_equal(out.retry_after_ms, 0);
 }
 
 static void test_auto_critical_open_blocks_with_countdown(void **state)
@@ -228,6 +257,19 @@ static int setup_five(void **state)
 	if (!g)
 		return -1;
 	gx_build(g, five, critical, recovery, 5);
+	warm(g);
+	*state = g;
+	return 0;
+}
+
+static int setup_five_cold(void **state)
+{
+	static const bool critical[] = {true, true, true, true, true};
+	static const int64_t recovery[] = {12000, 12000, 12000, 12000, 12000};
+	gx *g = calloc(1, sizeof *g);
+	if (!g)
+		return -1;
+	gx_build(g, five, critical, recovery, 5);
 	*state = g;
 	return 0;
 }
@@ -241,6 +283,209 @@ static void test_auto_names_three_then_counts(void **state)
 	assert_true(d.blocked);
 	assert_string_equal(d.reason, "System unhealthy: a is open, b is open, "
 	                              "c is open and 2 more; retry in 12s");
+}
+
+/* ---- a fresh instance ---------------------------------------------------- */
+
+/* Sets `name`'s consecutive-failure threshold (the fixture opens on the
+ * first failure). */
+static void threshold(gx *g, const char *name, int n)
+{
+	fb_dep *d = dep(g, name);
+	fb_breaker_config bc;
+	fb_dep_breaker_config(&d->cfg, &bc);
+	bc.failure_threshold = n;
+	fb_breaker_configure(d->breaker, &bc);
+}
+
+static void test_cold_unknown_blocks_starting(void **state)
+{
+	gx *g = *state;
+	sync_health(g);
+	assert_int_equal(dep(g, "chroma")->health, FB_HEALTH_UNKNOWN);
+	assert_int_equal(dep(g, "search")->health, FB_HEALTH_UNKNOWN);
+	fb_gate_decision d = decide(g, 0);
+	assert_true(d.blocked);
+	assert_int_equal(d.mode, FB_GATE_AUTO);
+	/* no probe out yet: no idea when there will be news */
+	assert_int_equal(d.retry_after_ms, 0);
+	/* search is not critical: not named */
+	assert_string_equal(d.reason, "Starting: waiting for the first probe of "
+	                              "chroma, redis-main");
+}
+
+/* With probes out, the wait is until the slowest of them times out. */
+static void test_cold_retry_is_first_probe_timeout(void **state)
+{
+	gx *g = *state;
+	sync_health(g);
+	assert_int_equal(dep(g, "chroma")->cfg.t[FB_T_TIMEOUT], 2000);
+	dep(g, "chroma")->probe_began_ms = 100;
+	fb_gate_decision d = decide(g, 600);
+	assert_true(d.blocked);
+	assert_int_equal(d.retry_after_ms, 1500);
+	assert_string_equal(d.reason, "Starting: waiting for the first probe of "
+	                              "chroma, redis-main; retry in 2s");
+	dep(g, "redis-main")->probe_began_ms = 900;
+	d = decide(g, 1000);
+	assert_int_equal(d.retry_after_ms, 1900);
+	/* overdue: nothing promised */
+	d = decide(g, 5000);
+	assert_int_equal(d.retry_after_ms, 0);
+	assert_string_equal(d.reason, "Starting: waiting for the first probe of "
+	                              "chroma, redis-main");
+}
+
+/* Each first success takes one name off; the last one allows. */
+static void test_cold_first_successes_allow(void **state)
+{
+	gx *g = *state;
+	fb_breaker_success(dep(g, "chroma")->breaker, 50, 2, NULL);
+	sync_health(g);
+	assert_int_equal(dep(g, "chroma")->health, FB_HEALTH_HEALTHY);
+	fb_gate_decision d = decide(g, 60);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason,
+	                    "Starting: waiting for the first probe of redis-main");
+	fb_breaker_success(dep(g, "redis-main")->breaker, 70, 2, NULL);
+	sync_health(g);
+	d = decide(g, 80);
+	assert_false(d.blocked);
+	assert_int_equal(d.retry_after_ms, 0);
+	/* search (not critical) may still be unknown */
+	assert_int_equal(dep(g, "search")->health, FB_HEALTH_UNKNOWN);
+	assert_string_equal(d.reason, "All critical dependencies healthy");
+}
+
+/* A first outcome that is a failure is no evidence of health: blocked
+ * until a success, though the breaker is closed and health degraded. */
+static void test_cold_failures_only_block(void **state)
+{
+	gx *g = *state;
+	threshold(g, "chroma", 5);
+	fb_breaker_failure(dep(g, "chroma")->breaker, 50, NULL);
+	sync_health(g);
+	assert_int_equal(dep(g, "chroma")->health, FB_HEALTH_DEGRADED);
+	fb_gate_decision d = decide(g, 60);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason,
+	                    "Starting: waiting for the first probe of redis-main; "
+	                    "no success yet from chroma");
+	fb_breaker_success(dep(g, "redis-main")->breaker, 70, 2, NULL);
+	fb_breaker_failure(dep(g, "chroma")->breaker, 80, NULL);
+	sync_health(g);
+	d = decide(g, 90);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason, "Starting: no success yet from chroma");
+	/* one success: evidence; degraded by its recent failures, allowed */
+	fb_breaker_success(dep(g, "chroma")->breaker, 100, 2, NULL);
+	sync_health(g);
+	assert_int_equal(dep(g, "chroma")->health, FB_HEALTH_DEGRADED);
+	d = decide(g, 110);
+	assert_false(d.blocked);
+	assert_string_equal(d.reason, "Allowed: chroma degraded (recent "
+	                              "failures); no critical dependency is "
+	                              "down");
+}
+
+/* Down and not known yet at once: both said, down first. */
+static void test_cold_open_and_unknown(void **state)
+{
+	gx *g = *state;
+	trip(g, "chroma", 1000);
+	fb_gate_decision d = decide(g, 1000);
+	assert_true(d.blocked);
+	assert_int_equal(d.retry_after_ms, 12000);
+	assert_string_equal(d.reason, "System unhealthy: chroma is open; waiting "
+	                              "for the first probe of redis-main; retry "
+	                              "in 12s");
+}
+
+static void test_cold_names_three_then_counts(void **state)
+{
+	gx *g = *state;
+	sync_health(g);
+	fb_gate_decision d = decide(g, 0);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason, "Starting: waiting for the first probe of "
+	                              "a, b, c and 2 more");
+	fb_breaker_success(dep(g, "b")->breaker, 1, 1, NULL);
+	fb_breaker_success(dep(g, "d")->breaker, 1, 1, NULL);
+	sync_health(g);
+	d = decide(g, 2);
+	assert_string_equal(d.reason,
+	                    "Starting: waiting for the first probe of a, c, e");
+}
+
+/* startup_grace keeps a failing breaker closed; the gate still blocks,
+ * saying so, until the grace ends. */
+static void test_grace_held_blocks(void **state)
+{
+	gx *g = *state;
+	threshold(g, "chroma", 2);
+	fb_breaker_hold(dep(g, "chroma")->breaker, 30000);
+	for (int i = 0; i < 3; i++)
+		fb_breaker_failure(dep(g, "chroma")->breaker, 1000 + i, NULL);
+	sync_health(g);
+	assert_int_equal(fb_breaker_state(dep(g, "chroma")->breaker),
+	                 FB_STATE_CLOSED);
+	assert_int_equal(dep(g, "chroma")->health, FB_HEALTH_DEGRADED);
+	fb_gate_decision d = decide(g, 10000);
+	assert_true(d.blocked);
+	assert_int_equal(d.retry_after_ms, 20000);
+	assert_string_equal(d.reason,
+	                    "System unhealthy: chroma held closed by "
+	                    "startup_grace (3 consecutive failures); retry in "
+	                    "20s");
+	/* below the threshold it is an ordinary degraded dependency */
+	fb_breaker_success(dep(g, "chroma")->breaker, 10001, 1, NULL);
+	fb_breaker_failure(dep(g, "chroma")->breaker, 10002, NULL);
+	sync_health(g);
+	d = decide(g, 10003);
+	assert_false(d.blocked);
+	assert_string_equal(d.reason, "Allowed: chroma degraded (recent "
+	                              "failures); no critical dependency is "
+	                              "down");
+}
+
+static void test_degraded_reasons_say_why(void **state)
+{
+	gx *g = *state;
+	/* slow: degraded with no failure */
+	dep(g, "chroma")->health = FB_HEALTH_DEGRADED;
+	fb_gate_decision d = decide(g, 10);
+	assert_false(d.blocked);
+	assert_string_equal(d.reason, "Allowed: chroma degraded (slow "
+	                              "responses); no critical dependency is "
+	                              "down");
+	/* disabled by an operator and failing */
+	fb_dep *r = dep(g, "redis-main");
+	fb_breaker_force_closed(r->breaker, 20, NULL);
+	fb_breaker_failure(r->breaker, 30, NULL);
+	r->health = FB_HEALTH_DEGRADED;
+	d = decide(g, 40);
+	assert_false(d.blocked);
+	assert_string_equal(d.reason,
+	                    "Allowed: chroma degraded (slow responses), "
+	                    "redis-main degraded (recent failures; breaker "
+	                    "disabled); no critical dependency is down");
+}
+
+static void test_no_critical_dependency(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"x", "y"};
+	static const bool critical[] = {false, false};
+	static const int64_t recovery[] = {1000, 1000};
+	gx g;
+	gx_build(&g, names, critical, recovery, 2);
+	fb_breaker_failure(g.reg.deps[0].breaker, 1, NULL); /* opens */
+	sync_health(&g);
+	fb_gate_decision d = decide(&g, 2);
+	assert_false(d.blocked);
+	assert_string_equal(d.reason, "Allowed: no dependency is critical");
+	fb_registry_free(&g.reg);
+	fb_config_free(&g.cfg);
 }
 
 /* ---- block and allow ------------------------------------------------------ */
@@ -408,6 +653,7 @@ static void test_format_wait_hours_round_up(void **state)
 int main(void)
 {
 #define G(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define C(f) cmocka_unit_test_setup_teardown(f, setup_cold, teardown)
 	const struct CMUnitTest tests[] = {
 	    G(test_auto_all_healthy_allows),
 	    G(test_auto_non_critical_unhealthy_allows),
@@ -418,6 +664,16 @@ int main(void)
 	    G(test_auto_half_open_blocks),
 	    cmocka_unit_test_setup_teardown(test_auto_names_three_then_counts,
 	                                setup_five, teardown),
+	    C(test_cold_unknown_blocks_starting),
+	    C(test_cold_retry_is_first_probe_timeout),
+	    C(test_cold_first_successes_allow),
+	    C(test_cold_failures_only_block),
+	    C(test_cold_open_and_unknown),
+	    cmocka_unit_test_setup_teardown(test_cold_names_three_then_counts,
+	                                setup_five_cold, teardown),
+	    G(test_grace_held_blocks),
+	    G(test_degraded_reasons_say_why),
+	    cmocka_unit_test(test_no_critical_dependency),
 	    G(test_block_mode),
 	    G(test_allow_mode_overrides_and_expires),
 	    cmocka_unit_test(test_allow_ttl_from_init),

@@ -692,6 +692,83 @@ static void test_env_override_with_escape_is_refused(void **state)
 	th_result_free(&r);
 }
 
+/* ---- a fresh instance knows nothing yet ------------------------------------ */
+
+static bool api_held(void *ctx)
+{
+	const env *e = ctx;
+	return th_fixture_inflight(&e->fx, "/api") >= 1;
+}
+
+/* api's first probe hangs (the fixture holds it), db is a port that
+ * refuses: in the first moments of an instance nothing has shown either
+ * one up, so the gate blocks and says why, and status says "unknown". */
+static void test_fresh_instance_blocks_until_known(void **state)
+{
+	env *e = *state;
+	assert_int_equal(th_fixture_set(&e->fx, "/api", "hang"), 0);
+	FILE *f = fopen(e->cfg, "w");
+	assert_non_null(f);
+	fprintf(f,
+	        "[fusebox]\nlog = events.jsonl\ncontrol_socket = ctl.sock\n"
+	        "host = guard\n\n[defaults]\ninterval = 1s\ntimeout = 10s\n\n"
+	        "[dep api]\nurl = http://127.0.0.1:%d/api\ncritical = true\n\n"
+	        "[dep db]\nurl = tcp://127.0.0.1:1\ncritical = true\n"
+	        "timeout = 300ms\n",
+	        e->fx.port);
+	assert_int_equal(fclose(f), 0);
+	e->fb = spawn_run(e, "/dev/null", e->err);
+	/* the first moment the socket answers, ask at once */
+	assert_true(th_wait_unix_socket(e->sock, WAIT_MS));
+	char *gate[] = {g_fusebox, "gate", "check", "--config", e->cfg, NULL};
+	th_result r;
+	int rc = th_run(gate, WAIT_MS, &r);
+	print_message("gate check: exit %d: %s", rc, r.out);
+	assert_int_equal(rc, 75);
+	assert_non_null(strstr(r.out, "Starting: waiting for the first probe of api"));
+	th_result_free(&r);
+
+	char *status[] = {g_fusebox, "status", "--json", "--config", e->cfg, NULL};
+	assert_int_equal(th_run(status, WAIT_MS, &r), 0);
+	cJSON *doc = cJSON_Parse(r.out);
+	th_result_free(&r);
+	assert_non_null(doc);
+	const cJSON *deps = cJSON_GetObjectItemCaseSensitive(doc, "dependencies");
+	const cJSON *api = NULL, *d;
+	cJSON_ArrayForEach(d, deps)
+	{
+		if (strcmp(th_json_str(d, "service"), "api") == 0)
+			api = d;
+	}
+	assert_non_null(api);
+	assert_string_equal(th_json_str(api, "health"), "unknown");
+	assert_string_equal(th_json_str(api, "state"), "closed");
+	assert_string_equal(th_json_str(doc, "system_health"), "unknown");
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(doc, "gate");
+	assert_string_equal(th_json_str(g, "decision"), "blocked");
+	assert_non_null(strstr(th_json_str(g, "reason"),
+	                       "Starting: waiting for the first probe of api"));
+	cJSON_Delete(doc);
+
+	/* api's probe is out and held; db has failed, and failures alone
+	 * prove nothing either */
+	assert_true(th_wait_until(api_held, e, WAIT_MS));
+	assert_true(th_wait_events(e->log, 1, "health", "db", "unknown",
+	                           "degraded", WAIT_MS));
+	rc = th_run(gate, WAIT_MS, &r);
+	print_message("gate check: exit %d: %s", rc, r.out);
+	assert_int_equal(rc, 75);
+	assert_non_null(strstr(r.out, "Starting: waiting for the first probe "
+	                              "of api; no success yet from db; retry "
+	                              "in "));
+	th_result_free(&r);
+	/* no gate event: the gate never allowed */
+	cJSON *ev = th_jsonl_read(e->log, NULL, NULL);
+	assert_non_null(ev);
+	assert_int_equal(th_events_count(ev, "gate", NULL, NULL, NULL), 0);
+	cJSON_Delete(ev);
+}
+
 int main(void)
 {
 	if (getenv("FB_TEST_FILTER"))
@@ -713,6 +790,7 @@ int main(void)
 	    T(test_full_backlog_fails_closed_in_time),
 	    T(test_check_config_refuses_what_run_refuses),
 	    T(test_env_override_with_escape_is_refused),
+	    T(test_fresh_instance_blocks_until_known),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

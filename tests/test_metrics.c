@@ -282,6 +282,40 @@ static void build_engine(world *w)
 	                 0);
 }
 
+/* A fresh instance: db (critical) not probed yet, api answered once. The
+ * unknown series is the one at 1 for db and the system, and the gate is
+ * closed. */
+static void test_formatter_unknown_at_start(void **state)
+{
+	world *w = *state;
+	th_config_init(&w->cfg, 2);
+	th_dep_init(&w->cfg.deps[0], "api", false);
+	th_dep_init(&w->cfg.deps[1], "db", true);
+	assert_int_equal(fb_engine_init(&w->e, &w->cfg, 42, 1000, NULL, NULL),
+	                 0);
+	w->engine_up = true;
+	outcome(&w->e, "api", 1000, true);
+	fb_metrics_instance inst = {.start_wall_ms = 1699999990500LL,
+	                            .log_ok = true};
+	cJSON *doc = fb_metrics_json(&w->e, HOST, &inst, 1001, 1700000000123LL);
+	assert_non_null(doc);
+	char *text = fb_metrics_text(doc, NULL);
+	cJSON_Delete(doc);
+	assert_non_null(text);
+	cJSON *p = prom_parse_text(w->dir, text);
+	free(text);
+	assert_state_set(p, "fusebox_dependency_health", "db", "health",
+	                 HEALTHS, "unknown");
+	assert_state_set(p, "fusebox_dependency_health", "api", "health",
+	                 HEALTHS, "healthy");
+	assert_state_set(p, "fusebox_system_health", NULL, "health", HEALTHS,
+	                 "unknown");
+	assert_state_set(p, "fusebox_dependency_state", "db", "state", STATES,
+	                 "closed");
+	assert_true(VALUE0(p, "fusebox_gate_allowed") == 0);
+	cJSON_Delete(p);
+}
+
 static void test_formatter_state_sets_and_escaping(void **state)
 {
 	world *w = *state;
@@ -1066,6 +1100,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, e2e_setup, e2e_teardown)
 	const struct CMUnitTest tests[] = {
 	    U(test_formatter_state_sets_and_escaping),
+	    U(test_formatter_unknown_at_start),
 	    U(test_formatter_without_instance),
 	    U(test_down_text),
 	    U(test_formatter_odd_document),

@@ -455,13 +455,19 @@ static void test_gate_blocks_only_for_critical(void **state)
 	write_config(e, "",
 	             FAST "failure_threshold = 2\nrecovery_timeout = 500ms\n", deps);
 	start_fusebox(e);
+	/* The start: blocked until core's first probe answers, then allowed. */
+	WAIT_EVENTS(e, 1, "gate", NULL, "blocked", "allowed", WAIT_MS);
 
-	/* A non-critical dependency down: no gate event, system degraded. */
+	/* A non-critical dependency down: no more gate events, system
+	 * degraded. */
 	assert_int_equal(th_fixture_set(&e->fx, "/extra", "fail"), 0);
 	WAIT_EVENTS(e, 1, "transition", "extra", "closed", "open", WAIT_MS);
 	WAIT_EVENTS(e, 1, "transition", "extra", "open", "half_open", WAIT_MS);
 	cJSON *ev = read_log(e);
-	assert_int_equal(th_events_count(ev, "gate", NULL, NULL, NULL), 0);
+	assert_int_equal(th_events_count(ev, "gate", NULL, NULL, NULL), 1);
+	assert_true(th_events_index(ev, 0, "gate", NULL, "blocked", "allowed") >
+	            th_events_index(ev, 0, "health", "core", "unknown",
+	                            "healthy"));
 	cJSON_Delete(ev);
 	cJSON *doc = ctl_status(e);
 	assert_non_null(doc);
@@ -488,13 +494,81 @@ static void test_gate_blocks_only_for_critical(void **state)
 
 	/* It recovers (extra still failing): allowed again. */
 	assert_int_equal(th_fixture_set(&e->fx, "/core", "ok"), 0);
-	WAIT_EVENTS(e, 1, "gate", NULL, "blocked", "allowed", WAIT_MS);
+	WAIT_EVENTS(e, 2, "gate", NULL, "blocked", "allowed", WAIT_MS);
 	ev = read_log(e);
-	assert_true(th_events_index(ev, 0, "gate", NULL, "blocked", "allowed") >
+	assert_true(th_events_index(ev, 1, "gate", NULL, "blocked", "allowed") >
 	            th_events_index(ev, 0, "transition", "core", NULL, "closed"));
 	assert_int_equal(th_events_count(ev, "gate", NULL, NULL, "blocked"), 1);
-	assert_int_equal(th_events_count(ev, "gate", NULL, NULL, "allowed"), 1);
+	/* at the start, and after the recovery */
+	assert_int_equal(th_events_count(ev, "gate", NULL, NULL, "allowed"), 2);
 	assert_true(th_events_count(ev, "transition", "extra", NULL, "open") >= 1);
+	cJSON_Delete(ev);
+}
+
+/* ---- 6b. startup_grace ---------------------------------------------------------- */
+
+/* a fails from the start, 2 failures would open it, but its 1.5s
+ * startup_grace ([dep]) keeps it closed: the failures show and count,
+ * the gate blocks saying why, and it opens when the grace ends. b, with
+ * no grace, opens at its second failure. */
+static void test_startup_grace_counts_then_opens(void **state)
+{
+	env *e = *state;
+	char deps[1024] = "";
+	add_dep(deps, sizeof deps, e, "a", true, "startup_grace = 1500ms\n");
+	add_dep(deps, sizeof deps, e, "b", false, "");
+	write_config(e, "", FAST "failure_threshold = 2\nrecovery_timeout = 30s\n",
+	             deps);
+	assert_int_equal(th_fixture_set(&e->fx, "/a", "fail"), 0);
+	assert_int_equal(th_fixture_set(&e->fx, "/b", "fail"), 0);
+	start_fusebox(e);
+
+	WAIT_EVENTS(e, 1, "transition", "b", "closed", "open", WAIT_MS);
+	/* a has failed past its threshold by now, and stays closed */
+	int64_t end = th_now_ms() + WAIT_MS;
+	double fails = 0;
+	while (fails < 4 && th_now_ms() < end) {
+		cJSON *doc = ctl_status(e);
+		assert_non_null(doc);
+		const cJSON *a = status_dep(doc, "a");
+		fails = th_json_num(a, "failure_count", 0);
+		cJSON_Delete(doc);
+		th_sleep_ms(20);
+	}
+	cJSON *doc = ctl_status(e);
+	assert_non_null(doc);
+	const cJSON *a = status_dep(doc, "a");
+	const cJSON *gate = cJSON_GetObjectItemCaseSensitive(doc, "gate");
+	print_message("a: %s, %s, %g failures; gate: %s\n",
+	              nz(th_json_str(a, "state")), nz(th_json_str(a, "health")),
+	              th_json_num(a, "failure_count", -1),
+	              nz(th_json_str(gate, "reason")));
+	cJSON *ev = read_log(e);
+	assert_int_equal(th_events_count(ev, "transition", "a", NULL, NULL), 0);
+	cJSON_Delete(ev);
+	assert_true(th_json_num(a, "failure_count", 0) >= 4);
+	assert_string_equal(nz(th_json_str(a, "state")), "closed");
+	assert_string_equal(nz(th_json_str(a, "health")), "degraded");
+	assert_non_null(strstr(nz(th_json_str(a, "last_error")), "503"));
+	assert_string_equal(nz(th_json_str(gate, "decision")), "blocked");
+	assert_non_null(strstr(nz(th_json_str(gate, "reason")),
+	                       "System unhealthy: a held closed by "
+	                       "startup_grace ("));
+	cJSON_Delete(doc);
+
+	/* the grace ends: a opens, saying so */
+	WAIT_EVENTS(e, 1, "transition", "a", "closed", "open", WAIT_MS);
+	ev = read_log(e);
+	const cJSON *start = th_events_nth(ev, 0, "start", NULL, NULL, NULL);
+	const cJSON *open = th_events_nth(ev, 0, "transition", "a", "closed",
+	                                  "open");
+	const char *why = nz(th_json_str(open, "reason"));
+	print_message("a opened %lld ms after the start: %s\n",
+	              (long long)(ev_ts(open) - ev_ts(start)), why);
+	assert_non_null(strstr(why, " consecutive failures; startup_grace ended"));
+	assert_true(ev_num(open, "failures") >= 4);
+	assert_true(ev_ts(open) - ev_ts(start) >= 1400);
+	assert_int_equal(th_events_count(ev, "transition", "a", NULL, NULL), 1);
 	cJSON_Delete(ev);
 }
 
@@ -912,6 +986,7 @@ int main(void)
 	    T(test_hanging_dependency_does_not_delay_others),
 	    T(test_redis_down_then_up),
 	    T(test_gate_blocks_only_for_critical),
+	    T(test_startup_grace_counts_then_opens),
 	    T(test_log_survives_kill_9),
 	    T(test_torn_line_is_reported_and_not_glued),
 	    T(test_hostile_bodies_never_reach_the_log_raw),

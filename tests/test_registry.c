@@ -69,8 +69,10 @@ static void test_find_every_one_of_1000(void **state)
 		assert_string_equal(d->cfg.name, name);
 		assert_non_null(d->breaker);
 		assert_int_equal(fb_breaker_state(d->breaker), FB_STATE_CLOSED);
-		assert_int_equal(d->health, FB_HEALTH_HEALTHY);
+		/* no outcome yet since the start (SPEC 2) */
+		assert_int_equal(d->health, FB_HEALTH_UNKNOWN);
 		assert_int_equal(d->last_error_ms, -1);
+		assert_int_equal(d->probe_began_ms, -1);
 		/* near misses: a longer name, a shorter one */
 		char near[FB_NAME_MAX + 8];
 		snprintf(near, sizeof near, "%sx", name);
@@ -280,6 +282,47 @@ static void test_health_derive_table(void **state)
 	}
 }
 
+/* No success and no failure since the breaker was made: unknown, unless
+ * the state itself says more (open, forced open, half-open). One outcome
+ * of either kind is evidence. */
+static void test_health_unknown_until_an_outcome(void **state)
+{
+	(void)state;
+	static const struct {
+		fb_state st;
+		int64_t last_success, last_failure;
+		uint32_t consecutive;
+		double p50;
+		fb_health want;
+	} cases[] = {
+	    {FB_STATE_CLOSED, -1, -1, 0, -1, FB_HEALTH_UNKNOWN},
+	    {FB_STATE_FORCED_CLOSED, -1, -1, 0, -1, FB_HEALTH_UNKNOWN},
+	    {FB_STATE_OPEN, -1, -1, 0, -1, FB_HEALTH_UNHEALTHY},
+	    {FB_STATE_FORCED_OPEN, -1, -1, 0, -1, FB_HEALTH_UNHEALTHY},
+	    {FB_STATE_HALF_OPEN, -1, -1, 0, -1, FB_HEALTH_DEGRADED},
+	    {FB_STATE_CLOSED, 0, -1, 0, 3, FB_HEALTH_HEALTHY},
+	    {FB_STATE_CLOSED, 250, -1, 0, 3, FB_HEALTH_HEALTHY},
+	    {FB_STATE_CLOSED, 250, -1, 0, 1500, FB_HEALTH_DEGRADED},
+	    {FB_STATE_CLOSED, -1, 0, 1, -1, FB_HEALTH_DEGRADED},
+	    {FB_STATE_FORCED_CLOSED, -1, 7, 1, -1, FB_HEALTH_DEGRADED},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		fb_breaker_snapshot s;
+		memset(&s, 0, sizeof s);
+		s.state = cases[i].st;
+		s.last_success_ms = cases[i].last_success;
+		s.last_failure_ms = cases[i].last_failure;
+		s.consecutive_failures = cases[i].consecutive;
+		s.window_failures = cases[i].consecutive;
+		s.window_calls = cases[i].consecutive;
+		fb_health h = fb_health_derive(&s, cases[i].p50, 1000);
+		if (h != cases[i].want)
+			fail_msg("case %zu (%s): %s, expected %s", i,
+			         fb_state_name(cases[i].st), fb_health_name(h),
+			         fb_health_name(cases[i].want));
+	}
+}
+
 /* A live breaker, as the engine sees it. */
 static void test_health_from_live_breaker(void **state)
 {
@@ -293,7 +336,11 @@ static void test_health_from_live_breaker(void **state)
 	assert_non_null(b);
 	fb_breaker_snapshot s;
 	fb_breaker_snapshot_get(b, &s);
-	assert_int_equal(fb_health_derive(&s, -1, 1000), FB_HEALTH_HEALTHY);
+	/* a new breaker has seen nothing: unknown */
+	assert_int_equal(fb_health_derive(&s, -1, 1000), FB_HEALTH_UNKNOWN);
+	fb_breaker_allow(b, 1, NULL, NULL); /* an allowed call is no outcome */
+	fb_breaker_snapshot_get(b, &s);
+	assert_int_equal(fb_health_derive(&s, -1, 1000), FB_HEALTH_UNKNOWN);
 	fb_breaker_failure(b, 1, NULL);
 	fb_breaker_snapshot_get(b, &s);
 	assert_int_equal(fb_health_derive(&s, -1, 1000), FB_HEALTH_DEGRADED);
@@ -302,9 +349,18 @@ static void test_health_from_live_breaker(void **state)
 		fb_breaker_failure(b, 3, NULL);
 	fb_breaker_snapshot_get(b, &s);
 	assert_int_equal(fb_health_derive(&s, -1, 1000), FB_HEALTH_DEGRADED);
+	/* a reset clears the counters, not the evidence: known, healthy */
 	fb_breaker_reset(b, 4, NULL);
 	fb_breaker_snapshot_get(b, &s);
 	assert_int_equal(fb_health_derive(&s, -1, 1000), FB_HEALTH_HEALTHY);
+	fb_breaker_free(b);
+
+	/* a first success alone: healthy */
+	b = fb_breaker_new(&c, (fb_rng){fb_rng_xorshift, &seed}, 0);
+	assert_non_null(b);
+	fb_breaker_success(b, 5, 3, NULL);
+	fb_breaker_snapshot_get(b, &s);
+	assert_int_equal(fb_health_derive(&s, 3, 1000), FB_HEALTH_HEALTHY);
 	fb_breaker_free(b);
 }
 
@@ -331,6 +387,22 @@ static void test_system_health(void **state)
 	     FB_HEALTH_UNHEALTHY},
 	    {{FB_HEALTH_DEGRADED, FB_HEALTH_DEGRADED, FB_HEALTH_UNHEALTHY},
 	     FB_HEALTH_DEGRADED},
+	    /* unknown: worse than degraded, better than unhealthy */
+	    {{FB_HEALTH_UNKNOWN, FB_HEALTH_UNKNOWN, FB_HEALTH_UNKNOWN},
+	     FB_HEALTH_UNKNOWN},
+	    {{FB_HEALTH_UNKNOWN, FB_HEALTH_HEALTHY, FB_HEALTH_HEALTHY},
+	     FB_HEALTH_UNKNOWN},
+	    {{FB_HEALTH_UNKNOWN, FB_HEALTH_DEGRADED, FB_HEALTH_HEALTHY},
+	     FB_HEALTH_UNKNOWN},
+	    {{FB_HEALTH_UNKNOWN, FB_HEALTH_UNHEALTHY, FB_HEALTH_HEALTHY},
+	     FB_HEALTH_UNHEALTHY},
+	    /* a non-critical one unknown: only keeps it from healthy */
+	    {{FB_HEALTH_HEALTHY, FB_HEALTH_HEALTHY, FB_HEALTH_UNKNOWN},
+	     FB_HEALTH_UNKNOWN},
+	    {{FB_HEALTH_DEGRADED, FB_HEALTH_HEALTHY, FB_HEALTH_UNKNOWN},
+	     FB_HEALTH_DEGRADED},
+	    {{FB_HEALTH_HEALTHY, FB_HEALTH_UNHEALTHY, FB_HEALTH_UNKNOWN},
+	     FB_HEALTH_UNHEALTHY},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		for (size_t k = 0; k < 3; k++)
@@ -362,13 +434,18 @@ static void test_state_names(void **state)
 	}
 	assert_string_equal(fb_state_name(FB_STATE_COUNT), "?");
 	assert_string_equal(fb_health_name(FB_HEALTH_DEGRADED), "degraded");
+	assert_string_equal(fb_health_name(FB_HEALTH_UNKNOWN), "unknown");
+	fb_health u = FB_HEALTH_HEALTHY;
+	assert_true(fb_health_parse("unknown", &u));
+	assert_int_equal(u, FB_HEALTH_UNKNOWN);
 	assert_string_equal(fb_kind_name(FB_KIND_REDIS), "redis");
 	fb_health h = FB_HEALTH_HEALTHY;
 	assert_false(fb_health_parse("sick", &h));
 	assert_int_equal(h, FB_HEALTH_HEALTHY);
 	/* ordered best to worst */
 	assert_true(FB_HEALTH_HEALTHY < FB_HEALTH_DEGRADED);
-	assert_true(FB_HEALTH_DEGRADED < FB_HEALTH_UNHEALTHY);
+	assert_true(FB_HEALTH_DEGRADED < FB_HEALTH_UNKNOWN);
+	assert_true(FB_HEALTH_UNKNOWN < FB_HEALTH_UNHEALTHY);
 }
 
 int main(void)
@@ -384,6 +461,7 @@ int main(void)
 	    cmocka_unit_test(test_latency_newest_n_only),
 	    cmocka_unit_test(test_latency_without_success_is_minus_one),
 	    cmocka_unit_test(test_health_derive_table),
+	    cmocka_unit_test(test_health_unknown_until_an_outcome),
 	    cmocka_unit_test(test_health_from_live_breaker),
 	    R(test_system_health),
 	    R(test_system_health_empty),

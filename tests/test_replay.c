@@ -153,6 +153,45 @@ static void test_checkpoints_agree_with_full_replay(void **state)
 	fb_timeline_free(&tl);
 }
 
+/* A fresh instance's first outcomes, and a reset before any probe: the
+ * index knows "unknown", and the text says where health came from. */
+static const char first_outcomes[] =
+    "{\"v\":1,\"seq\":1,\"ts\":\"2026-11-23T11:00:00.000Z\",\"host\":\"web-1\",\"kind\":\"start\",\"version\":\"0.1.0\"}\n"
+    "{\"v\":1,\"seq\":2,\"ts\":\"2026-11-23T11:00:00.050Z\",\"host\":\"web-1\",\"kind\":\"health\",\"dep\":\"db\",\"from\":\"unknown\",\"to\":\"degraded\",\"reason\":\"first failure since start\"}\n"
+    "{\"v\":1,\"seq\":3,\"ts\":\"2026-11-23T11:00:00.080Z\",\"host\":\"web-1\",\"kind\":\"health\",\"dep\":\"api\",\"from\":\"unknown\",\"to\":\"healthy\",\"reason\":\"first success since start\"}\n"
+    "{\"v\":1,\"seq\":4,\"ts\":\"2026-11-23T11:00:01.000Z\",\"host\":\"web-1\",\"kind\":\"transition\",\"dep\":\"kafka\",\"from\":\"forced_open\",\"to\":\"closed\",\"health\":\"unknown\",\"reason\":\"reset by bob (uid 1001)\",\"failures\":0}\n";
+
+static void test_unknown_health_in_replay(void **state)
+{
+	ctx *c = *state;
+	char path[400], err[600];
+	FILE *f;
+	snprintf(path, sizeof path, "%s/fresh.jsonl", c->dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(first_outcomes, f);
+	fclose(f);
+	fb_timeline tl;
+	char *paths[] = {path};
+	assert_int_equal(fb_timeline_load(&tl, paths, 1, true, err, sizeof err), 0);
+	uint8_t st[8], he[8];
+	fb_tl_state s = {st, he, false};
+	fb_timeline_state(&tl, tl.n, &s);
+	assert_int_equal(he[dep_id(&tl, "db")], FB_HEALTH_DEGRADED);
+	assert_int_equal(he[dep_id(&tl, "api")], FB_HEALTH_HEALTHY);
+	assert_int_equal(he[dep_id(&tl, "kafka")], FB_HEALTH_UNKNOWN);
+	fb_timeline_free(&tl);
+
+	th_result r;
+	char *argv[] = {FB, "replay", path, NULL};
+	assert_int_equal(th_run(argv, 20000, &r), 0);
+	assert_non_null(strstr(r.out, "db health unknown -> degraded (first "
+	                              "failure since start)"));
+	assert_non_null(strstr(r.out, "api health unknown -> healthy (first "
+	                              "success since start)"));
+	th_result_free(&r);
+}
+
 /* ---- the command line -------------------------------------------------- */
 
 static int replay(th_result *r, ...)
@@ -551,6 +590,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_state_at_chosen_times, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checkpoints_agree_with_full_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_health_in_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_json_is_the_log_line_for_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_hosts_merge_by_time, setup, teardown),

@@ -550,7 +550,14 @@ static void test_status_follows_gate_and_health(void **state)
 	th_env *e = w->e;
 	standard_config(e, "recovery_timeout = 500ms\n");
 	notify_bind(w);
-	free(start_notified(w, NULL));
+	/* at READY=1 no probe has answered: nothing is called healthy */
+	char *ready = start_notified(w, NULL);
+	assert_non_null(ready);
+	if (!strstr(ready, "STATUS=gate blocked, 2 dependencies, 2 unknown") ||
+	    strstr(ready, "healthy"))
+		fail_msg("READY=1 came with: %s", ready);
+	free(ready);
+	EXPECT_STATUS(w, "gate allowed", "all healthy");
 
 	assert_int_equal(th_fixture_set(&e->fx, "/api", "fail"), 0);
 	EXPECT_STATUS(w, "gate blocked", "1 unhealthy (api)");
@@ -657,15 +664,22 @@ static void touch(const char *path)
 	close(fd);
 }
 
-/* api fails and opens; cache is tripped by an operator; then SIGTERM.
- * Returns the instance's stderr (caller frees). */
+/* api answers, and the gate opens once it has; then api fails and opens;
+ * cache is tripped by an operator; then SIGTERM. Returns the instance's
+ * stderr (caller frees). */
 static char *run_incident(th_env *e, const char *journal_stream)
 {
 	standard_config(e, "recovery_timeout = 30s\n");
-	assert_int_equal(th_fixture_set(&e->fx, "/api", "fail"), 0);
+	assert_int_equal(th_fixture_set(&e->fx, "/api", "ok"), 0);
 	e->fb = spawn_run(e, e->err,
 	                  &(manager_env){.journal_stream = journal_stream});
 	wait_up(e);
+	if (!th_wait_events(e->log, 1, "gate", NULL, "blocked", "allowed",
+	                    WAIT_MS)) {
+		show(e);
+		fail_msg("the gate did not open after api's first probe");
+	}
+	assert_int_equal(th_fixture_set(&e->fx, "/api", "fail"), 0);
 	if (!th_wait_events(e->log, 1, "gate", NULL, "allowed", "blocked",
 	                    WAIT_MS)) {
 		show(e);
@@ -729,6 +743,10 @@ static void test_journal_lines_carry_priorities(void **state)
 	char *err = run_incident(e, id);
 
 	expect_line(err, "<6>fusebox start ", NULL);
+	expect_line(err, "<6>api health unknown -> healthy ",
+	            "(first success since start)");
+	expect_line(err, "<6>gate blocked -> allowed: ",
+	            "All critical dependencies healthy");
 	expect_line(err, "<4>api closed -> open (", NULL);
 	expect_line(err, "<4>api health ", "-> unhealthy");
 	expect_line(err, "<4>gate allowed -> blocked: ", "api is open");

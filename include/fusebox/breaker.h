@@ -67,6 +67,11 @@ typedef struct fb_breaker_snapshot {
 	uint32_t frozen_failures, frozen_window_calls, frozen_window_failures;
 	uint64_t frozen_slow_calls;
 	char last_reason[96];
+	int64_t hold_until_ms; /* fb_breaker_hold(); 0 = none */
+	/* Closed, yet its counts call for opening (a hold kept it closed):
+	 * why, as an opening would say it ("5 consecutive failures"); ""
+	 * otherwise. */
+	char would_open[96];
 } fb_breaker_snapshot;
 
 typedef struct fb_breaker fb_breaker;
@@ -100,6 +105,16 @@ void fb_breaker_failure(fb_breaker *b, int64_t now_ms, fb_transition *tr);
 
 /* Gives back a half-open permit whose call was abandoned (no outcome). */
 void fb_breaker_release(fb_breaker *b);
+
+/* Until `until_ms`, failures are counted as ever but do not open a closed
+ * breaker (startup_grace); 0 lifts the hold. Open, half-open and the
+ * forced states are not affected. */
+void fb_breaker_hold(fb_breaker *b, int64_t until_ms);
+
+/* Opens a closed breaker whose counts already call for it, now that no
+ * hold is in force at `now_ms`: what its last failure would have done
+ * without the hold. Otherwise nothing changes (tr->changed false). */
+void fb_breaker_recheck(fb_breaker *b, int64_t now_ms, fb_transition *tr);
 
 /* Operator commands; the only way in or out of the forced states.
  * reset closes the breaker and clears every counter and the backoff. */

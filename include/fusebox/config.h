@@ -45,6 +45,8 @@
 	  "trial successes that close the breaker")                            \
 	X(SLOW_CALL, "slow_call", DURATION, 1 * FB_MS_S, 1, FB_MS_H,           \
 	  "a call slower than this counts as slow")                            \
+	X(STARTUP_GRACE, "startup_grace", DURATION, 0, 0, FB_MS_H,             \
+	  "after the start, failures are counted but do not open it")          \
 	X(MAX_RETRIES, "max_retries", COUNT, 3, 0, 100,                        \
 	  "retries of a call (fusebox call, the C client)")                    \
 	X(RETRY_DELAY, "retry_delay", DURATION, 1 * FB_MS_S, 0, FB_MS_H,       \

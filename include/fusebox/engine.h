@@ -20,12 +20,19 @@ typedef struct fb_engine {
 	fb_event_fn emit;
 	void *emit_ctx;
 	uint64_t rng_state; /* the breakers' fb_rng points here */
+	int64_t started_ms; /* the instance's start: startup_grace counts
+	                       from here */
+	bool grace_pending; /* some startup_grace has not ended yet */
 } fb_engine;
 
-/* Builds the engine from a loaded config. `seed` feeds the jitter (any
- * value; 0 is replaced). The engine must not move in memory after this:
- * breakers keep a pointer to its rng state. Returns 0, or -1 when out of
- * memory. */
+/* Builds the engine from a loaded config; `now_ms` is the instance's
+ * start. Every dependency's health is unknown until its first outcome,
+ * so the gate blocks until each critical one has answered. Within a
+ * dependency's startup_grace after the start, failures are counted (and
+ * degrade its health) but do not open its breaker. `seed` feeds the
+ * jitter (any value; 0 is replaced). The engine must not move in memory
+ * after this: breakers keep a pointer to its rng state. Returns 0, or -1
+ * when out of memory. */
 int fb_engine_init(fb_engine *e, const fb_config *cfg, uint64_t seed,
                    int64_t now_ms, fb_event_fn emit, void *emit_ctx);
 void fb_engine_free(fb_engine *e);
@@ -51,14 +58,17 @@ int fb_engine_operate(fb_engine *e, fb_action action, const char *dep,
                       fb_error *err);
 
 /* Time-driven work: ends an expired allow override (and reports the gate
- * change). Cheap; call at least once a second. */
+ * change), and ends each startup_grace: a breaker whose failures already
+ * call for opening opens then, with the reason "N consecutive failures;
+ * startup_grace ended". Cheap; call at least once a second. */
 void fb_engine_tick(fb_engine *e, int64_t now_ms);
 
 /* The gate decision at `now_ms`, with a live retry countdown. */
 void fb_engine_gate(const fb_engine *e, int64_t now_ms, fb_gate_decision *out);
 
 /* Swaps in a new configuration. Dependencies that still exist keep their
- * breaker state, counters and history; new ones start closed. Writes a
+ * breaker state, counters, history and health; new ones start closed and
+ * unknown. startup_grace still counts from the instance's start. Writes a
  * one-line summary of what changed to `summary`. Returns 0, or -1 when
  * out of memory (the old configuration stays). */
 int fb_engine_reload(fb_engine *e, const fb_config *cfg, int64_t now_ms,

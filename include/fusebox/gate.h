@@ -8,7 +8,8 @@
 #include "fusebox/registry.h"
 
 #define FB_GATE_MODE_TABLE(X)                                                  \
-	X(AUTO, "auto", "blocked while a critical dependency is unhealthy")    \
+	X(AUTO, "auto",                                                        \
+	  "blocked while a critical dependency is down or unknown")            \
 	X(BLOCK, "block", "locked by an operator")                             \
 	X(ALLOW, "allow", "overridden by an operator until it expires")
 
@@ -29,8 +30,11 @@ typedef struct fb_gate {
 typedef struct fb_gate_decision {
 	bool blocked;
 	fb_gate_mode mode;
-	int64_t retry_after_ms;   /* longest remaining open wait; 0 when none or
-	                           only an operator can lift it */
+	int64_t retry_after_ms;   /* when the blocking may end: the longest
+	                           remaining open wait, startup_grace hold,
+	                           or time left to a first probe in flight;
+	                           0 when none is known or only an operator
+	                           can lift it */
 	int64_t override_left_ms; /* allow: time until it expires */
 	char reason[400]; /* "System unhealthy: chroma is open; retry in 12s" */
 } fb_gate_decision;
@@ -49,10 +53,19 @@ void fb_gate_set(fb_gate *g, fb_gate_mode mode, int64_t now_ms,
 bool fb_gate_expire(fb_gate *g, int64_t now_ms);
 
 /* The decision now. In auto mode a critical dependency blocks while it is
- * unhealthy and also while half-open: a trial in flight has not proven
- * recovery, and lifting the gate for the few milliseconds of a trial that
- * then fails would let a destructive job through. Does not expire the
- * override: call fb_gate_expire() first. */
+ * open or forced open ("System unhealthy: chroma is open; retry in 12s");
+ * while half-open: a trial in flight has not proven recovery, and lifting
+ * the gate for the few milliseconds of a trial that then fails would let a
+ * destructive job through; while startup_grace alone keeps it closed
+ * ("api held closed by startup_grace (5 consecutive failures)"); while its
+ * health is unknown ("Starting: waiting for the first probe of api"); and
+ * while it has only failed since the start ("Starting: no success yet
+ * from api"): a fresh instance has no evidence that it is up. Lists name
+ * three dependencies, then "and N more". The allowed reason says what
+ * holds: "All critical dependencies healthy", or "Allowed: api degraded
+ * (recent failures); no critical dependency is down", or "Allowed: no
+ * dependency is critical". Does not expire the override: call
+ * fb_gate_expire() first. */
 void fb_gate_decide(const fb_gate *g, const fb_registry *reg, int64_t now_ms,
                     fb_gate_decision *out);
 

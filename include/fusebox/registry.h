@@ -34,11 +34,15 @@ typedef struct fb_latency {
 typedef struct fb_dep {
 	fb_dep_config cfg;
 	fb_breaker *breaker;
-	fb_health health;
+	fb_health health; /* unknown until the first outcome */
 	fb_history history;
 	char last_error[FB_ERROR_MAX]; /* sanitised; "" when none yet */
 	int64_t last_error_ms;         /* -1 = never */
 	uint64_t probes;               /* probes started */
+	int64_t probe_began_ms;        /* the probe in flight; -1 = none */
+	/* startup_grace holds the breaker closed until then; 0 = no grace,
+	 * or it has ended */
+	int64_t grace_until_ms;
 } fb_dep;
 
 typedef struct fb_registry {
@@ -48,8 +52,9 @@ typedef struct fb_registry {
 	size_t nslots;   /* a power of two, at least 2 * count */
 } fb_registry;
 
-/* Builds one dependency per cfg->deps entry, every breaker closed.
- * Returns 0, or -1 when out of memory (*reg is then empty). */
+/* Builds one dependency per cfg->deps entry, every breaker closed and
+ * every health unknown. Returns 0, or -1 when out of memory (*reg is then
+ * empty). */
 int fb_registry_init(fb_registry *reg, const fb_config *cfg, fb_rng rng,
                      int64_t now_ms);
 void fb_registry_free(fb_registry *reg);
@@ -64,13 +69,17 @@ const fb_sample *fb_history_at(const fb_history *h, uint32_t i);
 fb_latency fb_history_latency(const fb_history *h, uint32_t n);
 
 /* Health from the breaker snapshot and the recent latency (SPEC 2):
- * open or forced open is unhealthy; half-open, recent failures in the
- * window, or a median latency over slow_call is degraded. */
+ * open or forced open is unhealthy; half-open is degraded; closed or
+ * forced closed with no outcome yet (no success and no failure since the
+ * breaker was made, at the instance's start) is unknown; recent failures
+ * in the window, or a median latency over slow_call, is degraded. */
 fb_health fb_health_derive(const fb_breaker_snapshot *snap,
                            double recent_p50_ms, int64_t slow_call_ms);
 
-/* Worst health among critical dependencies; a non-critical one counts as
- * at most degraded. */
+/* Worst health among critical dependencies (unhealthy, then unknown, then
+ * degraded). A non-critical dependency counts as at most degraded, and
+ * one still unknown only keeps the system from being healthy: the system
+ * is unknown when everything else is healthy. No dependency: healthy. */
 fb_health fb_system_health(const fb_registry *reg);
 
 #endif

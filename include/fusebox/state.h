@@ -17,6 +17,7 @@
 #define FB_HEALTH_TABLE(X)                                                     \
 	X(HEALTHY, "healthy", "answering within limits")                       \
 	X(DEGRADED, "degraded", "recent failures, half-open, or slow")         \
+	X(UNKNOWN, "unknown", "no outcome yet since the instance started")     \
 	X(UNHEALTHY, "unhealthy", "open or forced open")
 
 #define FB_KIND_TABLE(X)                                                       \
@@ -29,7 +30,9 @@
 #define FB_X_KIND(id, name, help)   FB_KIND_##id,
 
 typedef enum { FB_STATE_TABLE(FB_X_STATE) FB_STATE_COUNT } fb_state;
-/* Ordered from best to worst, so max() gives the worse of two. */
+/* Ordered from best to worst, so max() gives the worse of two. Unknown (no
+ * evidence yet: the gate blocks on it) ranks above degraded (answering,
+ * with trouble) and below unhealthy (known to be down). */
 typedef enum { FB_HEALTH_TABLE(FB_X_HEALTH) FB_HEALTH_COUNT } fb_health;
 typedef enum { FB_KIND_TABLE(FB_X_KIND) FB_KIND_COUNT } fb_kind;
 

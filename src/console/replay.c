@@ -314,13 +314,13 @@ static void draw_table(fb_console *c, con_replay *r, int y, int rows)
 		        r->tl.deps[d]);
 		con_put(c, row, 26, 15, state_role(s),
 		        s == FB_TL_UNKNOWN ? "-" : fb_state_name((fb_state)s));
-		con_put(c, row, 42, 10,
-		        h == FB_TL_UNKNOWN         ? FB_ROLE_DIM
-		        : h == FB_HEALTH_UNHEALTHY ? FB_ROLE_BAD
-		        : h == FB_HEALTH_DEGRADED  ? FB_ROLE_WARN
-		                                   : FB_ROLE_OK,
-		        h == FB_TL_UNKNOWN ? "-"
-		                           : fb_health_name((fb_health)h));
+		con_put(
+		    c, row, 42, 10,
+		    h == FB_TL_UNKNOWN || h == FB_HEALTH_UNKNOWN ? FB_ROLE_DIM
+		    : h == FB_HEALTH_UNHEALTHY                   ? FB_ROLE_BAD
+		    : h == FB_HEALTH_DEGRADED                    ? FB_ROLE_WARN
+		                                                 : FB_ROLE_OK,
+		    h == FB_TL_UNKNOWN ? "-" : fb_health_name((fb_health)h));
 	}
 }
 

@@ -16,7 +16,7 @@
 	X(BAD, "bad", "unhealthy, open, gate blocked")                         \
 	X(FORCED, "forced", "operator-forced states")                          \
 	X(SELECTED, "selected", "the row under the cursor")                    \
-	X(DIM, "dim", "secondary text")                                        \
+	X(DIM, "dim", "secondary text; health not known yet")                  \
 	X(TITLE, "title", "column and pane titles")                            \
 	X(HINT, "hint", "the key-hint bar")                                    \
 	X(DIALOG, "dialog", "confirmations and menus")                         \

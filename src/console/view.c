@@ -44,6 +44,7 @@ static fb_role health_role(fb_health h)
 {
 	return h == FB_HEALTH_HEALTHY    ? FB_ROLE_OK
 	       : h == FB_HEALTH_DEGRADED ? FB_ROLE_WARN
+	       : h == FB_HEALTH_UNKNOWN  ? FB_ROLE_DIM /* no outcome yet */
 	                                 : FB_ROLE_BAD;
 }
 

@@ -46,6 +46,7 @@ struct fb_breaker {
 	int trial_successes;
 	int64_t open_until_ms, open_wait_ms;
 	int64_t last_change_ms, last_failure_ms;
+	int64_t hold_until_ms; /* no opening by the counting rules before */
 	uint32_t frozen_failures, frozen_window_calls, frozen_window_failures;
 	uint64_t frozen_slow_calls;
 	char last_reason[96];
@@ -291,9 +292,10 @@ static void open_for(fb_breaker *b, int64_t now_ms, const char *reason,
 static bool should_open(fb_breaker *b, char *buf, size_t len)
 {
 	const fb_breaker_config *c = &b->cfg;
+	uint32_t streak = current_streak(b); /* a success since ends it */
 	if (c->failure_threshold > 0 &&
-	    b->streak >= (uint32_t)c->failure_threshold) {
-		snprintf(buf, len, "%u consecutive failures", b->streak);
+	    streak >= (uint32_t)c->failure_threshold) {
+		snprintf(buf, len, "%u consecutive failures", streak);
 		return true;
 	}
 	if (c->failure_rate <= 0)
@@ -413,7 +415,8 @@ void fb_breaker_failure(fb_breaker *b, int64_t now_ms, fb_transition *tr)
 	no_change(tr);
 	note_failure(b, now_ms);
 	fb_state s = (fb_state)atomic_load(&b->state);
-	if (s == FB_STATE_CLOSED && should_open(b, why, sizeof why)) {
+	if (s == FB_STATE_CLOSED && now_ms >= b->hold_until_ms &&
+	    should_open(b, why, sizeof why)) {
 		open_for(b, now_ms, why, tr);
 	} else if (s == FB_STATE_HALF_OPEN && b->in_flight > 0) {
 		b->failed_trials++;
@@ -427,6 +430,24 @@ void fb_breaker_release(fb_breaker *b)
 	pthread_mutex_lock(&b->lock);
 	if (b->in_flight > 0)
 		b->in_flight--;
+	pthread_mutex_unlock(&b->lock);
+}
+
+void fb_breaker_hold(fb_breaker *b, int64_t until_ms)
+{
+	pthread_mutex_lock(&b->lock);
+	b->hold_until_ms = until_ms;
+	pthread_mutex_unlock(&b->lock);
+}
+
+void fb_breaker_recheck(fb_breaker *b, int64_t now_ms, fb_transition *tr)
+{
+	char why[96];
+	pthread_mutex_lock(&b->lock);
+	no_change(tr);
+	if ((fb_state)atomic_load(&b->state) == FB_STATE_CLOSED &&
+	    now_ms >= b->hold_until_ms && should_open(b, why, sizeof why))
+		open_for(b, now_ms, why, tr);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -491,5 +512,9 @@ void fb_breaker_snapshot_get(fb_breaker *b, fb_breaker_snapshot *out)
 	    .frozen_slow_calls = b->frozen_slow_calls,
 	};
 	memcpy(out->last_reason, b->last_reason, sizeof out->last_reason);
+	out->hold_until_ms = b->hold_until_ms;
+	out->would_open[0] = '\0';
+	if (out->state == FB_STATE_CLOSED)
+		should_open(b, out->would_open, sizeof out->would_open);
 	pthread_mutex_unlock(&b->lock);
 }

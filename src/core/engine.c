@@ -59,11 +59,14 @@ static fb_health derive(const fb_dep *d)
 /* Why health moved when the breaker did not. */
 static const char *health_reason(const fb_dep *d, fb_health to)
 {
+	bool ok = d->history.len && fb_history_at(&d->history, 0)->ok;
+	if (d->health == FB_HEALTH_UNKNOWN)
+		return to == FB_HEALTH_HEALTHY ? "first success since start"
+		       : ok                    ? "slow from the first response"
+		                               : "first failure since start";
 	if (to < d->health)
 		return "recovered";
-	if (d->history.len && fb_history_at(&d->history, 0)->ok)
-		return "slow responses";
-	return "recent failures";
+	return ok ? "slow responses" : "recent failures";
 }
 
 /* Reports a breaker transition (if any), then the health and gate changes
@@ -85,7 +88,10 @@ static void after(fb_engine *e, fb_dep *d, const fb_transition *tr,
 		ev.error = d->last_error;
 		emit(e, ev);
 	}
-	if (!tr->changed && h == d->health)
+	/* a critical dependency's outcome can move the gate with no change
+	 * of state or health: its first success, or its failures reaching
+	 * what would open it during startup_grace */
+	if (!tr->changed && h == d->health && !d->cfg.critical)
 		return; /* nothing the gate depends on moved */
 	if (h != d->health) {
 		fb_event ev = blank_event(FB_EV_HEALTH, now_ms);
@@ -99,6 +105,47 @@ static void after(fb_engine *e, fb_dep *d, const fb_transition *tr,
 	update_gate(e, now_ms);
 }
 
+/* Holds each breaker closed for its startup_grace after the start. A
+ * grace that a reload cut short ends at the next tick; one that was over
+ * before stays over. */
+static void apply_grace(fb_engine *e, int64_t now_ms)
+{
+	e->grace_pending = false;
+	for (size_t i = 0; i < e->reg.count; i++) {
+		fb_dep *d = &e->reg.deps[i];
+		int64_t grace = d->cfg.t[FB_T_STARTUP_GRACE];
+		int64_t until = grace > 0 ? e->started_ms + grace : 0;
+		if (until <= now_ms)
+			until = d->grace_until_ms ? now_ms : 0;
+		d->grace_until_ms = until;
+		fb_breaker_hold(d->breaker, until);
+		e->grace_pending = e->grace_pending || until != 0;
+	}
+}
+
+/* A grace that is over: the breaker opens now if its failures say so. */
+static void end_grace(fb_engine *e, int64_t now_ms)
+{
+	e->grace_pending = false;
+	for (size_t i = 0; i < e->reg.count; i++) {
+		fb_dep *d = &e->reg.deps[i];
+		if (!d->grace_until_ms)
+			continue;
+		if (now_ms < d->grace_until_ms) {
+			e->grace_pending = true;
+			continue;
+		}
+		d->grace_until_ms = 0;
+		fb_transition tr;
+		char why[160];
+		fb_breaker_recheck(d->breaker, now_ms, &tr);
+		if (!tr.changed)
+			continue;
+		snprintf(why, sizeof why, "%s; startup_grace ended", tr.reason);
+		after(e, d, &tr, now_ms, why);
+	}
+}
+
 int fb_engine_init(fb_engine *e, const fb_config *cfg, uint64_t seed,
                    int64_t now_ms, fb_event_fn fn, void *ctx)
 {
@@ -110,6 +157,8 @@ int fb_engine_init(fb_engine *e, const fb_config *cfg, uint64_t seed,
 	fb_rng rng = {fb_rng_xorshift, &e->rng_state};
 	if (fb_registry_init(&e->reg, cfg, rng, now_ms) != 0)
 		return -1;
+	e->started_ms = now_ms;
+	apply_grace(e, now_ms);
 	fb_gate_decide(&e->gate, &e->reg, now_ms, &e->decision);
 	e->system = fb_system_health(&e->reg);
 	return 0;
@@ -127,8 +176,10 @@ bool fb_engine_probe_begin(fb_engine *e, fb_dep *d, int64_t now_ms,
 	bool ok = fb_breaker_allow(d->breaker, now_ms, retry_after_ms, &tr);
 	if (tr.changed)
 		after(e, d, &tr, now_ms, NULL);
-	if (ok)
+	if (ok) {
 		d->probes++;
+		d->probe_began_ms = now_ms;
+	}
 	return ok;
 }
 
@@ -136,6 +187,7 @@ void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
                          int64_t latency_us, const char *error)
 {
 	fb_transition tr;
+	d->probe_began_ms = -1;
 	fb_history_add(&d->history, now_ms, latency_us, ok);
 	if (ok) {
 		fb_breaker_success(d->breaker, now_ms, latency_us / 1000, &tr);
@@ -152,6 +204,7 @@ void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
 void fb_engine_probe_abandon(fb_engine *e, fb_dep *d)
 {
 	(void)e;
+	d->probe_began_ms = -1;
 	fb_breaker_release(d->breaker);
 }
 
@@ -224,8 +277,11 @@ int fb_engine_operate(fb_engine *e, fb_action action, const char *dep,
 
 void fb_engine_tick(fb_engine *e, int64_t now_ms)
 {
+	if (e->grace_pending)
+		end_grace(e, now_ms);
 	/* The decision only moves with transitions, health and mode, which
-	 * update the gate themselves; time alone only ends an override. */
+	 * update the gate themselves; time alone ends an override or a
+	 * grace. */
 	if (!fb_gate_expire(&e->gate, now_ms))
 		return;
 	operator_event(e, FB_ACT_GATE_AUTO, NULL, now_ms, "fusebox",
@@ -250,6 +306,8 @@ static void carry_over(fb_dep *to, fb_dep *from)
 	to->health = from->health;
 	to->history = from->history;
 	to->probes = from->probes;
+	to->probe_began_ms = from->probe_began_ms;
+	to->grace_until_ms = from->grace_until_ms;
 	to->last_error_ms = from->last_error_ms;
 	memcpy(to->last_error, from->last_error, sizeof to->last_error);
 }
@@ -290,6 +348,7 @@ int fb_engine_reload(fb_engine *e, const fb_config *cfg, int64_t now_ms,
 	fb_registry_free(&e->reg);
 	e->reg = next;
 	e->gate.ttl_ms = cfg->gate_override_ttl_ms;
+	apply_grace(e, now_ms);
 	snprintf(summary, len, "%zu dependenc%s%s%s%s%s", next.count,
 	         next.count == 1 ? "y" : "ies", nadd ? "; " : "", added,
 	         nrem ? "; " : "", removed);

@@ -103,7 +103,8 @@ fb_tone fb_event_tone(const fb_event *ev)
 		return FB_TONE_BAD;
 	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
 		return FB_TONE_WARN;
-	if (ev->kind == FB_EV_START || ev->kind == FB_EV_STOP)
+	if (ev->kind == FB_EV_START || ev->kind == FB_EV_STOP ||
+	    !strcmp(to, "unknown"))
 		return FB_TONE_PLAIN;
 	return FB_TONE_GOOD;
 }

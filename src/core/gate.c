@@ -72,45 +72,142 @@ static void say(fb_gate_decision *out, const char *text)
 	snprintf(out->reason + used, sizeof out->reason - used, "%s", text);
 }
 
+/* The first three phrases of one kind, and how many there were. */
+typedef struct phrases {
+	char text[3][FB_NAME_MAX + 256]; /* name, what and why: never cut */
+	int n;
+} phrases;
+
+static void add(phrases *p, const char *name, const char *what, const char *why)
+{
+	if (p->n < 3)
+		snprintf(p->text[p->n], sizeof p->text[0], "%s%s%s%s%s", name,
+		         what, why[0] ? " (" : "", why, why[0] ? ")" : "");
+	p->n++;
+}
+
+/* "<head>a, b, c and 2 more": nothing when the list is empty. */
+static void say_list(fb_gate_decision *out, const char *head, const phrases *p)
+{
+	char more[32];
+	if (p->n == 0)
+		return;
+	say(out, head);
+	for (int i = 0; i < p->n && i < 3; i++) {
+		if (i)
+			say(out, ", ");
+		say(out, p->text[i]);
+	}
+	if (p->n > 3) {
+		snprintf(more, sizeof more, " and %d more", p->n - 3);
+		say(out, more);
+	}
+}
+
+static void wait_at_least(fb_gate_decision *out, int64_t ms)
+{
+	if (ms > out->retry_after_ms)
+		out->retry_after_ms = ms;
+}
+
+/* What a critical dependency says about the gate, sorted into the lists. */
+typedef struct verdict {
+	phrases down;     /* open, forced open, half-open, or held closed */
+	phrases waiting;  /* unknown: no outcome yet */
+	phrases no_ok;    /* failures only since the start */
+	phrases degraded; /* answering, with trouble: does not block */
+	int critical;
+} verdict;
+
+/* A probe in flight tells when there will be news: when it times out. */
+static void wait_for_probe(const fb_dep *d, int64_t now_ms,
+                           fb_gate_decision *out)
+{
+	if (d->probe_began_ms >= 0)
+		wait_at_least(out, d->probe_began_ms + d->cfg.t[FB_T_TIMEOUT] -
+		                       now_ms);
+}
+
+static void judge(const fb_dep *d, int64_t now_ms, verdict *v,
+                  fb_gate_decision *out)
+{
+	fb_breaker_snapshot s;
+	fb_breaker_snapshot_get(d->breaker, &s);
+	const char *name = d->cfg.name;
+	char what[120];
+	v->critical++;
+	switch (s.state) {
+	case FB_STATE_OPEN:
+		wait_at_least(out, s.open_until_ms - now_ms);
+		/* fall through */
+	case FB_STATE_FORCED_OPEN:
+	case FB_STATE_HALF_OPEN: /* a trial has not proven recovery yet */
+		snprintf(what, sizeof what, " is %s", fb_state_name(s.state));
+		add(&v->down, name, what, "");
+		return;
+	default: break;
+	}
+	if (s.would_open[0]) { /* only a hold keeps it closed */
+		bool held = now_ms < s.hold_until_ms;
+		if (held)
+			wait_at_least(out, s.hold_until_ms - now_ms);
+		add(&v->down, name,
+		    held ? " held closed by startup_grace" : " is failing",
+		    s.would_open);
+	} else if (d->health == FB_HEALTH_UNKNOWN) {
+		wait_for_probe(d, now_ms, out);
+		add(&v->waiting, name, "", "");
+	} else if (s.last_success_ms < 0) {
+		wait_for_probe(d, now_ms, out);
+		add(&v->no_ok, name, "", "");
+	} else if (d->health == FB_HEALTH_DEGRADED) {
+		bool failing = s.consecutive_failures || s.window_failures;
+		snprintf(what, sizeof what, "%s%s",
+		         failing ? "recent failures" : "slow responses",
+		         s.state == FB_STATE_FORCED_CLOSED
+		             ? "; breaker disabled"
+		             : "");
+		add(&v->degraded, name, " degraded", what);
+	}
+}
+
 static void decide_auto(const fb_registry *reg, int64_t now_ms,
                         fb_gate_decision *out)
 {
-	char part[160];
-	int named = 0;
+	verdict v;
+	memset(&v, 0, sizeof v);
 	for (size_t i = 0; i < reg->count; i++) {
-		const fb_dep *d = &reg->deps[i];
-		if (!d->cfg.critical)
-			continue;
-		fb_breaker_snapshot snap;
-		fb_breaker_snapshot_get(d->breaker, &snap);
-		/* a half-open trial has not proven recovery yet: still blocked */
-		if (d->health != FB_HEALTH_UNHEALTHY &&
-		    snap.state != FB_STATE_HALF_OPEN)
-			continue;
-		if (snap.state == FB_STATE_OPEN &&
-		    snap.open_until_ms - now_ms > out->retry_after_ms)
-			out->retry_after_ms = snap.open_until_ms - now_ms;
-		snprintf(part, sizeof part, "%s%s is %s", named ? ", " : "",
-		         d->cfg.name, fb_state_name(snap.state));
-		if (named == 0)
-			say(out, "System unhealthy: ");
-		if (named < 3)
-			say(out, part);
-		named++;
-		out->blocked = true;
+		if (reg->deps[i].cfg.critical)
+			judge(&reg->deps[i], now_ms, &v, out);
 	}
-	if (named > 3) {
-		snprintf(part, sizeof part, " and %d more", named - 3);
-		say(out, part);
+	out->blocked = v.down.n || v.waiting.n || v.no_ok.n;
+	if (!out->blocked) {
+		out->retry_after_ms = 0;
+		if (v.critical == 0)
+			say(out, "Allowed: no dependency is critical");
+		else if (v.degraded.n == 0)
+			say(out, "All critical dependencies healthy");
+		else {
+			say_list(out, "Allowed: ", &v.degraded);
+			say(out, "; no critical dependency is down");
+		}
+		return;
 	}
+	say_list(out, "System unhealthy: ", &v.down);
+	say_list(out,
+	         v.down.n ? "; waiting for the first probe of "
+	                  : "Starting: waiting for the first probe of ",
+	         &v.waiting);
+	say_list(out,
+	         v.down.n || v.waiting.n ? "; no success yet from "
+	                                 : "Starting: no success yet from ",
+	         &v.no_ok);
 	if (out->retry_after_ms > 0) {
-		char wait[32];
+		char wait[32], part[48];
 		fb_format_wait(out->retry_after_ms, wait, sizeof wait);
 		snprintf(part, sizeof part, "; retry in %s", wait);
 		say(out, part);
 	}
-	if (!out->blocked)
-		say(out, "All critical dependencies healthy");
 }
 
 void fb_gate_decide(const fb_gate *g, const fb_registry *reg, int64_t now_ms,

@@ -38,6 +38,8 @@ int fb_registry_init(fb_registry *reg, const fb_config *cfg, fb_rng rng,
 		fb_dep_breaker_config(&d->cfg, &bc);
 		d->breaker = fb_breaker_new(&bc, rng, now_ms);
 		d->last_error_ms = -1;
+		d->probe_began_ms = -1;
+		d->health = FB_HEALTH_UNKNOWN;
 		if (!d->breaker) {
 			fb_registry_free(reg); /* the first i */
 			return -1;
@@ -129,6 +131,8 @@ fb_health fb_health_derive(const fb_breaker_snapshot *snap,
 	case FB_STATE_HALF_OPEN: return FB_HEALTH_DEGRADED;
 	default: break;
 	}
+	if (snap->last_success_ms < 0 && snap->last_failure_ms < 0)
+		return FB_HEALTH_UNKNOWN;
 	if (snap->window_failures > 0 || snap->consecutive_failures > 0)
 		return FB_HEALTH_DEGRADED;
 	if (recent_p50_ms > (double)slow_call_ms)
@@ -139,12 +143,18 @@ fb_health fb_health_derive(const fb_breaker_snapshot *snap,
 fb_health fb_system_health(const fb_registry *reg)
 {
 	fb_health worst = FB_HEALTH_HEALTHY;
+	bool unknown = false; /* a non-critical dependency not known yet */
 	for (size_t i = 0; i < reg->count; i++) {
 		fb_health h = reg->deps[i].health;
+		if (!reg->deps[i].cfg.critical && h == FB_HEALTH_UNKNOWN) {
+			unknown = true;
+			continue;
+		}
 		if (!reg->deps[i].cfg.critical && h > FB_HEALTH_DEGRADED)
 			h = FB_HEALTH_DEGRADED;
 		if (h > worst)
 			worst = h;
 	}
-	return worst;
+	return unknown && worst == FB_HEALTH_HEALTHY ? FB_HEALTH_UNKNOWN
+	                                             : worst;
 }
