@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "control.h"
 #include "notify.h"
+#include "restore.h"
 #include "runtime.h"
 #include "stderr_log.h"
 
@@ -23,6 +24,9 @@ static void on_event(void *ctx, const fb_event *ev)
 	rt->log_failing = fb_log_append(&rt->log, ev, wall, &err) != 0;
 	if (rt->log_failing)
 		fb_stderr_say(LOG_ERR, "event log: %s", err.text);
+	else if (rt->restore) /* folded in with the seq just written */
+		fb_restore_track(rt->restore, ev, &rt->log, wall,
+		                 rt->engine.gate.ttl_ms);
 	rt->metrics_info.log_ok = !rt->log_failing;
 	rt->metrics_info.log_write_errors += rt->log_failing;
 	fb_metrics_file_soon(&rt->metrics_file, ev->at_ms);
@@ -132,6 +136,10 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
 	}
 	rt->metrics_info.start_wall_ms = fb_wall_ms();
 	lifecycle_event(rt, FB_EV_START, NULL);
+	/* what the last instance was told survives it, logged after our
+	 * start and before anyone is served */
+	if (fb_restore_start(rt, err) != 0)
+		goto fail_engine;
 	return 0;
 fail_engine:
 	if (rt->sigfd >= 0)
@@ -216,6 +224,8 @@ void fb_runtime_stop(fb_runtime *rt, const char *reason)
 	fb_control_close(rt->control);
 	fb_sched_free(&rt->sched);
 	lifecycle_event(rt, FB_EV_STOP, reason);
+	fb_restore_free(rt->restore, &rt->log);
+	rt->restore = NULL;
 	fb_metrics_file_down(rt);
 	if (rt->sigfd >= 0) {
 		fb_loop_unwatch(rt->loop, rt->sigfd);
