@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "restore.h"
@@ -12,13 +13,14 @@
 #include "stderr_log.h"
 
 struct fb_restore {
-	fb_lasting lasting;
+	fb_lasting lasting;   /* as of the last event tracked: lasting.seq */
 	char path[600];       /* the checkpoint */
 	mode_t mode;          /* the log's */
+	fb_log_place at;      /* just after the last event tracked */
 	fb_log_place written; /* where the last checkpoint stands */
-	int64_t size_seen;    /* the log file's size after the last event */
-	int64_t lines;        /* lines in the current log file */
 	bool failing;         /* the last checkpoint could not be written */
+	bool dirty;           /* changed at start: write it at once */
+	bool lost;            /* an event was written that it never saw */
 };
 
 static const char *actor_or_us(const char *actor)
@@ -26,21 +28,13 @@ static const char *actor_or_us(const char *actor)
 	return actor[0] ? actor : "fusebox";
 }
 
-/* Writes the checkpoint for where the log stands now. */
+/* Writes the checkpoint for the last event tracked. */
 static void save(fb_restore *r, const fb_log *log)
 {
-	struct stat st;
 	fb_error err;
-	if (log->fd < 0 || fstat(log->fd, &st) != 0)
-		return;
-	fb_log_place at = {.dev = (uint64_t)st.st_dev,
-	                   .ino = (uint64_t)st.st_ino,
-	                   .offset = log->size,
-	                   .line = r->lines};
-	r->lasting.seq = log->seq;
-	int rc = fb_checkpoint_write(r->path, log->path, &r->lasting, &at,
+	int rc = fb_checkpoint_write(r->path, log->path, &r->lasting, &r->at,
 	                             r->mode, &err);
-	r->written = at; /* failing or not: retried at the next change */
+	r->written = r->at; /* failing or not: retried at the next change */
 	if (rc != 0 && !r->failing)
 		fb_stderr_say(LOG_WARNING,
 		              "checkpoint %s; a restart reads the whole event "
@@ -52,9 +46,29 @@ static void save(fb_restore *r, const fb_log *log)
 	r->failing = rc != 0;
 }
 
+/* The log now holds an event the fold never saw: no checkpoint can say
+ * what it holds any more. The next start reads the whole log. */
+static void lose(fb_restore *r, const fb_log *log)
+{
+	r->lost = true;
+	unlink(r->path);
+	fb_stderr_say(LOG_WARNING,
+	              "checkpoint %s: seq %llu was written without it, so it "
+	              "is removed and no longer kept; the next start reads "
+	              "the whole event log",
+	              r->path, (unsigned long long)log->seq);
+}
+
 void fb_restore_track(fb_restore *r, const fb_event *ev, const fb_log *log,
                       int64_t wall_ms, int64_t ttl_ms)
 {
+	struct stat st;
+	if (r->lost)
+		return;
+	if (log->seq != r->lasting.seq + 1 || fstat(log->fd, &st) != 0) {
+		lose(r, log);
+		return;
+	}
 	fb_lasting_event le = {.seq = log->seq,
 	                       .wall_ms = wall_ms,
 	                       .kind = ev->kind,
@@ -65,12 +79,17 @@ void fb_restore_track(fb_restore *r, const fb_event *ev, const fb_log *log,
 	                       .actor = ev->actor,
 	                       .reason = ev->reason,
 	                       .retry_after_ms = ev->retry_after_ms};
-	/* a smaller file is a new one: the log rotated before this event */
-	r->lines = log->size < r->size_seen ? 1 : r->lines + 1;
-	r->size_seen = log->size;
+	/* another file: the log rotated before this event */
+	bool same = (uint64_t)st.st_dev == r->at.dev &&
+	            (uint64_t)st.st_ino == r->at.ino;
+	r->at = (fb_log_place){.dev = (uint64_t)st.st_dev,
+	                       .ino = (uint64_t)st.st_ino,
+	                       .offset = log->size,
+	                       .line = same ? r->at.line + 1 : 1};
 	bool changed = fb_lasting_fold(&r->lasting, &le, ttl_ms);
-	if (changed || log->size < r->written.offset ||
-	    log->size - r->written.offset >= FB_RESTORE_REWRITE)
+	if (changed || r->at.ino != r->written.ino ||
+	    r->at.dev != r->written.dev ||
+	    r->at.offset - r->written.offset >= FB_RESTORE_REWRITE)
 		save(r, log);
 }
 
@@ -78,7 +97,7 @@ void fb_restore_free(fb_restore *r, const fb_log *log)
 {
 	if (!r)
 		return;
-	if (log->fd >= 0 && log->size != r->written.offset)
+	if (!r->lost && memcmp(&r->at, &r->written, sizeof r->at) != 0)
 		save(r, log);
 	fb_lasting_free(&r->lasting);
 	free(r);
@@ -145,6 +164,7 @@ static bool restore_gate(fb_restore *r, fb_runtime *rt, int64_t now_ms,
 	              (unsigned long long)g.seq, ts);
 	memset(&r->lasting.gate, 0, sizeof r->lasting.gate);
 	r->lasting.gate.mode = FB_GATE_AUTO;
+	r->dirty = true;
 	return false;
 }
 
@@ -166,6 +186,7 @@ static void forget_unconfigured(fb_restore *r, const fb_registry *reg)
 			         n ? ", " : "", name);
 		n++;
 		fb_lasting_forget(&r->lasting, name); /* the last moves to i */
+		r->dirty = true;
 	}
 	if (n)
 		fb_stderr_say(LOG_NOTICE,
@@ -222,18 +243,21 @@ static void say_why(const fb_restore_source *src, const char *ckpt,
 
 /* Says what was restored, from where, when anything was or the whole log
  * had to be read. */
-static void say_done(const fb_restore_source *src, int restored, int64_t us)
+static void say_done(const fb_restore_source *src, uint64_t log_seq,
+                     int restored, int64_t read_us, int64_t apply_us)
 {
-	if (restored > 0 || !src->from_checkpoint)
+	if (restored > 0 || (!src->from_checkpoint && log_seq > 1))
 		fb_stderr_say(LOG_INFO,
 		              "restore: %d restored from %s (%d file%s, %ld "
-		              "events parsed) in %.1f ms",
+		              "events parsed in %.1f ms; restoring and logging "
+		              "took %.1f ms)",
 		              restored,
 		              src->from_checkpoint
 		                  ? "the checkpoint and the events after it"
 		                  : "the event log",
 		              src->files, src->files == 1 ? "" : "s",
-		              src->events, (double)us / 1000.0);
+		              src->events, (double)read_us / 1000.0,
+		              (double)apply_us / 1000.0);
 }
 
 int fb_restore_start(fb_runtime *rt, fb_error *err)
@@ -250,12 +274,25 @@ int fb_restore_start(fb_runtime *rt, fb_error *err)
 	r->mode = rt->log.mode;
 	fb_restore_read(&r->lasting, r->path, rt->log.path, rt->log.seq,
 	                rt->engine.gate.ttl_ms, &src);
-	say_why(&src, r->path, rt->log.seq);
-	r->lines = src.lines;
-	r->size_seen = rt->log.size;
+	uint64_t seq_before = rt->log.seq; /* the start event's */
+	say_why(&src, r->path, seq_before);
+	int64_t t1 = fb_now_us();
+	struct stat st;
+	if (fstat(rt->log.fd, &st) == 0)
+		r->at = (fb_log_place){.dev = (uint64_t)st.st_dev,
+		                       .ino = (uint64_t)st.st_ino,
+		                       .offset = rt->log.size,
+		                       .line = src.lines};
+	r->lasting.seq = rt->log.seq; /* all of the log was read */
+	r->written = src.place;
 	rt->restore = r; /* from here on, every event is tracked */
 	int restored = apply(r, rt);
-	save(r, &rt->log);
-	say_done(&src, restored, fb_now_us() - t0);
+	/* a checkpoint just read and matched stands while the log has not
+	 * moved far from it; anything else is written again at once */
+	if (r->dirty || !src.from_checkpoint || r->at.ino != src.place.ino ||
+	    r->at.dev != src.place.dev ||
+	    r->at.offset - src.place.offset >= FB_RESTORE_REWRITE)
+		save(r, &rt->log);
+	say_done(&src, seq_before, restored, t1 - t0, fb_now_us() - t1);
 	return 0;
 }

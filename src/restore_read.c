@@ -47,12 +47,14 @@ typedef struct scan {
 	long lines;  /* of the last file read, counted from its start */
 } scan;
 
-/* Only operator actions and breaker transitions change what is
- * restored; a line without either word is not one of them. */
+/* Only operator actions and transitions to open or closed change what is
+ * restored, and the log writes them in one way (compact JSON): a line
+ * without those words is not one of them. */
 static bool may_matter(const char *line, size_t len)
 {
 	return memmem(line, len, "\"operator\"", 10) ||
-	       memmem(line, len, "\"transition\"", 12);
+	       memmem(line, len, "\"to\":\"open\"", 11) ||
+	       memmem(line, len, "\"to\":\"closed\"", 13);
 }
 
 static void fold_line(scan *s, fb_log_reader *r, const char *line, size_t len)
@@ -193,6 +195,7 @@ static bool from_checkpoint(fb_lasting *l, const char *ckpt, const char *log,
 		return false;
 	}
 	src->from_checkpoint = true;
+	src->place = at;
 	return true;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkpoint.h"
 #include "lasting.h"
 
 /* How the reading went, for the one line that says so. */
@@ -19,6 +20,7 @@ typedef struct fb_restore_source {
 	char why[300]; /* why the whole log was read: "" when the checkpoint
 	                  was simply missing */
 	bool missing;  /* there was no checkpoint */
+	fb_log_place place; /* from_checkpoint: where it stands */
 } fb_restore_source;
 
 /* Fills the initialised, empty *l from the checkpoint `ckpt` and the
