@@ -22,9 +22,12 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "clock.h"
+#include "eventlog.h"
 #include "fusebox/breaker.h"
 #include "helpers.h"
 #include "lasting.h"
+#include "runtime.h"
 
 #define WAIT_MS 8000 /* the longest any one condition may take */
 #define CLI_MS  15000
@@ -1059,6 +1062,47 @@ static void test_restored_across_rotated_files(void **state)
 	assert_gate_mode(e, "auto");
 }
 
+/* Every event written must pass through the fold. One written past it
+ * (as a writer that skipped the runtime's event path would) leaves no
+ * checkpoint that can be believed: it is removed, said so, and the next
+ * start reads the log, where that event counts. */
+static void test_event_written_past_the_fold_drops_the_checkpoint(void **state)
+{
+	env *e = *state;
+	char err2[450], ck[450];
+	err_path(e, err2, sizeof err2, 2);
+	ckpt_path(e, ck, sizeof ck);
+	write_config(e, NULL, "30s");
+	fb_runtime *rt = malloc(sizeof *rt);
+	fb_error err;
+	int code;
+	assert_non_null(rt);
+	assert_int_equal(fb_runtime_start(rt, e->cfg, 0, &err, &code), 0);
+	assert_int_equal(
+	    fb_runtime_operate(rt, FB_ACT_TRIP, "api", "tester", "drill", &err),
+	    0);
+	assert_int_equal(access(ck, F_OK), 0);
+	fb_event ev = {.kind = FB_EV_OPERATOR,
+	               .action = FB_ACT_RESET,
+	               .dep = "api",
+	               .actor = "tester",
+	               .reason = "behind its back",
+	               .failures = -1,
+	               .retry_after_ms = -1};
+	assert_int_equal(fb_log_append(&rt->log, &ev, fb_wall_ms(), &err), 0);
+	assert_int_equal(fb_runtime_operate(rt, FB_ACT_TRIP, "cache", "tester",
+	                                    "drill", &err),
+	                 0);
+	assert_int_not_equal(access(ck, F_OK), 0);
+	fb_runtime_stop(rt, "test");
+	free(rt);
+	assert_int_not_equal(access(ck, F_OK), 0);
+	start(e, err2);
+	assert_state(e, "api", "closed");
+	assert_state(e, "cache", "forced_open");
+	assert_file_says(err2, "no checkpoint");
+}
+
 int main(void)
 {
 	if (th_suite_bins(g_fusebox, g_fixture) != 0)
@@ -1096,6 +1140,9 @@ int main(void)
 	        test_events_after_the_checkpoint_count, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restored_across_rotated_files,
 	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_event_written_past_the_fold_drops_the_checkpoint, setup,
+	        teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
