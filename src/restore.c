@@ -15,7 +15,6 @@
 struct fb_restore {
 	fb_lasting lasting;   /* as of the last event tracked: lasting.seq */
 	char path[600];       /* the checkpoint */
-	mode_t mode;          /* the log's */
 	fb_log_place at;      /* just after the last event tracked */
 	fb_log_place written; /* where the last checkpoint stands */
 	bool failing;         /* the last checkpoint could not be written */
@@ -33,7 +32,7 @@ static void save(fb_restore *r, const fb_log *log)
 {
 	fb_error err;
 	int rc = fb_checkpoint_write(r->path, log->path, &r->lasting, &r->at,
-	                             r->mode, &err);
+	                             0600, &err);
 	r->written = r->at; /* failing or not: retried at the next change */
 	if (rc != 0 && !r->failing)
 		fb_stderr_say(LOG_WARNING,
@@ -271,7 +270,6 @@ int fb_restore_start(fb_runtime *rt, fb_error *err)
 	int64_t t0 = fb_now_us();
 	fb_lasting_init(&r->lasting);
 	fb_checkpoint_path(r->path, sizeof r->path, rt->log.path);
-	r->mode = rt->log.mode;
 	fb_restore_read(&r->lasting, r->path, rt->log.path, rt->log.seq,
 	                rt->engine.gate.ttl_ms, &src);
 	uint64_t seq_before = rt->log.seq; /* the start event's */
