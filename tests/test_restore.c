@@ -18,6 +18,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -583,6 +584,13 @@ static void assert_file_lacks(const char *path, const char *needle)
 	free(text);
 }
 
+static int64_t wall_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void err_path(const env *e, char *buf, size_t len, int run)
 {
 	snprintf(buf, len, "%s/run%d.err", e->dir, run);
@@ -670,6 +678,11 @@ static void test_trip_and_block_survive_kill(void **state)
 	cJSON_Delete(events);
 	/* from the checkpoint: nothing says the log had to be read */
 	assert_file_lacks(err2, "whole event log");
+	char ck[450];
+	struct stat st;
+	ckpt_path(e, ck, sizeof ck);
+	assert_int_equal(stat(ck, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	crash(e);
 
 	start(e, err3);
@@ -694,7 +707,6 @@ static void test_allow_keeps_its_original_expiry(void **state)
 	write_config(e, "gate_override_ttl = 10m", "30s");
 	start(e, err1);
 	EXPECT(e, 0, "gate", "allow", "--reason", "hotfix");
-	int64_t allowed = th_now_ms();
 	th_sleep_ms(2500);
 	crash(e);
 	start(e, err2);
@@ -703,7 +715,12 @@ static void test_allow_keeps_its_original_expiry(void **state)
 	const cJSON *gate = cJSON_GetObjectItemCaseSensitive(doc, "gate");
 	assert_text("gate mode", th_json_str(gate, "mode"), "allow");
 	double left = th_json_num(gate, "override_expires_in_s", -1);
-	double elapsed = (double)(th_now_ms() - allowed) / 1000.0;
+	cJSON *events = read_log(e);
+	const cJSON *allow =
+	    find_after(events, 0, "operator", "gate_allow", NULL);
+	double elapsed =
+	    (double)(wall_now_ms() - th_rfc3339_ms(th_json_str(allow, "ts"))) /
+	    1000.0;
 	/* the original 600 s less what has passed, give or take a second */
 	if (left > 600 - elapsed + 1.5 || left < 600 - elapsed - 1.5)
 		fail_msg("the override ends in %.0fs, %.1fs after it was set: "
@@ -711,9 +728,6 @@ static void test_allow_keeps_its_original_expiry(void **state)
 		         left, elapsed);
 	assert_true(left <= 598);
 	cJSON_Delete(doc);
-	cJSON *events = read_log(e);
-	const cJSON *allow =
-	    find_after(events, 0, "operator", "gate_allow", NULL);
 	assert_restored_op(events, 1, "gate_allow", NULL, seq_of(allow),
 	                   th_json_str(allow, "actor"), "hotfix");
 	cJSON_Delete(events);
@@ -727,7 +741,7 @@ static void test_expired_allow_falls_back_to_auto(void **state)
 	char err1[450], err2[450];
 	err_path(e, err1, sizeof err1, 1);
 	err_path(e, err2, sizeof err2, 2);
-	write_config(e, "gate_override_ttl = 1s", "30s");
+	write_config(e, "gate_override_ttl = 2s", "30s");
 	start(e, err1);
 	EXPECT(e, 0, "trip", "cache", "--reason", "drill");
 	EXPECT(e, 0, "gate", "allow", "--reason", "short");
@@ -737,7 +751,7 @@ static void test_expired_allow_falls_back_to_auto(void **state)
 	/* killed before the instance could end the override itself */
 	assert_null(find_after(events, 0, "operator", "gate_auto", NULL));
 	cJSON_Delete(events);
-	int64_t wait = allowed + 1500 - th_now_ms();
+	int64_t wait = allowed + 2500 - th_now_ms();
 	if (wait > 0)
 		th_sleep_ms((int)wait);
 	start(e, err2);
@@ -782,12 +796,7 @@ static void test_open_breaker_keeps_its_remaining_wait(void **state)
 	const cJSON *api = status_dep(doc, "api");
 	assert_text("api", th_json_str(api, "state"), "open");
 	double left = th_json_num(api, "retry_after_s", -1);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	double want =
-	    (double)(open_wall + 30000 -
-	             ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000)) /
-	    1000.0;
+	double want = (double)(open_wall + 30000 - wall_now_ms()) / 1000.0;
 	if (left > 29.2 || left < want - 1.0 || left > want + 1.0)
 		fail_msg("api opens again in %.1fs; expected about %.1fs", left,
 		         want);
