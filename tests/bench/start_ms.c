@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 {
 	char reply[4096];
 	if (argc < 4) {
-		fprintf(stderr, "usage: start_ms SOCKET ERRFILE CMD [ARG...]\n");
+		fprintf(stderr,
+		        "usage: start_ms SOCKET ERRFILE CMD [ARG...]\n");
 		return 2;
 	}
 	double t0 = now_ms();
