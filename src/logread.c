@@ -93,6 +93,32 @@ int fb_log_reader_open_tail(fb_log_reader *r, const char *path,
 	return rc;
 }
 
+int fb_log_reader_open_span(fb_log_reader *r, const char *path, int64_t from,
+                            size_t max_bytes, int64_t *next, char *err,
+                            size_t len)
+{
+	struct stat st;
+	memset(r, 0, sizeof *r);
+	snprintf(r->path, sizeof r->path, "%s", path);
+	*next = from;
+	int fd = open_regular(path, &st, err, len);
+	if (fd < 0)
+		return -1;
+	int64_t left = st.st_size > from ? st.st_size - from : 0;
+	size_t want = (uint64_t)left < max_bytes ? (size_t)left : max_bytes;
+	int rc = read_span(r, fd, (off_t)from, want, err, len);
+	close(fd);
+	if (rc != 0)
+		return -1;
+	if (from + (int64_t)r->size < st.st_size) { /* end on a whole line */
+		const char *nl = memrchr(r->buf, '\n', r->size);
+		if (nl)
+			r->size = (size_t)(nl - r->buf) + 1;
+	}
+	*next = from + (int64_t)r->size;
+	return 0;
+}
+
 void fb_log_reader_close(fb_log_reader *r)
 {
 	free((void *)r->buf);

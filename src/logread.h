@@ -49,6 +49,15 @@ int fb_log_reader_open(fb_log_reader *r, const char *path, char *err,
  * line (line numbers then count from there). */
 int fb_log_reader_open_tail(fb_log_reader *r, const char *path,
                             size_t max_bytes, char *err, size_t len);
+/* A span of a big log, so that it can be read piece by piece: from byte
+ * `from` (where a line starts) at most max_bytes, ending after the last
+ * whole line in them unless the file ends first. *next gets where the
+ * next span starts (the file's size when all is read). Line numbers count
+ * from the r->line the caller sets after the open. Returns 0, or -1 with
+ * a message in err. */
+int fb_log_reader_open_span(fb_log_reader *r, const char *path, int64_t from,
+                            size_t max_bytes, int64_t *next, char *err,
+                            size_t len);
 void fb_log_reader_close(fb_log_reader *r);
 
 /* The next line, raw (pointer and length), or false at the end. */

@@ -51,6 +51,12 @@ static void sync_folder(const char *path, size_t dir_len)
 int fb_write_atomic(const char *path, const char *data, size_t len,
                     fb_error *err)
 {
+	return fb_write_atomic_mode(path, data, len, 0644, err);
+}
+
+int fb_write_atomic_mode(const char *path, const char *data, size_t len,
+                         mode_t mode, fb_error *err)
+{
 	const char *slash = strrchr(path, '/');
 	size_t dir_len = slash ? (size_t)(slash - path) : 0;
 	char tmp[1200];
@@ -63,7 +69,7 @@ int fb_write_atomic(const char *path, const char *data, size_t len,
 		return -1;
 	}
 	int fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	const char *step = fd < 0                          ? "open"
 	                   : write_all(fd, data, len) != 0 ? "write"
 	                   : fsync(fd) != 0                ? "fsync"

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "fusebox/config.h"
 
@@ -44,5 +45,8 @@ void fb_metrics_file_down(struct fb_runtime *rt);
  * (the temp file is then removed and path is untouched). */
 int fb_write_atomic(const char *path, const char *data, size_t len,
                     fb_error *err);
+/* The same, creating the file with `mode` instead of 0644. */
+int fb_write_atomic_mode(const char *path, const char *data, size_t len,
+                         mode_t mode, fb_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "control.h"
 #include "notify.h"
+#include "restore.h"
 #include "runtime.h"
 #include "stderr_log.h"
 
@@ -47,8 +48,16 @@ static void on_event(void *ctx, const fb_event *ev)
 {
 	fb_runtime *rt = ctx;
 	int64_t wall = fb_wall_ms();
+	uint64_t before = rt->log.seq;
 	log_health(
 	    rt, fb_backlog_log(&rt->backlog, &rt->log, ev, wall, fb_now_ms()));
+	/* folded into the checkpoint with the seq just written; an event
+	 * that waited is written out of its turn, and the checkpoint then
+	 * gives way to a full read at the next start */
+	if (rt->restore && rt->log.seq == before + 1 &&
+	    !fb_backlog_failing(&rt->backlog))
+		fb_restore_track(rt->restore, ev, &rt->log, wall,
+		                 rt->engine.gate.ttl_ms);
 	fb_metrics_file_soon(&rt->metrics_file, ev->at_ms);
 	if (rt->info_to_stderr)
 		fb_stderr_event(ev, wall);
@@ -175,6 +184,10 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
 	}
 	rt->metrics_info.start_wall_ms = fb_wall_ms();
 	lifecycle_event(rt, FB_EV_START, NULL);
+	/* what the last instance was told survives it, logged after our
+	 * start and before anyone is served */
+	if (fb_restore_start(rt, err) != 0)
+		goto fail_engine;
 	return 0;
 fail_engine:
 	if (rt->sigfd >= 0)
@@ -278,6 +291,8 @@ void fb_runtime_stop(fb_runtime *rt, const char *reason)
 		    strerror(rt->backlog.err),
 		    (unsigned long long)(rt->backlog.len + rt->backlog.lost));
 	fb_backlog_free(&rt->backlog);
+	fb_restore_free(rt->restore, &rt->log);
+	rt->restore = NULL;
 	fb_control_close(rt->control);
 	rt->control = NULL;
 	fb_metrics_file_down(rt);

@@ -122,6 +122,15 @@ void fb_breaker_force_open(fb_breaker *b, int64_t now_ms, fb_transition *tr);
 void fb_breaker_force_closed(fb_breaker *b, int64_t now_ms, fb_transition *tr);
 void fb_breaker_reset(fb_breaker *b, int64_t now_ms, fb_transition *tr);
 
+/* Puts a closed breaker back into the open state an earlier instance
+ * left it in (SPEC section 2): open for wait_ms more (0: the next allow
+ * starts a trial; capped at backoff_cap) after `failed_trials` failed
+ * half-open trials, so the next failed trial waits as long as it would
+ * have then. A breaker that is not closed is left alone (tr->changed is
+ * false). */
+void fb_breaker_restore_open(fb_breaker *b, int64_t now_ms, int64_t wait_ms,
+                             uint32_t failed_trials, fb_transition *tr);
+
 /* Lock-free read of the current state. */
 fb_state fb_breaker_state(const fb_breaker *b);
 

@@ -57,6 +57,22 @@ int fb_engine_operate(fb_engine *e, fb_action action, const char *dep,
                       int64_t now_ms, const char *actor, const char *reason,
                       fb_error *err);
 
+/* Restoring what an earlier instance left (SPEC section 2); forced
+ * states and block come back through fb_engine_operate(). */
+
+/* Puts a closed dependency back into open for wait_ms more (0: its next
+ * probe is a trial) after `failed_trials` failed half-open trials, and
+ * reports the transition with `why` as its reason. Returns 0, or -1 with
+ * *err (unknown dependency, or its breaker is not closed). */
+int fb_engine_restore_open(fb_engine *e, const char *dep, int64_t now_ms,
+                           int64_t wait_ms, uint32_t failed_trials,
+                           const char *why, fb_error *err);
+
+/* An allow override, as the operator path sets it, that ends left_ms
+ * from now (where the original ended) instead of a fresh ttl later. */
+void fb_engine_restore_allow(fb_engine *e, int64_t now_ms, int64_t left_ms,
+                             const char *actor, const char *reason);
+
 /* Time-driven work: ends an expired allow override (and reports the gate
  * change), and ends each startup_grace: a breaker whose failures already
  * call for opening opens then, with the reason "N consecutive failures;

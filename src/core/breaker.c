@@ -486,6 +486,28 @@ void fb_breaker_reset(fb_breaker *b, int64_t now_ms, fb_transition *tr)
 	force(b, FB_STATE_CLOSED, true, now_ms, "reset by operator", tr);
 }
 
+void fb_breaker_restore_open(fb_breaker *b, int64_t now_ms, int64_t wait_ms,
+                             uint32_t failed_trials, fb_transition *tr)
+{
+	pthread_mutex_lock(&b->lock);
+	no_change(tr);
+	if ((fb_state)atomic_load(&b->state) == FB_STATE_CLOSED) {
+		if (wait_ms < 0)
+			wait_ms = 0;
+		if (wait_ms > b->cfg.backoff_cap_ms)
+			wait_ms = b->cfg.backoff_cap_ms;
+		b->failed_trials = failed_trials;
+		b->open_wait_ms = wait_ms;
+		b->open_until_ms = now_ms + wait_ms;
+		atomic_store_explicit(&b->open_until, b->open_until_ms,
+		                      memory_order_relaxed);
+		b->in_flight = 0;
+		b->trial_successes = 0;
+		move(b, FB_STATE_OPEN, now_ms, "restored", tr);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
 void fb_breaker_snapshot_get(fb_breaker *b, fb_breaker_snapshot *out)
 {
 	pthread_mutex_lock(&b->lock);

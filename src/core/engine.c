@@ -355,3 +355,35 @@ int fb_engine_reload(fb_engine *e, const fb_config *cfg, int64_t now_ms,
 	update_gate(e, now_ms);
 	return 0;
 }
+
+int fb_engine_restore_open(fb_engine *e, const char *dep, int64_t now_ms,
+                           int64_t wait_ms, uint32_t failed_trials,
+                           const char *why, fb_error *err)
+{
+	fb_dep *d = dep ? fb_registry_find(&e->reg, dep) : NULL;
+	fb_transition tr;
+	if (!d) {
+		snprintf(err->text, sizeof err->text, "unknown dependency '%s'",
+		         dep ? dep : "");
+		return -1;
+	}
+	fb_breaker_restore_open(d->breaker, now_ms, wait_ms, failed_trials,
+	                        &tr);
+	if (!tr.changed) {
+		snprintf(err->text, sizeof err->text, "%s is %s, not closed",
+		         d->cfg.name,
+		         fb_state_name(fb_breaker_state(d->breaker)));
+		return -1;
+	}
+	after(e, d, &tr, now_ms, why);
+	return 0;
+}
+
+void fb_engine_restore_allow(fb_engine *e, int64_t now_ms, int64_t left_ms,
+                             const char *actor, const char *reason)
+{
+	operator_event(e, FB_ACT_GATE_ALLOW, NULL, now_ms, actor, reason);
+	fb_gate_set(&e->gate, FB_GATE_ALLOW, now_ms, actor, reason);
+	e->gate.override_until_ms = now_ms + (left_ms > 0 ? left_ms : 0);
+	update_gate(e, now_ms);
+}

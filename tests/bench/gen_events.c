@@ -1,7 +1,8 @@
 /* Writes a synthetic event log: N events over a fleet of dependencies
  * flapping between closed, open and half-open, with health, gate and
  * operator events mixed in, one event a second of simulated time from
- * 2026-11-23T00:00:00Z. Usage: gen_events N [HOST] > LOG */
+ * 2026-11-23T00:00:00Z, seq from FIRST (1 by default).
+ * Usage: gen_events N [HOST [FIRST]] > LOG */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000;
 	const char *host = argc > 2 ? argv[2] : "web-1";
+	long first = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
 	int state[64] = {0};
 	unsigned long long x = 88172645463325252ULL;
 	long long t0 = 1795392000000LL; /* 2026-11-23T00:00:00Z */
@@ -33,7 +35,7 @@ int main(int argc, char **argv)
 		x ^= x << 17;
 		int d = (int)(x % 64);
 		stamp(t0 + i * 1000, ts, sizeof ts);
-		printf("{\"v\":1,\"seq\":%ld,\"ts\":\"%s\",\"host\":\"%s\",", i + 1, ts, host);
+		printf("{\"v\":1,\"seq\":%ld,\"ts\":\"%s\",\"host\":\"%s\",", i + first, ts, host);
 		if (x % 97 == 0) {
 			printf("\"kind\":\"operator\",\"action\":\"trip\",\"dep\":\"dep-%02d\","
 			       "\"actor\":\"alice (uid 1000)\",\"reason\":\"drill\"}\n", d);
