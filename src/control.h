@@ -25,4 +25,12 @@ void fb_control_close(fb_control *c);
 /* Drops clients that are too slow. Call about once a second. */
 void fb_control_tick(fb_control *c, int64_t now_ms);
 
+/* Answers one request line (len bytes, no newline) as the socket does, for
+ * a peer named `actor`, without a socket or a server: for the tests and
+ * the fuzzer. Returns the reply line with its newline, terminated (free
+ * it), or NULL when none could be made (out of memory, where a client
+ * would be dropped). */
+char *fb_control_answer(fb_runtime *rt, const char *actor, const char *line,
+                        size_t len);
+
 #endif
