@@ -284,3 +284,54 @@ clean:
 	rm -rf build fusebox fusebox-engine libfusebox.a libfusebox.so*
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- hostile input: fuzzing, allocation failure, threads, coverage -------
+# (issue 14; kept in one block.) The fuzz targets are built with clang and
+# libFuzzer; `make test` runs each over its corpus plus a few seconds
+# (tests/test_fuzz.sh), `make fuzz` for FUZZ_S seconds each.
+FUZZ_CC  ?= clang
+FUZZ_S   ?= 60
+DEB_FUZZ := clang libclang-rt-14-dev
+DEB_COVERAGE := lcov
+DEB_TEST += $(DEB_FUZZ)
+# Integer checks on, but for the unsigned wraparound that hashes, the rng
+# and the word-at-a-time byte tests mean (tests/fuzz/ignorelist.txt).
+FUZZ_SAN := -fsanitize=address,undefined,float-cast-overflow,integer \
+            -fno-sanitize-recover=all -fno-omit-frame-pointer \
+            -fsanitize-ignorelist=tests/fuzz/ignorelist.txt
+FUZZ_SRC := $(LIB_SRC) $(filter-out src/main.c,$(ENGINE_SRC))
+F_OBJ    := $(FUZZ_SRC:src/%.c=build/fuzz/obj/%.o) \
+            build/fuzz/obj/gen/themes_builtin.o build/fuzz/obj/tests/fuzz.o
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+F_CFLAGS  = $(WARN) -Wno-conversion $(CPPFLAGS) -Itests/fuzz $(ENGINE_CFLAGS) -O1 -g
+
+.PHONY: fuzz fuzz-build tsan coverage deps-coverage
+
+build/fuzz/obj/%.o: src/%.c tests/fuzz/ignorelist.txt
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(F_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP -c -o $@ $<
+
+build/fuzz/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(F_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+
+build/fuzz/obj/tests/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(F_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP -c -o $@ $<
+
+build/fuzz/libfuzzed.a: $(F_OBJ)
+	$(Q)$(AR) rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libfuzzed.a
+	@echo "  LD      $@"
+	$(Q)$(FUZZ_CC) $(F_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
+	  build/fuzz/libfuzzed.a $(ENGINE_LIBS) $(SYSLIBS)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)tests/fuzz/run $(FUZZ_S) $(FUZZ_TARGETS)
+
+test-build: $(FUZZ_TARGETS)

@@ -6,6 +6,7 @@
  * come, so that even an empty section is checked. Values are resolved in
  * layers, weakest first: built-in, [defaults], preset, [dep], environment.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <libgen.h>
@@ -635,6 +636,8 @@ static int resolve_address(dep_raw *r, const char **why, int *line)
 		*why = "unknown protocol (http, https, redis, tcp)";
 		return -1;
 	}
+	for (char *c = u.scheme; *c; c++) /* protocol = HTTPS is https */
+		*c = (char)tolower((unsigned char)*c);
 	if (d->host[0])
 		snprintf(u.host, sizeof u.host, "%s", d->host);
 	if (r->has_port)
@@ -678,6 +681,16 @@ static int resolve_address(dep_raw *r, const char **why, int *line)
 	                 d->host, d->port, tail);
 	if (n < 0 || (size_t)n >= sizeof d->url) {
 		*why = "address too long";
+		return -1;
+	}
+	/* host, protocol and health_path may come apart from url (and from
+	 * the environment): the joined address must still be one, and the
+	 * same one */
+	fb_url check;
+	if (fb_url_parse(d->url, &check, why) != 0)
+		return -1;
+	if (strcmp(check.host, d->host) != 0 || check.port != d->port) {
+		*why = "bad host name";
 		return -1;
 	}
 	return 0;

@@ -97,7 +97,8 @@ static void reply(fb_control *c, client *cl, cJSON *o)
 	cl->out = out;
 	cl->out_len += len + 1;
 	free(text);
-	fb_loop_watch(c->rt->loop, cl->fd, POLLOUT, on_client, c);
+	if (cl->fd >= 0) /* fb_control_answer() has no socket */
+		fb_loop_watch(c->rt->loop, cl->fd, POLLOUT, on_client, c);
 }
 
 static void reply_error(fb_control *c, client *cl, const char *why)
@@ -274,6 +275,25 @@ static void handle(fb_control *c, client *cl, const char *line, size_t len)
 			          str_field(req, "reason"));
 	}
 	cJSON_Delete(req);
+}
+
+char *fb_control_answer(fb_runtime *rt, const char *actor, const char *line,
+                        size_t len)
+{
+	fb_control c = {.rt = rt, .fd = -1};
+	client *cl = calloc(1, sizeof *cl);
+	char *out = NULL;
+	if (!cl)
+		return NULL;
+	cl->fd = -1;
+	snprintf(cl->actor, sizeof cl->actor, "%s", actor);
+	handle(&c, cl, line, len);
+	if (cl->out_len && (out = realloc(cl->out, cl->out_len + 1)))
+		out[cl->out_len] = '\0';
+	else
+		free(cl->out);
+	free(cl);
+	return out;
 }
 
 /* ---- client I/O -------------------------------------------------------- */

@@ -30,4 +30,12 @@ void fb_control_tick(fb_control *c, int64_t now_ms);
  * a last error line; the engine never waits for anyone. */
 void fb_control_publish(fb_control *c, const char *line, size_t len);
 
+/* Answers one request line (len bytes, no newline) as the socket does, for
+ * a peer named `actor`, without a socket or a server: for the tests and
+ * the fuzzer. Returns the reply line with its newline, terminated (free
+ * it), or NULL when none could be made (out of memory, where a client
+ * would be dropped). */
+char *fb_control_answer(fb_runtime *rt, const char *actor, const char *line,
+                        size_t len);
+
 #endif

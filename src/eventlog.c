@@ -42,54 +42,67 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* The seq of a line, or -1 when it is not a valid event. */
+/* The seq of a line (the highest, should it say seq twice), or -1 when
+ * it has none. */
 static int64_t line_seq(const char *line, size_t len)
 {
 	cJSON *j = cJSON_ParseWithLength(line, len);
-	cJSON *seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
-	int64_t v = -1;
-	if (cJSON_IsNumber(seq) &&
-	    !fb_json_int(seq->valuedouble, 0, FB_JSON_INT_MAX, &v))
-		v = -1;
+	int64_t best = -1, v;
+	for (const cJSON *m = cJSON_IsObject(j) ? j->child : NULL; m;
+	     m = m->next) {
+		if (m->string && strcmp(m->string, "seq") == 0 &&
+		    cJSON_IsNumber(m) &&
+		    fb_json_int(m->valuedouble, 0, FB_JSON_INT_MAX, &v) &&
+		    v > best)
+			best = v;
+	}
 	cJSON_Delete(j);
-	return v;
+	return best;
 }
 
-/* Reads the last TAIL_SCAN bytes of fd into a new buffer. */
-static char *read_tail(int fd, int64_t size, size_t *len)
+/* Reads the last TAIL_SCAN bytes of fd into a new buffer; *from says
+ * where they start. */
+static char *read_tail(int fd, int64_t size, size_t *len, int64_t *from)
 {
-	int64_t from = size > TAIL_SCAN ? size - TAIL_SCAN : 0;
-	size_t n = (size_t)(size - from);
+	*from = size > TAIL_SCAN ? size - TAIL_SCAN : 0;
+	size_t n = (size_t)(size - *from);
 	char *buf = malloc(n + 1);
 	if (!buf)
 		return NULL;
-	ssize_t got = pread(fd, buf, n, from);
+	ssize_t got = pread(fd, buf, n, *from);
 	*len = got > 0 ? (size_t)got : 0;
 	buf[*len] = '\0';
 	return buf;
 }
 
-/* The highest seq among the complete lines at the end of the file. */
+/* The highest seq among the whole lines of the file's last TAIL_SCAN
+ * bytes. Not simply the last line's: a log mended or joined by hand may
+ * not end with its highest, and seq must never go back. */
 static int64_t last_seq_in(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	int64_t best = -1;
-	size_t len;
+	int64_t best = -1, from = 0;
+	size_t len = 0;
 	if (fd < 0)
 		return -1;
 	char *buf =
-	    fstat(fd, &st) == 0 ? read_tail(fd, st.st_size, &len) : NULL;
+	    fstat(fd, &st) == 0 ? read_tail(fd, st.st_size, &len, &from) : NULL;
 	close(fd);
 	if (!buf)
 		return -1;
-	size_t end = len;
-	while (end > 0 && best < 0) {
-		size_t start = end - 1;
-		while (start > 0 && buf[start - 1] != '\n')
-			start--;
-		best = line_seq(buf + start, end - start);
-		end = start > 0 ? start - 1 : 0;
+	const char *p = buf, *end = buf + len;
+	if (from > 0) { /* the first line is cut */
+		const char *nl = memchr(p, '\n', len);
+		p = nl ? nl + 1 : end;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		int64_t seq = line_seq(p, n);
+		if (seq > best)
+			best = seq;
+		p += n + 1;
 	}
 	free(buf);
 	return best;
@@ -225,6 +238,15 @@ int fb_log_open(fb_log *log, const char *path, const char *host,
 		char old[600];
 		snprintf(old, sizeof old, "%s.1", path);
 		seq = last_seq_in(old);
+	}
+	if (seq >= FB_JSON_INT_MAX) { /* readers hold seq in a double */
+		snprintf(
+		    err->text, sizeof err->text,
+		    "%s: seq %lld is the last an event can have; move this "
+		    "log away to start a new one",
+		    path, (long long)seq);
+		close(log->fd);
+		return -1;
 	}
 	log->seq = seq > 0 ? (uint64_t)seq : 0;
 	return 0;

@@ -363,7 +363,8 @@ static bool fill(fb_log_event *ev, const char **why)
 	*why = "not a fusebox event (needs v 1, seq, ts, kind)";
 	if (!cJSON_IsObject(ev->json))
 		return false;
-	for (const cJSON *m = ev->json->child; m; m = m->next) {
+	const cJSON *m;
+	for (m = ev->json->child; m; m = m->next) {
 		if (!m->string)
 			return false;
 		if (cJSON_IsString(m)) {
@@ -374,20 +375,31 @@ static bool fill(fb_log_event *ev, const char **why)
 			fb_sanitize(m->valuestring, len + 1, m->valuestring,
 			            len);
 			const char **slot = slot_for(ev, m->string, &ts, &kind);
+			if (slot && *slot)
+				break; /* duplicate */
 			if (slot)
 				*slot = m->valuestring;
 		} else if (cJSON_IsNumber(m) &&
 		           fb_json_int(m->valuedouble, -1, FB_JSON_INT_MAX,
 		                       &n)) {
-			if (!strcmp(m->string, "seq"))
-				seq = n;
-			else if (!strcmp(m->string, "v"))
-				v = n;
-			else if (!strcmp(m->string, "retry_after_ms"))
-				ev->retry_after_ms = n;
+			int64_t *num = !strcmp(m->string, "seq") ? &seq
+			               : !strcmp(m->string, "v") ? &v
+			               : !strcmp(m->string, "retry_after_ms")
+			                   ? &ev->retry_after_ms
+			                   : NULL;
+			if (num && *num != -1)
+				break; /* duplicate */
+			if (num)
+				*num = n;
 			else if (!strcmp(m->string, "lost") && n > 0)
 				ev->lost = n;
 		}
+	}
+	/* a field given twice reads one way here and another elsewhere (the
+	 * writer's seq recovery, jq): such a line is no event */
+	if (m) {
+		*why = "a field appears twice";
+		return false;
 	}
 	if (v != 1 || seq < 0 || !ts || !kind)
 		return false;

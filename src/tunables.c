@@ -95,6 +95,19 @@ int fb_tunable_parse(fb_tunable t, const char *value, int64_t *out,
 	return 0;
 }
 
+/* Parts per million as a decimal fraction, "0.2" or "0.000001": never
+ * the exponent ("1e-06") that %g writes and the parser refuses. */
+static void format_fraction(int64_t ppm, char *buf, size_t len)
+{
+	char frac[8];
+	int n =
+	    snprintf(frac, sizeof frac, "%06lld", (long long)(ppm % 1000000));
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	snprintf(buf, len, "%lld%s%s", (long long)(ppm / 1000000),
+	         n > 0 ? "." : "", frac);
+}
+
 void fb_tunable_format(fb_tunable t, int64_t v, char *buf, size_t len)
 {
 	switch (tunables[t].type) {
@@ -108,7 +121,7 @@ void fb_tunable_format(fb_tunable t, int64_t v, char *buf, size_t len)
 		else
 			snprintf(buf, len, "%lldms", (long long)v);
 		break;
-	case FB_VT_FRACTION: snprintf(buf, len, "%g", (double)v / 1e6); break;
+	case FB_VT_FRACTION: format_fraction(v, buf, len); break;
 	case FB_VT_PERCENT: snprintf(buf, len, "%lld%%", (long long)v); break;
 	default: snprintf(buf, len, "%lld", (long long)v); break;
 	}

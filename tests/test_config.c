@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "config_impl.h"
 #include "fusebox/config.h"
 #include "helpers.h"
 
@@ -220,6 +221,16 @@ static const bad_case bad_cases[] = {
      "log_max_size: bad size (use a number with K, M or G): '5T'"},
     {"first error wins", "[defaults]\ntimeout = 5x\ninterval = 5y\n", 2,
      "timeout: "},
+    /* the joined address must be one (found by fuzz_config: a host key
+     * with a space, DEL or '?' in it made an address no probe can use) */
+    {"host with a space", "[dep h]\nhost = a b\n", 2,
+     "host: a name or an address"},
+    {"host with DEL", "[dep h]\nhost = a\x7f\n", 2,
+     "control character (byte 0x7f"},
+    {"host with a query", "[dep h]\nhost = a?b\n", 2,
+     "host: a name or an address"},
+    {"health_path with a space", DEP_A "health_path = /a b\n", 3,
+     "health_path holds a space"},
 };
 
 /* Checks one refusal; returns false (after printing why) when it is not
@@ -705,6 +716,23 @@ static void test_host_port_protocol_keys(void **state)
 	assert_int_equal(dep(x, "d")->kind, FB_KIND_TCP);
 }
 
+/* protocol is read in any case, and stored as the URL parser would
+ * (found by fuzz_config: protocol = REDIS made an http dependency with
+ * the scheme "REDIS"). */
+static void test_protocol_in_capitals(void **state)
+{
+	cx *x = *state;
+	must_load(x, "caps.ini",
+	          "[dep r]\nhost = cache\nprotocol = REDIS\n"
+	          "[dep h]\nhost = web\nprotocol = HTTPs\n",
+	          NULL, 0);
+	assert_int_equal(dep(x, "r")->kind, FB_KIND_REDIS);
+	assert_string_equal(dep(x, "r")->scheme, "redis");
+	assert_string_equal(dep(x, "r")->url, "redis://cache:6379/0");
+	assert_int_equal(dep(x, "h")->kind, FB_KIND_HTTP);
+	assert_string_equal(dep(x, "h")->url, "https://web:443/health");
+}
+
 static void test_kind_from_url_and_redis_db(void **state)
 {
 	cx *x = *state;
@@ -935,11 +963,21 @@ static void test_tunable_format(void **state)
 	    {FB_T_RETRY_DELAY, 90000, "90s"},  {FB_T_JITTER, 200000, "0.2"},
 	    {FB_T_JITTER, 0, "0"},             {FB_T_FAILURE_RATE, 50, "50%"},
 	    {FB_T_MAX_RETRIES, 3, "3"},
+	    /* never an exponent, which the parser refuses (found by
+	     * fuzz_parse: jitter = 0.000001 was written back as 1e-06) */
+	    {FB_T_JITTER, 1, "0.000001"},      {FB_T_JITTER, 12, "0.000012"},
+	    {FB_T_JITTER, 123457, "0.123457"}, {FB_T_JITTER, 1000000, "1"},
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		char buf[32];
+		int64_t back;
+		const char *why;
 		fb_tunable_format(cases[i].t, cases[i].v, buf, sizeof buf);
 		assert_string_equal(buf, cases[i].want);
+		if (cases[i].t != FB_T_JITTER)
+			continue; /* the others include values out of range */
+		assert_int_equal(fb_tunable_parse(cases[i].t, buf, &back, &why), 0);
+		assert_int_equal(back, cases[i].v);
 	}
 	assert_string_equal(fb_tunable_key(FB_T_FAILURE_THRESHOLD),
 	                    "failure_threshold");
@@ -1033,6 +1071,7 @@ int main(void)
 	    C(test_env_address_overrides),
 	    C(test_env_url_beats_file_host_and_port),
 	    C(test_host_port_protocol_keys),
+	    C(test_protocol_in_capitals),
 	    C(test_kind_from_url_and_redis_db),
 	    C(test_durations_and_bare_numbers),
 	    C(test_startup_grace_layers),

@@ -336,6 +336,30 @@ static void test_url_bad(void **state)
 	assert_string_equal(why, "URL path too long");
 }
 
+/* The longest path that fits is accepted with or without its '/', and
+ * what was accepted parses again as written back (found by fuzz_url:
+ * "?" and 254 bytes became a path of 255 that was then refused). */
+static void test_url_longest_path(void **state)
+{
+	(void)state;
+	char url[400], again[700];
+	fb_url u, back;
+	const char *why;
+	snprintf(url, sizeof url, "http://h/%0254d", 0); /* path: 255 bytes */
+	assert_int_equal(fb_url_parse(url, &u, &why), 0);
+	assert_int_equal(strlen(u.path), 255);
+	snprintf(url, sizeof url, "http://h?%0253d", 0); /* '/' is added */
+	assert_int_equal(fb_url_parse(url, &u, &why), 0);
+	assert_int_equal(strlen(u.path), 255);
+	snprintf(again, sizeof again, "%s://%s:%d%s", u.scheme, u.host, u.port,
+	         u.path);
+	assert_int_equal(fb_url_parse(again, &back, &why), 0);
+	assert_string_equal(back.path, u.path);
+	snprintf(url, sizeof url, "http://h?%0254d", 0); /* one too many */
+	assert_int_equal(fb_url_parse(url, &u, &why), -1);
+	assert_string_equal(why, "URL path too long");
+}
+
 static void test_url_default_port(void **state)
 {
 	(void)state;
@@ -551,6 +575,7 @@ int main(void)
 	    cmocka_unit_test(test_status_range),
 	    cmocka_unit_test(test_url_good),
 	    cmocka_unit_test(test_url_bad),
+	    cmocka_unit_test(test_url_longest_path),
 	    cmocka_unit_test(test_url_default_port),
 	    cmocka_unit_test(test_sanitize_table),
 	    cmocka_unit_test(test_sanitize_collapses_space_runs),

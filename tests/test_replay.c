@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "eventlog.h"
 #include "helpers.h"
 #include "timeline.h"
 
@@ -472,6 +473,82 @@ static void test_huge_numbers_are_bad_lines(void **state)
 	th_result_free(&r);
 }
 
+/* A field given twice would read one way here and another elsewhere: the
+ * line is skipped, and says why (found by fuzz_logtail). */
+static void test_field_given_twice_is_a_bad_line(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	th_write_file(c->dir, "twice.jsonl",
+	    EV(1, "00:00.000", "\"kind\":\"start\"")
+	    EV(2, "00:01.000", "\"kind\":\"start\",\"seq\":12")
+	    EV(3, "00:02.000", "\"kind\":\"operator\",\"dep\":\"a\",\"dep\":\"b\"")
+	    EV(4, "00:03.000", "\"kind\":\"stop\""),
+	    path, sizeof path);
+	th_result r;
+	assert_int_equal(replay(&r, path, NULL), 0);
+	assert_non_null(strstr(r.err, ":2: skipped: a field appears twice"));
+	assert_non_null(strstr(r.err, ":3: skipped: a field appears twice"));
+	assert_non_null(strstr(r.out, "stop"));
+	th_result_free(&r);
+}
+
+/* Opens dir/name holding `text` as the instance would and appends one
+ * event; returns fb_log_open's result, with the seq it gave in *seq. */
+static int reopen_and_append(ctx *c, const char *name, const char *text,
+                             uint64_t *seq, fb_error *err)
+{
+	char path[400], warn[1024];
+	fb_log log;
+	th_write_file(c->dir, name, text, path, sizeof path);
+	if (fb_log_open(&log, path, "h", 0, 5, 0600, warn, sizeof warn, err) != 0)
+		return -1;
+	fb_event ev = {.kind = FB_EV_START, .failures = -1, .retry_after_ms = -1};
+	assert_int_equal(fb_log_append(&log, &ev, 1763892000000LL, err), 0);
+	*seq = log.seq;
+	fb_log_close(&log);
+	return 0;
+}
+
+/* seq is strictly increasing across restarts: above every event of the
+ * tail, not only the last line's (found by fuzz_logtail: a log joined by
+ * hand went back from 6 to 5), and written exactly however large. */
+static void test_seq_goes_on_above_every_event(void **state)
+{
+	ctx *c = *state;
+	uint64_t seq;
+	fb_error err;
+	assert_int_equal(reopen_and_append(c, "joined.jsonl",
+	    EV(10, "00:00.000", "\"kind\":\"start\"")
+	    EV(4, "00:01.000", "\"kind\":\"stop\""), &seq, &err), 0);
+	assert_int_equal(seq, 11);
+	assert_int_equal(reopen_and_append(c, "big.jsonl",
+	    EV(1234567890123456, "00:00.000", "\"kind\":\"start\""), &seq,
+	    &err), 0);
+	assert_int_equal(seq, 1234567890123457ULL);
+	char path[400], text[4096];
+	snprintf(path, sizeof path, "%s/big.jsonl", c->dir);
+	assert_true(th_read_file(path, text, sizeof text) > 0);
+	assert_non_null(strstr(text, "\"seq\":1234567890123457,"));
+}
+
+/* Past 2^53 no reader can hold a seq exactly: such a log is refused with
+ * a message, never continued with a seq that reads back the same. */
+static void test_seq_at_its_limit_is_refused(void **state)
+{
+	ctx *c = *state;
+	uint64_t seq;
+	fb_error err;
+	assert_int_equal(reopen_and_append(c, "last.jsonl",
+	    EV(9007199254740991, "00:00.000", "\"kind\":\"start\""), &seq,
+	    &err), 0);
+	assert_int_equal(seq, 9007199254740992ULL);
+	assert_int_equal(reopen_and_append(c, "last.jsonl",
+	    EV(9007199254740992, "00:00.000", "\"kind\":\"start\""), &seq,
+	    &err), -1);
+	assert_non_null(strstr(err.text, "is the last an event can have"));
+}
+
 /* 70,000 distinct dependencies: the summary is linear, not quadratic. */
 static void test_summary_of_many_dependencies(void **state)
 {
@@ -601,6 +678,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_escaped_escapes_never_reach_the_terminal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fifo_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_huge_numbers_are_bad_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_field_given_twice_is_a_bad_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seq_goes_on_above_every_event, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seq_at_its_limit_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_summary_of_many_dependencies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_log_truncated_while_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_console_replay_seek_step_play, setup, teardown),

@@ -129,7 +129,8 @@ int fb_url_parse(const char *s, fb_url *out, const char **why)
 			return -1;
 		}
 	}
-	if (strlen(rest) + 1 >= sizeof u.path) {
+	/* as stored: a path that does not start with '/' gets one */
+	if (strlen(rest) + (*rest && *rest != '/') >= sizeof u.path) {
 		*why = "URL path too long";
 		return -1;
 	}
