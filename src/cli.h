@@ -62,6 +62,8 @@ enum { FB_OPT_DEPS = 256 };
 	X("theme", 't', "NAME", THEME,                                         \
 	  "the colour theme (default: theme in [fusebox])")                    \
 	X("readonly", 'r', "", NONE, "watch only: operator actions are off")   \
+	X("embedded", 'e', "", NONE,                                           \
+	  "run an engine of our own; refused while an instance runs")         \
 	X("replay", 'R', "LOG", FILE,                                          \
 	  "replay event logs (more LOG files may follow)")
 #define FB_OPTS_RUN(X)                                                         \
@@ -123,8 +125,11 @@ typedef struct fb_command {
 int fb_cmd_check_config(int argc, char **argv);
 int fb_cmd_run(int argc, char **argv);
 int fb_cmd_console(int argc, char **argv);
-/* The console itself (src/console/console.c). Returns an exit code. */
-int fb_console_main(const char *config, const char *theme, bool readonly);
+/* The console itself (src/console/console.c): attached to the instance
+ * serving the configured socket, else with an engine of its own;
+ * embedded_only refuses to attach. Returns an exit code. */
+int fb_console_main(const char *config, const char *theme, bool readonly,
+                    bool embedded_only);
 int fb_cmd_status(int argc, char **argv);
 /* How `status` prints its document (cli_status.c). */
 typedef enum {

@@ -1,16 +1,16 @@
-/* The console: an ncursesw screen over a running instance. It reads the
- * registry and sends operator commands through the runtime; it never owns
- * engine state. Private to the console modules. */
+/* The console: an ncursesw screen over a model (console/model.h) of an
+ * instance -- its own engine, a running one it attached to, or a log's
+ * past. It reads the model and asks it for operator actions; it never
+ * owns engine state. Private to the console modules. */
 #ifndef FB_CONSOLE_H
 #define FB_CONSOLE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "console/model.h"
 #include "console/theme.h"
-#include "runtime.h"
 
-#define CON_LOG_LINES    500 /* events kept for the log pane */
 #define CON_MIN_COLS     60
 #define CON_MIN_ROWS     12
 #define CON_HANDS_OFF_MS 5000 /* no automatic re-sort this soon after a key */
@@ -32,30 +32,25 @@ typedef enum {
 typedef enum { CON_SORT_TABLE(CON_X_SORT) SORT_COUNT } con_sort;
 #undef CON_X_SORT
 
-typedef struct con_log_line {
-	int64_t wall_ms;
-	fb_role role;
-	char text[240];
-} con_log_line;
-
 typedef struct fb_console {
-	fb_runtime *rt;
+	con_model *model; /* what is shown */
 	fb_theme theme;
 	int attr[FB_ROLE_COUNT];
 	bool readonly, utf8, quit;
 	bool dirty; /* something changed: redraw soon */
 	/* the table */
-	uint32_t *order; /* dependency ids in display order */
+	uint32_t *order; /* rows of the model in display order */
 	size_t norder;
 	size_t cursor, top; /* index into order; first row shown */
-	uint32_t selected;  /* id under the cursor (kept across re-sorts) */
+	uint32_t selected;  /* row under the cursor (kept across re-sorts) */
+	char selected_name[FB_NAME_MAX]; /* found again when rows change */
+	unsigned generation; /* of the model's rows, as last sorted */
+	size_t table_rows;   /* rows the table showed at the last draw */
 	con_sort sort;
 	char filter[64];
 	bool detail; /* detail pane instead of the log */
 	bool log_focus;
-	/* the log pane */
-	con_log_line log[CON_LOG_LINES];
-	size_t log_head, log_len, log_scroll;
+	size_t log_scroll; /* lines of the log pane scrolled back */
 	/* dialogs */
 	con_mode mode;
 	fb_action pending; /* what a confirmation or reason is for */
@@ -63,7 +58,6 @@ typedef struct fb_console {
 	size_t input_len;
 	char flash[160]; /* a one-line message under the table */
 	int64_t flash_until;
-	char actor[128];
 	int64_t last_draw_ms;
 	int empty_reads;           /* wake-ups on stdin that read nothing */
 	int64_t last_key_ms;       /* rows stay put for a while after a key */
@@ -82,17 +76,17 @@ void con_key_help(void (*fn)(void *ctx, const char *keys, const char *help),
 
 /* The rows (console.c). */
 void con_resort(fb_console *c);
-fb_dep *con_selected(fb_console *c);
+const con_row *con_selected(fb_console *c);
 void con_flash(fb_console *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Runs an operator action as the console's user; reports the outcome. */
+/* Asks the model for an operator action; flashes the outcome. */
 void con_operate(fb_console *c, fb_action action, const char *reason);
 
 /* The terminal (console.c): curses on with the theme, and off again. */
 int con_screen_start(fb_console *c, const char *theme, fb_error *err);
 void con_screen_end(void);
 
-/* The colour role for an event's tone (console.c). */
+/* The colour role for an event's tone (view.c). */
 fb_role con_tone_role(fb_tone tone);
 
 /* Text helpers (text.c): clip to a column width, measured with wcwidth. */

@@ -22,7 +22,8 @@ static void move_cursor(fb_console *c, long delta)
 {
 	if (c->log_focus) {
 		long s = (long)c->log_scroll - delta;
-		long max = c->log_len ? (long)c->log_len - 1 : 0;
+		size_t len = con_model_nevents(c->model);
+		long max = len ? (long)len - 1 : 0;
 		c->log_scroll = (size_t)(s < 0 ? 0 : s > max ? max : s);
 		return;
 	}
@@ -131,11 +132,12 @@ static int act_gate(fb_console *c)
 
 static int act_probe(fb_console *c)
 {
-	fb_dep *d = con_selected(c);
-	if (!d)
-		return ACT_NONE;
-	fb_sched_kick(&c->rt->sched, c->selected, fb_now_ms());
-	con_flash(c, "probing %s now", d->cfg.name);
+	const con_row *d = con_selected(c);
+	char msg[160];
+	if (!d || !writable(c))
+		return ACT_REDRAW;
+	con_model_probe(c->model, d->name, msg, sizeof msg);
+	con_flash(c, "%s", msg);
 	return ACT_REDRAW;
 }
 
@@ -154,7 +156,11 @@ static int act_quit(fb_console *c)
 static int act_replay(fb_console *c)
 {
 	fb_error err;
-	char *path = c->rt->cfg.log;
+	char *path = c->model->log_path;
+	if (!path[0]) {
+		con_flash(c, "replay: there is no event log to replay");
+		return ACT_REDRAW;
+	}
 	c->replay = con_replay_open(&path, 1, &err);
 	if (!c->replay)
 		con_flash(c, "replay: %s", err.text);
@@ -190,7 +196,7 @@ static int act_redraw(fb_console *c)
 	  act_reset)                                                           \
 	X('d', "d", "disable: force it closed (asks first)", act_disable)      \
 	X('g', "g", "gate: block, allow (expires) or auto", act_gate)          \
-	X('p', "p", "probe the selected dependency now", act_probe)            \
+	X('p', "p", "probe it now (an open breaker: says why not)", act_probe) \
 	X('?', "? F1", "this help", act_help)                                  \
 	X(KEY_F(1), "", "", act_help)                                          \
 	X('R', "R", "replay this instance's event log (q comes back)",         \

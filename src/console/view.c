@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "console/console.h"
 
 typedef struct layout {
@@ -63,41 +64,66 @@ static void fill(fb_console *c, int y, int x, int width, fb_role role)
 
 /* ---- header and gate line ---------------------------------------------- */
 
-static void draw_header(fb_console *c, const layout *l, int64_t now)
+static void draw_header(fb_console *c, const layout *l)
 {
-	fb_runtime *rt = c->rt;
-	fb_gate_decision g;
-	char clock[16], text[160];
+	con_model *m = c->model;
+	const fb_gate_decision *g = &m->gate;
+	bool live = m->src.live;
+	char clock[16], text[200];
 	time_t t = time(NULL);
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(clock, sizeof clock, "%H:%M:%S", &tm);
-	fb_engine_gate(&rt->engine, now, &g);
-	fb_health sys = fb_system_health(&rt->engine.reg);
 	fill(c, 0, 0, l->cols, FB_ROLE_HEADER);
 	int x = con_put(c, 0, 0, l->cols, FB_ROLE_HEADER, " fusebox ");
-	snprintf(text, sizeof text, " SYSTEM %s ", fb_health_name(sys));
+	if (m->src.trouble[0]) { /* before anything it makes stale */
+		char age[32] = "";
+		if (m->src.age_ms >= 0)
+			fb_format_wait(m->src.age_ms, age, sizeof age);
+		snprintf(text, sizeof text, " %.120s%s%s%s ", m->src.trouble,
+		         age[0] ? " (data " : "", age, age[0] ? " old)" : "");
+		x += 1 + con_put(c, 0, x, l->cols - x, FB_ROLE_BANNER, text);
+	}
+	snprintf(text, sizeof text, " SYSTEM %s ", fb_health_name(m->system));
 	for (char *p = text; *p; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-	x += con_put(c, 0, x, l->cols - x, health_role(sys), text);
+	x += con_put(c, 0, x, l->cols - x,
+	             live ? health_role(m->system) : FB_ROLE_DIM, text);
 	snprintf(text, sizeof text, " GATE %s (%s) ",
-	         g.blocked ? "BLOCKED" : "ALLOWED", fb_gate_mode_name(g.mode));
+	         g->blocked ? "BLOCKED" : "ALLOWED",
+	         fb_gate_mode_name(g->mode));
 	x += 1 + con_put(c, 0, x + 1, l->cols - x - 1,
-	                 g.blocked ? FB_ROLE_BAD : FB_ROLE_OK, text);
-	if (g.blocked && g.retry_after_ms > 0) {
+	                 !live        ? FB_ROLE_DIM
+	                 : g->blocked ? FB_ROLE_BAD
+	                              : FB_ROLE_OK,
+	                 text);
+	if (live && g->blocked && g->retry_after_ms > 0) {
 		char wait[32];
-		fb_format_wait(g.retry_after_ms, wait, sizeof wait);
+		fb_format_wait(g->retry_after_ms, wait, sizeof wait);
 		snprintf(text, sizeof text, " retry in %s", wait);
 		x += con_put(c, 0, x, l->cols - x, FB_ROLE_HEADER, text);
 	}
-	snprintf(text, sizeof text, "%.60s  %s ", rt->cfg.host, clock);
+	/* where the data comes from, then the clock: the clock gives way,
+	 * and where never does (it goes over the gate's countdown) */
+	snprintf(text, sizeof text, " %.120s  %s ", m->src.where, clock);
 	int w = con_width(text);
-	if (l->cols - w > x + 1)
-		con_put(c, 0, l->cols - w, w, FB_ROLE_HEADER, text);
+	if (l->cols - w <= x + 1) {
+		snprintf(text, sizeof text, " %.120s ", m->src.where);
+		w = con_width(text);
+	}
+	int at = l->cols - w > x   ? l->cols - w
+	         : x < l->cols / 2 ? x
+	                           : l->cols / 2;
+	fill(c, 0, at, l->cols - at, FB_ROLE_HEADER);
+	con_put(c, 0, at, l->cols - at, FB_ROLE_HEADER, text);
 	/* the gate's reason, in words */
-	x = con_put(c, 1, 0, l->cols, FB_ROLE_DIM, " gate: ");
-	x += con_put(c, 1, x, l->cols - x, g.blocked ? FB_ROLE_BAD : FB_ROLE_OK,
-	             g.reason);
+	x = con_put(c, 1, 0, l->cols, FB_ROLE_DIM,
+	            live ? " gate: " : " gate, when last seen: ");
+	x += con_put(c, 1, x, l->cols - x,
+	             !live        ? FB_ROLE_DIM
+	             : g->blocked ? FB_ROLE_BAD
+	                          : FB_ROLE_OK,
+	             g->reason);
 	const char *banner = c->readonly ? " READ-ONLY " : NULL;
 	if (banner && l->cols - 11 > x)
 		con_put(c, 1, l->cols - 11, 11, FB_ROLE_BANNER, banner);
@@ -105,47 +131,51 @@ static void draw_header(fb_console *c, const layout *l, int64_t now)
 
 /* ---- the table --------------------------------------------------------- */
 
-static void countdown(const fb_console *c, const fb_dep *d,
-                      const fb_breaker_snapshot *s, int64_t now, char *buf,
-                      size_t len)
+static void countdown(const con_row *r, char *buf, size_t len)
 {
 	char wait[32];
-	switch (s->state) {
+	if (!r->known) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	switch (r->state) {
 	case FB_STATE_OPEN:
-		fb_format_wait(s->open_until_ms - now, wait, sizeof wait);
+		fb_format_wait(r->retry_in_ms, wait, sizeof wait);
 		snprintf(buf, len, "retry %s", wait);
 		return;
 	case FB_STATE_HALF_OPEN: snprintf(buf, len, "trial"); return;
 	case FB_STATE_FORCED_OPEN: snprintf(buf, len, "tripped"); return;
 	default: break;
 	}
-	int64_t due =
-	    fb_sched_due(&c->rt->sched, (uint32_t)(d - c->rt->engine.reg.deps));
-	if (due < now) {
+	if (r->next_in_ms < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (r->next_in_ms == 0) {
 		snprintf(buf, len, "probing");
 		return;
 	}
-	fb_format_wait(due - now, wait, sizeof wait);
+	fb_format_wait(r->next_in_ms, wait, sizeof wait);
 	snprintf(buf, len, "next %s", wait);
 }
 
 /* Recent probe outcomes, newest on the right: bar height is latency
  * against the slowest in view, a cross is a failure. */
-static void sparkline(fb_console *c, int y, int x, int width, const fb_dep *d)
+static void sparkline(fb_console *c, int y, int x, int width,
+                      const fb_sample *const *at, uint32_t len)
 {
 	static const char *const bars[] = {"▁", "▂", "▃", "▄",
 	                                   "▅", "▆", "▇", "█"};
 	static const char ascii[] = "_.-=+*#@";
-	uint32_t n =
-	    d->history.len < (uint32_t)width ? d->history.len : (uint32_t)width;
+	uint32_t n = len < (uint32_t)width ? len : (uint32_t)width;
 	int32_t top = 1;
 	for (uint32_t i = 0; i < n; i++) {
-		const fb_sample *s = fb_history_at(&d->history, i);
+		const fb_sample *s = at[i];
 		if (s->ok && s->latency_us > top)
 			top = s->latency_us;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const fb_sample *s = fb_history_at(&d->history, n - 1 - i);
+		const fb_sample *s = at[n - 1 - i];
 		int level = s->ok ? (int)((int64_t)s->latency_us * 7 / top) : 0;
 		if (level > 7)
 			level = 7;
@@ -197,56 +227,64 @@ static void draw_titles(fb_console *c, const layout *l)
 		con_put(c, 2, l->cols - w, w, FB_ROLE_TITLE, sort);
 }
 
-static void draw_row(fb_console *c, const layout *l, int y, const fb_dep *d,
-                     bool selected, int64_t now)
+static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
+                     bool selected)
 {
-	fb_breaker_snapshot s;
 	char cell[NCOLS][64];
-	fb_breaker_snapshot_get(d->breaker, &s);
-	fb_latency lat = fb_history_latency(&d->history, FB_HISTORY);
-	snprintf(cell[0], 64, "%s", d->cfg.name);
-	snprintf(cell[1], 64, "%s", fb_kind_name(d->cfg.kind));
-	snprintf(cell[2], 64, "%s", d->cfg.critical ? "*" : "");
-	snprintf(cell[3], 64, "%s %s", state_glyph(c, s.state),
-	         fb_state_name(s.state));
-	snprintf(cell[4], 64, "%s", fb_health_name(d->health));
-	snprintf(cell[5], 64, "%u", s.consecutive_failures);
-	if (lat.p50 < 0)
+	bool live = c->model->src.live;
+	snprintf(cell[0], 64, "%s", d->name);
+	snprintf(cell[1], 64, "%s", fb_kind_name(d->kind));
+	snprintf(cell[2], 64, "%s", d->critical ? "*" : "");
+	snprintf(cell[3], 64, "%s %s", d->known ? state_glyph(c, d->state) : "",
+	         d->known ? fb_state_name(d->state) : "-");
+	snprintf(cell[4], 64, "%s", d->known ? fb_health_name(d->health) : "-");
+	if (d->fails < 0)
+		snprintf(cell[5], 64, "-");
+	else
+		snprintf(cell[5], 64, "%lld", (long long)d->fails);
+	if (d->p50_ms < 0)
 		snprintf(cell[6], 64, "-");
 	else
-		snprintf(cell[6], 64, lat.p95 < 10 ? "%.1f/%.1f" : "%.0f/%.0f",
-		         lat.p50, lat.p95);
-	countdown(c, d, &s, now, cell[7], 64);
+		snprintf(cell[6], 64,
+		         d->p95_ms < 10 ? "%.1f/%.1f" : "%.0f/%.0f", d->p50_ms,
+		         d->p95_ms);
+	countdown(d, cell[7], 64);
 	fb_role roles[NCOLS] = {
 	    FB_ROLE_NORMAL,
 	    FB_ROLE_DIM,
 	    FB_ROLE_WARN,
-	    state_role(s.state),
-	    health_role(d->health),
-	    s.consecutive_failures ? FB_ROLE_WARN : FB_ROLE_DIM,
+	    d->known ? state_role(d->state) : FB_ROLE_DIM,
+	    d->known ? health_role(d->health) : FB_ROLE_DIM,
+	    d->fails > 0 ? FB_ROLE_WARN : FB_ROLE_DIM,
 	    FB_ROLE_NORMAL,
-	    s.state == FB_STATE_OPEN ? FB_ROLE_BAD : FB_ROLE_DIM};
+	    d->known && d->state == FB_STATE_OPEN ? FB_ROLE_BAD : FB_ROLE_DIM};
+	if (!live) /* stale data is never drawn as live */
+		for (int i = 0; i < NCOLS; i++)
+			roles[i] = FB_ROLE_DIM;
 	if (selected)
 		fill(c, y, 0, l->cols, FB_ROLE_SELECTED);
 	int x = 0;
 	for (int i = 0; i < NCOLS; i++) {
 		con_put(c, y, x, columns[i].width,
-		        selected && i != 3 && i != 4 ? FB_ROLE_SELECTED
-		                                     : roles[i],
+		        selected && (!live || (i != 3 && i != 4))
+		            ? FB_ROLE_SELECTED
+		            : roles[i],
 		        cell[i]);
 		x += columns[i].width + 1;
 	}
 	if (l->spark) {
-		sparkline(c, y, x, SPARK_W, d);
+		const fb_sample *at[CON_RECENT];
+		for (uint32_t i = 0; i < d->nrecent; i++)
+			at[i] = &d->recent[i];
+		sparkline(c, y, x, SPARK_W, at, d->nrecent);
 		x += SPARK_W + 1;
 	}
-	if (l->error_col && d->last_error[0])
+	if (l->error_col && d->error[0])
 		con_put(c, y, x, l->cols - x,
-		        selected ? FB_ROLE_SELECTED : FB_ROLE_DIM,
-		        d->last_error);
+		        selected ? FB_ROLE_SELECTED : FB_ROLE_DIM, d->error);
 }
 
-static void draw_table(fb_console *c, const layout *l, int64_t now)
+static void draw_table(fb_console *c, const layout *l)
 {
 	draw_titles(c, l);
 	if (c->norder == 0) {
@@ -258,8 +296,8 @@ static void draw_table(fb_console *c, const layout *l, int64_t now)
 	}
 	for (int i = 0; i < l->table_h && c->top + (size_t)i < c->norder; i++) {
 		size_t row = c->top + (size_t)i;
-		const fb_dep *d = &c->rt->engine.reg.deps[c->order[row]];
-		draw_row(c, l, l->table_y + i, d, row == c->cursor, now);
+		const con_row *d = &c->model->rows[c->order[row]];
+		draw_row(c, l, l->table_y + i, d, row == c->cursor);
 	}
 }
 
@@ -275,28 +313,38 @@ static void pane_title(fb_console *c, const layout *l, const char *title,
 		        " focus ");
 }
 
+/* The colour role of an event's tone. */
+fb_role con_tone_role(fb_tone tone)
+{
+	static const fb_role roles[] = {[FB_TONE_PLAIN] = FB_ROLE_DIM,
+	                                [FB_TONE_GOOD] = FB_ROLE_OK,
+	                                [FB_TONE_WARN] = FB_ROLE_WARN,
+	                                [FB_TONE_BAD] = FB_ROLE_BAD,
+	                                [FB_TONE_FORCED] = FB_ROLE_FORCED};
+	return roles[tone];
+}
+
 static void draw_log(fb_console *c, const layout *l)
 {
 	char title[96];
-	snprintf(title, sizeof title, "EVENTS  %zu shown, newest last%s",
-	         c->log_len, c->log_scroll ? "  (scrolled back)" : "");
+	size_t n = con_model_nevents(c->model);
+	snprintf(title, sizeof title, "EVENTS  %zu shown, newest last%s", n,
+	         c->log_scroll ? "  (scrolled back)" : "");
 	pane_title(c, l, title, c->log_focus);
 	int lines = l->pane_h - 1;
 	for (int i = 0; i < lines; i++) {
 		size_t back = c->log_scroll + (size_t)(lines - 1 - i);
-		if (back >= c->log_len)
+		con_log_line e;
+		if (back >= n || !con_model_event(c->model, back, &e))
 			continue;
-		const con_log_line *e =
-		    &c->log[(c->log_head + CON_LOG_LINES - 1 - back) %
-		            CON_LOG_LINES];
 		char ts[16];
-		time_t t = (time_t)(e->wall_ms / 1000);
+		time_t t = (time_t)(e.wall_ms / 1000);
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(ts, sizeof ts, "%H:%M:%S ", &tm);
 		int x = con_put(c, l->pane_y + 1 + i, 1, 9, FB_ROLE_DIM, ts);
-		con_put(c, l->pane_y + 1 + i, 1 + x, l->cols - 2 - x, e->role,
-		        e->text);
+		con_put(c, l->pane_y + 1 + i, 1 + x, l->cols - 2 - x,
+		        con_tone_role(e.tone), e.text);
 	}
 }
 
@@ -321,16 +369,14 @@ static void dline(detail_writer *w, fb_role role, const char *fmt, ...)
 	con_put(w->c, w->y++, 1, w->cols - 2, role, buf);
 }
 
-static void detail_config(detail_writer *w, const fb_dep *d)
+static void detail_config(detail_writer *w, const con_detail *d)
 {
 	char line[512] = "";
 	size_t used = 0;
-	for (int i = 0; i < FB_TUNABLE_COUNT; i++) {
-		char v[32];
-		fb_tunable_format((fb_tunable)i, d->cfg.t[i], v, sizeof v);
+	for (int i = 0; i < d->nsettings; i++) {
+		const con_setting *s = &d->settings[i];
 		int n = snprintf(line + used, sizeof line - used,
-		                 "%s=%s (%s)  ", fb_tunable_key((fb_tunable)i),
-		                 v, fb_source_name(d->cfg.source[i]));
+		                 "%s=%s (%s)  ", s->key, s->value, s->source);
 		if (n < 0 || used + (size_t)n >= (size_t)w->cols - 2) {
 			line[used] = '\0'; /* this entry starts the next line */
 			dline(w, FB_ROLE_NORMAL, "%s", line);
@@ -347,51 +393,63 @@ static void detail_config(detail_writer *w, const fb_dep *d)
 		dline(w, FB_ROLE_NORMAL, "%s", line);
 }
 
-static void draw_detail(fb_console *c, const layout *l, int64_t now)
+static void draw_detail(fb_console *c, const layout *l)
 {
-	fb_dep *d = con_selected(c);
-	if (!d) {
+	const con_row *r = con_selected(c);
+	con_detail d;
+	if (!r) {
 		pane_title(c, l, "DETAIL", false);
 		return;
 	}
-	fb_breaker_snapshot s;
-	fb_breaker_snapshot_get(d->breaker, &s);
-	char title[200], since[32];
-	snprintf(title, sizeof title, "DETAIL  %s  %.80s%s", d->cfg.name,
-	         d->cfg.url, d->cfg.critical ? "  (critical)" : "");
+	if (!con_model_detail(c->model, c->selected, &d)) {
+		char title[120];
+		snprintf(title, sizeof title, "DETAIL  %s  (asking...)",
+		         r->name);
+		pane_title(c, l, title, false);
+		return;
+	}
+	const fb_breaker_snapshot *s = &d.snap;
+	char title[200], since[32] = "?";
+	snprintf(title, sizeof title, "DETAIL  %s  %.80s%s", r->name, d.url,
+	         r->critical ? "  (critical)" : "");
 	pane_title(c, l, title, false);
 	detail_writer w = {c, l->pane_y + 1, l->pane_y + l->pane_h, l->cols};
-	fb_format_wait(now - s.last_change_ms, since, sizeof since);
-	dline(&w, state_role(s.state), "%s for %s: %s", fb_state_name(s.state),
-	      since, s.last_reason[0] ? s.last_reason : "since start");
+	if (d.for_ms >= 0)
+		fb_format_wait(d.for_ms, since, sizeof since);
+	dline(&w, state_role(s->state), "%s for %s: %s",
+	      fb_state_name(s->state), since,
+	      s->last_reason[0] ? s->last_reason : "since start");
 	dline(&w, FB_ROLE_NORMAL,
 	      "now: %u consecutive failures, %u/%u failed in window, %llu ok, "
 	      "%llu failed, %llu slow, %llu rejected, %d failed trials",
-	      s.consecutive_failures, s.window_failures, s.window_calls,
-	      (unsigned long long)s.successes, (unsigned long long)s.failures,
-	      (unsigned long long)s.slow_calls, (unsigned long long)s.rejected,
-	      (int)s.failed_trials);
+	      s->consecutive_failures, s->window_failures, s->window_calls,
+	      (unsigned long long)s->successes, (unsigned long long)s->failures,
+	      (unsigned long long)s->slow_calls,
+	      (unsigned long long)s->rejected, (int)s->failed_trials);
 	dline(
 	    &w, FB_ROLE_NORMAL,
 	    "at the last transition: %u consecutive failures, %u/%u in window, "
 	    "%llu slow",
-	    s.frozen_failures, s.frozen_window_failures, s.frozen_window_calls,
-	    (unsigned long long)s.frozen_slow_calls);
+	    s->frozen_failures, s->frozen_window_failures,
+	    s->frozen_window_calls, (unsigned long long)s->frozen_slow_calls);
 	if (w.y < w.end) {
 		char err[FB_ERROR_MAX + 16];
 		snprintf(err, sizeof err, "last error: %s",
-		         d->last_error[0] ? d->last_error : "none");
+		         r->error[0] ? r->error : "none");
 		w.y += con_put_wrapped(
 		    c, w.y, 1, l->cols - 2, w.end - w.y > 3 ? 3 : 1,
-		    d->last_error[0] ? FB_ROLE_BAD : FB_ROLE_DIM, err);
+		    r->error[0] ? FB_ROLE_BAD : FB_ROLE_DIM, err);
 	}
-	if (w.y < w.end && (int)d->history.len > 0) {
+	if (w.y < w.end && (int)d.history.len > 0) {
+		const fb_sample *at[FB_HISTORY];
+		for (uint32_t i = 0; i < d.history.len; i++)
+			at[i] = fb_history_at(&d.history, i);
 		con_put(c, w.y, 1, 9, FB_ROLE_DIM, "history ");
 		int width =
 		    l->cols - 12 < FB_HISTORY ? l->cols - 12 : FB_HISTORY;
-		sparkline(c, w.y++, 10, width, d);
+		sparkline(c, w.y++, 10, width, at, d.history.len);
 	}
-	detail_config(&w, d);
+	detail_config(&w, &d);
 }
 
 /* ---- hints and dialogs ------------------------------------------------- */
@@ -467,7 +525,7 @@ static void draw_help(fb_console *c)
 
 static void draw_dialog(fb_console *c)
 {
-	fb_dep *d = con_selected(c);
+	const con_row *d = con_selected(c);
 	char a[160], b[160];
 	const char *rows[3] = {a, "", b};
 	static const char *const what[FB_ACT_COUNT] = {
@@ -476,13 +534,13 @@ static void draw_dialog(fb_console *c)
 	    [FB_ACT_DISABLE] = "Disable %s (force it closed; probes go on)?"};
 	switch (c->mode) {
 	case MODE_CONFIRM:
-		snprintf(a, sizeof a, what[c->pending], d ? d->cfg.name : "?");
+		snprintf(a, sizeof a, what[c->pending], d ? d->name : "?");
 		snprintf(b, sizeof b, "y: yes    any other key: no");
 		dialog_box(c, rows, 3);
 		break;
 	case MODE_GATE_MENU: {
 		char ttl[32];
-		fb_format_wait(c->rt->engine.gate.ttl_ms, ttl, sizeof ttl);
+		fb_format_wait(c->model->gate_ttl_ms, ttl, sizeof ttl);
 		snprintf(a, sizeof a,
 		         "Gate: b block (lock)   a allow (override, %s)", ttl);
 		snprintf(b, sizeof b, "      u auto            Esc cancel");
@@ -530,10 +588,11 @@ void con_draw(fb_console *c)
 		c->top = c->cursor - (size_t)l.table_h + 1;
 	if (c->cursor < c->top)
 		c->top = c->cursor;
-	draw_header(c, &l, now);
-	draw_table(c, &l, now);
+	c->table_rows = (size_t)l.table_h;
+	draw_header(c, &l);
+	draw_table(c, &l);
 	if (c->detail)
-		draw_detail(c, &l, now);
+		draw_detail(c, &l);
 	else
 		draw_log(c, &l);
 	draw_hints(c, &l, now);
