@@ -64,7 +64,7 @@ void con_resort(fb_console *c)
 	con_model *m = c->model;
 	if (c->generation != m->generation) { /* new rows: find it by name */
 		long at = con_model_find(m, c->selected_name);
-		c->selected = at >= 0 ? (uint32_t)at : 0;
+		c->selected = at >= 0 ? (uint32_t)at : UINT32_MAX; /* top row */
 		c->generation = m->generation;
 	}
 	uint32_t *order =

@@ -15,7 +15,9 @@ static bool writable(fb_console *c)
 	if (c->readonly)
 		con_flash(c, "read-only: actions are disabled (started with "
 		             "--readonly)");
-	return !c->readonly;
+	else if (!c->model->src.actions)
+		con_flash(c, "refused: %s", c->model->src.no_action);
+	return !c->readonly && c->model->src.actions;
 }
 
 static void move_cursor(fb_console *c, long delta)

@@ -116,6 +116,8 @@ static void refresh(con_model *m)
 	m->gate_ttl_ms = e->rt->engine.gate.ttl_ms;
 	m->system = fb_system_health(&e->rt->engine.reg);
 	snprintf(m->src.host, sizeof m->src.host, "%s", e->rt->cfg.host);
+	snprintf(m->src.where, sizeof m->src.where, "%.100s (embedded)",
+	         e->rt->cfg.host);
 	snprintf(m->log_path, sizeof m->log_path, "%s", e->rt->cfg.log);
 }
 
@@ -196,7 +198,6 @@ con_model *con_model_embedded(fb_runtime *rt, const char *actor, fb_error *err)
 	e->rt = rt;
 	e->in_fd = -1;
 	snprintf(e->actor, sizeof e->actor, "%s", actor);
-	snprintf(e->m.src.where, sizeof e->m.src.where, "embedded");
 	e->m.src.live = true;
 	e->m.src.actions = true;
 	e->m.src.age_ms = -1;
