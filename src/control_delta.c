@@ -1,22 +1,28 @@
-/* {"op":"delta","rows":[NAME...],"detail":NAME}: the changes an attached
+/* {"op":"delta","rows":[NAME...],"detail":NAME,"all_latency":BOOL}: the
+ * changes an attached
  * console polls for. The reply:
  *
  *   {"ok":true,"seq":N,"full":BOOL,"count":N,"system_health":..,
  *    "gate":{..as in status..},"override_ttl_s":N,
  *    "deps":[{"i":N,"state":..,"health":..,"fail":N,"p50":MS|null,
  *             "p95":MS|null,"error":TEXT|null,"retry_ms":N,"due_ms":N},...],
- *    "recent":[{"i":N,"s":[US,...]},...],
+ *    "recent":[{"i":N,"add"|"set":[US,...]},...],
  *    "detail":{"i":N,"url":..,"for_ms":N,"reason":..,"counters":{..},
  *              "history":[US,...],"settings":[[KEY,VALUE,SOURCE],...]}}
  *
  * `deps` holds only the dependencies whose shown fields (state, health,
- * consecutive failures, p50/p95 to 0.1 ms, last error, open wait) changed
- * since this connection's previous delta; all of them, with "service",
+ * consecutive failures, p50/p95, last error, open wait) changed since
+ * this connection's previous delta -- latency only for the rows named
+ * in "rows" (those on the console's screen; each sent whole when it
+ * comes on screen), or for all with "all_latency":true (the console
+ * sorts by it) -- and all of them, with "service",
  * "kind", "critical" and "interval_ms", the first time and after a
  * reload ("full":true), "i" being the index all later replies use.
- * `recent` has the newest outcomes of the named rows (those on the
- * console's screen) that probed since; a failure is -1. `detail` is the
- * named dependency's counters and history. So the traffic follows what
+ * `recent` has, for the rows on screen, the outcomes that came since
+ * the previous poll ("add"), or the newest sixteen ("set") for a row
+ * that poll did not name; latency in us, a
+ * failure is -1. `detail` is the named dependency's counters and history
+ * (asked only while the console shows it). So the traffic follows what
  * changed and what is on screen, not the number of dependencies. */
 #include <math.h>
 #include <stdio.h>
@@ -31,8 +37,11 @@
 struct fb_delta_memo {
 	unsigned reloads; /* of the runtime when this was filled */
 	size_t n;
-	uint64_t *shown;  /* per dependency: a hash of what was sent */
-	uint64_t *recent; /* per dependency: its history's position sent */
+	uint64_t polls;     /* deltas answered */
+	uint64_t *shown;    /* per dependency: a hash of what was sent */
+	int64_t *recent_at; /* per dependency: its newest outcome sent */
+	uint64_t *listed;   /* per dependency: the poll that last named it */
+	uint64_t *before;   /* per dependency: the one that named it before */
 };
 
 void fb_delta_memo_free(fb_delta_memo *memo)
@@ -40,7 +49,9 @@ void fb_delta_memo_free(fb_delta_memo *memo)
 	if (!memo)
 		return;
 	free(memo->shown);
-	free(memo->recent);
+	free(memo->recent_at);
+	free(memo->listed);
+	free(memo->before);
 	free(memo);
 }
 
@@ -52,8 +63,10 @@ static fb_delta_memo *memo_new(const fb_runtime *rt)
 	if (!m)
 		return NULL;
 	m->shown = calloc(n, sizeof *m->shown);
-	m->recent = calloc(n, sizeof *m->recent);
-	if (!m->shown || !m->recent) {
+	m->recent_at = calloc(n, sizeof *m->recent_at);
+	m->listed = calloc(n, sizeof *m->listed);
+	m->before = calloc(n, sizeof *m->before);
+	if (!m->shown || !m->recent_at || !m->listed || !m->before) {
 		fb_delta_memo_free(m);
 		return NULL;
 	}
@@ -62,9 +75,10 @@ static fb_delta_memo *memo_new(const fb_runtime *rt)
 	return m;
 }
 
-static double tenth(double ms)
+/* A latency as the console shows it: 0.1 ms below 10 ms, else whole. */
+static double shown_ms(double ms)
 {
-	return ms < 0 ? -1 : round(ms * 10.0) / 10.0;
+	return ms < 0 ? -1 : ms < 10 ? round(ms * 10.0) / 10.0 : round(ms);
 }
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -73,16 +87,20 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h;
 }
 
-/* A hash of what a row shows; never 0, which means "never sent". */
+/* A hash of what a row shows; never 0, which means "never sent". The
+ * latency counts for a row on the console's screen, or for every row
+ * while the console sorts by it. */
 static uint64_t fingerprint(const fb_dep *d, const fb_breaker_snapshot *s,
-                            const fb_latency *lat)
+                            const fb_latency *lat, bool latency)
 {
 	uint64_t h = 1469598103934665603ull;
 	h = mix(h, (uint64_t)s->state);
 	h = mix(h, (uint64_t)d->health);
 	h = mix(h, s->consecutive_failures);
-	h = mix(h, (uint64_t)(int64_t)(tenth(lat->p50) * 10));
-	h = mix(h, (uint64_t)(int64_t)(tenth(lat->p95) * 10));
+	if (latency) {
+		h = mix(h, (uint64_t)(int64_t)(shown_ms(lat->p50) * 10));
+		h = mix(h, (uint64_t)(int64_t)(shown_ms(lat->p95) * 10));
+	}
 	h = mix(h, (uint64_t)d->last_error_ms);
 	h = mix(h, (uint64_t)s->open_until_ms);
 	return h ? h : 1;
@@ -93,7 +111,7 @@ static void add_ms_or_null(cJSON *o, const char *key, double ms)
 	if (ms < 0)
 		cJSON_AddNullToObject(o, key);
 	else
-		cJSON_AddNumberToObject(o, key, tenth(ms));
+		cJSON_AddNumberToObject(o, key, shown_ms(ms));
 }
 
 static cJSON *dep_delta(const fb_runtime *rt, size_t i, bool full,
@@ -131,42 +149,82 @@ static cJSON *dep_delta(const fb_runtime *rt, size_t i, bool full,
 	return o;
 }
 
-static cJSON *samples(const fb_history *h, uint32_t max)
+/* The newest outcomes (at most max) that came after after_ms, newest
+ * first; *newest gets the time of the first. */
+static cJSON *samples(const fb_history *h, uint32_t max, int64_t after_ms,
+                      int64_t *newest)
 {
 	cJSON *a = cJSON_CreateArray();
 	uint32_t n = h->len < max ? h->len : max;
 	for (uint32_t k = 0; k < n; k++) {
 		const fb_sample *s = fb_history_at(h, k);
+		if (s->at_ms <= after_ms)
+			break;
+		if (k == 0 && newest)
+			*newest = s->at_ms;
 		cJSON_AddItemToArray(
 		    a, cJSON_CreateNumber(s->ok ? (double)s->latency_us : -1));
 	}
 	return a;
 }
 
-/* The newest outcomes of each named row that probed since last sent. */
-static void add_recent(const fb_runtime *rt, fb_delta_memo *memo,
-                       const cJSON *names, cJSON *out)
+/* Notes which rows the console shows now (at most a screen's worth):
+ * listed[i] is this poll for them, before[i] the poll before that. */
+static void mark_shown(const fb_runtime *rt, fb_delta_memo *memo,
+                       const cJSON *names)
 {
-	cJSON *arr = cJSON_AddArrayToObject(out, "recent");
 	const cJSON *name;
 	int taken = 0;
+	memo->polls++;
 	cJSON_ArrayForEach(name, names)
 	{
 		if (!cJSON_IsString(name) || ++taken > 200)
-			break; /* a screen's worth, never more */
+			break;
 		fb_dep *d =
 		    fb_registry_find(&rt->engine.reg, name->valuestring);
 		if (!d)
 			continue;
 		size_t i = (size_t)(d - rt->engine.reg.deps);
-		uint64_t at =
-		    ((uint64_t)d->history.head << 32 | d->history.len) + 1;
-		if (memo->recent[i] == at)
+		if (memo->listed[i] != memo->polls) { /* a name twice: once */
+			memo->before[i] = memo->listed[i];
+			memo->listed[i] = memo->polls;
+		}
+	}
+}
+
+static bool on_screen(const fb_delta_memo *memo, size_t i)
+{
+	return memo->listed[i] == memo->polls;
+}
+
+/* Shown now but not at the previous poll: the console lost track. */
+static bool came_on_screen(const fb_delta_memo *memo, size_t i)
+{
+	return on_screen(memo, i) && memo->before[i] + 1 != memo->polls;
+}
+
+/* For each row on screen, the outcomes that came since they were last
+ * sent ("add"), or its newest RECENT ("set") when it just came on
+ * screen. */
+static void add_recent(const fb_runtime *rt, fb_delta_memo *memo, cJSON *out)
+{
+	cJSON *arr = cJSON_AddArrayToObject(out, "recent");
+	for (size_t i = 0; i < memo->n; i++) {
+		if (!on_screen(memo, i))
 			continue;
-		memo->recent[i] = at;
+		const fb_dep *d = &rt->engine.reg.deps[i];
+		bool fresh = came_on_screen(memo, i);
+		const fb_sample *top =
+		    d->history.len ? fb_history_at(&d->history, 0) : NULL;
+		if (!fresh && (!top || top->at_ms <= memo->recent_at[i]))
+			continue; /* nothing new */
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "i", (double)i);
-		cJSON_AddItemToObject(o, "s", samples(&d->history, RECENT));
+		cJSON_AddItemToObject(
+		    o, fresh ? "set" : "add",
+		    samples(&d->history, RECENT,
+		            fresh ? INT64_MIN : memo->recent_at[i],
+		            &memo->recent_at[i]));
 		cJSON_AddItemToArray(arr, o);
 	}
 }
@@ -217,7 +275,8 @@ static cJSON *detail(const fb_runtime *rt, fb_dep *d, int64_t now)
 	    (double)(s.last_change_ms < 0 ? -1 : now - s.last_change_ms));
 	cJSON_AddStringToObject(o, "reason", s.last_reason);
 	cJSON_AddItemToObject(o, "counters", counters(&s));
-	cJSON_AddItemToObject(o, "history", samples(&d->history, FB_HISTORY));
+	cJSON_AddItemToObject(
+	    o, "history", samples(&d->history, FB_HISTORY, INT64_MIN, NULL));
 	cJSON *set = cJSON_AddArrayToObject(o, "settings");
 	for (int i = 0; i < FB_TUNABLE_COUNT; i++) {
 		char v[40];
@@ -253,20 +312,24 @@ cJSON *fb_delta_json(fb_runtime *rt, fb_delta_memo **memo, const cJSON *req)
 	cJSON_AddItemToObject(o, "gate", fb_gate_json(&gate));
 	cJSON_AddNumberToObject(o, "override_ttl_s",
 	                        (double)(rt->engine.gate.ttl_ms / 1000));
+	mark_shown(rt, m, cJSON_GetObjectItemCaseSensitive(req, "rows"));
+	bool all_latency =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "all_latency"));
 	cJSON *deps = cJSON_AddArrayToObject(o, "deps");
 	for (size_t i = 0; i < m->n; i++) {
 		fb_dep *d = &rt->engine.reg.deps[i];
 		fb_breaker_snapshot s;
 		fb_breaker_snapshot_get(d->breaker, &s);
 		fb_latency lat = fb_history_latency(&d->history, FB_HISTORY);
-		uint64_t fp = fingerprint(d, &s, &lat);
-		if (!full && m->shown[i] == fp)
+		uint64_t fp =
+		    fingerprint(d, &s, &lat, all_latency || on_screen(m, i));
+		if (!full && m->shown[i] == fp && !came_on_screen(m, i))
 			continue;
 		m->shown[i] = fp;
 		cJSON_AddItemToArray(deps,
 		                     dep_delta(rt, i, full, &s, &lat, now));
 	}
-	add_recent(rt, m, cJSON_GetObjectItemCaseSensitive(req, "rows"), o);
+	add_recent(rt, m, o);
 	const cJSON *want = cJSON_GetObjectItemCaseSensitive(req, "detail");
 	fb_dep *d = cJSON_IsString(want)
 	                ? fb_registry_find(&rt->engine.reg, want->valuestring)

@@ -301,7 +301,8 @@ static void draw(fb_console *c, int64_t now, bool tick)
 	if (shown > c->table_rows)
 		shown = c->table_rows;
 	con_model_focus(m, c->order + c->top, shown,
-	                c->norder ? (long)c->selected : -1);
+	                c->detail && c->norder ? (long)c->selected : -1,
+	                c->sort == SORT_LATENCY);
 }
 
 static void run(fb_console *c)

@@ -18,10 +18,10 @@ void con_model_refresh(con_model *m)
 }
 
 void con_model_focus(con_model *m, const uint32_t *rows, size_t n,
-                     long selected)
+                     long selected, bool all_latency)
 {
 	if (m->ops->focus)
-		m->ops->focus(m, rows, n, selected);
+		m->ops->focus(m, rows, n, selected, all_latency);
 }
 
 bool con_model_detail(con_model *m, size_t row, con_detail *out)

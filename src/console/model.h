@@ -92,10 +92,11 @@ typedef struct con_model_ops {
 	short (*step)(con_model *m, int in_fd, int max_ms);
 	/* Brings rows, gate, source and countdowns up to now. */
 	void (*refresh)(con_model *m);
-	/* The rows on screen (indexes into rows) and the selected one (-1:
-	 * none): a source may fetch more about them. */
+	/* The rows on screen (indexes into rows), the one whose detail is
+	 * shown (-1: none), and whether every row's latency matters (the
+	 * table sorts by it): a source may fetch only what is needed. */
 	void (*focus)(con_model *m, const uint32_t *rows, size_t n,
-	              long selected);
+	              long selected, bool all_latency);
 	/* The detail of rows[row]; false when it is not at hand (yet). */
 	bool (*detail)(con_model *m, size_t row, con_detail *out);
 	/* An operator action: trip, reset or disable dependency `dep`, or a
@@ -133,7 +134,7 @@ struct con_model {
 short con_model_step(con_model *m, int in_fd, int max_ms);
 void con_model_refresh(con_model *m);
 void con_model_focus(con_model *m, const uint32_t *rows, size_t n,
-                     long selected);
+                     long selected, bool all_latency);
 bool con_model_detail(con_model *m, size_t row, con_detail *out);
 int con_model_act(con_model *m, fb_action action, const char *dep,
                   const char *reason, char *msg, size_t len);

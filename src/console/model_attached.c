@@ -81,6 +81,7 @@ typedef struct attached {
 	char (*shown)[FB_NAME_MAX];
 	size_t nshown;
 	char selected[FB_NAME_MAX];
+	bool all_latency; /* the console sorts by latency */
 	bool have_detail;
 	con_detail detail;
 	long detail_row;
@@ -462,6 +463,8 @@ static void ask_delta(attached *a, int64_t now)
 		cJSON_AddItemToArray(rows, cJSON_CreateString(a->shown[i]));
 	if (a->selected[0])
 		cJSON_AddStringToObject(req, "detail", a->selected);
+	if (a->all_latency)
+		cJSON_AddTrueToObject(req, "all_latency");
 	char *text = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
 	bool sent = false;
@@ -618,9 +621,18 @@ static void take_delta(attached *a, const char *line, size_t len)
 		                 &i))
 			continue;
 		con_row *r = &a->m.rows[i];
-		samples_into(cJSON_GetObjectItemCaseSensitive(d, "s"),
-		             r->recent, CON_RECENT, &n);
-		r->nrecent = (uint8_t)n;
+		const cJSON *add = cJSON_GetObjectItemCaseSensitive(d, "add");
+		fb_sample got[CON_RECENT];
+		samples_into(add ? add
+		                 : cJSON_GetObjectItemCaseSensitive(d, "set"),
+		             got, CON_RECENT, &n);
+		uint32_t keep =
+		    add ? r->nrecent : 0; /* add: newer ones first */
+		if (keep + n > CON_RECENT)
+			keep = CON_RECENT - n;
+		memmove(r->recent + n, r->recent, keep * sizeof *r->recent);
+		memcpy(r->recent, got, n * sizeof *got);
+		r->nrecent = (uint8_t)(keep + n);
 	}
 	detail_from(a, cJSON_GetObjectItemCaseSensitive(o, "detail"), now);
 	cJSON_Delete(o);
@@ -753,9 +765,14 @@ static void refresh(con_model *m)
 	         "not connected to the instance (DISCONNECTED, retrying)");
 }
 
-static void focus(con_model *m, const uint32_t *rows, size_t n, long sel)
+static void focus(con_model *m, const uint32_t *rows, size_t n, long sel,
+                  bool all_latency)
 {
 	attached *a = (attached *)m;
+	if (all_latency != a->all_latency) {
+		a->all_latency = all_latency;
+		a->next_poll_at = fb_now_ms();
+	}
 	char(*shown)[FB_NAME_MAX] =
 	    realloc(a->shown, (n ? n : 1) * FB_NAME_MAX);
 	if (!shown)

@@ -64,58 +64,63 @@ static void fill(fb_console *c, int y, int x, int width, fb_role role)
 
 /* ---- header and gate line ---------------------------------------------- */
 
+/* The header: fusebox, trouble (DISCONNECTED...), system health, the
+ * gate, where the data comes from -- and, when they fit, the gate's
+ * countdown and the clock, which give way in that order. */
 static void draw_header(fb_console *c, const layout *l)
 {
 	con_model *m = c->model;
 	const fb_gate_decision *g = &m->gate;
 	bool live = m->src.live;
-	char clock[16], text[200];
+	char clock[16], trouble[200] = "", sys[48], gate[48], retry[48] = "";
+	char where[160], age[32] = "";
 	time_t t = time(NULL);
 	struct tm tm;
 	localtime_r(&t, &tm);
-	strftime(clock, sizeof clock, "%H:%M:%S", &tm);
-	fill(c, 0, 0, l->cols, FB_ROLE_HEADER);
-	int x = con_put(c, 0, 0, l->cols, FB_ROLE_HEADER, " fusebox ");
-	if (m->src.trouble[0]) { /* before anything it makes stale */
-		char age[32] = "";
+	strftime(clock, sizeof clock, "  %H:%M:%S", &tm);
+	if (m->src.trouble[0]) {
 		if (m->src.age_ms >= 0)
 			fb_format_wait(m->src.age_ms, age, sizeof age);
-		snprintf(text, sizeof text, " %.120s%s%s%s ", m->src.trouble,
-		         age[0] ? " (data " : "", age, age[0] ? " old)" : "");
-		x += 1 + con_put(c, 0, x, l->cols - x, FB_ROLE_BANNER, text);
+		snprintf(trouble, sizeof trouble, " %.120s%s%s%s ",
+		         m->src.trouble, age[0] ? " (data " : "", age,
+		         age[0] ? " old)" : "");
 	}
-	snprintf(text, sizeof text, " SYSTEM %s ", fb_health_name(m->system));
-	for (char *p = text; *p; p++)
+	snprintf(sys, sizeof sys, " SYSTEM %s ", fb_health_name(m->system));
+	for (char *p = sys; *p; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-	x += con_put(c, 0, x, l->cols - x,
-	             live ? health_role(m->system) : FB_ROLE_DIM, text);
-	snprintf(text, sizeof text, " GATE %s (%s) ",
+	snprintf(gate, sizeof gate, " GATE %s (%s) ",
 	         g->blocked ? "BLOCKED" : "ALLOWED",
 	         fb_gate_mode_name(g->mode));
+	if (live && g->blocked && g->retry_after_ms > 0) {
+		char wait[32];
+		fb_format_wait(g->retry_after_ms, wait, sizeof wait);
+		snprintf(retry, sizeof retry, " retry in %s", wait);
+	}
+	snprintf(where, sizeof where, " %.120s", m->src.where);
+	int need = 9 + (trouble[0] ? con_width(trouble) + 1 : 0) +
+	           con_width(sys) + 1 + con_width(gate) + con_width(where) + 1;
+	if (need + con_width(clock) > l->cols)
+		clock[0] = '\0';
+	if (need + con_width(clock) + con_width(retry) > l->cols)
+		retry[0] = '\0';
+	fill(c, 0, 0, l->cols, FB_ROLE_HEADER);
+	int x = con_put(c, 0, 0, l->cols, FB_ROLE_HEADER, " fusebox ");
+	if (trouble[0]) /* before anything it makes stale */
+		x += 1 + con_put(c, 0, x, l->cols - x, FB_ROLE_BANNER, trouble);
+	x += con_put(c, 0, x, l->cols - x,
+	             live ? health_role(m->system) : FB_ROLE_DIM, sys);
 	x += 1 + con_put(c, 0, x + 1, l->cols - x - 1,
 	                 !live        ? FB_ROLE_DIM
 	                 : g->blocked ? FB_ROLE_BAD
 	                              : FB_ROLE_OK,
-	                 text);
-	if (live && g->blocked && g->retry_after_ms > 0) {
-		char wait[32];
-		fb_format_wait(g->retry_after_ms, wait, sizeof wait);
-		snprintf(text, sizeof text, " retry in %s", wait);
-		x += con_put(c, 0, x, l->cols - x, FB_ROLE_HEADER, text);
-	}
-	/* where the data comes from, then the clock: the clock gives way,
-	 * and where never does (it goes over the gate's countdown) */
-	snprintf(text, sizeof text, " %.120s  %s ", m->src.where, clock);
-	int w = con_width(text);
-	if (l->cols - w <= x + 1) {
-		snprintf(text, sizeof text, " %.120s ", m->src.where);
-		w = con_width(text);
-	}
-	int at = l->cols - w > x   ? l->cols - w
-	         : x < l->cols / 2 ? x
-	                           : l->cols / 2;
-	fill(c, 0, at, l->cols - at, FB_ROLE_HEADER);
-	con_put(c, 0, at, l->cols - at, FB_ROLE_HEADER, text);
+	                 gate);
+	x += con_put(c, 0, x, l->cols - x, FB_ROLE_HEADER, retry);
+	char right[200];
+	snprintf(right, sizeof right, "%s%s ", where, clock);
+	int w = con_width(right);
+	if (l->cols - w > x)
+		x = l->cols - w;
+	con_put(c, 0, x, l->cols - x, FB_ROLE_HEADER, right);
 	/* the gate's reason, in words */
 	x = con_put(c, 1, 0, l->cols, FB_ROLE_DIM,
 	            live ? " gate: " : " gate, when last seen: ");
