@@ -1035,6 +1035,57 @@ static void test_event_pane_starts_with_the_log(void **state)
 	                            WAIT_MS, "the earlier operator event"));
 }
 
+/* ---- 11. the replay screen is the console's table over the past ------- */
+
+static bool billing_open_live(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_has(s, "billing-db", " open ") && row_of(s, "api-ok") >= 0 &&
+	       !strstr(s, "REPLAY");
+}
+
+static bool replay_at_end(const char *s, void *ctx)
+{
+	(void)ctx;
+	return strstr(s, "REPLAY") && row_has(s, "billing-db", " open ") &&
+	       row_has(s, "api-ok", " closed ");
+}
+
+static void test_replay_shows_every_configured_dependency(void **state)
+{
+	con *c = *state;
+	write_standard_config(c);
+	start_console(c, 100, 30, NULL);
+	assert_true(wait_screen_for(c, false, billing_open_live, NULL, WAIT_MS,
+	                            "billing-db open, live"));
+	keys(c, "R");
+	assert_true(wait_screen_for(c, false, shows, "REPLAY", WAIT_MS,
+	                            "the replay screen"));
+	/* api-ok never had an event: still a row, closed since the start */
+	keys(c, "End");
+	assert_true(wait_screen_for(c, false, replay_at_end, NULL, WAIT_MS,
+	                            "every configured row at the log's end"));
+	/* its keys on ?, not the live console's */
+	keys(c, "?");
+	assert_true(wait_screen_for(c, false, shows, "REPLAY keys", WAIT_MS,
+	                            "the replay's keys"));
+	assert_non_null(strstr(c->screen, "one minute back or forward"));
+	keys(c, "x");
+	assert_true(wait_screen_for(c, false, lacks, "REPLAY keys", WAIT_MS,
+	                            "the help closed"));
+	/* the table's keys work here too: a filter */
+	keys(c, "/");
+	type_text(c, "api");
+	keys(c, "Enter");
+	assert_true(wait_screen_for(c, false, lacks, "billing-db      ", WAIT_MS,
+	                            "only api-ok under the filter"));
+	assert_true(row_of(c->screen, "api-ok") >= 0);
+	keys(c, "q");
+	assert_true(wait_screen_for(c, false, lacks, "REPLAY", WAIT_MS,
+	                            "back to the live console"));
+	assert_true(th_proc_alive(c->pid));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1051,6 +1102,7 @@ int main(void)
 	    T(test_no_freeze_while_probe_hangs),
 	    T(test_rows_stay_put_while_navigating),
 	    T(test_event_pane_starts_with_the_log),
+	    T(test_replay_shows_every_configured_dependency),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

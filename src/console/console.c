@@ -4,6 +4,7 @@
 #include <curses.h>
 #include <fcntl.h>
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
 #include <poll.h>
 #include <pwd.h>
@@ -235,20 +236,34 @@ void con_screen_end(void)
 
 /* ---- input ------------------------------------------------------------- */
 
+/* Back from the replay screen to the live source; on its own (fusebox
+ * --replay), leaving it is quitting. */
+static void leave_replay(fb_console *c)
+{
+	if (c->live == &c->replay->past->m) {
+		c->quit = true;
+		return;
+	}
+	con_replay_free(c->replay);
+	c->replay = NULL;
+	c->model = c->live;
+	c->generation = UINT_MAX; /* other rows: sort them, find the cursor */
+	c->log_scroll = 0;
+}
+
 static void handle(fb_console *c, int key)
 {
 	c->last_key_ms = fb_now_ms();
 	c->dirty = true;
-	if (c->replay) {
-		con_replay_key(c->replay, key);
-		if (c->replay->done) {
-			con_replay_free(c->replay);
-			c->replay = NULL;
-		}
-		return;
-	}
 	if (key == '\r')
 		key = '\n';
+	/* the replay's own keys first, unless a dialog or filter is open */
+	if (c->replay && c->mode == MODE_NORMAL && key != KEY_RESIZE &&
+	    con_replay_key(c, c->replay, key)) {
+		if (c->replay->done)
+			leave_replay(c);
+		return;
+	}
 	int flags = con_key(c, key);
 	if (flags & ACT_RESORT)
 		con_resort(c);
@@ -292,11 +307,10 @@ static void draw(fb_console *c, int64_t now, bool tick)
 	     now - c->last_key_ms > CON_HANDS_OFF_MS))
 		con_resort(c);
 	m->changed = false;
-	if (c->replay) {
+	if (c->replay)
 		con_replay_draw(c, c->replay);
-		return;
-	}
-	con_draw(c);
+	else
+		con_draw(c);
 	size_t shown = c->top < c->norder ? c->norder - c->top : 0;
 	if (shown > c->table_rows)
 		shown = c->table_rows;
@@ -305,10 +319,10 @@ static void draw(fb_console *c, int64_t now, bool tick)
 	                c->sort == SORT_LATENCY);
 }
 
-static void run(fb_console *c)
+void con_run(fb_console *c)
 {
-	con_model *m = c->model;
-	con_model_refresh(m);
+	con_model *m = c->live; /* it runs, whatever is shown */
+	con_model_refresh(c->model);
 	con_resort(c);
 	c->dirty = true;
 	while (!c->quit && !m->ended) {
@@ -318,7 +332,8 @@ static void run(fb_console *c)
 		int64_t wait = -1;
 		bool moved =
 		    c->replay && con_replay_tick(c->replay, now, &wait);
-		if (c->dirty || tick || moved || m->changed) {
+		if (c->dirty || tick || moved || m->changed ||
+		    c->model->changed) {
 			draw(c, now, tick);
 			c->last_draw_ms = now;
 			c->dirty = false;
@@ -411,6 +426,7 @@ int fb_console_main(const char *config, const char *theme, bool readonly,
 		free(c);
 		return code;
 	}
+	c->live = c->model;
 	c->readonly = readonly;
 	c->utf8 = strcasecmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	fb_error err;
@@ -422,7 +438,7 @@ int fb_console_main(const char *config, const char *theme, bool readonly,
 		return FB_EXIT_CONFIG;
 	}
 	int saved = divert_stderr(c->model->log_path, errpath, sizeof errpath);
-	run(c);
+	con_run(c);
 	con_replay_free(c->replay);
 	endwin();
 	restore_stderr(saved, errpath);

@@ -34,6 +34,7 @@ typedef enum { CON_SORT_TABLE(CON_X_SORT) SORT_COUNT } con_sort;
 
 typedef struct fb_console {
 	con_model *model; /* what is shown */
+	con_model *live;  /* the source that runs (model, or under a replay) */
 	fb_theme theme;
 	int attr[FB_ROLE_COUNT];
 	bool readonly, utf8, quit;
@@ -64,8 +65,11 @@ typedef struct fb_console {
 	struct con_replay *replay; /* replay mode over the live console */
 } fb_console;
 
-/* Drawing (view.c): the whole screen from the console's state. */
+/* Drawing (view.c): the whole screen from the console's state; or only
+ * the table and the pane under it, in rows y0 .. y0 + h - 1 (the replay
+ * screen draws its own header and hints around them). */
 void con_draw(fb_console *c);
+void con_draw_body(fb_console *c, int y0, int h);
 
 /* Keys (keys.c): dispatches one key; returns what must happen next. */
 enum { ACT_NONE = 0, ACT_REDRAW = 1, ACT_RESORT = 2 };
@@ -73,6 +77,10 @@ int con_key(fb_console *c, int key);
 /* The help text, generated from the key table: calls fn for each row. */
 void con_key_help(void (*fn)(void *ctx, const char *keys, const char *help),
                   void *ctx);
+
+/* The loop (console.c): draws and takes keys until quit, or until the
+ * running source (c->live) ends. */
+void con_run(fb_console *c);
 
 /* The rows (console.c). */
 void con_resort(fb_console *c);

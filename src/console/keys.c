@@ -3,6 +3,7 @@
  * they cannot disagree. Actions change state and return flags; they
  * never draw. */
 #include <curses.h>
+#include <limits.h>
 #include <string.h>
 
 #include "console/console.h"
@@ -163,9 +164,16 @@ static int act_replay(fb_console *c)
 		con_flash(c, "replay: there is no event log to replay");
 		return ACT_REDRAW;
 	}
-	c->replay = con_replay_open(&path, 1, &err);
-	if (!c->replay)
+	/* the configured dependencies are rows too, events or not */
+	c->replay = con_replay_open(&path, 1, c->live, &err);
+	if (!c->replay) {
 		con_flash(c, "replay: %s", err.text);
+		return ACT_REDRAW;
+	}
+	c->model = &c->replay->past->m;
+	c->generation = UINT_MAX; /* other rows: sort them */
+	c->detail = false;
+	c->log_scroll = 0;
 	return ACT_REDRAW;
 }
 

@@ -30,8 +30,9 @@ typedef struct con_row {
 	char name[FB_NAME_MAX];
 	fb_kind kind;
 	bool critical;
-	bool known; /* state and health are known (a replay may not have
-	               seen the dependency yet) */
+	bool known;        /* the state is known (a replay may not have
+	                      seen the dependency yet) */
+	bool health_known; /* and the health */
 	fb_state state;
 	fb_health health;
 	int64_t fails;         /* consecutive failures; -1 unknown */
@@ -61,7 +62,8 @@ typedef struct con_detail {
 typedef struct con_source {
 	char where[160]; /* "embedded", "attached to web-1 pid 4242" */
 	char host[256];
-	bool live;          /* what is shown is current */
+	bool live;          /* what is shown is current (a replay's: as of
+	                       its cursor) */
 	char trouble[160];  /* "DISCONNECTED, retrying"; "" when none */
 	int64_t age_ms;     /* of the data, when not live; -1 unknown */
 	bool actions;       /* operator actions can be taken at all */

@@ -250,8 +250,10 @@ static void set_state(con_row *r, const char *state, const char *health)
 		r->state = s;
 		r->known = true;
 	}
-	if (health && fb_health_parse(health, &h))
+	if (health && fb_health_parse(health, &h)) {
 		r->health = h;
+		r->health_known = true;
+	}
 }
 
 /* A row from the status document (the watch's first line). */

@@ -85,7 +85,7 @@ static void fill_row(embedded *e, size_t i, int64_t now)
 	fb_breaker_snapshot s;
 	fb_breaker_snapshot_get(d->breaker, &s);
 	fb_latency lat = fb_history_latency(&d->history, FB_HISTORY);
-	r->known = true;
+	r->known = r->health_known = true;
 	r->state = s.state;
 	r->health = d->health;
 	r->fails = s.consecutive_failures;

@@ -17,12 +17,13 @@ typedef struct layout {
 	bool spark, error_col;
 } layout;
 
-static layout plan(const fb_console *c)
+/* The table's titles at row y0, its rows, then the pane: h rows. */
+static layout plan(const fb_console *c, int y0, int h)
 {
 	layout l = {.rows = LINES, .cols = COLS};
 	l.pane_h = c->detail ? l.rows / 2 : (l.rows >= 20 ? l.rows / 3 : 4);
-	l.table_y = 3;
-	l.table_h = l.rows - 3 - l.pane_h - 1;
+	l.table_y = y0 + 1;
+	l.table_h = h - 1 - l.pane_h;
 	l.pane_y = l.table_y + l.table_h;
 	l.spark = l.cols >= 100;
 	l.error_col = l.cols >= 90;
@@ -145,6 +146,10 @@ static void countdown(const con_row *r, char *buf, size_t len)
 	}
 	switch (r->state) {
 	case FB_STATE_OPEN:
+		if (r->retry_in_ms < 0) { /* not known here (a replay) */
+			snprintf(buf, len, "-");
+			return;
+		}
 		fb_format_wait(r->retry_in_ms, wait, sizeof wait);
 		snprintf(buf, len, "retry %s", wait);
 		return;
@@ -207,19 +212,19 @@ static const struct column {
 
 static void draw_titles(fb_console *c, const layout *l)
 {
-	int x = 0;
-	fill(c, 2, 0, l->cols, FB_ROLE_TITLE);
+	int x = 0, y = l->table_y - 1;
+	fill(c, y, 0, l->cols, FB_ROLE_TITLE);
 	for (int i = 0; i < NCOLS; i++) {
-		con_put(c, 2, x, columns[i].width, FB_ROLE_TITLE,
+		con_put(c, y, x, columns[i].width, FB_ROLE_TITLE,
 		        columns[i].title);
 		x += columns[i].width + 1;
 	}
 	if (l->spark) {
-		con_put(c, 2, x, SPARK_W, FB_ROLE_TITLE, "RECENT");
+		con_put(c, y, x, SPARK_W, FB_ROLE_TITLE, "RECENT");
 		x += SPARK_W + 1;
 	}
 	if (l->error_col)
-		con_put(c, 2, x, l->cols - x, FB_ROLE_TITLE, "LAST ERROR");
+		con_put(c, y, x, l->cols - x, FB_ROLE_TITLE, "LAST ERROR");
 	char sort[48];
 	snprintf(sort, sizeof sort, " sort: %s ",
 	         c->sort == SORT_WORST      ? "worst first"
@@ -229,7 +234,7 @@ static void draw_titles(fb_console *c, const layout *l)
 	                                    : "latency");
 	int w = con_width(sort);
 	if (!l->error_col && l->cols - w > x)
-		con_put(c, 2, l->cols - w, w, FB_ROLE_TITLE, sort);
+		con_put(c, y, l->cols - w, w, FB_ROLE_TITLE, sort);
 }
 
 static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
@@ -242,7 +247,8 @@ static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
 	snprintf(cell[2], 64, "%s", d->critical ? "*" : "");
 	snprintf(cell[3], 64, "%s %s", d->known ? state_glyph(c, d->state) : "",
 	         d->known ? fb_state_name(d->state) : "-");
-	snprintf(cell[4], 64, "%s", d->known ? fb_health_name(d->health) : "-");
+	snprintf(cell[4], 64, "%s",
+	         d->health_known ? fb_health_name(d->health) : "-");
 	if (d->fails < 0)
 		snprintf(cell[5], 64, "-");
 	else
@@ -259,7 +265,7 @@ static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
 	    FB_ROLE_DIM,
 	    FB_ROLE_WARN,
 	    d->known ? state_role(d->state) : FB_ROLE_DIM,
-	    d->known ? health_role(d->health) : FB_ROLE_DIM,
+	    d->health_known ? health_role(d->health) : FB_ROLE_DIM,
 	    d->fails > 0 ? FB_ROLE_WARN : FB_ROLE_DIM,
 	    FB_ROLE_NORMAL,
 	    d->known && d->state == FB_STATE_OPEN ? FB_ROLE_BAD : FB_ROLE_DIM};
@@ -579,6 +585,21 @@ static void draw_too_small(fb_console *c)
 		con_put(c, 2, 0, COLS, FB_ROLE_DIM, "q quits");
 }
 
+void con_draw_body(fb_console *c, int y0, int h)
+{
+	layout l = plan(c, y0, h);
+	if (c->cursor >= c->top + (size_t)l.table_h)
+		c->top = c->cursor - (size_t)l.table_h + 1;
+	if (c->cursor < c->top)
+		c->top = c->cursor;
+	c->table_rows = (size_t)l.table_h;
+	draw_table(c, &l);
+	if (c->detail)
+		draw_detail(c, &l);
+	else
+		draw_log(c, &l);
+}
+
 void con_draw(fb_console *c)
 {
 	int64_t now = fb_now_ms();
@@ -588,18 +609,9 @@ void con_draw(fb_console *c)
 		refresh();
 		return;
 	}
-	layout l = plan(c);
-	if (c->cursor >= c->top + (size_t)l.table_h)
-		c->top = c->cursor - (size_t)l.table_h + 1;
-	if (c->cursor < c->top)
-		c->top = c->cursor;
-	c->table_rows = (size_t)l.table_h;
+	layout l = plan(c, 2, LINES - 3);
 	draw_header(c, &l);
-	draw_table(c, &l);
-	if (c->detail)
-		draw_detail(c, &l);
-	else
-		draw_log(c, &l);
+	con_draw_body(c, 2, LINES - 3);
 	draw_hints(c, &l, now);
 	if (c->mode == MODE_HELP)
 		draw_help(c);
