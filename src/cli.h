@@ -79,7 +79,7 @@ enum { FB_OPT_DEPS = 256 };
 	  "probe every dependency once instead of asking the instance")
 #define FB_OPTS_GATE(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
 #define FB_OPTS_TRIP(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
-#define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X)
+#define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
 #define FB_OPTS_DISABLE(X) FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
 #define FB_OPTS_REPLAY(X)                                                      \
 	X("from", 'f', "TIME", NONE,                                           \

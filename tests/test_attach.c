@@ -401,6 +401,24 @@ static void test_trip_from_an_attached_console(void **state)
 	cJSON_Delete(events);
 	/* the consoles started no engine of their own */
 	assert_true(th_alive(e->fb));
+
+	/* the CLI takes a reason for reset too, as the console asks one */
+	char *reset[] = {g_fusebox, "reset", "bravo", "--reason", "all clear",
+	                 "--config", e->cfg, NULL};
+	assert_int_equal(th_run(reset, WAIT_MS, &r), 0);
+	th_result_free(&r);
+	assert_true(th_wait_events(e->log, 2, "operator", "bravo", NULL, NULL,
+	                           WAIT_MS));
+	events = th_jsonl_read(e->log, NULL, NULL);
+	assert_non_null(events);
+	op = th_events_nth(events, 1, "operator", "bravo", NULL, NULL);
+	assert_non_null(op);
+	assert_string_equal(th_json_str(op, "action"), "reset");
+	assert_string_equal(th_json_str(op, "reason"), "all clear");
+	cJSON_Delete(events);
+	row_word closed = {"bravo", " closed "};
+	assert_true(wait_screen(&w->t[1], false, row_shows, &closed, WAIT_MS,
+	                        "bravo closed again in the other console"));
 }
 
 /* ---- 2. the instance goes away, and comes back ------------------------- */

@@ -74,7 +74,10 @@ void con_resort(fb_console *c)
 		return;
 	c->order = order;
 	c->norder = 0;
+	c->name_w = 0;
 	for (uint32_t i = 0; i < m->nrows; i++) {
+		int w = con_width(m->rows[i].name);
+		c->name_w = w > c->name_w ? w : c->name_w;
 		if (!c->filter[0] || strcasestr(m->rows[i].name, c->filter))
 			c->order[c->norder++] = i;
 	}

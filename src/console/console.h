@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "console/line.h"
 #include "console/model.h"
 #include "console/theme.h"
 
@@ -47,6 +48,8 @@ typedef struct fb_console {
 	char selected_name[FB_NAME_MAX]; /* found again when rows change */
 	unsigned generation; /* of the model's rows, as last sorted */
 	size_t table_rows;   /* rows the table showed at the last draw */
+	size_t log_rows;     /* lines the log pane showed at the last draw */
+	int name_w;          /* the longest dependency name, in columns */
 	con_sort sort;
 	char filter[64];
 	bool detail; /* detail pane instead of the log */
@@ -54,10 +57,12 @@ typedef struct fb_console {
 	size_t log_scroll; /* lines of the log pane scrolled back */
 	/* dialogs */
 	con_mode mode;
-	fb_action pending; /* what a confirmation or reason is for */
-	char input[160];   /* the line being typed */
-	size_t input_len;
-	char flash[160]; /* a one-line message under the table */
+	fb_action pending;      /* what a confirmation or reason is for */
+	con_line line;          /* the prompt being typed */
+	int cursor_y, cursor_x; /* where the terminal's cursor goes while a
+	                           prompt is open; -1: hidden */
+	bool utc;               /* times in UTC, not local time */
+	char flash[160];        /* a one-line message under the table */
 	int64_t flash_until;
 	int64_t last_draw_ms;
 	int empty_reads;           /* wake-ups on stdin that read nothing */
@@ -103,6 +108,17 @@ int con_put(fb_console *c, int y, int x, int width, fb_role role,
 int con_width(const char *text);
 /* Bytes of text that fit in `width` columns (never half a character). */
 size_t con_fit(const char *text, int width);
+/* A prompt's line in `width` columns from (y, x), scrolled so that its
+ * cursor shows; the terminal's cursor goes there (con_show_cursor). */
+void con_prompt(fb_console *c, int y, int x, int width, fb_role role,
+                const con_line *l);
+/* Shows the terminal's cursor where the last con_prompt put it, or hides
+ * it when no prompt was drawn since c->cursor_y was set to -1. */
+void con_show_cursor(fb_console *c);
+/* A wall time (ms since the epoch) in the console's zone (c->utc or
+ * local), by strftime's fmt. */
+void con_time(const fb_console *c, int64_t wall_ms, const char *fmt, char *buf,
+              size_t len);
 /* Puts text over up to max_lines lines; returns the lines used. */
 int con_put_wrapped(fb_console *c, int y, int x, int width, int max_lines,
                     fb_role role, const char *text);

@@ -286,6 +286,7 @@ void con_replay_draw(fb_console *c, con_replay *r)
 		refresh();
 		return;
 	}
+	c->cursor_y = -1;
 	draw_header(c, r);
 	draw_bar(c, r, 1);
 	con_draw_body(c, 2, LINES - 3);
@@ -297,19 +298,21 @@ void con_replay_draw(fb_console *c, con_replay *r)
 		         " go to (RFC 3339, HH:MM:SS, -5m, +1h): %s_",
 		         r->input);
 	else if (c->mode == MODE_FILTER)
-		snprintf(hint, sizeof hint,
-		         " filter: %.60s_   (Enter applies, Esc clears)",
-		         c->input);
+		snprintf(hint, sizeof hint, " filter: ");
 	else
 		snprintf(hint, sizeof hint, "%s",
 		         r->note[0] ? r->note
 		                    : " space play  +/- speed  <-/-> step  [ ] "
 		                      "1m  { } 10m  g go to  "
 		                      "Home/End  ?:help  q leave");
-	con_put(c, LINES - 1, 0, COLS,
-	        r->note[0] ? FB_ROLE_BANNER : FB_ROLE_HINT, hint);
+	int x = con_put(c, LINES - 1, 0, COLS,
+	                r->note[0] ? FB_ROLE_BANNER : FB_ROLE_HINT, hint);
+	if (c->mode == MODE_FILTER && !r->asking_time)
+		con_prompt(c, LINES - 1, x, COLS - x - 1, FB_ROLE_HINT,
+		           &c->line);
 	if (r->help)
 		draw_help(c);
+	con_show_cursor(c);
 	refresh();
 }
 

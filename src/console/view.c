@@ -8,13 +8,14 @@
 #include <time.h>
 
 #include "clock.h"
+#include "console/columns.h"
 #include "console/console.h"
 
 typedef struct layout {
 	int rows, cols;
 	int table_y, table_h; /* first table row (after titles), rows */
 	int pane_y, pane_h;   /* pane title row, rows including the title */
-	bool spark, error_col;
+	con_columns col;      /* the columns that fit */
 } layout;
 
 /* The table's titles at row y0, its rows, then the pane: h rows. */
@@ -24,9 +25,14 @@ static layout plan(const fb_console *c, int y0, int h)
 	l.pane_h = c->detail ? l.rows / 2 : (l.rows >= 20 ? l.rows / 3 : 4);
 	l.table_y = y0 + 1;
 	l.table_h = h - 1 - l.pane_h;
+	/* rows the table does not need go to the pane */
+	int want = c->norder ? (int)c->norder : 1;
+	if (want < l.table_h) {
+		l.pane_h += l.table_h - want;
+		l.table_h = want;
+	}
 	l.pane_y = l.table_y + l.table_h;
-	l.spark = l.cols >= 100;
-	l.error_col = l.cols >= 90;
+	con_columns_fit(l.cols, c->name_w, &l.col);
 	return l;
 }
 
@@ -58,6 +64,10 @@ static const char *state_glyph(const fb_console *c, fb_state s)
 
 static void fill(fb_console *c, int y, int x, int width, fb_role role)
 {
+	if (y < 0 || y >= LINES || x < 0 || x >= COLS)
+		return;
+	if (width > COLS - x)
+		width = COLS - x; /* never past the edge: no wrap, no residue */
 	attrset(c->attr[role]);
 	mvhline(y, x, ' ', width);
 	attrset(c->attr[FB_ROLE_NORMAL]);
@@ -73,12 +83,9 @@ static void draw_header(fb_console *c, const layout *l)
 	con_model *m = c->model;
 	const fb_gate_decision *g = &m->gate;
 	bool live = m->src.live;
-	char clock[16], trouble[200] = "", sys[48], gate[48], retry[48] = "";
+	char clock[40], trouble[200] = "", sys[48], gate[48], retry[48] = "";
 	char where[160], age[32] = "";
-	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(clock, sizeof clock, "  %H:%M:%S", &tm);
+	con_time(c, fb_wall_ms(), "  %H:%M:%S %Z", clock, sizeof clock);
 	if (m->src.trouble[0]) {
 		if (m->src.age_ms >= 0)
 			fb_format_wait(m->src.age_ms, age, sizeof age);
@@ -200,99 +207,122 @@ static void sparkline(fb_console *c, int y, int x, int width,
 	}
 }
 
-static const struct column {
-	const char *title;
-	int width;
-} columns[] = {
-    {"DEPENDENCY", 16}, {"KIND", 5}, {"C", 1},       {"STATE", 15},
-    {"HEALTH", 9},      {"FAIL", 4}, {"P50/P95", 9}, {"TIMER", 11},
-};
-#define NCOLS   (int)(sizeof columns / sizeof columns[0])
-#define SPARK_W 16
+static const char *sort_name(con_sort s)
+{
+	static const char *const names[] = {
+#define CON_X_SORT_NAME(id, name) name,
+	    CON_SORT_TABLE(CON_X_SORT_NAME)
+#undef CON_X_SORT_NAME
+	};
+	return (unsigned)s < SORT_COUNT ? names[s] : "?";
+}
 
+/* What the rows are: " sort: worst first  filter: bill ". Returns its
+ * width. */
+static int rows_are(const fb_console *c, char *buf, size_t len)
+{
+	snprintf(buf, len, " sort: %s%s%.40s ", sort_name(c->sort),
+	         c->filter[0] || c->mode == MODE_FILTER ? "  filter: " : "",
+	         c->filter);
+	return con_width(buf);
+}
+
+/* Is there room for it at the right of the titles? It may go over the
+ * LAST ERROR title (the column is plain enough without it), over no
+ * other. */
+static bool rows_are_on_titles(const layout *l, int w)
+{
+	const con_columns *col = &l->col;
+	int end = 0;
+	for (int i = 0; i < CON_COL_COUNT; i++) {
+		int e = col->x[i] + con_width(con_col_title((con_col)i));
+		if (col->on[i] && i != CON_COL_ERROR && e > end)
+			end = e;
+	}
+	return l->cols - w > end;
+}
+
+/* The titles, and what the rows are at the right (or, with no room, on
+ * the pane's title line). */
 static void draw_titles(fb_console *c, const layout *l)
 {
-	int x = 0, y = l->table_y - 1;
+	int y = l->table_y - 1;
+	const con_columns *col = &l->col;
+	char what[120];
+	int w = rows_are(c, what, sizeof what);
+	bool here = rows_are_on_titles(l, w);
 	fill(c, y, 0, l->cols, FB_ROLE_TITLE);
-	for (int i = 0; i < NCOLS; i++) {
-		con_put(c, y, x, columns[i].width, FB_ROLE_TITLE,
-		        columns[i].title);
-		x += columns[i].width + 1;
+	for (int i = 0; i < CON_COL_COUNT; i++) {
+		bool covered =
+		    i == CON_COL_ERROR && here && l->cols - w < col->x[i] + 11;
+		if (col->on[i] && !covered)
+			con_put(c, y, col->x[i], col->w[i], FB_ROLE_TITLE,
+			        con_col_title((con_col)i));
 	}
-	if (l->spark) {
-		con_put(c, y, x, SPARK_W, FB_ROLE_TITLE, "RECENT");
-		x += SPARK_W + 1;
-	}
-	if (l->error_col)
-		con_put(c, y, x, l->cols - x, FB_ROLE_TITLE, "LAST ERROR");
-	char sort[48];
-	snprintf(sort, sizeof sort, " sort: %s ",
-	         c->sort == SORT_WORST      ? "worst first"
-	         : c->sort == SORT_NAME     ? "name"
-	         : c->sort == SORT_KIND     ? "kind"
-	         : c->sort == SORT_FAILURES ? "failures"
-	                                    : "latency");
-	int w = con_width(sort);
-	if (!l->error_col && l->cols - w > x)
-		con_put(c, y, l->cols - w, w, FB_ROLE_TITLE, sort);
+	if (here)
+		con_put(c, y, l->cols - w, w, FB_ROLE_BANNER, what);
 }
 
 static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
                      bool selected)
 {
-	char cell[NCOLS][64];
+	char cell[CON_COL_COUNT][64] = {{0}};
+	const con_columns *col = &l->col;
 	bool live = c->model->src.live;
-	snprintf(cell[0], 64, "%s", d->name);
-	snprintf(cell[1], 64, "%s", fb_kind_name(d->kind));
-	snprintf(cell[2], 64, "%s", d->critical ? "*" : "");
-	snprintf(cell[3], 64, "%s %s", d->known ? state_glyph(c, d->state) : "",
+	snprintf(cell[CON_COL_NAME], 64, "%s", d->name);
+	snprintf(cell[CON_COL_KIND], 64, "%s", fb_kind_name(d->kind));
+	snprintf(cell[CON_COL_CRIT], 64, "%s", d->critical ? "*" : "");
+	snprintf(cell[CON_COL_STATE], 64, "%s %s",
+	         d->known ? state_glyph(c, d->state) : "",
 	         d->known ? fb_state_name(d->state) : "-");
-	snprintf(cell[4], 64, "%s",
+	snprintf(cell[CON_COL_HEALTH], 64, "%s",
 	         d->health_known ? fb_health_name(d->health) : "-");
 	if (d->fails < 0)
-		snprintf(cell[5], 64, "-");
+		snprintf(cell[CON_COL_FAIL], 64, "-");
 	else
-		snprintf(cell[5], 64, "%lld", (long long)d->fails);
+		snprintf(cell[CON_COL_FAIL], 64, "%lld", (long long)d->fails);
 	if (d->p50_ms < 0)
-		snprintf(cell[6], 64, "-");
+		snprintf(cell[CON_COL_LATENCY], 64, "-");
 	else
-		snprintf(cell[6], 64,
+		snprintf(cell[CON_COL_LATENCY], 64,
 		         d->p95_ms < 10 ? "%.1f/%.1f" : "%.0f/%.0f", d->p50_ms,
 		         d->p95_ms);
-	countdown(d, cell[7], 64);
-	fb_role roles[NCOLS] = {
-	    FB_ROLE_NORMAL,
-	    FB_ROLE_DIM,
-	    FB_ROLE_WARN,
-	    d->known ? state_role(d->state) : FB_ROLE_DIM,
-	    d->health_known ? health_role(d->health) : FB_ROLE_DIM,
-	    d->fails > 0 ? FB_ROLE_WARN : FB_ROLE_DIM,
-	    FB_ROLE_NORMAL,
-	    d->known && d->state == FB_STATE_OPEN ? FB_ROLE_BAD : FB_ROLE_DIM};
+	countdown(d, cell[CON_COL_TIMER], 64);
+	fb_role roles[CON_COL_COUNT] = {
+	    [CON_COL_NAME] = FB_ROLE_NORMAL,
+	    [CON_COL_KIND] = FB_ROLE_DIM,
+	    [CON_COL_CRIT] = FB_ROLE_WARN,
+	    [CON_COL_STATE] = d->known ? state_role(d->state) : FB_ROLE_DIM,
+	    [CON_COL_HEALTH] =
+	        d->health_known ? health_role(d->health) : FB_ROLE_DIM,
+	    [CON_COL_FAIL] = d->fails > 0 ? FB_ROLE_WARN : FB_ROLE_DIM,
+	    [CON_COL_LATENCY] = FB_ROLE_NORMAL,
+	    [CON_COL_TIMER] = d->known && d->state == FB_STATE_OPEN
+	                          ? FB_ROLE_BAD
+	                          : FB_ROLE_DIM,
+	    [CON_COL_RECENT] = FB_ROLE_DIM,
+	    [CON_COL_ERROR] = FB_ROLE_DIM};
 	if (!live) /* stale data is never drawn as live */
-		for (int i = 0; i < NCOLS; i++)
+		for (int i = 0; i < CON_COL_COUNT; i++)
 			roles[i] = FB_ROLE_DIM;
 	if (selected)
 		fill(c, y, 0, l->cols, FB_ROLE_SELECTED);
-	int x = 0;
-	for (int i = 0; i < NCOLS; i++) {
-		con_put(c, y, x, columns[i].width,
-		        selected && (!live || (i != 3 && i != 4))
-		            ? FB_ROLE_SELECTED
-		            : roles[i],
-		        cell[i]);
-		x += columns[i].width + 1;
+	for (int i = 0; i < CON_COL_COUNT; i++) {
+		if (!col->on[i])
+			continue;
+		bool keeps =
+		    live && (i == CON_COL_STATE || i == CON_COL_HEALTH);
+		fb_role role = selected && !keeps ? FB_ROLE_SELECTED : roles[i];
+		if (i == CON_COL_RECENT) {
+			const fb_sample *at[CON_RECENT];
+			for (uint32_t k = 0; k < d->nrecent; k++)
+				at[k] = &d->recent[k];
+			sparkline(c, y, col->x[i], col->w[i], at, d->nrecent);
+		} else {
+			con_put(c, y, col->x[i], col->w[i], role,
+			        i == CON_COL_ERROR ? d->error : cell[i]);
+		}
 	}
-	if (l->spark) {
-		const fb_sample *at[CON_RECENT];
-		for (uint32_t i = 0; i < d->nrecent; i++)
-			at[i] = &d->recent[i];
-		sparkline(c, y, x, SPARK_W, at, d->nrecent);
-		x += SPARK_W + 1;
-	}
-	if (l->error_col && d->error[0])
-		con_put(c, y, x, l->cols - x,
-		        selected ? FB_ROLE_SELECTED : FB_ROLE_DIM, d->error);
 }
 
 static void draw_table(fb_console *c, const layout *l)
@@ -317,8 +347,12 @@ static void draw_table(fb_console *c, const layout *l)
 static void pane_title(fb_console *c, const layout *l, const char *title,
                        bool focus)
 {
+	char what[120];
+	int w = rows_are(c, what, sizeof what), end = l->cols - (focus ? 9 : 0);
 	fill(c, l->pane_y, 0, l->cols, FB_ROLE_TITLE);
 	con_put(c, l->pane_y, 1, l->cols - 2, FB_ROLE_TITLE, title);
+	if (!rows_are_on_titles(l, w) && end - w > 0)
+		con_put(c, l->pane_y, end - w, w, FB_ROLE_BANNER, what);
 	if (focus)
 		con_put(c, l->pane_y, l->cols - 9, 8, FB_ROLE_BANNER,
 		        " focus ");
@@ -339,20 +373,21 @@ static void draw_log(fb_console *c, const layout *l)
 {
 	char title[96];
 	size_t n = con_model_nevents(c->model);
-	snprintf(title, sizeof title, "EVENTS  %zu shown, newest last%s", n,
+	char zone[16];
+	con_time(c, fb_wall_ms(), "%Z", zone, sizeof zone);
+	snprintf(title, sizeof title,
+	         "EVENTS  %zu shown, newest last, times %s%s", n, zone,
 	         c->log_scroll ? "  (scrolled back)" : "");
 	pane_title(c, l, title, c->log_focus);
 	int lines = l->pane_h - 1;
+	c->log_rows = lines > 0 ? (size_t)lines : 0;
 	for (int i = 0; i < lines; i++) {
 		size_t back = c->log_scroll + (size_t)(lines - 1 - i);
 		con_log_line e;
 		if (back >= n || !con_model_event(c->model, back, &e))
 			continue;
 		char ts[16];
-		time_t t = (time_t)(e.wall_ms / 1000);
-		struct tm tm;
-		localtime_r(&t, &tm);
-		strftime(ts, sizeof ts, "%H:%M:%S ", &tm);
+		con_time(c, e.wall_ms, "%H:%M:%S ", ts, sizeof ts);
 		int x = con_put(c, l->pane_y + 1 + i, 1, 9, FB_ROLE_DIM, ts);
 		con_put(c, l->pane_y + 1 + i, 1 + x, l->cols - 2 - x,
 		        con_tone_role(e.tone), e.text);
@@ -470,28 +505,39 @@ static void draw_hints(fb_console *c, const layout *l, int64_t now)
 	int y = l->rows - 1;
 	fill(c, y, 0, l->cols, FB_ROLE_HINT);
 	if (c->mode == MODE_FILTER) {
-		char text[128];
-		snprintf(text, sizeof text,
-		         " filter: %.60s_   (Enter applies, Esc clears)",
-		         c->input);
-		con_put(c, y, 0, l->cols, FB_ROLE_HINT, text);
+		int x = con_put(c, y, 0, l->cols, FB_ROLE_HINT, " filter: ");
+		con_prompt(c, y, x, l->cols - x - 1, FB_ROLE_HINT, &c->line);
+		int w = con_width(c->line.text);
+		if (x + w + 34 < l->cols)
+			con_put(c, y, x + w + 3, l->cols - x - w - 3,
+			        FB_ROLE_HINT, "(Enter keeps it, Esc clears)");
 		return;
 	}
 	if (c->flash[0] && now < c->flash_until) {
 		con_put(c, y, 0, l->cols, FB_ROLE_BANNER, c->flash);
 		return;
 	}
-	con_put(
-	    c, y, 0, l->cols, FB_ROLE_HINT,
-	    c->readonly
-	        ? " ?:help  j/k:move  /:filter  s:sort  Enter:detail  Tab:log  "
-	          "q:quit"
-	        : " ?:help t:trip r:reset d:disable g:gate p:probe /:filter "
-	          "s:sort Enter:detail q:quit");
+	/* help first and quit last, always; the rest as they fit */
+	static const char *const act[] = {
+	    "?:help",  "t:trip",   "r:reset",      "d:disable",
+	    "g:gate",  "/:filter", "Enter:detail", "s:sort",
+	    "p:probe", "Tab:log",  "R:replay",     "q:quit"};
+	static const char *const watch[] = {
+	    "?:help", "j/k:move", "/:filter", "Enter:detail",
+	    "s:sort", "Tab:log",  "R:replay", "q:quit"};
+	char text[200];
+	if (c->readonly)
+		con_hints_fit(watch, (int)(sizeof watch / sizeof watch[0]),
+		              l->cols, text, sizeof text);
+	else
+		con_hints_fit(act, (int)(sizeof act / sizeof act[0]), l->cols,
+		              text, sizeof text);
+	con_put(c, y, 0, l->cols, FB_ROLE_HINT, text);
 }
 
 /* A centred box with the given lines. */
-static void dialog_box(fb_console *c, const char *const *lines, int n)
+/* Returns the column of the lines' left edge; *top gets the first's row. */
+static int dialog_box(fb_console *c, const char *const *lines, int n, int *top)
 {
 	int w = 0;
 	for (int i = 0; i < n; i++) {
@@ -500,12 +546,20 @@ static void dialog_box(fb_console *c, const char *const *lines, int n)
 			w = lw;
 	}
 	w = w + 4 < COLS ? w + 4 : COLS;
-	int h = n + 2 < LINES ? n + 2 : LINES;
+	/* a blank line above and below, when there is room for them; the
+	 * hint line at the bottom stays in view */
+	int room = LINES - 1;
+	int pad = n + 2 <= room ? 1 : 0;
+	int h = n + 2 * pad < room ? n + 2 * pad : room;
 	int y0 = (LINES - h) / 2, x0 = (COLS - w) / 2;
 	for (int i = 0; i < h; i++)
 		fill(c, y0 + i, x0, w, FB_ROLE_DIALOG);
-	for (int i = 0; i < n && i + 1 < h; i++)
-		con_put(c, y0 + 1 + i, x0 + 2, w - 4, FB_ROLE_DIALOG, lines[i]);
+	for (int i = 0; i < n && pad + i < h; i++)
+		con_put(c, y0 + pad + i, x0 + 2, w - 4, FB_ROLE_DIALOG,
+		        lines[i]);
+	if (top)
+		*top = y0 + pad;
+	return x0 + 2;
 }
 
 typedef struct help_lines {
@@ -531,7 +585,21 @@ static void draw_help(fb_console *c)
 	         c->readonly ? " -- read-only: actions are off" : "");
 	for (int i = 0; i < h.n; i++)
 		rows[i] = h.text[i];
-	dialog_box(c, rows, h.n);
+	dialog_box(c, rows, h.n, NULL);
+}
+
+/* The one action that lets destructive jobs through asks first, and
+ * says for how long. */
+static void allow_question(const fb_console *c, char *buf, size_t len)
+{
+	char ttl[32], until[40];
+	fb_format_wait(c->model->gate_ttl_ms, ttl, sizeof ttl);
+	con_time(c, fb_wall_ms() + c->model->gate_ttl_ms, "%H:%M:%S %Z", until,
+	         sizeof until);
+	snprintf(buf, len,
+	         "Allow destructive jobs for %s, until %s, whatever the "
+	         "health?",
+	         ttl, until);
 }
 
 static void draw_dialog(fb_console *c)
@@ -545,9 +613,13 @@ static void draw_dialog(fb_console *c)
 	    [FB_ACT_DISABLE] = "Disable %s (force it closed; probes go on)?"};
 	switch (c->mode) {
 	case MODE_CONFIRM:
-		snprintf(a, sizeof a, what[c->pending], d ? d->name : "?");
+		if (c->pending == FB_ACT_GATE_ALLOW)
+			allow_question(c, a, sizeof a);
+		else
+			snprintf(a, sizeof a, what[c->pending],
+			         d ? d->name : "?");
 		snprintf(b, sizeof b, "y: yes    any other key: no");
-		dialog_box(c, rows, 3);
+		dialog_box(c, rows, 3, NULL);
 		break;
 	case MODE_GATE_MENU: {
 		char ttl[32];
@@ -555,16 +627,20 @@ static void draw_dialog(fb_console *c)
 		snprintf(a, sizeof a,
 		         "Gate: b block (lock)   a allow (override, %s)", ttl);
 		snprintf(b, sizeof b, "      u auto            Esc cancel");
-		dialog_box(c, rows, 3);
+		dialog_box(c, rows, 3, NULL);
 		break;
 	}
-	case MODE_REASON:
+	case MODE_REASON: {
 		snprintf(a, sizeof a, "Reason for %s (optional):",
 		         fb_action_name(c->pending));
-		snprintf(b, sizeof b, "> %.150s_", c->input);
+		/* room for the longest line the prompt may hold */
+		snprintf(b, sizeof b, "> %*s", 60, "");
 		rows[1] = "Enter: go   Esc: cancel";
-		dialog_box(c, rows, 3);
+		int top, x = dialog_box(c, rows, 3, &top);
+		con_put(c, top + 2, x, 2, FB_ROLE_DIALOG, "> ");
+		con_prompt(c, top + 2, x + 2, 60, FB_ROLE_DIALOG, &c->line);
 		break;
+	}
 	default: break;
 	}
 }
@@ -610,6 +686,7 @@ void con_draw(fb_console *c)
 		return;
 	}
 	layout l = plan(c, 2, LINES - 3);
+	c->cursor_y = -1;
 	draw_header(c, &l);
 	con_draw_body(c, 2, LINES - 3);
 	draw_hints(c, &l, now);
@@ -617,5 +694,6 @@ void con_draw(fb_console *c)
 		draw_help(c);
 	else if (c->mode != MODE_NORMAL && c->mode != MODE_FILTER)
 		draw_dialog(c);
+	con_show_cursor(c);
 	refresh();
 }
