@@ -403,8 +403,8 @@ static void test_trip_from_an_attached_console(void **state)
 	assert_true(th_alive(e->fb));
 
 	/* the CLI takes a reason for reset too, as the console asks one */
-	char *reset[] = {g_fusebox, "reset", "bravo", "--reason", "all clear",
-	                 "--config", e->cfg, NULL};
+	char *reset[] = {g_fusebox,   "reset",    "bravo", "--reason",
+	                 "all clear", "--config", e->cfg,  NULL};
 	assert_int_equal(th_run(reset, WAIT_MS, &r), 0);
 	th_result_free(&r);
 	assert_true(th_wait_events(e->log, 2, "operator", "bravo", NULL, NULL,
@@ -504,7 +504,51 @@ static void test_disconnect_and_resume(void **state)
 	                        WAIT_MS, "the gate blocked in the header"));
 }
 
-/* ---- 3. one engine per configuration ----------------------------------- */
+/* ---- 3. an instance that does not answer ------------------------------ */
+
+static void test_stopped_instance_is_not_answering(void **state)
+{
+	world *w = *state;
+	th_env *e = w->env;
+	term *t = &w->t[0];
+	write_config(w);
+	start_instance(w);
+	start_attached(w, t);
+	assert_true(wait_screen(t, false, both_healthy, NULL, WAIT_MS,
+	                        "alpha and bravo healthy"));
+	/* stopped: its socket stays, nothing answers */
+	assert_int_equal(kill(e->fb, SIGSTOP), 0);
+	int64_t stopped = th_now_ms();
+	assert_true(wait_screen(t, false, shows, "NOT ANSWERING, waiting",
+	                        WAIT_MS, "NOT ANSWERING"));
+	int64_t took = th_now_ms() - stopped;
+	print_message("# NOT ANSWERING shown %lld ms after SIGSTOP\n",
+	              (long long)took);
+	assert_true(took < 4000);
+	assert_true(wait_screen(t, true, alpha_greyed, NULL, WAIT_MS,
+	                        "alpha greyed while it does not answer"));
+	keys(t, "t");
+	assert_true(wait_screen(t, false, shows,
+	                        "refused: the instance does not answer",
+	                        WAIT_MS, "actions refused"));
+	/* a busy instance is waited for, not dropped and asked again */
+	int64_t left = stopped + 6000 - th_now_ms();
+	if (left > 0)
+		th_sleep_ms((int)left);
+	assert_true(wait_screen(t, false, shows, "NOT ANSWERING, waiting", WAIT_MS,
+	                        "still waiting after 6 s"));
+	assert_null(strstr(t->screen, "DISCONNECTED"));
+	/* going on: the same connection, no new snapshot, nothing lost */
+	assert_int_equal(kill(e->fb, SIGCONT), 0);
+	assert_true(wait_screen(t, false, lacks, "NOT ANSWERING", WAIT_MS,
+	                        "live again"));
+	assert_true(wait_screen(t, true, alpha_coloured, NULL, WAIT_MS,
+	                        "alpha in colour again"));
+	assert_int_equal(count_lines(t->screen, "lost the instance"), 0);
+	assert_int_equal(count_lines(t->screen, "fusebox start"), 1);
+}
+
+/* ---- 4. one engine per configuration ----------------------------------- */
 
 static bool exit_written(const char *text, size_t len, void *ctx)
 {
@@ -560,6 +604,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_trip_from_an_attached_console),
 	    T(test_disconnect_and_resume),
+	    T(test_stopped_instance_is_not_answering),
 	    T(test_embedded_refused_while_an_instance_runs),
 	};
 #undef T

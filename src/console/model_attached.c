@@ -7,9 +7,12 @@
  * detail). Actions go as the ordinary ops on a connection of their own,
  * so the instance records the console user's uid (SO_PEERCRED).
  *
- * Losing the instance shows at once: the watch ends (or a poll goes
- * unanswered for POLL_DEADLINE_MS), the data is marked stale with its
- * age, actions are refused, and the watch is tried again with backoff;
+ * Losing the instance shows at once: the watch ends, the data is marked
+ * stale with its age, actions are refused, and the watch is tried again
+ * with backoff; an instance that does not answer a poll within
+ * SLOW_MS is shown the same way (NOT ANSWERING) while the console waits
+ * for it, and given up for lost after LOST_MS (a busy instance is not
+ * made busier by a new snapshot every few seconds);
  * a new snapshot resumes it, and the events missed meanwhile come from
  * the event log when it is readable here. The log pane takes each seq
  * once. */
@@ -32,10 +35,10 @@
 #include "fusebox/sanitize.h"
 #include "logread.h"
 
-#define POLL_EVERY_MS 1000
-#define POLL_SOON_MS  30 /* after an event: the counters that came with it */
-#define POLL_DEADLINE_MS                                                       \
-	3000 /* a poll unanswered this long: the instance is lost */
+#define POLL_EVERY_MS        1000
+#define POLL_SOON_MS         30 /* after an event: the counters that came with it */
+#define SLOW_MS              2000 /* a poll unanswered this long: data not current */
+#define LOST_MS              20000 /* and this long: the instance is lost */
 #define SNAPSHOT_DEADLINE_MS 5000
 #define BACKOFF_FIRST_MS     100
 #define BACKOFF_MAX_MS       2000
@@ -67,6 +70,7 @@ typedef struct attached {
 	phase phase;
 	conn watch, poll;
 	bool asked; /* a delta is out on `poll` */
+	bool slow;  /* and has been for longer than SLOW_MS */
 	int64_t asked_at, next_poll_at;
 	int64_t watch_at; /* when the watch was asked */
 	int64_t retry_at, backoff_ms;
@@ -301,7 +305,7 @@ static void lose(attached *a, const char *why)
 	bool was_live = a->phase == LIVE;
 	conn_close(&a->watch);
 	conn_close(&a->poll);
-	a->asked = false;
+	a->asked = a->slow = false;
 	a->phase = DOWN;
 	a->retry_at = now + a->backoff_ms;
 	a->backoff_ms = a->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
@@ -592,7 +596,7 @@ static void take_delta(attached *a, const char *line, size_t len)
 	int64_t now = fb_now_ms(), seq;
 	cJSON *o = cJSON_ParseWithLength(line, len);
 	const cJSON *deps = cJSON_GetObjectItemCaseSensitive(o, "deps");
-	a->asked = false;
+	a->asked = a->slow = false;
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok")) ||
 	    !cJSON_IsArray(deps) ||
 	    !fb_json_int(num_of(o, "seq", -1), 0, FB_JSON_INT_MAX, &seq)) {
@@ -689,16 +693,22 @@ static short step(con_model *m, int in_fd, int max_ms)
 		lose(a, "not running");
 	if (a->phase == LIVE && !a->asked && now >= a->next_poll_at)
 		ask_delta(a, now);
-	if ((a->asked && now - a->asked_at > POLL_DEADLINE_MS) ||
+	if ((a->asked && now - a->asked_at > LOST_MS) ||
 	    (a->phase == SNAPSHOT && now - a->watch_at > SNAPSHOT_DEADLINE_MS))
 		lose(a, "it does not answer");
+	bool slow = a->asked && now - a->asked_at > SLOW_MS;
+	if (slow != a->slow) {
+		a->slow = slow;
+		m->changed = true;
+	}
 	int64_t wait = max_ms;
 	if (a->phase == DOWN)
 		wait = min64(wait, a->retry_at - now);
 	if (a->phase == LIVE && !a->asked)
 		wait = min64(wait, a->next_poll_at - now);
 	if (a->asked)
-		wait = min64(wait, a->asked_at + POLL_DEADLINE_MS + 1 - now);
+		wait = min64(wait, a->asked_at + (a->slow ? LOST_MS : SLOW_MS) +
+		                       1 - now);
 	if (a->phase == SNAPSHOT)
 		wait =
 		    min64(wait, a->watch_at + SNAPSHOT_DEADLINE_MS + 1 - now);
@@ -723,7 +733,7 @@ static short step(con_model *m, int in_fd, int max_ms)
 			if (conn_read(&a->poll) != 0) {
 				conn_close(
 				    &a->poll); /* again at the next poll */
-				a->asked = false;
+				a->asked = a->slow = false;
 			} else {
 				take_lines(a, &a->poll, false);
 			}
@@ -757,14 +767,18 @@ static void refresh(con_model *m)
 	    a->gate_retry_at > now ? a->gate_retry_at - now : 0;
 	m->gate.override_left_ms =
 	    a->gate_override_until > now ? a->gate_override_until - now : 0;
-	bool live = a->phase == LIVE;
+	bool live = a->phase == LIVE && !a->slow;
 	m->src.live = live;
 	m->src.actions = live;
 	m->src.age_ms = live ? -1 : now - a->data_at;
 	snprintf(m->src.trouble, sizeof m->src.trouble, "%s",
-	         live ? "" : "DISCONNECTED, retrying");
+	         live      ? ""
+	         : a->slow ? "NOT ANSWERING, waiting"
+	                   : "DISCONNECTED, retrying");
 	snprintf(m->src.no_action, sizeof m->src.no_action, "%s",
-	         "not connected to the instance (DISCONNECTED, retrying)");
+	         a->slow ? "the instance does not answer (NOT ANSWERING)"
+	                 : "not connected to the instance (DISCONNECTED, "
+	                   "retrying)");
 }
 
 static void focus(con_model *m, const uint32_t *rows, size_t n, long sel,

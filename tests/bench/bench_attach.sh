@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The attached console's traffic and CPU: `fusebox run` with N
-# dependencies (ATTACH_DEPS, default 100) probed every second against a
-# local nginx, a console attached to it in a detached tmux at 160x45, and
+# dependencies (ATTACH_DEPS, default 100) probed every ATTACH_INTERVAL
+# (default 1s) against a local nginx, a console attached to it in a detached tmux at 160x45, and
+# once it settled (its snapshot and first full delta are taken, 5 s),
 # over SECS seconds (ATTACH_SECS, default 20) the bytes the console read
 # (/proc/PID/io rchar: its sockets, the terminal gives it nothing) and
 # its CPU. Two phases: all healthy, then a tenth of them failing (each
@@ -11,6 +12,7 @@ set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 n=${ATTACH_DEPS:-100}
 secs=${ATTACH_SECS:-20}
+interval=${ATTACH_INTERVAL:-1s}
 dir=$(mktemp -d /tmp/fusebox-bench-XXXXXX)
 sock="fbattach$$"
 runpid=
@@ -36,7 +38,7 @@ nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log"
 write_config() { # $1: how many of them fail
 	{
 		printf '[fusebox]\nlog = %s/events.jsonl\ncontrol_socket = %s/fb.sock\nhost = bench\n' "$dir" "$dir"
-		printf '[defaults]\ninterval = 1s\nfailure_threshold = 3\nrecovery_timeout = 10s\n'
+		printf "[defaults]\ninterval = %s\nfailure_threshold = 3\nrecovery_timeout = 10s\n" "$interval"
 		for i in $(seq 1 "$n"); do
 			path="/h$i"
 			[ "$i" -le "$1" ] && path="/down/h$i"
@@ -50,6 +52,11 @@ runpid=$!
 for _ in $(seq 1 100); do [ -S "$dir/fb.sock" ] && break; sleep 0.1; done
 tmux -L "$sock" new-session -d -x 160 -y 45 "LANG=C.UTF-8 exec $here/fusebox --config $dir/c.ini"
 sleep 3
+for _ in $(seq 1 100); do
+	tmux -L "$sock" capture-pane -p | grep -q "attached to" && break
+	sleep 0.2
+done
+sleep 5
 pid=$(tmux -L "$sock" list-panes -F '#{pane_pid}')
 rchar() { awk '/^rchar/ {print $2}' "/proc/$pid/io"; }
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
