@@ -62,6 +62,8 @@ enum { FB_OPT_DEPS = 256 };
 	X("theme", 't', "NAME", THEME,                                         \
 	  "the colour theme (default: theme in [fusebox])")                    \
 	X("readonly", 'r', "", NONE, "watch only: operator actions are off")   \
+	X("embedded", 'e', "", NONE,                                           \
+	  "run an engine of our own; refused while an instance runs")         \
 	X("replay", 'R', "LOG", FILE,                                          \
 	  "replay event logs (more LOG files may follow)")
 #define FB_OPTS_RUN(X)                                                         \
@@ -77,7 +79,7 @@ enum { FB_OPT_DEPS = 256 };
 	  "probe every dependency once instead of asking the instance")
 #define FB_OPTS_GATE(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
 #define FB_OPTS_TRIP(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
-#define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X)
+#define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
 #define FB_OPTS_DISABLE(X) FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
 #define FB_OPTS_REPLAY(X)                                                      \
 	X("from", 'f', "TIME", NONE,                                           \
@@ -123,8 +125,11 @@ typedef struct fb_command {
 int fb_cmd_check_config(int argc, char **argv);
 int fb_cmd_run(int argc, char **argv);
 int fb_cmd_console(int argc, char **argv);
-/* The console itself (src/console/console.c). Returns an exit code. */
-int fb_console_main(const char *config, const char *theme, bool readonly);
+/* The console itself (src/console/console.c): attached to the instance
+ * serving the configured socket, else with an engine of its own;
+ * embedded_only refuses to attach. Returns an exit code. */
+int fb_console_main(const char *config, const char *theme, bool readonly,
+                    bool embedded_only);
 int fb_cmd_status(int argc, char **argv);
 /* How `status` prints its document (cli_status.c). */
 typedef enum {

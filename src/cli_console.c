@@ -1,5 +1,5 @@
 /* `fusebox [console] [--config FILE] [--theme NAME] [--readonly]
- * [--replay LOG...]`. */
+ * [--embedded] [--replay LOG...]`. */
 #include <getopt.h>
 #include <unistd.h>
 
@@ -12,7 +12,7 @@ int fb_cmd_console(int argc, char **argv)
 	const char *config = NULL, *theme = NULL;
 	char *replay[32];
 	size_t nreplay = 0;
-	bool readonly = false;
+	bool readonly = false, embedded = false;
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -23,6 +23,8 @@ int fb_cmd_console(int argc, char **argv)
 			theme = optarg;
 		else if (c == 'r')
 			readonly = true;
+		else if (c == 'e')
+			embedded = true;
 		else if (c == 'R' && nreplay < 32)
 			replay[nreplay++] = optarg;
 		else
@@ -41,5 +43,5 @@ int fb_cmd_console(int argc, char **argv)
 	}
 	if (nreplay)
 		return fb_replay_console_main(replay, nreplay, theme);
-	return fb_console_main(config, theme, readonly);
+	return fb_console_main(config, theme, readonly, embedded);
 }

@@ -15,8 +15,10 @@
 
 #include "cli.h"
 #include "control.h"
+#include "control_delta.h"
 #include "fusebox/sanitize.h"
 #include "metrics_doc.h"
+#include "probe_now.h"
 #include "status.h"
 
 #define OUT_CAP (64 << 20) /* a reply larger than this is refused */
@@ -36,6 +38,7 @@ typedef struct client {
 	bool busy;           /* a request is being read or answered */
 	bool closing;        /* close once the reply is out */
 	bool watching;       /* gets every event until it goes (op watch) */
+	fb_delta_memo *memo; /* what op delta last sent it */
 } client;
 
 struct fb_control {
@@ -68,6 +71,7 @@ static void drop(fb_control *c, int slot)
 	fb_loop_unwatch(c->rt->loop, cl->fd);
 	close(cl->fd);
 	free(cl->out);
+	fb_delta_memo_free(cl->memo);
 	free(cl);
 	c->clients[slot] = NULL;
 }
@@ -184,6 +188,30 @@ static void do_watch(fb_control *c, client *cl)
 	cl->watching = reply_doc(c, cl, o);
 }
 
+/* {"op":"delta",...}: see control_delta.c. */
+static void do_delta(fb_control *c, client *cl, const cJSON *req)
+{
+	cJSON *o = fb_delta_json(c->rt, &cl->memo, req);
+	if (!o)
+		reply_error(c, cl, "out of memory");
+	else
+		reply(c, cl, o);
+}
+
+/* {"op":"probe","dep":..}: probe it now, or say why not. */
+static void do_probe(fb_control *c, client *cl, const char *dep)
+{
+	char msg[200];
+	if (fb_probe_now(c->rt, dep, msg, sizeof msg) != 0) {
+		reply_error(c, cl, msg);
+		return;
+	}
+	cJSON *o = ok_reply();
+	cJSON_AddStringToObject(o, "dep", dep);
+	cJSON_AddStringToObject(o, "message", msg);
+	reply(c, cl, o);
+}
+
 static const struct {
 	const char *op;
 	fb_action action;
@@ -259,6 +287,10 @@ static void handle(fb_control *c, client *cl, const char *line, size_t len)
 		do_gate_check(c, cl);
 	else if (strcmp(op, "watch") == 0)
 		do_watch(c, cl);
+	else if (strcmp(op, "delta") == 0)
+		do_delta(c, cl, req);
+	else if (strcmp(op, "probe") == 0 && str_field(req, "dep"))
+		do_probe(c, cl, str_field(req, "dep"));
 	else if (strcmp(op, "gate") == 0)
 		do_gate_mode(c, cl, req);
 	else {

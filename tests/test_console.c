@@ -261,8 +261,10 @@ static bool lacks(const char *screen, void *ctx)
 }
 
 /* Starts the console on c->cfg in a cols x rows terminal and waits for
- * its table. extra: more arguments, or NULL. */
-static void start_console(con *c, int cols, int rows, const char *extra)
+ * its table. env: variables to set first ("TZ=JST-9"), or NULL; extra:
+ * more arguments, or NULL. */
+static void start_console_with(con *c, int cols, int rows, const char *env,
+                               const char *extra)
 {
 	/* `timeout --foreground` (same process group: the console keeps the
 	 * terminal) only bounds a console that a crashed suite left behind;
@@ -271,10 +273,11 @@ static void start_console(con *c, int cols, int rows, const char *extra)
 	 * stops the console at its first report unless told otherwise. */
 	char cmd[3 * PATH_MAX];
 	snprintf(cmd, sizeof cmd,
-	         "UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} "
+	         "%s%sUBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} "
 	         "timeout --foreground -k 2 120 %s --config %s%s%s; "
 	         "echo EXIT=$? > %s; exec sleep 120",
-	         c->bin, c->cfg, extra ? " " : "", extra ? extra : "", c->exitf);
+	         env ? env : "", env ? " " : "", c->bin, c->cfg, extra ? " " : "",
+	         extra ? extra : "", c->exitf);
 	assert_int_equal(th_tmux_start(c->sock, c->dir, cols, rows, cmd), 0);
 	c->tmux_up = true;
 	if (!th_wait_until(find_console, c, WAIT_MS)) {
@@ -287,6 +290,11 @@ static void start_console(con *c, int cols, int rows, const char *extra)
 	c->watch_pid = true;
 	assert_true(wait_screen_for(c, false, shows, "DEPENDENCY", WAIT_MS,
 	                            "the table's titles"));
+}
+
+static void start_console(con *c, int cols, int rows, const char *extra)
+{
+	start_console_with(c, cols, rows, NULL, extra);
 }
 
 /* ---- reading the screen ------------------------------------------------ */
@@ -717,11 +725,14 @@ static void test_readonly_refuses(void **state)
 
 /* ---- 6. resizing ------------------------------------------------------- */
 
+/* 80 columns: the columns that fit by priority, the last error among
+ * them (its title gives way to the sort), RECENT not (it needs room) */
 static bool table_at_80(const char *s, void *ctx)
 {
 	(void)ctx;
 	return all_rows_shown(s, NULL) && strstr(s, "DEPENDENCY") &&
-	       !strstr(s, "LAST ERROR") && !strstr(s, "too small");
+	       row_has(s, "billing-db", "bad status 503") && !strstr(s, "RECENT") &&
+	       !strstr(s, "too small");
 }
 
 static bool table_at_100(const char *s, void *ctx)
@@ -731,7 +742,7 @@ static bool table_at_100(const char *s, void *ctx)
 	       strstr(s, "RECENT") && !strstr(s, "too small");
 }
 
-/* The header's clock, "HH:MM:SS", differs from ctx: a later redraw. */
+/* The header's clock, "HH:MM:SS UTC", differs from ctx: a later redraw. */
 static bool clock_moved(const char *s, void *ctx)
 {
 	char head[512];
@@ -746,7 +757,8 @@ static void test_resize(void **state)
 	start_console(c, 90, 26, NULL);
 	assert_true(wait_screen_for(c, false, states_settled, NULL, WAIT_MS,
 	                            "the table at 90x26"));
-	assert_non_null(strstr(c->screen, "LAST ERROR")); /* 90 columns and up */
+	/* the last error column (its title gives way to the sort) */
+	assert_true(row_has(c->screen, "billing-db", "bad status 503"));
 
 	resize(c, 80, 24);
 	assert_true(wait_screen_for(c, false, table_at_80, NULL, WAIT_MS,
@@ -763,6 +775,9 @@ static void test_resize(void **state)
 	size_t len = strlen(head);
 	while (len && head[len - 1] == ' ')
 		head[--len] = '\0';
+	assert_true(len > 4 && strcmp(head + len - 4, " UTC") == 0); /* the zone */
+	len -= 4;
+	head[len] = '\0';
 	if (len >= 8)
 		snprintf(clock, sizeof clock, "%s", head + len - 8);
 	assert_true(strlen(clock) == 8 && clock[2] == ':' && clock[5] == ':');
@@ -1072,6 +1087,404 @@ static void test_event_pane_starts_with_the_log(void **state)
 	                            WAIT_MS, "the earlier operator event"));
 }
 
+/* ---- 11. the replay screen is the console's table over the past ------- */
+
+static bool billing_open_live(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_has(s, "billing-db", " open ") && row_of(s, "api-ok") >= 0 &&
+	       !strstr(s, "REPLAY");
+}
+
+static bool replay_at_end(const char *s, void *ctx)
+{
+	(void)ctx;
+	return strstr(s, "REPLAY") && row_has(s, "billing-db", " open ") &&
+	       row_has(s, "api-ok", " closed ");
+}
+
+static void test_replay_shows_every_configured_dependency(void **state)
+{
+	con *c = *state;
+	write_standard_config(c);
+	start_console(c, 100, 30, NULL);
+	assert_true(wait_screen_for(c, false, billing_open_live, NULL, WAIT_MS,
+	                            "billing-db open, live"));
+	keys(c, "R");
+	assert_true(wait_screen_for(c, false, shows, "REPLAY", WAIT_MS,
+	                            "the replay screen"));
+	/* api-ok never had an event: still a row, closed since the start */
+	keys(c, "End");
+	assert_true(wait_screen_for(c, false, replay_at_end, NULL, WAIT_MS,
+	                            "every configured row at the log's end"));
+	/* its keys on ?, not the live console's */
+	keys(c, "?");
+	assert_true(wait_screen_for(c, false, shows, "REPLAY keys", WAIT_MS,
+	                            "the replay's keys"));
+	assert_non_null(strstr(c->screen, "one minute back or forward"));
+	keys(c, "x");
+	assert_true(wait_screen_for(c, false, lacks, "REPLAY keys", WAIT_MS,
+	                            "the help closed"));
+	/* the table's keys work here too: a filter */
+	keys(c, "/");
+	type_text(c, "api");
+	keys(c, "Enter");
+	assert_true(wait_screen_for(c, false, lacks, "billing-db      ", WAIT_MS,
+	                            "only api-ok under the filter"));
+	assert_true(row_of(c->screen, "api-ok") >= 0);
+	keys(c, "q");
+	assert_true(wait_screen_for(c, false, lacks, "REPLAY", WAIT_MS,
+	                            "back to the live console"));
+	assert_true(th_proc_alive(c->pid));
+}
+
+/* ---- 12. what a new operator stumbled over ----------------------------- */
+
+/* billing-db fails with 503 and waits 90 s open; api-ok answers;
+ * cache-tcp is a port nobody listens on. */
+static void write_slow_recovery_config(con *c)
+{
+	char deps[2048];
+	int closed = th_free_port();
+	assert_true(closed > 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/ok", "ok"), 0);
+	assert_int_equal(th_fixture_set(&c->fx, "/billing", "fail"), 0);
+	snprintf(deps, sizeof deps,
+	         "[dep api-ok]\nurl = http://127.0.0.1:%d/ok\n\n"
+	         "[dep billing-db]\nurl = http://127.0.0.1:%d/billing\n"
+	         "critical = true\nrecovery_timeout = 90s\nbackoff_cap = 5m\n"
+	         "jitter = 0\n\n"
+	         "[dep cache-tcp]\nurl = tcp://127.0.0.1:%d\n"
+	         "recovery_timeout = 90s\nbackoff_cap = 5m\njitter = 0\n",
+	         c->fx.port, c->fx.port, closed);
+	write_config(c, deps);
+}
+
+/* Does line n (from 0) start with `word`? */
+static bool line_starts(const char *s, int n, const char *word)
+{
+	char line[1024];
+	line_at(s, n, line, sizeof line);
+	return strncmp(line, word, strlen(word)) == 0;
+}
+
+/* The rows at 60x12: each line of the table is one whole row, the pane
+ * title comes right after the last, nothing written past an edge. */
+static bool rows_whole_at_60(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_has(s, "billing-db", " open ") &&
+	       row_has(s, "cache-tcp", " open ") &&
+	       row_has(s, "api-ok", " closed ") && line_starts(s, 3, "billing-db ") &&
+	       line_starts(s, 4, "cache-tcp ") && line_starts(s, 5, "api-ok ") &&
+	       line_starts(s, 6, " EVENTS");
+}
+
+static bool hints_whole(const char *s, void *ctx)
+{
+	(void)ctx;
+	char last[1024];
+	int n = 0;
+	for (const char *p = s; (p = strchr(p, '\n')); p++)
+		n++;
+	/* the last non-empty line: the key hints */
+	for (int i = n; i >= 0; i--) {
+		line_at(s, i, last, sizeof last);
+		size_t len = strlen(last);
+		while (len && last[len - 1] == ' ')
+			last[--len] = '\0';
+		if (len)
+			return strncmp(last, " ?:help ", 8) == 0 && len > 7 &&
+			       strcmp(last + len - 7, " q:quit") == 0;
+	}
+	return false;
+}
+
+static bool timer_whole_at_80(const char *s, void *ctx)
+{
+	(void)ctx;
+	char row[1024];
+	row_text(s, "billing-db", row, sizeof row);
+	const char *t = strstr(row, "retry 1m ");
+	/* "retry 1m 05s": the seconds and their unit, never cut */
+	return t && t[9] >= '0' && t[9] <= '9' && t[10] >= '0' && t[10] <= '9' &&
+	       t[11] == 's' && row_has(s, "billing-db", "bad status 503") &&
+	       hints_whole(s, NULL);
+}
+
+static void test_narrow_terminals_clip_and_choose(void **state)
+{
+	con *c = *state;
+	write_slow_recovery_config(c);
+	start_console(c, 60, 12, NULL);
+	assert_true(wait_screen_for(c, false, rows_whole_at_60, NULL, WAIT_MS,
+	                            "whole rows at 60x12"));
+	assert_true(wait_screen_for(c, false, hints_whole, NULL, WAIT_MS,
+	                            "?:help first and q:quit last at 60x12"));
+	keys(c, "C-l");
+	assert_true(wait_screen_for(c, false, rows_whole_at_60, NULL, WAIT_MS,
+	                            "whole rows after Ctrl-L"));
+	resize(c, 80, 24);
+	assert_true(wait_screen_for(c, false, timer_whole_at_80, NULL, WAIT_MS,
+	                            "a whole timer, LAST ERROR and the hints at "
+	                            "80x24"));
+}
+
+static bool only_billing_titled(const char *s, void *ctx)
+{
+	char head[512];
+	return only_billing(s, NULL) &&
+	       strstr(line_at(s, 2, head, sizeof head), ctx) != NULL;
+}
+
+static bool all_rows_unfiltered(const char *s, void *ctx)
+{
+	(void)ctx;
+	char head[512];
+	line_at(s, 2, head, sizeof head);
+	return all_rows_shown(s, NULL) && !strstr(head, "filter:") &&
+	       strstr(head, "sort: worst first");
+}
+
+static bool sorted_by_name(const char *s, void *ctx)
+{
+	(void)ctx;
+	char head[512];
+	line_at(s, 2, head, sizeof head);
+	return strstr(head, "sort: name") && row_of(s, "api-ok") < row_of(s, "billing-db") &&
+	       row_of(s, "billing-db") < row_of(s, "cache-tcp");
+}
+
+static void test_filter_live_and_shown_in_the_title(void **state)
+{
+	con *c = *state;
+	write_standard_config(c);
+	start_console(c, 120, 30, NULL);
+	assert_true(wait_screen_for(c, false, all_rows_unfiltered, NULL, WAIT_MS,
+	                            "all rows, sort shown in the title"));
+	/* filtered as it is typed: no Enter */
+	keys(c, "/");
+	type_text(c, "bil");
+	assert_true(wait_screen_for(c, false, only_billing_titled, "filter: bil",
+	                            WAIT_MS, "billing-db alone while typing"));
+	keys(c, "Enter");
+	assert_true(wait_screen_for(c, false, only_billing_titled, "filter: bil",
+	                            WAIT_MS, "the filter kept by Enter"));
+	/* Esc in the table clears it */
+	keys(c, "Escape");
+	assert_true(wait_screen_for(c, false, all_rows_unfiltered, NULL, WAIT_MS,
+	                            "every row after Esc in the table"));
+	keys(c, "s");
+	assert_true(wait_screen_for(c, false, sorted_by_name, NULL, WAIT_MS,
+	                            "sort: name in the title, rows by name"));
+}
+
+/* The pane starts on the line after the last row; Home fills it. */
+static bool pane_right_under_rows(const char *s, void *ctx)
+{
+	(void)ctx;
+	return line_starts(s, 5, "api-ok ") && line_starts(s, 6, " EVENTS");
+}
+
+static bool oldest_on_top(const char *s, void *ctx)
+{
+	(void)ctx;
+	char line[512];
+	return pane_right_under_rows(s, NULL) && strstr(s, "scrolled back") &&
+	       strstr(line_at(s, 7, line, sizeof line), "fusebox start") &&
+	       strstr(line_at(s, 10, line, sizeof line), " -> ");
+}
+
+static void test_spare_rows_go_to_the_log_pane(void **state)
+{
+	con *c = *state;
+	write_standard_config(c);
+	start_console(c, 80, 12, NULL);
+	assert_true(wait_screen_for(c, false, states_settled, NULL, WAIT_MS,
+	                            "the states settled"));
+	assert_true(th_wait_events(c->log, 7, NULL, NULL, NULL, NULL, WAIT_MS));
+	assert_true(wait_screen_for(c, false, pane_right_under_rows, NULL, WAIT_MS,
+	                            "the pane right under the rows"));
+	/* Home in the log pane: its oldest lines, filling the pane */
+	keys(c, "Tab");
+	keys(c, "Home");
+	assert_true(wait_screen_for(c, false, oldest_on_top, NULL, WAIT_MS,
+	                            "the oldest events filling the pane"));
+}
+
+static bool says_why_no_probe(const char *s, void *ctx)
+{
+	(void)ctx;
+	return strstr(s, "no probe: billing-db is open") != NULL;
+}
+
+static void test_probe_on_an_open_breaker_says_why_not(void **state)
+{
+	con *c = *state;
+	write_slow_recovery_config(c);
+	start_console(c, 100, 30, NULL);
+	assert_true(wait_screen_for(c, false, states_settled, NULL, WAIT_MS,
+	                            "the states settled"));
+	/* the cursor starts on the worst row: billing-db */
+	selection sel = {{0}, {0}, {0}};
+	snprintf(sel.want, sizeof sel.want, "billing-db");
+	assert_true(wait_screen_for(c, true, selection_is, &sel, WAIT_MS,
+	                            "billing-db under the cursor"));
+	long before = th_fixture_count(&c->fx, "/billing");
+	keys(c, "p");
+	assert_true(wait_screen_for(c, false, says_why_no_probe, NULL, WAIT_MS,
+	                            "why no probe starts"));
+	assert_non_null(strstr(c->screen, "trial comes in 1m"));
+	th_sleep_ms(300);
+	assert_int_equal(th_fixture_count(&c->fx, "/billing"), before);
+}
+
+static bool allow_asked(const char *s, void *ctx)
+{
+	(void)ctx;
+	return strstr(s, "Allow destructive jobs for 15m 00s, until ") &&
+	       strstr(s, " UTC, whatever the health?") && strstr(s, "y: yes");
+}
+
+static void test_gate_allow_asks_naming_the_expiry(void **state)
+{
+	con *c = *state;
+	write_two_ok_config(c);
+	start_console(c, 100, 30, NULL);
+	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
+	                            "alpha and bravo healthy"));
+	keys(c, "g");
+	assert_true(wait_screen_for(c, false, shows, "a allow", WAIT_MS,
+	                            "the gate menu"));
+	keys(c, "a");
+	assert_true(wait_screen_for(c, false, allow_asked, NULL, WAIT_MS,
+	                            "the question naming 15m and its end"));
+	keys(c, "n");
+	assert_true(wait_screen_for(c, false, shows, "cancelled", WAIT_MS,
+	                            "cancelled"));
+	assert_int_equal(count_events(c, "operator", NULL, NULL), 0);
+
+	keys(c, "g");
+	keys(c, "a");
+	assert_true(wait_screen_for(c, false, allow_asked, NULL, WAIT_MS,
+	                            "the question again"));
+	keys(c, "y");
+	assert_true(wait_screen_for(c, false, shows, "Reason for gate_allow",
+	                            WAIT_MS, "the reason prompt"));
+	type_text(c, "schema migration");
+	keys(c, "Enter");
+	assert_true(wait_screen_for(c, false, shows, "GATE ALLOWED (allow)",
+	                            WAIT_MS, "the override in the header"));
+	/* auto asks for a reason too, as the CLI takes one */
+	keys(c, "g");
+	keys(c, "u");
+	assert_true(wait_screen_for(c, false, shows, "Reason for gate_auto",
+	                            WAIT_MS, "the reason prompt for auto"));
+	type_text(c, "migration done");
+	keys(c, "Enter");
+	assert_true(wait_screen_for(c, false, shows, "GATE ALLOWED (auto)", WAIT_MS,
+	                            "auto again"));
+	cJSON *events = th_jsonl_read(c->log, NULL, NULL);
+	assert_non_null(events);
+	const cJSON *allow = th_events_nth(events, 0, "operator", NULL, NULL, NULL);
+	const cJSON *back = th_events_nth(events, 1, "operator", NULL, NULL, NULL);
+	assert_non_null(allow);
+	assert_non_null(back);
+	assert_string_equal(th_json_str(allow, "action"), "gate_allow");
+	assert_string_equal(th_json_str(allow, "reason"), "schema migration");
+	assert_string_equal(th_json_str(back, "action"), "gate_auto");
+	assert_string_equal(th_json_str(back, "reason"), "migration done");
+	cJSON_Delete(events);
+}
+
+static void test_reason_prompt_takes_utf8_and_readline_keys(void **state)
+{
+	con *c = *state;
+	write_two_ok_config(c);
+	start_console(c, 100, 30, NULL);
+	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
+	                            "alpha and bravo healthy"));
+	keys(c, "t");
+	assert_true(wait_screen_for(c, false, shows, "Trip alpha", WAIT_MS,
+	                            "the confirmation"));
+	keys(c, "y");
+	assert_true(wait_screen_for(c, false, shows, "Reason for trip", WAIT_MS,
+	                            "the reason prompt"));
+	type_text(c, "café naïve");
+	assert_true(wait_screen_for(c, false, shows, "> café naïve", WAIT_MS,
+	                            "UTF-8 as typed"));
+	keys(c, "C-w"); /* the word before the cursor */
+	type_text(c, "ok");
+	assert_true(wait_screen_for(c, false, shows, "> café ok", WAIT_MS,
+	                            "Ctrl-W took the word"));
+	keys(c, "C-a"); /* to the start */
+	type_text(c, "¡");
+	keys(c, "C-e"); /* to the end, then back over "ok" */
+	keys(c, "Left");
+	keys(c, "Left");
+	type_text(c, "-");
+	keys(c, "BSpace"); /* and the "-" goes again */
+	type_text(c, "+");
+	assert_true(wait_screen_for(c, false, shows, "> ¡café +ok", WAIT_MS,
+	                            "Ctrl-A, Ctrl-E, Left and Backspace"));
+	keys(c, "Enter");
+	assert_true(th_wait_events(c->log, 1, "operator", "alpha", NULL, NULL,
+	                           WAIT_MS));
+	cJSON *events = th_jsonl_read(c->log, NULL, NULL);
+	assert_non_null(events);
+	const cJSON *op = th_events_nth(events, 0, "operator", "alpha", NULL, NULL);
+	assert_non_null(op);
+	assert_string_equal(th_json_str(op, "reason"), "¡café +ok");
+	cJSON_Delete(events);
+	/* Ctrl-U empties what is before the cursor */
+	keys(c, "g");
+	keys(c, "b");
+	type_text(c, "all of this goes");
+	keys(c, "C-u");
+	type_text(c, "lock");
+	keys(c, "Enter");
+	assert_true(th_wait_events(c->log, 1, "gate", NULL, NULL, "blocked",
+	                           WAIT_MS));
+	events = th_jsonl_read(c->log, NULL, NULL);
+	assert_non_null(events);
+	op = th_events_nth(events, 1, "operator", NULL, NULL, NULL);
+	assert_non_null(op);
+	assert_string_equal(th_json_str(op, "reason"), "lock");
+	cJSON_Delete(events);
+}
+
+static bool clock_in(const char *s, void *zone)
+{
+	char head[512], want[16];
+	snprintf(want, sizeof want, " %s ", (const char *)zone);
+	line_at(s, 0, head, sizeof head);
+	size_t len = strlen(head);
+	while (len && head[len - 1] == ' ')
+		head[--len] = '\0';
+	/* "... HH:MM:SS ZONE" at the end, and the log pane says the zone */
+	char tail[32];
+	snprintf(tail, sizeof tail, " %s", (const char *)zone);
+	return len > strlen(tail) + 8 &&
+	       strcmp(head + len - strlen(tail), tail) == 0 &&
+	       head[len - strlen(tail) - 3] == ':' &&
+	       strstr(s, "times ") && strstr(strstr(s, "times "), zone);
+}
+
+static void test_time_zone_shown_and_switched(void **state)
+{
+	con *c = *state;
+	write_two_ok_config(c);
+	start_console_with(c, 100, 30, "TZ=JST-9", NULL);
+	assert_true(wait_screen_for(c, false, clock_in, "JST", WAIT_MS,
+	                            "the local zone in the header and the pane"));
+	keys(c, "z");
+	assert_true(wait_screen_for(c, false, clock_in, "UTC", WAIT_MS,
+	                            "UTC after z"));
+	keys(c, "z");
+	assert_true(wait_screen_for(c, false, clock_in, "JST", WAIT_MS,
+	                            "local time again"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1089,6 +1502,14 @@ int main(void)
 	    T(test_unknown_until_the_first_probe),
 	    T(test_rows_stay_put_while_navigating),
 	    T(test_event_pane_starts_with_the_log),
+	    T(test_replay_shows_every_configured_dependency),
+	    T(test_narrow_terminals_clip_and_choose),
+	    T(test_filter_live_and_shown_in_the_title),
+	    T(test_spare_rows_go_to_the_log_pane),
+	    T(test_probe_on_an_open_breaker_says_why_not),
+	    T(test_gate_allow_asks_naming_the_expiry),
+	    T(test_reason_prompt_takes_utf8_and_readline_keys),
+	    T(test_time_zone_shown_and_switched),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <curses.h>
 #include <fcntl.h>
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
 #include <poll.h>
 #include <pwd.h>
@@ -17,62 +18,67 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
 #include "console/console.h"
 #include "console/replay.h"
-#include "logread.h"
+#include "runtime.h"
 
 /* ---- rows -------------------------------------------------------------- */
 
 static fb_console *sort_ctx; /* qsort has no context argument */
 
-static int severity(const fb_dep *d)
+static int severity(const con_row *r)
 {
 	static const int rank[FB_STATE_COUNT] = {[FB_STATE_CLOSED] = 0,
 	                                         [FB_STATE_FORCED_CLOSED] = 1,
 	                                         [FB_STATE_HALF_OPEN] = 2,
 	                                         [FB_STATE_FORCED_OPEN] = 3,
 	                                         [FB_STATE_OPEN] = 4};
-	return (int)d->health * 10 + rank[fb_breaker_state(d->breaker)] +
-	       (d->cfg.critical ? 5 : 0);
-}
-
-static double p50(const fb_dep *d)
-{
-	return fb_history_latency(&d->history, FB_HISTORY).p50;
+	if (!r->known)
+		return -1;
+	return (int)r->health * 10 +
+	       ((unsigned)r->state < FB_STATE_COUNT ? rank[r->state] : 0) +
+	       (r->critical ? 5 : 0);
 }
 
 static int compare(const void *a, const void *b)
 {
-	const fb_dep *x = &sort_ctx->rt->engine.reg.deps[*(const uint32_t *)a];
-	const fb_dep *y = &sort_ctx->rt->engine.reg.deps[*(const uint32_t *)b];
+	const con_row *x = &sort_ctx->model->rows[*(const uint32_t *)a];
+	const con_row *y = &sort_ctx->model->rows[*(const uint32_t *)b];
 	int d = 0;
-	fb_breaker_snapshot sx, sy;
 	switch (sort_ctx->sort) {
 	case SORT_WORST: d = severity(y) - severity(x); break;
-	case SORT_KIND: d = (int)x->cfg.kind - (int)y->cfg.kind; break;
+	case SORT_KIND: d = (int)x->kind - (int)y->kind; break;
 	case SORT_FAILURES:
-		fb_breaker_snapshot_get(x->breaker, &sx);
-		fb_breaker_snapshot_get(y->breaker, &sy);
-		d = (sy.failures > sx.failures) - (sy.failures < sx.failures);
+		d = (y->fails > x->fails) - (y->fails < x->fails);
 		break;
-	case SORT_LATENCY: d = (p50(y) > p50(x)) - (p50(y) < p50(x)); break;
+	case SORT_LATENCY:
+		d = (y->p50_ms > x->p50_ms) - (y->p50_ms < x->p50_ms);
+		break;
 	default: break;
 	}
-	return d ? d : strcmp(x->cfg.name, y->cfg.name);
+	return d ? d : strcmp(x->name, y->name);
 }
 
 void con_resort(fb_console *c)
 {
-	fb_registry *reg = &c->rt->engine.reg;
+	con_model *m = c->model;
+	if (c->generation != m->generation) { /* new rows: find it by name */
+		long at = con_model_find(m, c->selected_name);
+		c->selected = at >= 0 ? (uint32_t)at : UINT32_MAX; /* top row */
+		c->generation = m->generation;
+	}
 	uint32_t *order =
-	    realloc(c->order, (reg->count ? reg->count : 1) * sizeof *order);
+	    realloc(c->order, (m->nrows ? m->nrows : 1) * sizeof *order);
 	if (!order)
 		return;
 	c->order = order;
 	c->norder = 0;
-	for (uint32_t i = 0; i < reg->count; i++) {
-		if (!c->filter[0] ||
-		    strcasestr(reg->deps[i].cfg.name, c->filter))
+	c->name_w = 0;
+	for (uint32_t i = 0; i < m->nrows; i++) {
+		int w = con_width(m->rows[i].name);
+		c->name_w = w > c->name_w ? w : c->name_w;
+		if (!c->filter[0] || strcasestr(m->rows[i].name, c->filter))
 			c->order[c->norder++] = i;
 	}
 	sort_ctx = c;
@@ -82,15 +88,18 @@ void con_resort(fb_console *c)
 		if (c->order[i] == c->selected)
 			c->cursor = i;
 	}
-	if (c->norder)
+	if (c->norder) {
 		c->selected = c->order[c->cursor];
+		snprintf(c->selected_name, sizeof c->selected_name, "%s",
+		         m->rows[c->selected].name);
+	}
 }
 
-fb_dep *con_selected(fb_console *c)
+const con_row *con_selected(fb_console *c)
 {
-	if (!c->norder || c->selected >= c->rt->engine.reg.count)
+	if (!c->norder || c->selected >= c->model->nrows)
 		return NULL;
-	return &c->rt->engine.reg.deps[c->selected];
+	return &c->model->rows[c->selected];
 }
 
 void con_flash(fb_console *c, const char *fmt, ...)
@@ -106,83 +115,21 @@ void con_flash(fb_console *c, const char *fmt, ...)
 
 void con_operate(fb_console *c, fb_action action, const char *reason)
 {
-	fb_error err;
-	fb_dep *d = con_selected(c);
+	const con_row *r = con_selected(c);
 	bool on_dep = action == FB_ACT_TRIP || action == FB_ACT_RESET ||
 	              action == FB_ACT_DISABLE;
-	const char *name = on_dep && d ? d->cfg.name : NULL;
+	char msg[160];
 	if (c->readonly) {
 		con_flash(c, "read-only: actions are disabled");
 		return;
 	}
-	if (fb_runtime_operate(c->rt, action, name, c->actor, reason, &err) !=
-	    0)
-		con_flash(c, "%s refused: %s", fb_action_name(action),
-		          err.text);
-	else
-		con_flash(c, "done: %s%s%s, logged as %s",
-		          fb_action_name(action), name ? " " : "",
-		          name ? name : "", c->actor);
-}
-
-/* ---- events into log lines --------------------------------------------- */
-
-/* The colour role of an event's tone. */
-fb_role con_tone_role(fb_tone tone)
-{
-	static const fb_role roles[] = {[FB_TONE_PLAIN] = FB_ROLE_DIM,
-	                                [FB_TONE_GOOD] = FB_ROLE_OK,
-	                                [FB_TONE_WARN] = FB_ROLE_WARN,
-	                                [FB_TONE_BAD] = FB_ROLE_BAD,
-	                                [FB_TONE_FORCED] = FB_ROLE_FORCED};
-	return roles[tone];
-}
-
-/* Adds one event to the log pane, stamped with its wall time. */
-static void log_line(fb_console *c, const fb_event *ev, int64_t wall_ms)
-{
-	con_log_line *l = &c->log[c->log_head];
-	l->wall_ms = wall_ms;
-	l->role = con_tone_role(fb_event_tone(ev));
-	fb_event_describe(ev, l->text, sizeof l->text);
-	c->log_head = (c->log_head + 1) % CON_LOG_LINES;
-	if (c->log_len < CON_LOG_LINES)
-		c->log_len++;
-	if (c->log_scroll && c->log_scroll + 1 < c->log_len)
-		c->log_scroll++; /* keep a scrolled-back view where it is */
-	c->dirty = true;
-}
-
-static void on_event(void *ctx, const fb_event *ev)
-{
-	log_line(ctx, ev, fb_wall_ms());
-}
-
-/* The log pane starts with what the event log already holds (its last
- * PRELOAD_BYTES), so the operator sees what led up to now. Bad lines are
- * passed over quietly: `fusebox replay` is the place to hear of them. */
-#define PRELOAD_BYTES (256 * 1024)
-static void preload_log(fb_console *c)
-{
-	fb_log_reader r;
-	char err[600];
-	const char *line;
-	size_t len;
-	if (fb_log_reader_open_tail(&r, c->rt->cfg.log, PRELOAD_BYTES, err,
-	                            sizeof err) != 0)
+	if (on_dep && !r) {
+		con_flash(c, "no dependency selected");
 		return;
-	r.quiet = true;
-	while (fb_log_reader_line(&r, &line, &len)) {
-		fb_log_event ev;
-		fb_event e;
-		if (fb_log_event_parse(&r, line, len, &ev) != 0)
-			continue;
-		fb_log_event_as_event(&ev, &e);
-		log_line(c, &e, ev.ts_ms);
-		cJSON_Delete(ev.json);
 	}
-	r.skipped = 0;
-	fb_log_reader_close(&r);
+	con_model_act(c->model, action, on_dep ? r->name : NULL, reason, msg,
+	              sizeof msg);
+	con_flash(c, "%s", msg);
 }
 
 /* ---- the terminal ------------------------------------------------------ */
@@ -215,11 +162,13 @@ static void catch_crashes(void)
 /* While curses owns the screen, stray library output to stderr goes to a
  * file next to the event log instead of scribbling on it. Returns the
  * saved stderr. */
-static int divert_stderr(const fb_runtime *rt, char *path, size_t len)
+static int divert_stderr(const char *log, char *path, size_t len)
 {
-	snprintf(path, len, "%s.console-errors", rt->cfg.log);
+	snprintf(path, len, "%s.console-errors", log);
 	int saved = dup(STDERR_FILENO);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) /* not ours to write there (attached): not on the screen */
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		dup2(fd, STDERR_FILENO);
 		close(fd);
@@ -290,20 +239,34 @@ void con_screen_end(void)
 
 /* ---- input ------------------------------------------------------------- */
 
+/* Back from the replay screen to the live source; on its own (fusebox
+ * --replay), leaving it is quitting. */
+static void leave_replay(fb_console *c)
+{
+	if (c->live == &c->replay->past->m) {
+		c->quit = true;
+		return;
+	}
+	con_replay_free(c->replay);
+	c->replay = NULL;
+	c->model = c->live;
+	c->generation = UINT_MAX; /* other rows: sort them, find the cursor */
+	c->log_scroll = 0;
+}
+
 static void handle(fb_console *c, int key)
 {
 	c->last_key_ms = fb_now_ms();
 	c->dirty = true;
-	if (c->replay) {
-		con_replay_key(c->replay, key);
-		if (c->replay->done) {
-			con_replay_free(c->replay);
-			c->replay = NULL;
-		}
-		return;
-	}
 	if (key == '\r')
 		key = '\n';
+	/* the replay's own keys first, unless a dialog or filter is open */
+	if (c->replay && c->mode == MODE_NORMAL && key != KEY_RESIZE &&
+	    con_replay_key(c, c->replay, key)) {
+		if (c->replay->done)
+			leave_replay(c);
+		return;
+	}
 	int flags = con_key(c, key);
 	if (flags & ACT_RESORT)
 		con_resort(c);
@@ -312,15 +275,15 @@ static void handle(fb_console *c, int key)
 
 /* Reads every waiting key. A terminal that is gone (EOF, EIO, hang-up)
  * makes the console quit instead of spinning. */
-static void on_input(void *ctx, int fd, short revents)
+static void read_keys(fb_console *c, short revents)
 {
-	fb_console *c = ctx;
 	int key, n = 0;
-	(void)fd;
-	while ((key = getch()) != ERR) {
+	while ((key = getch()) != ERR) { /* KEY_RESIZE arrives here too */
 		handle(c, key);
 		n++;
 	}
+	if (!(revents & POLLIN))
+		return;
 	/* readable but nothing to read, again and again: end of input */
 	c->empty_reads = n ? 0 : c->empty_reads + 1;
 	if ((revents & (POLLHUP | POLLERR | POLLNVAL)) || c->empty_reads > 3)
@@ -336,86 +299,154 @@ static void actor_name(char *buf, size_t len)
 
 /* ---- the loop ---------------------------------------------------------- */
 
-static void run(fb_console *c)
+static void draw(fb_console *c, int64_t now, bool tick)
 {
-	fb_runtime *rt = c->rt;
-	unsigned known = rt->reloads;
-	fb_loop_watch(rt->loop, STDIN_FILENO, POLLIN, on_input, c);
+	con_model *m = c->model;
+	con_model_refresh(m);
+	/* new rows, or the clock: sort again, but never while someone is
+	 * navigating */
+	if (m->generation != c->generation ||
+	    (tick && c->mode == MODE_NORMAL &&
+	     now - c->last_key_ms > CON_HANDS_OFF_MS))
+		con_resort(c);
+	m->changed = false;
+	if (c->replay)
+		con_replay_draw(c, c->replay);
+	else
+		con_draw(c);
+	size_t shown = c->top < c->norder ? c->norder - c->top : 0;
+	if (shown > c->table_rows)
+		shown = c->table_rows;
+	con_model_focus(m, c->order + c->top, shown,
+	                c->detail && c->norder ? (long)c->selected : -1,
+	                c->sort == SORT_LATENCY);
+}
+
+void con_run(fb_console *c)
+{
+	con_model *m = c->live; /* it runs, whatever is shown */
+	con_model_refresh(c->model);
 	con_resort(c);
 	c->dirty = true;
-	while (!c->quit && !rt->stopping) {
+	while (!c->quit && !m->ended) {
 		int64_t now = fb_now_ms();
-		if (rt->reloads != known) { /* new dependencies: new rows */
-			known = rt->reloads;
-			con_resort(c);
-		}
 		bool tick = now / 1000 != c->last_draw_ms / 1000;
-		/* re-sort with the clock, but never while someone is navigating */
-		if (tick && !c->replay && c->mode == MODE_NORMAL &&
-		    now - c->last_key_ms > CON_HANDS_OFF_MS)
-			con_resort(c);
 		/* the replay moves on its own while playing (ten times a second) */
 		int64_t wait = -1;
 		bool moved =
 		    c->replay && con_replay_tick(c->replay, now, &wait);
-		if (c->dirty || tick || moved) {
-			if (c->replay)
-				con_replay_draw(c, c->replay);
-			else
-				con_draw(c);
+		if (c->dirty || tick || moved || m->changed ||
+		    c->model->changed) {
+			draw(c, now, tick);
 			c->last_draw_ms = now;
 			c->dirty = false;
 		}
 		/* wake for the next whole second: the countdowns tick */
 		int64_t next = 1000 - fb_now_ms() % 1000;
-		fb_runtime_step(rt,
-		                (int)(wait >= 0 && wait < next ? wait : next));
-		int key;
-		while ((key = getch()) != ERR) /* KEY_RESIZE arrives here */
-			handle(c, key);
+		short rev = con_model_step(
+		    m, STDIN_FILENO,
+		    (int)(wait >= 0 && wait < next ? wait : next));
+		read_keys(c, rev);
 	}
-	fb_loop_unwatch(rt->loop, STDIN_FILENO);
+	con_model_step(m, -1, 0); /* stop watching the terminal */
 }
 
-int fb_console_main(const char *config, const char *theme, bool readonly)
+/* Does an instance answer on the configured socket? */
+static bool instance_running(const fb_config *cfg)
+{
+	fb_error err;
+	int fd = fb_client_connect(cfg->control_socket, 1000, &err);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* The source: the instance serving the configured socket when there is
+ * one, else an engine of our own. Returns NULL after saying why, with
+ * the exit code in *code. */
+static con_model *open_model(const char *config, bool embedded_only,
+                             char *theme, size_t theme_len, int *code)
+{
+	char path[1024];
+	fb_config cfg;
+	fb_error err;
+	con_model *m = NULL;
+	*code = FB_EXIT_CONFIG;
+	if (fb_config_locate(config, path, sizeof path, &err) != 0 ||
+	    fb_config_load(path, &cfg, &err, NULL) != 0) {
+		fb_cli_error("%s", err.text);
+		return NULL;
+	}
+	snprintf(theme, theme_len, "%s", cfg.theme);
+	if (instance_running(&cfg)) {
+		if (embedded_only) {
+			fb_cli_error("%s: an instance already serves this "
+			             "socket; --embedded would start a second "
+			             "engine on the same configuration (leave "
+			             "--embedded out to attach to it)",
+			             cfg.control_socket);
+			*code = FB_EXIT_FAIL;
+		} else if (!(m = con_model_attached(&cfg, &err))) {
+			fb_cli_error("%s", err.text);
+			*code = FB_EXIT_UNAVAILABLE;
+		}
+		fb_config_free(&cfg);
+		return m;
+	}
+	fb_config_free(&cfg);
+	fb_runtime *rt = malloc(sizeof *rt);
+	char actor[128];
+	actor_name(actor, sizeof actor);
+	if (!rt || fb_runtime_start(rt, config, FB_RUNTIME_SERVE, &err, code)) {
+		fb_cli_error("%s", rt ? err.text : "out of memory");
+		free(rt);
+		return NULL;
+	}
+	rt->hup_stops = true; /* a hang-up means the terminal went away */
+	if (!(m = con_model_embedded(rt, actor, &err))) {
+		fb_runtime_stop(rt, "console could not start");
+		free(rt);
+		fb_cli_error("%s", err.text);
+		*code = FB_EXIT_FAIL;
+	}
+	return m;
+}
+
+int fb_console_main(const char *config, const char *theme, bool readonly,
+                    bool embedded_only)
 {
 	fb_console *c = calloc(1, sizeof *c);
-	fb_runtime *rt = malloc(sizeof *rt);
-	fb_error err;
 	int code = FB_EXIT_FAIL;
-	char errpath[600];
+	char errpath[600], cfg_theme[64];
 	setlocale(LC_ALL, "");
-	if (!c || !rt ||
-	    fb_runtime_start(rt, config, FB_RUNTIME_SERVE, &err, &code) != 0) {
-		fb_cli_error("%s", c && rt ? err.text : "out of memory");
-		free(c);
-		free(rt);
+	if (!c) {
+		fb_cli_error("out of memory");
 		return code;
 	}
-	c->rt = rt;
+	if (!(c->model = open_model(config, embedded_only, cfg_theme,
+	                            sizeof cfg_theme, &code))) {
+		free(c);
+		return code;
+	}
+	c->live = c->model;
 	c->readonly = readonly;
 	c->utf8 = strcasecmp(nl_langinfo(CODESET), "UTF-8") == 0;
-	actor_name(c->actor, sizeof c->actor);
-	rt->hup_stops = true; /* a hang-up means the terminal went away */
-	preload_log(c);
-	rt->listener = on_event;
-	rt->listener_ctx = c;
-	if (con_screen_start(c, theme ? theme : rt->cfg.theme, &err) != 0) {
-		fb_runtime_stop(rt, "console could not start");
+	fb_error err;
+	con_model_refresh(c->model);
+	if (con_screen_start(c, theme ? theme : cfg_theme, &err) != 0) {
+		con_model_free(c->model);
 		fb_cli_error("%s", err.text);
-		free(rt);
 		free(c);
 		return FB_EXIT_CONFIG;
 	}
-	int saved = divert_stderr(rt, errpath, sizeof errpath);
-	run(c);
+	int saved = divert_stderr(c->model->log_path, errpath, sizeof errpath);
+	con_run(c);
 	con_replay_free(c->replay);
 	endwin();
 	restore_stderr(saved, errpath);
-	rt->listener = NULL;
-	fb_runtime_stop(rt, c->quit ? "console quit" : "signal");
+	con_model_free(c->model);
 	free(c->order);
 	free(c);
-	free(rt);
 	return FB_EXIT_OK;
 }

@@ -1,16 +1,17 @@
-/* The console: an ncursesw screen over a running instance. It reads the
- * registry and sends operator commands through the runtime; it never owns
- * engine state. Private to the console modules. */
+/* The console: an ncursesw screen over a model (console/model.h) of an
+ * instance -- its own engine, a running one it attached to, or a log's
+ * past. It reads the model and asks it for operator actions; it never
+ * owns engine state. Private to the console modules. */
 #ifndef FB_CONSOLE_H
 #define FB_CONSOLE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "console/line.h"
+#include "console/model.h"
 #include "console/theme.h"
-#include "runtime.h"
 
-#define CON_LOG_LINES    500 /* events kept for the log pane */
 #define CON_MIN_COLS     60
 #define CON_MIN_ROWS     12
 #define CON_HANDS_OFF_MS 5000 /* no automatic re-sort this soon after a key */
@@ -32,46 +33,48 @@ typedef enum {
 typedef enum { CON_SORT_TABLE(CON_X_SORT) SORT_COUNT } con_sort;
 #undef CON_X_SORT
 
-typedef struct con_log_line {
-	int64_t wall_ms;
-	fb_role role;
-	char text[240];
-} con_log_line;
-
 typedef struct fb_console {
-	fb_runtime *rt;
+	con_model *model; /* what is shown */
+	con_model *live;  /* the source that runs (model, or under a replay) */
 	fb_theme theme;
 	int attr[FB_ROLE_COUNT];
 	bool readonly, utf8, quit;
 	bool dirty; /* something changed: redraw soon */
 	/* the table */
-	uint32_t *order; /* dependency ids in display order */
+	uint32_t *order; /* rows of the model in display order */
 	size_t norder;
 	size_t cursor, top; /* index into order; first row shown */
-	uint32_t selected;  /* id under the cursor (kept across re-sorts) */
+	uint32_t selected;  /* row under the cursor (kept across re-sorts) */
+	char selected_name[FB_NAME_MAX]; /* found again when rows change */
+	unsigned generation; /* of the model's rows, as last sorted */
+	size_t table_rows;   /* rows the table showed at the last draw */
+	size_t log_rows;     /* lines the log pane showed at the last draw */
+	int name_w;          /* the longest dependency name, in columns */
 	con_sort sort;
 	char filter[64];
 	bool detail; /* detail pane instead of the log */
 	bool log_focus;
-	/* the log pane */
-	con_log_line log[CON_LOG_LINES];
-	size_t log_head, log_len, log_scroll;
+	size_t log_scroll; /* lines of the log pane scrolled back */
 	/* dialogs */
 	con_mode mode;
-	fb_action pending; /* what a confirmation or reason is for */
-	char input[160];   /* the line being typed */
-	size_t input_len;
-	char flash[160]; /* a one-line message under the table */
+	fb_action pending;      /* what a confirmation or reason is for */
+	con_line line;          /* the prompt being typed */
+	int cursor_y, cursor_x; /* where the terminal's cursor goes while a
+	                           prompt is open; -1: hidden */
+	bool utc;               /* times in UTC, not local time */
+	char flash[160];        /* a one-line message under the table */
 	int64_t flash_until;
-	char actor[128];
 	int64_t last_draw_ms;
 	int empty_reads;           /* wake-ups on stdin that read nothing */
 	int64_t last_key_ms;       /* rows stay put for a while after a key */
 	struct con_replay *replay; /* replay mode over the live console */
 } fb_console;
 
-/* Drawing (view.c): the whole screen from the console's state. */
+/* Drawing (view.c): the whole screen from the console's state; or only
+ * the table and the pane under it, in rows y0 .. y0 + h - 1 (the replay
+ * screen draws its own header and hints around them). */
 void con_draw(fb_console *c);
+void con_draw_body(fb_console *c, int y0, int h);
 
 /* Keys (keys.c): dispatches one key; returns what must happen next. */
 enum { ACT_NONE = 0, ACT_REDRAW = 1, ACT_RESORT = 2 };
@@ -80,19 +83,23 @@ int con_key(fb_console *c, int key);
 void con_key_help(void (*fn)(void *ctx, const char *keys, const char *help),
                   void *ctx);
 
+/* The loop (console.c): draws and takes keys until quit, or until the
+ * running source (c->live) ends. */
+void con_run(fb_console *c);
+
 /* The rows (console.c). */
 void con_resort(fb_console *c);
-fb_dep *con_selected(fb_console *c);
+const con_row *con_selected(fb_console *c);
 void con_flash(fb_console *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Runs an operator action as the console's user; reports the outcome. */
+/* Asks the model for an operator action; flashes the outcome. */
 void con_operate(fb_console *c, fb_action action, const char *reason);
 
 /* The terminal (console.c): curses on with the theme, and off again. */
 int con_screen_start(fb_console *c, const char *theme, fb_error *err);
 void con_screen_end(void);
 
-/* The colour role for an event's tone (console.c). */
+/* The colour role for an event's tone (view.c). */
 fb_role con_tone_role(fb_tone tone);
 
 /* Text helpers (text.c): clip to a column width, measured with wcwidth. */
@@ -101,6 +108,17 @@ int con_put(fb_console *c, int y, int x, int width, fb_role role,
 int con_width(const char *text);
 /* Bytes of text that fit in `width` columns (never half a character). */
 size_t con_fit(const char *text, int width);
+/* A prompt's line in `width` columns from (y, x), scrolled so that its
+ * cursor shows; the terminal's cursor goes there (con_show_cursor). */
+void con_prompt(fb_console *c, int y, int x, int width, fb_role role,
+                const con_line *l);
+/* Shows the terminal's cursor where the last con_prompt put it, or hides
+ * it when no prompt was drawn since c->cursor_y was set to -1. */
+void con_show_cursor(fb_console *c);
+/* A wall time (ms since the epoch) in the console's zone (c->utc or
+ * local), by strftime's fmt. */
+void con_time(const fb_console *c, int64_t wall_ms, const char *fmt, char *buf,
+              size_t len);
 /* Puts text over up to max_lines lines; returns the lines used. */
 int con_put_wrapped(fb_console *c, int y, int x, int width, int max_lines,
                     fb_role role, const char *text);

@@ -3,9 +3,11 @@
  * they cannot disagree. Actions change state and return flags; they
  * never draw. */
 #include <curses.h>
+#include <limits.h>
 #include <string.h>
 
 #include "console/console.h"
+#include "console/line.h"
 #include "console/replay.h"
 
 typedef int (*action_fn)(fb_console *c);
@@ -15,14 +17,18 @@ static bool writable(fb_console *c)
 	if (c->readonly)
 		con_flash(c, "read-only: actions are disabled (started with "
 		             "--readonly)");
-	return !c->readonly;
+	else if (!c->model->src.actions)
+		con_flash(c, "refused: %s", c->model->src.no_action);
+	return !c->readonly && c->model->src.actions;
 }
 
 static void move_cursor(fb_console *c, long delta)
 {
 	if (c->log_focus) {
 		long s = (long)c->log_scroll - delta;
-		long max = c->log_len ? (long)c->log_len - 1 : 0;
+		/* as far back as fills the pane with the oldest lines */
+		size_t len = con_model_nevents(c->model);
+		long max = len > c->log_rows ? (long)(len - c->log_rows) : 0;
 		c->log_scroll = (size_t)(s < 0 ? 0 : s > max ? max : s);
 		return;
 	}
@@ -73,8 +79,23 @@ static int act_end(fb_console *c)
 static int act_filter(fb_console *c)
 {
 	c->mode = MODE_FILTER;
-	c->input_len = strlen(c->filter);
-	memcpy(c->input, c->filter, c->input_len + 1);
+	con_line_set(&c->line, c->filter);
+	return ACT_REDRAW;
+}
+
+static int act_clear(fb_console *c)
+{
+	if (!c->filter[0])
+		return ACT_NONE;
+	c->filter[0] = '\0';
+	con_flash(c, "filter cleared: every dependency shown");
+	return ACT_RESORT;
+}
+
+static int act_zone(fb_console *c)
+{
+	c->utc = !c->utc;
+	con_flash(c, "times in %s", c->utc ? "UTC" : "local time");
 	return ACT_REDRAW;
 }
 
@@ -131,11 +152,12 @@ static int act_gate(fb_console *c)
 
 static int act_probe(fb_console *c)
 {
-	fb_dep *d = con_selected(c);
-	if (!d)
-		return ACT_NONE;
-	fb_sched_kick(&c->rt->sched, c->selected, fb_now_ms());
-	con_flash(c, "probing %s now", d->cfg.name);
+	const con_row *d = con_selected(c);
+	char msg[160];
+	if (!d || !writable(c))
+		return ACT_REDRAW;
+	con_model_probe(c->model, d->name, msg, sizeof msg);
+	con_flash(c, "%s", msg);
 	return ACT_REDRAW;
 }
 
@@ -154,10 +176,21 @@ static int act_quit(fb_console *c)
 static int act_replay(fb_console *c)
 {
 	fb_error err;
-	char *path = c->rt->cfg.log;
-	c->replay = con_replay_open(&path, 1, &err);
-	if (!c->replay)
+	char *path = c->model->log_path;
+	if (!path[0]) {
+		con_flash(c, "replay: there is no event log to replay");
+		return ACT_REDRAW;
+	}
+	/* the configured dependencies are rows too, events or not */
+	c->replay = con_replay_open(&path, 1, c->live, &err);
+	if (!c->replay) {
 		con_flash(c, "replay: %s", err.text);
+		return ACT_REDRAW;
+	}
+	c->model = &c->replay->past->m;
+	c->generation = UINT_MAX; /* other rows: sort them */
+	c->detail = false;
+	c->log_scroll = 0;
 	return ACT_REDRAW;
 }
 
@@ -178,7 +211,9 @@ static int act_redraw(fb_console *c)
 	X(KEY_NPAGE, "PgDn", "page down", act_pgdn)                            \
 	X(KEY_HOME, "Home", "first row", act_home)                             \
 	X(KEY_END, "End", "last row", act_end)                                 \
-	X('/', "/", "filter by name (Enter applies, Esc clears)", act_filter)  \
+	X('/', "/", "filter by name, as you type (Enter keeps it)",            \
+	  act_filter)                                                          \
+	X(27, "Esc", "clear the filter", act_clear)                            \
 	X('s', "s",                                                            \
 	  "cycle the sort: worst first, name, kind, failures, latency",        \
 	  act_sort)                                                            \
@@ -190,11 +225,13 @@ static int act_redraw(fb_console *c)
 	  act_reset)                                                           \
 	X('d', "d", "disable: force it closed (asks first)", act_disable)      \
 	X('g', "g", "gate: block, allow (expires) or auto", act_gate)          \
-	X('p', "p", "probe the selected dependency now", act_probe)            \
+	X('p', "p", "probe it now (an open breaker: says why not)", act_probe) \
 	X('?', "? F1", "this help", act_help)                                  \
 	X(KEY_F(1), "", "", act_help)                                          \
 	X('R', "R", "replay this instance's event log (q comes back)",         \
 	  act_replay)                                                          \
+	X('z', "z", "times in UTC or local time (the zone is shown)",          \
+	  act_zone)                                                            \
 	X(12, "Ctrl-L", "redraw the screen", act_redraw)                       \
 	X('q', "q F10", "quit", act_quit)                                      \
 	X(KEY_F(10), "", "", act_quit)
@@ -220,26 +257,11 @@ void con_key_help(void (*fn)(void *ctx, const char *keys, const char *help),
 
 /* ---- keys inside dialogs ----------------------------------------------- */
 
-static bool edit_line(fb_console *c, int key)
-{
-	if ((key == KEY_BACKSPACE || key == 127 || key == 8) && c->input_len) {
-		c->input[--c->input_len] = '\0';
-		return true;
-	}
-	if (key >= 32 && key < 127 && c->input_len + 1 < sizeof c->input) {
-		c->input[c->input_len++] = (char)key;
-		c->input[c->input_len] = '\0';
-		return true;
-	}
-	return false;
-}
-
 static void start_reason(fb_console *c, fb_action a)
 {
 	c->pending = a;
 	c->mode = MODE_REASON;
-	c->input_len = 0;
-	c->input[0] = '\0';
+	con_line_set(&c->line, NULL);
 }
 
 static int modal_key(fb_console *c, int key)
@@ -257,14 +279,16 @@ static int modal_key(fb_console *c, int key)
 		return ACT_REDRAW;
 	case MODE_GATE_MENU:
 		c->mode = MODE_NORMAL;
-		if (key == 'b')
+		if (key == 'b') {
 			start_reason(c, FB_ACT_GATE_BLOCK);
-		else if (key == 'a')
-			start_reason(c, FB_ACT_GATE_ALLOW);
-		else if (key == 'u')
-			con_operate(c, FB_ACT_GATE_AUTO, NULL);
-		else
+		} else if (key == 'a') { /* lets destructive jobs through */
+			c->pending = FB_ACT_GATE_ALLOW;
+			c->mode = MODE_CONFIRM;
+		} else if (key == 'u') {
+			start_reason(c, FB_ACT_GATE_AUTO);
+		} else {
 			con_flash(c, "cancelled: gate unchanged");
+		}
 		return ACT_REDRAW;
 	case MODE_REASON:
 		if (key == 27) {
@@ -272,32 +296,35 @@ static int modal_key(fb_console *c, int key)
 			con_flash(c, "cancelled: nothing changed");
 		} else if (enter) {
 			c->mode = MODE_NORMAL;
-			con_operate(c, c->pending, c->input);
+			con_operate(c, c->pending, c->line.text);
 		} else {
-			edit_line(c, key);
+			con_line_key(&c->line, key);
 		}
 		return ACT_REDRAW;
-	case MODE_FILTER:
+	case MODE_FILTER: /* applied as it is typed */
 		if (key == 27) {
 			c->filter[0] = '\0';
 			c->mode = MODE_NORMAL;
 			return ACT_RESORT;
 		}
 		if (enter) {
-			memcpy(c->filter, c->input, c->input_len + 1);
 			c->mode = MODE_NORMAL;
 			return ACT_RESORT;
 		}
-		edit_line(c, key);
-		return ACT_REDRAW;
+		con_line_key(&c->line, key);
+		snprintf(c->filter, sizeof c->filter, "%s", c->line.text);
+		return ACT_RESORT;
 	default: return ACT_NONE;
 	}
 }
 
 int con_key(fb_console *c, int key)
 {
-	if (key == KEY_RESIZE)
+	if (key == KEY_RESIZE) {
+		clearok(curscr,
+		        TRUE); /* a new size: nothing of the old stays */
 		return ACT_REDRAW;
+	}
 	if (c->mode != MODE_NORMAL)
 		return modal_key(c, key);
 	if (COLS < CON_MIN_COLS || LINES < CON_MIN_ROWS)

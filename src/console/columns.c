@@ -1,0 +1,86 @@
+/* Columns and hints by priority (see columns.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "console/columns.h"
+
+#define ERROR_MIN 12
+
+static const struct {
+	const char *title;
+	int width; /* the name's is given; the error's is what is left */
+} cols_def[CON_COL_COUNT] = {
+    [CON_COL_NAME] = {"DEPENDENCY", 0},
+    [CON_COL_KIND] = {"KIND", 5},
+    [CON_COL_CRIT] = {"C", 1},
+    [CON_COL_STATE] = {"STATE", 15},  /* "x forced_closed" */
+    [CON_COL_HEALTH] = {"HEALTH", 9}, /* "unhealthy" */
+    [CON_COL_FAIL] = {"FAIL", 4},
+    [CON_COL_LATENCY] = {"P50/P95 ms", 10},
+    [CON_COL_TIMER] = {"TIMER", 13}, /* "retry 59m 59s" */
+    [CON_COL_RECENT] = {"RECENT", 16},
+    [CON_COL_ERROR] = {"LAST ERROR", ERROR_MIN},
+};
+
+static const con_col priority[] = {
+    CON_COL_NAME,  CON_COL_STATE, CON_COL_HEALTH,  CON_COL_TIMER,  CON_COL_FAIL,
+    CON_COL_ERROR, CON_COL_CRIT,  CON_COL_LATENCY, CON_COL_RECENT, CON_COL_KIND,
+};
+#define MUST 4 /* name, state, health, timer: even when they do not fit */
+
+const char *con_col_title(con_col col)
+{
+	return (unsigned)col < CON_COL_COUNT ? cols_def[col].title : "";
+}
+
+void con_columns_fit(int cols, int name_w, con_columns *out)
+{
+	int used = 0;
+	memset(out, 0, sizeof *out);
+	if (name_w < 10)
+		name_w = 10; /* "DEPENDENCY" */
+	if (name_w > 32)
+		name_w = 32;
+	for (size_t i = 0; i < sizeof priority / sizeof priority[0]; i++) {
+		con_col c = priority[i];
+		int w = c == CON_COL_NAME ? name_w : cols_def[c].width;
+		int need = w + (used ? 1 : 0);
+		if (i >= MUST && used + need > cols)
+			continue;
+		out->on[c] = true;
+		out->w[c] = w;
+		used += need;
+	}
+	/* positions in the order drawn; the error takes what is left */
+	int x = 0;
+	for (int c = 0; c < CON_COL_COUNT; c++) {
+		if (!out->on[c])
+			continue;
+		out->x[c] = x;
+		x += out->w[c] + 1;
+	}
+	if (out->on[CON_COL_ERROR]) {
+		int rest = cols - out->x[CON_COL_ERROR];
+		out->w[CON_COL_ERROR] = rest > ERROR_MIN ? rest : ERROR_MIN;
+		x = out->x[CON_COL_ERROR] + out->w[CON_COL_ERROR] + 1;
+	}
+	out->used = x > 0 ? x - 1 : 0;
+}
+
+void con_hints_fit(const char *const *items, int n, int cols, char *out,
+                   size_t len)
+{
+	int room = cols - 1 - (int)strlen(items[0]) - 1 -
+	           (n > 1 ? (int)strlen(items[n - 1]) : 0);
+	size_t used = (size_t)snprintf(out, len, " %s", items[0]);
+	for (int i = 1; i + 1 < n; i++) {
+		int w = (int)strlen(items[i]) + 1;
+		if (w > room)
+			continue; /* a shorter one further on may fit */
+		room -= w;
+		used += (size_t)snprintf(
+		    out + used, used < len ? len - used : 0, " %s", items[i]);
+	}
+	if (n > 1 && used < len)
+		snprintf(out + used, len - used, " %s", items[n - 1]);
+}

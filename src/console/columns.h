@@ -1,0 +1,44 @@
+/* Which columns the table shows at a given width, and the key hints that
+ * fit the bottom line: both chosen by priority, so a narrow terminal
+ * loses the least useful first and never shows half a value. */
+#ifndef FB_CONSOLE_COLUMNS_H
+#define FB_CONSOLE_COLUMNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* In the order they are drawn. */
+typedef enum {
+	CON_COL_NAME,
+	CON_COL_KIND,
+	CON_COL_CRIT,
+	CON_COL_STATE,
+	CON_COL_HEALTH,
+	CON_COL_FAIL,
+	CON_COL_LATENCY,
+	CON_COL_TIMER,
+	CON_COL_RECENT,
+	CON_COL_ERROR,
+	CON_COL_COUNT
+} con_col;
+
+typedef struct con_columns {
+	bool on[CON_COL_COUNT];
+	int x[CON_COL_COUNT], w[CON_COL_COUNT];
+	int used; /* columns taken, from 0 */
+} con_columns;
+
+const char *con_col_title(con_col col);
+
+/* The columns for a terminal `cols` wide whose longest dependency name
+ * is name_w columns: name, state, health and timer always; then, while
+ * they fit, failures, the last error (at least 12 wide; it takes what is
+ * left), criticality, latency, the recent outcomes and kind. */
+void con_columns_fit(int cols, int name_w, con_columns *out);
+
+/* The hint line: items[0] first and items[n - 1] last, always (help and
+ * quit); the others, in their order, while they fit in `cols`. */
+void con_hints_fit(const char *const *items, int n, int cols, char *out,
+                   size_t len);
+
+#endif
