@@ -329,3 +329,12 @@ fuzz: deps
 	$(Q)tests/fuzz/run $(FUZZ_S) $(FUZZ_TARGETS)
 
 test-build: $(FUZZ_TARGETS)
+
+# Allocation failure (tests/test_alloc.c): every allocation of our own
+# code goes through the suite's wrapper, which fails the N-th.
+ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc,--wrap=strdup,--wrap=strndup
+build/tests/test_alloc: tests/test_alloc.c $(T_OBJ) $(T_HELPER)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (test, failing allocations)"
+	$(Q)$(CC) $(WARN) -Wno-conversion $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(SAN) \
+	  -o $@ $< $(T_HELPER) $(T_OBJ) $(ALLOC_WRAP) $(TEST_LIBS) $(ENGINE_LIBS) $(SYSLIBS)
