@@ -335,3 +335,103 @@ fuzz: deps
 	$(Q)tests/fuzz/run $(FUZZ_S) $(FUZZ_TARGETS)
 
 test-build: $(FUZZ_TARGETS)
+
+# Allocation failure (tests/test_alloc.c): every allocation of our own
+# code goes through the suite's wrapper, which fails the N-th.
+ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc,--wrap=strdup,--wrap=strndup
+build/tests/test_alloc: tests/test_alloc.c $(T_OBJ) $(T_HELPER)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (test, failing allocations)"
+	$(Q)$(CC) $(WARN) -Wno-conversion $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(SAN) \
+	  -o $@ $< $(T_HELPER) $(T_OBJ) $(ALLOC_WRAP) $(TEST_LIBS) $(ENGINE_LIBS) $(SYSLIBS)
+
+# Threads (`make tsan`): the replay index (two parsing threads), the
+# breaker's lock-free hot path and everything the replay suite drives,
+# built with ThreadSanitizer. The suites run in build/tsan/root, where
+# build/tests/ holds the TSan programs.
+TSAN       := -fsanitize=thread -fno-omit-frame-pointer
+TSAN_OBJ   := $(LIB_SRC:src/%.c=build/tsan/obj/%.o) \
+              $(filter-out build/tsan/obj/main.o,$(ENGINE_SRC:src/%.c=build/tsan/obj/%.o)) \
+              build/tsan/obj/gen/themes_builtin.o
+TSAN_SUITES := build/tsan/tests/test_replay build/tsan/tests/test_breaker
+
+build/tsan/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(TSAN) -c -o $@ $<
+
+build/tsan/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (thread sanitizer)"
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(TSAN) -MMD -MP -c -o $@ $<
+
+build/tsan/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(TSAN) -MMD -MP -c -o $@ $<
+
+build/tsan/tests/test_%: tests/test_%.c $(TSAN_OBJ) build/tsan/obj/tests/helpers.o
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (test, thread sanitizer)"
+	$(Q)$(CC) $(WARN) -Wno-conversion $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(TSAN) \
+	  -o $@ $< build/tsan/obj/tests/helpers.o $(TSAN_OBJ) $(TEST_LIBS) $(ENGINE_LIBS) $(SYSLIBS)
+
+build/tsan/tests/fusebox: $(FRONT_SRC:src/%.c=build/tsan/obj/%.o) $(LIB_SRC:src/%.c=build/tsan/obj/%.o)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(TSAN) -o $@ $^ $(FRONT_LIBS) $(SYSLIBS)
+
+build/tsan/tests/fusebox-engine: build/tsan/obj/main.o $(TSAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(TSAN) -o $@ $^ $(ENGINE_LIBS) $(SYSLIBS)
+
+build/tsan/tests/fixture-httpd: tests/fixture/httpd.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(TSAN) -o $@ $<
+
+tsan: deps
+	$(Q)$(MAKE) --no-print-directory $(TSAN_SUITES) build/tsan/tests/fusebox \
+	  build/tsan/tests/fusebox-engine build/tsan/tests/fixture-httpd
+	$(Q)rm -rf build/tsan/root && mkdir -p build/tsan/root/build && \
+	  for d in src tests themes; do ln -s $(CURDIR)/$$d build/tsan/root/$$d; done && \
+	  ln -s $(CURDIR)/build/tsan/tests build/tsan/root/build/tests
+	$(Q)cd build/tsan/root && FUSEBOX_THEMES=$(CURDIR)/themes \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ASAN_OPTIONS= ../../../tests/run-suites $(addprefix ../../../,$(TSAN_SUITES))
+
+# The fuzz targets without libFuzzer: each runs over the files or corpus
+# folders given (tests/fuzz/replay.c), in the ordinary test build. What
+# coverage uses, and a debugger.
+build/fuzzrun/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c tests/fuzz/replay.c $(T_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(WARN) -Wno-conversion $(CPPFLAGS) -Itests/fuzz $(ENGINE_CFLAGS) -O1 -g \
+	  $(SAN) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/fuzz.c tests/fuzz/replay.c \
+	  $(T_OBJ) $(ENGINE_LIBS) $(SYSLIBS)
+
+# Coverage (`make coverage`): a copy of the tree in build/cov/tree built
+# with gcov instead of the sanitizers, every suite run (the fuzz suite
+# aside), then every fuzz corpus; lcov reports lines and branches of
+# src/core/ and of the parsers; the HTML report is build/cov/html.
+COV_PARSERS := src/core/parse.c src/core/url.c src/core/sanitize.c src/config.c \
+               src/config_env.c src/tunables.c src/inireader.c src/logread.c \
+               src/eventlog.c src/control.c src/console/theme.c
+LCOV := lcov --quiet --rc lcov_branch_coverage=1
+# test_alloc needs the sanitizers' leak checker: not in a gcov build
+COV_SUITES = $(filter-out build/tests/test_alloc,$(T_SUITES))
+deps-coverage:
+	$(Q)$(call install_debs,$(DEB_COVERAGE))
+
+coverage: deps deps-coverage
+	$(Q)rm -rf build/cov && mkdir -p build/cov/tree
+	$(Q)cp -a Makefile config.ini.example include src tests themes build/cov/tree/
+	$(Q)$(MAKE) -C build/cov/tree --no-print-directory SAN=--coverage FUZZ_TARGETS= \
+	  T_SUITES="$(COV_SUITES)" test-build \
+	  $(patsubst tests/fuzz/%.c,build/fuzzrun/%,$(wildcard tests/fuzz/fuzz_*.c))
+	$(Q)cd build/cov/tree && tests/run-suites $(COV_SUITES) \
+	  $(filter-out tests/test_fuzz.sh,$(T_SCRIPTS)) || echo "coverage: some suites failed (above)"
+	$(Q)cd build/cov/tree && for f in build/fuzzrun/fuzz_*; do \
+	  $$f tests/fuzz/corpus/$${f##*/fuzz_} || echo "coverage: $$f failed"; done
+	$(Q)$(LCOV) --capture --directory build/cov/tree/build/asan -o build/cov/all.info
+	$(Q)$(LCOV) --extract build/cov/all.info '*/src/core/*' -o build/cov/core.info
+	$(Q)$(LCOV) --extract build/cov/all.info $(addprefix '*/,$(addsuffix ',$(COV_PARSERS))) \
+	  -o build/cov/parsers.info
+	$(Q)genhtml --quiet --branch-coverage -o build/cov/html build/cov/all.info
+	@echo "src/core/:"; $(LCOV) --summary build/cov/core.info 2>&1 | grep -E 'lines|branches'
+	@echo "parsers ($(COV_PARSERS)):"; $(LCOV) --summary build/cov/parsers.info 2>&1 | grep -E 'lines|branches'

@@ -105,18 +105,26 @@ static void reply(fb_control *c, client *cl, cJSON *o)
 		fb_loop_watch(c->rt->loop, cl->fd, POLLOUT, on_client, c);
 }
 
+/* A reply that could not be built whole (out of memory) is none: the
+ * client is dropped rather than told half of it. */
 static void reply_error(fb_control *c, client *cl, const char *why)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddBoolToObject(o, "ok", false);
-	cJSON_AddStringToObject(o, "error", why);
+	if (!cJSON_AddBoolToObject(o, "ok", false) ||
+	    !cJSON_AddStringToObject(o, "error", why)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
 	reply(c, cl, o);
 }
 
 static cJSON *ok_reply(void)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddBoolToObject(o, "ok", true);
+	if (!cJSON_AddBoolToObject(o, "ok", true)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -136,7 +144,11 @@ static bool reply_doc(fb_control *c, client *cl, cJSON *doc)
 		reply_error(c, cl, "out of memory");
 		return false;
 	}
-	cJSON_AddBoolToObject(doc, "ok", true);
+	if (!cJSON_AddBoolToObject(doc, "ok", true)) {
+		cJSON_Delete(doc);
+		reply_error(c, cl, "out of memory");
+		return false;
+	}
 	reply(c, cl, doc);
 	return true;
 }
@@ -146,9 +158,12 @@ static cJSON *status_doc(const fb_runtime *rt)
 {
 	cJSON *o = fb_status_json(&rt->engine, rt->cfg.host, fb_now_ms(),
 	                          fb_wall_ms());
-	if (o)
-		cJSON_AddItemToObject(o, "event_log",
-		                      fb_backlog_json(&rt->backlog));
+	cJSON *el = o ? fb_backlog_json(&rt->backlog) : NULL;
+	if (o && !cJSON_AddItemToObject(o, "event_log", el)) {
+		cJSON_Delete(el);
+		cJSON_Delete(o);
+		return NULL; /* never a document with a part missing */
+	}
 	return o;
 }
 
@@ -171,7 +186,10 @@ static void do_gate_check(fb_control *c, client *cl)
 	fb_gate_decision d;
 	fb_engine_gate(&c->rt->engine, fb_now_ms(), &d);
 	cJSON *o = ok_reply();
-	cJSON_AddItemToObject(o, "gate", fb_gate_json(&d));
+	if (!fb_json_put(o, "gate", fb_gate_json(&d))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
 	reply(c, cl, o);
 }
 
@@ -250,9 +268,12 @@ static void do_action(fb_control *c, client *cl, fb_action action,
 	}
 	fb_dep *d = fb_registry_find(&c->rt->engine.reg, dep);
 	cJSON *o = ok_reply();
-	cJSON_AddStringToObject(o, "dep", dep);
-	cJSON_AddStringToObject(o, "state",
-	                        fb_state_name(fb_breaker_state(d->breaker)));
+	if (!cJSON_AddStringToObject(o, "dep", dep) ||
+	    !cJSON_AddStringToObject(
+	        o, "state", fb_state_name(fb_breaker_state(d->breaker)))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
 	reply(c, cl, o);
 }
 
@@ -482,7 +503,8 @@ static void on_accept(void *ctx, int fd, short revents)
 		begin(cl, false);
 		peer_actor(cfd, cl->actor, sizeof cl->actor);
 		c->clients[slot] = cl;
-		fb_loop_watch(c->rt->loop, cfd, POLLIN, on_client, c);
+		if (fb_loop_watch(c->rt->loop, cfd, POLLIN, on_client, c) != 0)
+			drop(c, slot); /* never read: gone now, not at idle */
 	}
 }
 
@@ -712,7 +734,16 @@ fb_control *fb_control_open(fb_runtime *rt, fb_error *err, int *code)
 		return NULL;
 	}
 	snprintf(c->path, sizeof c->path, "%s", rt->cfg.control_socket);
-	fb_loop_watch(rt->loop, c->fd, POLLIN, on_accept, c);
+	/* unwatched, it would listen and never answer */
+	if (fb_loop_watch(rt->loop, c->fd, POLLIN, on_accept, c) != 0) {
+		snprintf(err->text, sizeof err->text, "%s: out of memory",
+		         c->path);
+		*code = FB_EXIT_FAIL;
+		close(c->fd);
+		unlink(c->path);
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "core/parse.h"
 #include "eventlog.h"
+#include "fusebox/sanitize.h"
 
 #define TAIL_SCAN (256 * 1024) /* bytes searched backwards for the last seq */
 
@@ -42,12 +44,12 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* The seq of a line (the highest, should it say seq twice), or -1 when
- * it has none. */
-static int64_t line_seq(const char *line, size_t len)
+/* The highest "seq" of a line through cJSON (at least `best`): for a
+ * line whose keys are written with escapes. */
+static int64_t line_seq_json(const char *line, size_t len, int64_t best)
 {
 	cJSON *j = cJSON_ParseWithLength(line, len);
-	int64_t best = -1, v;
+	int64_t v;
 	for (const cJSON *m = cJSON_IsObject(j) ? j->child : NULL; m;
 	     m = m->next) {
 		if (m->string && strcmp(m->string, "seq") == 0 &&
@@ -57,6 +59,66 @@ static int64_t line_seq(const char *line, size_t len)
 			best = v;
 	}
 	cJSON_Delete(j);
+	return best;
+}
+
+/* The value of the member at s (after its key's closing quote) when it
+ * is "seq": a JSON number, read as cJSON would (strtod). -1 otherwise. */
+static int64_t seq_value(const char *s, const char *end)
+{
+	char num[40];
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
+		s++;
+	if (s == end || *s++ != ':')
+		return -1;
+	while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
+		s++;
+	size_t n = strspn(s, "0123456789+-.eE");
+	if (n == 0 || n >= sizeof num || s + n > end)
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	char *stop;
+	double d = strtod(num, &stop);
+	int64_t v;
+	return *stop == '\0' && fb_json_int(d, 0, FB_JSON_INT_MAX, &v) ? v : -1;
+}
+
+/* The highest top-level "seq" of a line, or -1 when it has none. A torn
+ * line counts: its seq was taken. Read without allocating, so that an
+ * allocation that fails can never make seq go back; only a key written
+ * with escapes (never ours) goes through cJSON. */
+static int64_t line_seq(const char *line, size_t len)
+{
+	const char *s = line, *end = line + len;
+	int64_t best = -1;
+	int depth = 0;
+	while (s < end) {
+		char c = *s++;
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (c == '"') {
+			const char *key = s;
+			bool escaped = false;
+			while (s < end && *s != '"') {
+				escaped |= *s == '\\';
+				s += *s == '\\' ? 2 : 1;
+			}
+			if (s >= end)
+				break;
+			if (depth == 1 && escaped)
+				return line_seq_json(line, len, best);
+			int64_t v = depth == 1 && s - key == 3 &&
+			                    memcmp(key, "seq", 3) == 0
+			                ? seq_value(s + 1, end)
+			                : -1;
+			if (v > best)
+				best = v;
+			s++;
+		}
+	}
 	return best;
 }
 
@@ -76,8 +138,10 @@ static char *read_tail(int fd, int64_t size, size_t *len, int64_t *from)
 }
 
 /* The highest seq among the whole lines of the file's last TAIL_SCAN
- * bytes. Not simply the last line's: a log mended or joined by hand may
- * not end with its highest, and seq must never go back. */
+ * bytes; -1 when there is none (or no file), -2 when it cannot be read
+ * (out of memory): then nobody knows where seq stands. Not simply the
+ * last line's: a log mended or joined by hand may not end with its
+ * highest, and seq must never go back. */
 static int64_t last_seq_in(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -85,12 +149,12 @@ static int64_t last_seq_in(const char *path)
 	int64_t best = -1, from = 0;
 	size_t len = 0;
 	if (fd < 0)
-		return -1;
+		return errno == ENOENT ? -1 : -2;
 	char *buf =
 	    fstat(fd, &st) == 0 ? read_tail(fd, st.st_size, &len, &from) : NULL;
 	close(fd);
 	if (!buf)
-		return -1;
+		return -2;
 	const char *p = buf, *end = buf + len;
 	if (from > 0) { /* the first line is cut */
 		const char *nl = memchr(p, '\n', len);
@@ -234,10 +298,17 @@ int fb_log_open(fb_log *log, const char *path, const char *host,
 		return -1;
 	}
 	int64_t seq = last_seq_in(path);
-	if (seq < 0) { /* empty or all corrupt: the newest rotated file */
+	if (seq == -1) { /* empty or all corrupt: the newest rotated file */
 		char old[600];
 		snprintf(old, sizeof old, "%s.1", path);
 		seq = last_seq_in(old);
+	}
+	if (seq == -2) {
+		snprintf(err->text, sizeof err->text,
+		         "%s: cannot read the last seq: %s", path,
+		         errno ? strerror(errno) : "out of memory");
+		close(log->fd);
+		return -1;
 	}
 	if (seq >= FB_JSON_INT_MAX) { /* readers hold seq in a double */
 		snprintf(
@@ -294,20 +365,47 @@ static int rotate(fb_log *log, fb_error *err)
 	return rc;
 }
 
-static void add_str(cJSON *o, const char *key, const char *v)
+/* Is s valid UTF-8? (cJSON writes strings as they are.) */
+static bool utf8_ok(const char *s)
 {
-	if (v)
-		cJSON_AddStringToObject(o, key, v);
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = *p < 0x80             ? 1
+		           : (*p & 0xE0) == 0xC0 ? 2
+		           : (*p & 0xF0) == 0xE0 ? 3
+		           : (*p & 0xF8) == 0xF0 ? 4
+		                                 : 0;
+		if (n == 0 || *p == 0xC0 || *p == 0xC1 || *p > 0xF4)
+			return false;
+		for (size_t k = 1; k < n; k++) {
+			if ((p[k] & 0xC0) != 0x80)
+				return false;
+		}
+		p += n;
+	}
+	return true;
 }
 
-static void add_num(cJSON *o, const char *key, int64_t v)
+/* A string member, made valid UTF-8 when it is not (text cut to fit a
+ * buffer somewhere, half a character left): a line that is not UTF-8 is
+ * skipped by every reader, so the event would be lost. */
+static bool add_str(cJSON *o, const char *key, const char *v)
 {
-	if (v >= 0)
-		cJSON_AddNumberToObject(o, key, (double)v);
+	char clean[2048];
+	if (v && !utf8_ok(v)) {
+		fb_sanitize(clean, sizeof clean, v, strlen(v));
+		v = clean;
+	}
+	return !v || cJSON_AddStringToObject(o, key, v);
+}
+
+static bool add_num(cJSON *o, const char *key, int64_t v)
+{
+	return v < 0 || cJSON_AddNumberToObject(o, key, (double)v);
 }
 
 /* The event as one JSON object, fields in SPEC order after "v" and
- * "seq", which are given when it is written. */
+ * "seq", which are given when it is written; NULL when out of memory
+ * (never an event with fields missing). */
 static cJSON *event_json(const fb_log *log, const fb_event *ev, int64_t wall_ms)
 {
 	char ts[40];
@@ -315,25 +413,25 @@ static cJSON *event_json(const fb_log *log, const fb_event *ev, int64_t wall_ms)
 	if (!o)
 		return NULL;
 	fb_format_rfc3339(wall_ms, ts, sizeof ts);
-	cJSON_AddStringToObject(o, "ts", ts);
-	cJSON_AddStringToObject(o, "host", log->host);
-	cJSON_AddStringToObject(o, "kind", fb_event_kind_name(ev->kind));
-	add_str(o, "version", ev->version);
-	add_str(o, "config", ev->config);
-	if (ev->action != FB_ACT_NONE)
-		add_str(o, "action", fb_action_name(ev->action));
-	add_str(o, "dep", ev->dep);
-	add_str(o, "from", ev->from);
-	add_str(o, "to", ev->to);
-	add_str(o, "health", ev->health);
-	add_str(o, "mode", ev->mode);
-	add_str(o, "actor", ev->actor);
-	if (ev->lost > 0)
-		add_num(o, "lost", ev->lost);
-	add_str(o, "reason", ev->reason);
-	add_num(o, "failures", ev->failures);
-	add_num(o, "retry_after_ms", ev->retry_after_ms);
-	add_str(o, "error", ev->error);
+	bool ok =
+	    add_str(o, "ts", ts) && add_str(o, "host", log->host) &&
+	    add_str(o, "kind", fb_event_kind_name(ev->kind)) &&
+	    add_str(o, "version", ev->version) &&
+	    add_str(o, "config", ev->config) &&
+	    (ev->action == FB_ACT_NONE ||
+	     add_str(o, "action", fb_action_name(ev->action))) &&
+	    add_str(o, "dep", ev->dep) && add_str(o, "from", ev->from) &&
+	    add_str(o, "to", ev->to) && add_str(o, "health", ev->health) &&
+	    add_str(o, "mode", ev->mode) && add_str(o, "actor", ev->actor) &&
+	    (ev->lost <= 0 || add_num(o, "lost", ev->lost)) &&
+	    add_str(o, "reason", ev->reason) &&
+	    add_num(o, "failures", ev->failures) &&
+	    add_num(o, "retry_after_ms", ev->retry_after_ms) &&
+	    add_str(o, "error", ev->error);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	return o;
 }
 

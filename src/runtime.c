@@ -187,8 +187,12 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
 	/* what the last instance was told survives it, logged after our
 	 * start and before anyone is served */
 	if (fb_restore_start(rt, err) != 0)
-		goto fail_engine;
+		goto fail_sched;
 	return 0;
+fail_sched:
+	fb_restore_free(rt->restore, &rt->log);
+	rt->restore = NULL;
+	fb_sched_free(&rt->sched);
 fail_engine:
 	if (rt->sigfd >= 0)
 		close(rt->sigfd);

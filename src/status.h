@@ -4,6 +4,7 @@
 #define FB_STATUS_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 
 #include "fusebox/engine.h"
 
@@ -12,7 +13,13 @@
 cJSON *fb_status_json(const fb_engine *e, const char *host, int64_t now_ms,
                       int64_t wall_ms);
 
-/* The gate decision as {"decision","mode","reason","retry_after_s"}. */
+/* The gate decision as {"decision","mode","reason","retry_after_s"};
+ * NULL when out of memory. */
 cJSON *fb_gate_json(const fb_gate_decision *d);
+
+/* Adds item to the object o under key (to the array o when key is NULL).
+ * Returns false, with item freed, when item is NULL or the add failed:
+ * documents are built whole or not at all. */
+bool fb_json_put(cJSON *o, const char *key, cJSON *item);
 
 #endif

@@ -42,6 +42,7 @@ typedef struct names {
 	size_t n, cap;
 	uint32_t *slot; /* open addressing: index + 1 */
 	size_t nslot;
+	bool oom; /* a name could not be added */
 } names;
 
 static int names_grow(names *t)
@@ -72,8 +73,12 @@ static int names_grow(names *t)
 /* The id of a name, added when new; FB_TL_NONE when full. */
 static uint16_t names_id(names *t, const char *s)
 {
-	if (t->n >= t->cap && (t->n >= FB_TL_NONE - 1 || names_grow(t) != 0))
+	if (t->n >= t->cap && t->n >= FB_TL_NONE - 1)
 		return FB_TL_NONE;
+	if (t->n >= t->cap && names_grow(t) != 0) {
+		t->oom = true;
+		return FB_TL_NONE;
+	}
 	size_t at = fb_hash_name(s) & (t->nslot - 1);
 	for (; t->slot[at]; at = (at + 1) & (t->nslot - 1)) {
 		if (strcmp(t->name[t->slot[at] - 1], s) == 0)
@@ -164,6 +169,8 @@ static void *parse_chunks(void *arg)
 {
 	chunk **mine = arg;
 	arena = malloc(ARENA);
+	for (; *mine && !arena; mine++)
+		(*mine)->oom = true; /* else every line would read as bad */
 	for (; *mine; mine++) {
 		chunk *c = *mine;
 		const char *line;
@@ -276,6 +283,11 @@ static int join(fb_timeline *tl, chunk *ch, size_t n)
 		}
 		for (size_t d = 0; d < ch[i].deps.n; d++)
 			map[d] = names_id(&global, ch[i].deps.name[d]);
+		if (global.oom) {
+			free(map);
+			names_free(&global);
+			return -1;
+		}
 		for (size_t e = 0; e < ch[i].n; e++) {
 			fb_tl_event ev = ch[i].ev[e];
 			ev.dep =
@@ -374,7 +386,10 @@ int fb_timeline_load(fb_timeline *tl, char *const *paths, size_t n, bool quiet,
 	if (ch) {
 		run_threads(ch, nch);
 		report(tl, ch, nch, quiet);
-		rc = join(tl, ch, nch);
+		for (size_t i = 0; i < nch; i++)
+			rc |= ch[i].oom || ch[i].deps.oom ? -1 : 0;
+		if (rc == 0)
+			rc = join(tl, ch, nch);
 		for (size_t i = 0; i < nch; i++) {
 			free(ch[i].ev);
 			names_free(&ch[i].deps);

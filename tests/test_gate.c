@@ -559,6 +559,27 @@ static void test_allow_ttl_from_init(void **state)
 	assert_false(fb_gate_expire(&g, 999999));
 }
 
+/* A reason or actor too long for its buffer is cut between characters,
+ * never inside one: it goes to the event log, where a line that is not
+ * UTF-8 is lost to every reader (found by fuzz_control). */
+static void test_long_reason_is_cut_between_characters(void **state)
+{
+	(void)state;
+	fb_gate g;
+	char reason[400], actor[200];
+	memset(reason, 'r', 158);
+	snprintf(reason + 158, sizeof reason - 158, "\xc3\xa9tail");
+	memset(actor, 'a', 94);
+	snprintf(actor + 94, sizeof actor - 94, "\xe2\x82\xac (uid 1)");
+	fb_gate_init(&g, 60000);
+	fb_gate_set(&g, FB_GATE_BLOCK, 0, actor, reason);
+	assert_int_equal(strlen(g.reason), 158); /* not 159: half of é */
+	assert_int_equal(strspn(g.reason, "r"), 158);
+	assert_int_equal(strlen(g.actor), 94);
+	fb_gate_set(&g, FB_GATE_BLOCK, 0, "bob", "d\xc3\xa9ploy");
+	assert_string_equal(g.reason, "d\xc3\xa9ploy"); /* short text kept */
+}
+
 static void test_gate_mode_parse(void **state)
 {
 	(void)state;
@@ -677,6 +698,7 @@ int main(void)
 	    G(test_block_mode),
 	    G(test_allow_mode_overrides_and_expires),
 	    cmocka_unit_test(test_allow_ttl_from_init),
+	    cmocka_unit_test(test_long_reason_is_cut_between_characters),
 	    cmocka_unit_test(test_gate_mode_parse),
 	    cmocka_unit_test(test_format_wait),
 	    cmocka_unit_test(test_format_wait_hours_round_up),

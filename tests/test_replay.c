@@ -532,6 +532,35 @@ static void test_seq_goes_on_above_every_event(void **state)
 	assert_non_null(strstr(text, "\"seq\":1234567890123457,"));
 }
 
+/* Text cut to fit a buffer before it reached the log (half a character
+ * at its end) is written as valid UTF-8: the event is not lost to every
+ * reader (found by fuzz_control). */
+static void test_cut_text_is_logged_readable(void **state)
+{
+	ctx *c = *state;
+	char path[400], warn[1024], text[4096];
+	fb_log log;
+	fb_error err;
+	snprintf(path, sizeof path, "%s/cut.jsonl", c->dir);
+	assert_int_equal(fb_log_open(&log, path, "h", 0, 5, 0600, warn,
+	                             sizeof warn, &err), 0);
+	fb_event ev = {.kind = FB_EV_OPERATOR, .action = FB_ACT_GATE_BLOCK,
+	               .actor = "alice", .reason = "caf\xc3", .failures = -1,
+	               .retry_after_ms = -1};
+	assert_int_equal(fb_log_append(&log, &ev, 1763892000000LL, &err), 0);
+	fb_log_close(&log);
+	fb_log_reader r;
+	const char *line;
+	size_t len;
+	fb_log_event got;
+	assert_int_equal(fb_log_reader_open(&r, path, text, sizeof text), 0);
+	assert_true(fb_log_reader_line(&r, &line, &len));
+	assert_int_equal(fb_log_event_parse(&r, line, len, &got), 0);
+	assert_string_equal(got.reason, "caf?");
+	cJSON_Delete(got.json);
+	fb_log_reader_close(&r);
+}
+
 /* Past 2^53 no reader can hold a seq exactly: such a log is refused with
  * a message, never continued with a seq that reads back the same. */
 static void test_seq_at_its_limit_is_refused(void **state)
@@ -681,6 +710,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_field_given_twice_is_a_bad_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seq_goes_on_above_every_event, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seq_at_its_limit_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cut_text_is_logged_readable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_summary_of_many_dependencies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_log_truncated_while_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_console_replay_seek_step_play, setup, teardown),

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fusebox/gate.h"
+#include "fusebox/sanitize.h"
 
 #define X_NAME(id, name, help) name,
 static const char *const mode_names[] = {FB_GATE_MODE_TABLE(X_NAME)};
@@ -36,8 +37,12 @@ void fb_gate_set(fb_gate *g, fb_gate_mode mode, int64_t now_ms,
 {
 	g->mode = mode;
 	g->override_until_ms = mode == FB_GATE_ALLOW ? now_ms + g->ttl_ms : 0;
-	snprintf(g->reason, sizeof g->reason, "%s", reason ? reason : "");
-	snprintf(g->actor, sizeof g->actor, "%s", actor ? actor : "");
+	/* cut to fit at a character boundary, never inside one: these go to
+	 * the event log and the socket, which must stay valid UTF-8 */
+	fb_sanitize(g->reason, sizeof g->reason, reason ? reason : "",
+	            reason ? strlen(reason) : 0);
+	fb_sanitize(g->actor, sizeof g->actor, actor ? actor : "",
+	            actor ? strlen(actor) : 0);
 }
 
 bool fb_gate_expire(fb_gate *g, int64_t now_ms)
