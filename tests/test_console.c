@@ -1338,6 +1338,10 @@ static void test_gate_allow_asks_naming_the_expiry(void **state)
 	keys(c, "Enter");
 	assert_true(wait_screen_for(c, false, shows, "GATE ALLOWED (allow)",
 	                            WAIT_MS, "the override in the header"));
+	/* the gate event says what moved: the mode, not a decision */
+	assert_true(wait_screen_for(c, false, shows, "gate stays allowed, mode allow",
+	                            WAIT_MS, "the gate event in words"));
+	assert_null(strstr(c->screen, "allowed -> allowed"));
 	/* auto asks for a reason too, as the CLI takes one */
 	keys(c, "g");
 	keys(c, "u");

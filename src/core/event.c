@@ -65,8 +65,14 @@ void fb_event_describe(const fb_event *ev, char *buf, size_t len)
 		    or_empty(ev->dep), reason ? " -- " : "", or_empty(reason));
 		break;
 	case FB_EV_GATE:
-		snprintf(buf, len, "gate %s -> %s: %s", or_empty(ev->from),
-		         or_empty(ev->to), or_empty(reason));
+		if (ev->from && ev->to && strcmp(ev->from, ev->to) == 0)
+			/* only the mode moved (an operator's): not a no-op */
+			snprintf(buf, len, "gate stays %s, mode %s: %s", ev->to,
+			         or_empty(ev->mode), or_empty(reason));
+		else
+			snprintf(buf, len, "gate %s -> %s: %s",
+			         or_empty(ev->from), or_empty(ev->to),
+			         or_empty(reason));
 		break;
 	case FB_EV_HEALTH:
 		snprintf(buf, len, "%s health %s -> %s (%s)", or_empty(ev->dep),
