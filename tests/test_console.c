@@ -1375,6 +1375,10 @@ static void test_gate_allow_asks_naming_the_expiry(void **state)
 	keys(c, "Enter");
 	assert_true(wait_screen_for(c, false, shows, "GATE ALLOWED (allow)",
 	                            WAIT_MS, "the override in the header"));
+	/* the gate event says what moved: the mode, not a decision */
+	assert_true(wait_screen_for(c, false, shows, "gate stays allowed, mode allow",
+	                            WAIT_MS, "the gate event in words"));
+	assert_null(strstr(c->screen, "allowed -> allowed"));
 	/* auto asks for a reason too, as the CLI takes one */
 	keys(c, "g");
 	keys(c, "u");
@@ -1485,6 +1489,42 @@ static void test_time_zone_shown_and_switched(void **state)
 	                            "local time again"));
 }
 
+/* A close after a successful trial reads as a recovery, not with the
+ * error that opened the breaker. */
+static bool recovered_cleanly(const char *s, void *ctx)
+{
+	(void)ctx;
+	char line[1024];
+	for (int i = 0; i < 60; i++) {
+		if (strstr(line_at(s, i, line, sizeof line), "flip half_open -> closed"))
+			return strstr(line, "(1 trial success)") && !strstr(line, "503");
+	}
+	return false;
+}
+
+static void test_a_recovery_is_not_an_error(void **state)
+{
+	con *c = *state;
+	char deps[512];
+	assert_int_equal(th_fixture_set(&c->fx, "/flip", "fail"), 0);
+	snprintf(deps, sizeof deps,
+	         "[dep flip]\nurl = http://127.0.0.1:%d/flip\n"
+	         "recovery_timeout = 1s\njitter = 0\n",
+	         c->fx.port);
+	write_config(c, deps);
+	start_console(c, 120, 30, NULL);
+	assert_true(th_wait_events(c->log, 1, "transition", "flip", "closed", "open",
+	                           WAIT_MS));
+	assert_int_equal(th_fixture_set(&c->fx, "/flip", "ok"), 0);
+	assert_true(th_wait_events(c->log, 1, "transition", "flip", "half_open",
+	                           "closed", WAIT_MS));
+	assert_true(wait_screen_for(c, false, recovered_cleanly, NULL, WAIT_MS,
+	                            "the close without the old error"));
+	/* the opening still says why */
+	assert_non_null(strstr(c->screen, "flip closed -> open"));
+	assert_non_null(strstr(c->screen, "503"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1510,6 +1550,7 @@ int main(void)
 	    T(test_gate_allow_asks_naming_the_expiry),
 	    T(test_reason_prompt_takes_utf8_and_readline_keys),
 	    T(test_time_zone_shown_and_switched),
+	    T(test_a_recovery_is_not_an_error),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,6 +186,7 @@ static void test_every_watcher_sees_an_action(void **state)
 			assert_true(s == last + 1); /* in order, no gap */
 			last = s;
 			const char *action = th_json_str(ev, "action");
+			/* flaky's own events may come first: they have no action */
 			seen = action && strcmp(action, "trip") == 0;
 			cJSON_Delete(ev);
 		}

@@ -297,7 +297,8 @@ void con_replay_draw(fb_console *c, con_replay *r)
 	char hint[160];
 	if (r->asking_time)
 		snprintf(hint, sizeof hint,
-		         " go to (RFC 3339, HH:MM:SS, -5m, +1h): %s_",
+		         " go to (RFC 3339, HH:MM:SS UTC, or -5m, +1h from the "
+		         "cursor): %s_",
 		         r->input);
 	else if (c->mode == MODE_FILTER)
 		snprintf(hint, sizeof hint, " filter: ");

@@ -65,8 +65,14 @@ void fb_event_describe(const fb_event *ev, char *buf, size_t len)
 		    or_empty(ev->dep), reason ? " -- " : "", or_empty(reason));
 		break;
 	case FB_EV_GATE:
-		snprintf(buf, len, "gate %s -> %s: %s", or_empty(ev->from),
-		         or_empty(ev->to), or_empty(reason));
+		if (ev->from && ev->to && strcmp(ev->from, ev->to) == 0)
+			/* only the mode moved (an operator's): not a no-op */
+			snprintf(buf, len, "gate stays %s, mode %s: %s", ev->to,
+			         or_empty(ev->mode), or_empty(reason));
+		else
+			snprintf(buf, len, "gate %s -> %s: %s",
+			         or_empty(ev->from), or_empty(ev->to),
+			         or_empty(reason));
 		break;
 	case FB_EV_HEALTH:
 		snprintf(buf, len, "%s health %s -> %s (%s)", or_empty(ev->dep),
@@ -78,12 +84,15 @@ void fb_event_describe(const fb_event *ev, char *buf, size_t len)
 		         ev->lost == 1 ? "" : "s", reason ? ": " : "",
 		         or_empty(reason));
 		break;
-	case FB_EV_TRANSITION:
+	case FB_EV_TRANSITION: {
+		/* a recovery is not an error: the last one is not repeated */
+		bool err = ev->error && ev->error[0] &&
+		           strcmp(or_empty(ev->to), "closed") != 0;
 		snprintf(buf, len, "%s %s -> %s (%s%s)%s%s", or_empty(ev->dep),
 		         or_empty(ev->from), or_empty(ev->to), or_empty(reason),
-		         wait, ev->error && ev->error[0] ? ": " : "",
-		         or_empty(ev->error));
+		         wait, err ? ": " : "", err ? ev->error : "");
 		break;
+	}
 	default:
 		snprintf(buf, len, "fusebox %s%s%s%s%s",
 		         fb_event_kind_name(ev->kind), ev->version ? " " : "",
