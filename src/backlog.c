@@ -1,5 +1,6 @@
 /* Events waiting for the event log: a ring of rendered lines, written in
  * order when the log works again, with a gap event for those dropped. */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +53,10 @@ static void count_lost(fb_backlog *b, int64_t wall_ms)
 	b->lost_total++;
 }
 
+/* Only called with something held; fb_backlog_init makes cap at least 1. */
 static void drop_oldest(fb_backlog *b)
 {
+	assert(b->len > 0 && b->cap > 0);
 	fb_waiting *w = &b->ring[b->head];
 	count_lost(b, w->wall_ms);
 	b->bytes -= w->len;

@@ -66,11 +66,14 @@ static char *slurp(const char *path, bool *missing, char *why, size_t len)
 	                                                   : NULL;
 	char *buf = bad ? NULL : malloc((size_t)st.st_size + 1);
 	ssize_t got = buf ? pread(fd, buf, (size_t)st.st_size, 0) : -1;
-	if (!bad && got != (ssize_t)st.st_size)
-		bad = got < 0 ? strerror(errno) : "short read";
+	int read_errno = errno;
 	close(fd);
-	if (bad) {
-		snprintf(why, len, "%s", bad);
+	if (!buf || got != (ssize_t)st.st_size) {
+		snprintf(why, len, "%s",
+		         bad       ? bad
+		         : !buf    ? "out of memory"
+		         : got < 0 ? strerror(read_errno)
+		                   : "short read");
 		free(buf);
 		return NULL;
 	}

@@ -302,7 +302,7 @@ static bool should_open(fb_breaker *b, char *buf, size_t len)
 		return false;
 	uint32_t calls = window_calls(b);
 	uint32_t fails = window_failures(b);
-	if (calls < (uint32_t)c->min_calls ||
+	if (calls == 0 || calls < (uint32_t)c->min_calls ||
 	    (uint64_t)fails * 100 < (uint64_t)c->failure_rate * calls)
 		return false;
 	snprintf(buf, len, "failure rate %u%% over the last %u calls",
