@@ -33,7 +33,7 @@ CFLAGS    ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
 # pkg-config names: what each part links.
-LIB_PKGS    := inih libcjson
+LIB_PKGS    := inih libcjson libcurl
 FRONT_PKGS  := inih libcjson
 ENGINE_PKGS := ncursesw libcurl hiredis inih libcjson libsystemd
 TEST_PKGS   := cmocka
@@ -72,7 +72,7 @@ endif
 
 LIB_SRC    := $(wildcard src/core/*.c) \
               $(addprefix src/,config.c config_check.c config_env.c tunables.c inireader.c \
-                client.c clock.c)
+                client.c clock.c client_http.c client_curl.c client_status.c)
 FRONT_SRC  := $(addprefix src/,main.c front.c cli_help.c cli_config.c cli_ctl.c \
                 cli_status.c cli_events.c metrics.c cli_replay.c logread.c timeline.c replay.c \
                 eventlog.c)
@@ -174,7 +174,12 @@ build/tests/%: tests/%.c $(T_OBJ) $(T_HELPER)
 	  -o $@ $< $(T_HELPER) $(T_OBJ) $(TEST_LIBS) $(ENGINE_LIBS) $(SYSLIBS)
 
 # The programs themselves, sanitized, for the end-to-end suites.
-build/tests/fusebox: $(T_FRONT) $(T_LIB)
+# The front links the library as an archive, as the real one does: it
+# pulls no libcurl (the HTTP client's objects) in.
+build/asan/libfusebox.a: $(T_LIB)
+	$(Q)$(AR) rcs $@ $^
+
+build/tests/fusebox: $(T_FRONT) build/asan/libfusebox.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAN) -o $@ $^ $(FRONT_LIBS) $(SYSLIBS)
 
@@ -379,7 +384,10 @@ build/tsan/tests/test_%: tests/test_%.c $(TSAN_OBJ) build/tsan/obj/tests/helpers
 	$(Q)$(CC) $(WARN) -Wno-conversion $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(TSAN) \
 	  -o $@ $< build/tsan/obj/tests/helpers.o $(TSAN_OBJ) $(TEST_LIBS) $(ENGINE_LIBS) $(SYSLIBS)
 
-build/tsan/tests/fusebox: $(FRONT_SRC:src/%.c=build/tsan/obj/%.o) $(LIB_SRC:src/%.c=build/tsan/obj/%.o)
+build/tsan/libfusebox.a: $(LIB_SRC:src/%.c=build/tsan/obj/%.o)
+	$(Q)$(AR) rcs $@ $^
+
+build/tsan/tests/fusebox: $(FRONT_SRC:src/%.c=build/tsan/obj/%.o) build/tsan/libfusebox.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(TSAN) -o $@ $^ $(FRONT_LIBS) $(SYSLIBS)
 
