@@ -363,7 +363,8 @@ TSAN       := -fsanitize=thread -fno-omit-frame-pointer
 TSAN_OBJ   := $(LIB_SRC:src/%.c=build/tsan/obj/%.o) \
               $(filter-out build/tsan/obj/main.o,$(ENGINE_SRC:src/%.c=build/tsan/obj/%.o)) \
               build/tsan/obj/gen/themes_builtin.o
-TSAN_SUITES := build/tsan/tests/test_replay build/tsan/tests/test_breaker
+TSAN_SUITES := build/tsan/tests/test_replay build/tsan/tests/test_breaker \
+               build/tsan/tests/test_client_http
 
 build/tsan/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
