@@ -451,6 +451,13 @@ static int attempt(call *k, bool *done)
 	if (k->deadline && k->deadline - now < timeout)
 		timeout = k->deadline - now > 0 ? k->deadline - now : 1;
 	int rc = permit(k, now);
+	if (rc != FB_OK && k->made > 0) {
+		/* the breaker opened on our own failures: the call ends with
+		 * the last outcome it had, not as if nothing had been sent */
+		memset(k->err, 0, sizeof *k->err);
+		*done = true;
+		return FB_OK;
+	}
 	if (rc != FB_OK)
 		return rc;
 	fb_http_attempt a = {k->rq.method, k->url,  k->headers,  k->rq.body,

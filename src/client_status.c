@@ -41,12 +41,15 @@ fb_health fb_client_health(fb_client *c)
 
 void fb_client_format_wait(int64_t ms, char *buf, size_t len)
 {
+	long long tenths = (ms + 50) / 100;
 	if (ms < 1000)
 		snprintf(buf, len, "%lldms", (long long)(ms < 0 ? 0 : ms));
-	else if (ms % 1000 == 0 || ms >= 10000)
+	else if (ms >= 10000)
 		snprintf(buf, len, "%llds", (long long)((ms + 500) / 1000));
+	else if (tenths % 10 == 0)
+		snprintf(buf, len, "%llds", tenths / 10);
 	else
-		snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
+		snprintf(buf, len, "%lld.%llds", tenths / 10, tenths % 10);
 }
 
 void fb_client_url_for_log(const char *url, char *buf, size_t len)
