@@ -103,6 +103,7 @@ T_HELPER := build/asan/tests/helpers.o
 T_PROGS  := build/tests/fusebox build/tests/fusebox-engine \
             build/tests/fixture-httpd
 
+EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 BENCHES  := $(patsubst tests/bench/%.c,build/bench/%,$(wildcard tests/bench/bench_*.c)) \
             $(wildcard tests/bench/bench_*.sh)
 
@@ -196,13 +197,28 @@ build/bench/%: tests/bench/%.c $(INTERNAL_A) libfusebox.a
 	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(ENGINE_CFLAGS) -O2 -o $@ $< $(INTERNAL_A) \
 	  libfusebox.a $(ENGINE_LIBS) $(SYSLIBS)
 
+# examples/, built as a program outside fusebox builds them: through
+# pkg-config, with a fusebox.pc that names the build tree.
+build/pkgconfig/fusebox.pc: src/fusebox.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@PREFIX@|$(CURDIR)|g' -e 's|@LIBDIR@|$(CURDIR)|g' \
+	  -e 's|@INCDIR@|$(CURDIR)/include|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  -e 's|@LIB_PKGS@|$(LIB_PKGS)|g' $< >$@
+
+build/examples/%: examples/%.c build/pkgconfig/fusebox.pc $(SO_FILE)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (example, through pkg-config)"
+	$(Q)$(CC) -std=c11 -Wall -Wextra -Wpedantic -O2 -o $@ $< \
+	  $$(PKG_CONFIG_PATH=build/pkgconfig $(PKG_CONFIG) --cflags --libs fusebox) \
+	  -Wl,-rpath,$(CURDIR)
+
 # The targets that install packages first run the rest in a new make, so
 # that every pkg-config answer comes after the install.
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)tests/run-suites $(T_SUITES) $(T_SCRIPTS)
 
-test-build: $(T_SUITES) $(T_PROGS) all
+test-build: $(T_SUITES) $(T_PROGS) all $(EXAMPLES)
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all build/tests/fixture-httpd
