@@ -34,6 +34,9 @@ PKG_CONFIG ?= pkg-config
 
 # pkg-config names: what each part links.
 LIB_PKGS    := inih libcjson libcurl
+# What fusebox.pc requires: libcurl is named in Libs.private instead, as
+# -lcurl, since its own static dependencies are rarely all installed.
+PC_PKGS     := inih libcjson
 FRONT_PKGS  := inih libcjson
 ENGINE_PKGS := ncursesw libcurl hiredis inih libcjson libsystemd
 TEST_PKGS   := cmocka
@@ -203,7 +206,7 @@ build/pkgconfig/fusebox.pc: src/fusebox.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@PREFIX@|$(CURDIR)|g' -e 's|@LIBDIR@|$(CURDIR)|g' \
 	  -e 's|@INCDIR@|$(CURDIR)/include|g' -e 's|@VERSION@|$(VERSION)|g' \
-	  -e 's|@LIB_PKGS@|$(LIB_PKGS)|g' $< >$@
+	  -e 's|@LIB_PKGS@|$(PC_PKGS)|g' $< >$@
 
 build/examples/%: examples/%.c build/pkgconfig/fusebox.pc $(SO_FILE)
 	@mkdir -p $(dir $@)
@@ -271,7 +274,7 @@ install: all
 	@mkdir -p build
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	  -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	  -e 's|@LIB_PKGS@|$(LIB_PKGS)|g' src/fusebox.pc.in >build/fusebox.pc
+	  -e 's|@LIB_PKGS@|$(PC_PKGS)|g' src/fusebox.pc.in >build/fusebox.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(LIBDIR) \
 	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCDIR)/fusebox $(DESTDIR)$(DATADIR)/themes
 	install -m 0755 fusebox $(DESTDIR)$(BINDIR)/fusebox
