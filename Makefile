@@ -33,7 +33,10 @@ CFLAGS    ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
 # pkg-config names: what each part links.
-LIB_PKGS    := inih libcjson
+LIB_PKGS    := inih libcjson libcurl
+# What fusebox.pc requires: libcurl is named in Libs.private instead, as
+# -lcurl, since its own static dependencies are rarely all installed.
+PC_PKGS     := inih libcjson
 FRONT_PKGS  := inih libcjson
 ENGINE_PKGS := ncursesw libcurl hiredis inih libcjson libsystemd
 TEST_PKGS   := cmocka
@@ -72,7 +75,7 @@ endif
 
 LIB_SRC    := $(wildcard src/core/*.c) \
               $(addprefix src/,config.c config_check.c config_env.c tunables.c inireader.c \
-                client.c clock.c)
+                client.c clock.c client_http.c client_curl.c client_status.c)
 FRONT_SRC  := $(addprefix src/,main.c front.c cli_help.c cli_config.c cli_ctl.c \
                 cli_status.c cli_events.c metrics.c cli_replay.c logread.c timeline.c replay.c \
                 eventlog.c)
@@ -103,6 +106,7 @@ T_HELPER := build/asan/tests/helpers.o
 T_PROGS  := build/tests/fusebox build/tests/fusebox-engine \
             build/tests/fixture-httpd
 
+EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 BENCHES  := $(patsubst tests/bench/%.c,build/bench/%,$(wildcard tests/bench/bench_*.c)) \
             $(wildcard tests/bench/bench_*.sh)
 
@@ -174,7 +178,12 @@ build/tests/%: tests/%.c $(T_OBJ) $(T_HELPER)
 	  -o $@ $< $(T_HELPER) $(T_OBJ) $(TEST_LIBS) $(ENGINE_LIBS) $(SYSLIBS)
 
 # The programs themselves, sanitized, for the end-to-end suites.
-build/tests/fusebox: $(T_FRONT) $(T_LIB)
+# The front links the library as an archive, as the real one does: it
+# pulls no libcurl (the HTTP client's objects) in.
+build/asan/libfusebox.a: $(T_LIB)
+	$(Q)$(AR) rcs $@ $^
+
+build/tests/fusebox: $(T_FRONT) build/asan/libfusebox.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAN) -o $@ $^ $(FRONT_LIBS) $(SYSLIBS)
 
@@ -191,13 +200,28 @@ build/bench/%: tests/bench/%.c $(INTERNAL_A) libfusebox.a
 	$(Q)$(CC) $(WARN) $(CPPFLAGS) $(ENGINE_CFLAGS) -O2 -o $@ $< $(INTERNAL_A) \
 	  libfusebox.a $(ENGINE_LIBS) $(SYSLIBS)
 
+# examples/, built as a program outside fusebox builds them: through
+# pkg-config, with a fusebox.pc that names the build tree.
+build/pkgconfig/fusebox.pc: src/fusebox.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|@PREFIX@|$(CURDIR)|g' -e 's|@LIBDIR@|$(CURDIR)|g' \
+	  -e 's|@INCDIR@|$(CURDIR)/include|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  -e 's|@LIB_PKGS@|$(PC_PKGS)|g' $< >$@
+
+build/examples/%: examples/%.c build/pkgconfig/fusebox.pc $(SO_FILE)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (example, through pkg-config)"
+	$(Q)$(CC) -std=c11 -Wall -Wextra -Wpedantic -O2 -o $@ $< \
+	  $$(PKG_CONFIG_PATH=build/pkgconfig $(PKG_CONFIG) --cflags --libs fusebox) \
+	  -Wl,-rpath,$(CURDIR)
+
 # The targets that install packages first run the rest in a new make, so
 # that every pkg-config answer comes after the install.
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)tests/run-suites $(T_SUITES) $(T_SCRIPTS)
 
-test-build: $(T_SUITES) $(T_PROGS) all
+test-build: $(T_SUITES) $(T_PROGS) all $(EXAMPLES)
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all build/tests/fixture-httpd
@@ -250,7 +274,7 @@ install: all
 	@mkdir -p build
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	  -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	  -e 's|@LIB_PKGS@|$(LIB_PKGS)|g' src/fusebox.pc.in >build/fusebox.pc
+	  -e 's|@LIB_PKGS@|$(PC_PKGS)|g' src/fusebox.pc.in >build/fusebox.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(LIBDIR) \
 	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCDIR)/fusebox $(DESTDIR)$(DATADIR)/themes
 	install -m 0755 fusebox $(DESTDIR)$(BINDIR)/fusebox
@@ -358,7 +382,8 @@ TSAN       := -fsanitize=thread -fno-omit-frame-pointer
 TSAN_OBJ   := $(LIB_SRC:src/%.c=build/tsan/obj/%.o) \
               $(filter-out build/tsan/obj/main.o,$(ENGINE_SRC:src/%.c=build/tsan/obj/%.o)) \
               build/tsan/obj/gen/themes_builtin.o
-TSAN_SUITES := build/tsan/tests/test_replay build/tsan/tests/test_breaker
+TSAN_SUITES := build/tsan/tests/test_replay build/tsan/tests/test_breaker \
+               build/tsan/tests/test_client_http
 
 build/tsan/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
@@ -379,7 +404,10 @@ build/tsan/tests/test_%: tests/test_%.c $(TSAN_OBJ) build/tsan/obj/tests/helpers
 	$(Q)$(CC) $(WARN) -Wno-conversion $(CPPFLAGS) $(ENGINE_CFLAGS) -O1 -g $(TSAN) \
 	  -o $@ $< build/tsan/obj/tests/helpers.o $(TSAN_OBJ) $(TEST_LIBS) $(ENGINE_LIBS) $(SYSLIBS)
 
-build/tsan/tests/fusebox: $(FRONT_SRC:src/%.c=build/tsan/obj/%.o) $(LIB_SRC:src/%.c=build/tsan/obj/%.o)
+build/tsan/libfusebox.a: $(LIB_SRC:src/%.c=build/tsan/obj/%.o)
+	$(Q)$(AR) rcs $@ $^
+
+build/tsan/tests/fusebox: $(FRONT_SRC:src/%.c=build/tsan/obj/%.o) build/tsan/libfusebox.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(TSAN) -o $@ $^ $(FRONT_LIBS) $(SYSLIBS)
 

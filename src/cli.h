@@ -12,6 +12,7 @@
 enum {
 	FB_EXIT_OK = 0,
 	FB_EXIT_FAIL = 1,
+	FB_EXIT_HTTP = 22, /* `call`: a final 4xx/5xx answer (curl --fail) */
 	FB_EXIT_USAGE = 64,
 	FB_EXIT_DATAERR = 65,
 	FB_EXIT_NOINPUT = 66,
@@ -45,7 +46,12 @@ typedef struct fb_option_doc {
 } fb_option_doc;
 
 /* Keys of the long-only options: above every short letter. */
-enum { FB_OPT_DEPS = 256 };
+enum {
+	FB_OPT_DEPS = 256,
+	FB_OPT_DATA_BINARY,
+	FB_OPT_MAX_TIME,
+	FB_OPT_RETRY_UNSAFE,
+};
 
 /* Each command's options, one row each. getopt_long()'s table, `fusebox
  * COMMAND --help`, the usage line, shell completion and the man page's
@@ -63,7 +69,7 @@ enum { FB_OPT_DEPS = 256 };
 	  "the colour theme (default: theme in [fusebox])")                    \
 	X("readonly", 'r', "", NONE, "watch only: operator actions are off")   \
 	X("embedded", 'e', "", NONE,                                           \
-	  "run an engine of our own; refused while an instance runs")         \
+	  "run an engine of our own; refused while an instance runs")          \
 	X("replay", 'R', "LOG", FILE,                                          \
 	  "replay event logs (more LOG files may follow)")
 #define FB_OPTS_RUN(X)                                                         \
@@ -95,8 +101,16 @@ enum { FB_OPT_DEPS = 256 };
 #define FB_OPTS_CALL(X)                                                        \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("dep", 'd', "NAME", DEP,                                             \
-	  "ask this dependency's breaker first; use its tuning")               \
-	X("data", 'b', "BODY", NONE, "send BODY as the request body")
+	  "ask its breaker first; use its address and tuning")                 \
+	X("header", 'H', "HEADER", NONE,                                       \
+	  "send 'Name: value' with the request (repeatable)")                  \
+	X("data", 'b', "BODY", NONE, "send BODY as the request body")          \
+	X("data-binary", FB_OPT_DATA_BINARY, "DATA", NONE,                     \
+	  "send DATA as the body; @FILE sends the file's bytes")               \
+	X("max-time", FB_OPT_MAX_TIME, "SECONDS", NONE,                        \
+	  "the whole call's deadline, retries and waits included")             \
+	X("retry-unsafe", FB_OPT_RETRY_UNSAFE, "", NONE,                       \
+	  "retry a POST or PATCH even without an Idempotency-Key")
 #define FB_OPTS_EVENTS(X)                                                      \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("follow", 'f', "", NONE, "go on printing events as they happen")     \
@@ -176,7 +190,7 @@ void fb_cli_print_event(const struct fb_log_event *ev, bool colour);
 	  fb_cmd_dep_action)                                                   \
 	X("replay", "LOG...", FB_OPTS_REPLAY, FILE,                            \
 	  "the timeline of an incident, or its summary", fb_cmd_replay)        \
-	X("call", "METHOD URL", FB_OPTS_CALL, NONE,                            \
+	X("call", "METHOD URL|PATH", FB_OPTS_CALL, NONE,                       \
 	  "one request through the breaker and retries", fb_cmd_call)          \
 	X("events", "", FB_OPTS_EVENTS, NONE,                                  \
 	  "the instance's latest events; --follow: as they come",              \

@@ -1,30 +1,41 @@
-/* `fusebox call METHOD URL [--dep NAME] [--data BODY] [--config FILE]`:
- * one request through the breaker and retries. With --dep, the running
- * instance's breaker for that dependency is asked first (an open breaker
- * refuses at once, exit 75) and the dependency's timeout, max_retries and
- * retry_delay apply; retries wait retry_delay, doubling, with +-20%
- * jitter. The body goes to stdout, one status line per attempt to stderr.
- * Exit 0 on a 2xx/3xx answer, 69 when every attempt failed. */
-#include <curl/curl.h>
+/* `fusebox call METHOD URL|PATH [--dep NAME] [-H HEADER]... [--data BODY |
+ * --data-binary DATA|@FILE] [--max-time SECONDS] [--retry-unsafe]`: one
+ * request through libfusebox's HTTP client (retries, breaker, budget).
+ * A PATH is relative to --dep's address. With --dep, the running
+ * instance's breaker for it is asked first (open: exit 75 at once) and
+ * the dependency's tuning applies. The answer's body goes to stdout when
+ * it is a 2xx or 3xx; failed attempts are one line each on stderr.
+ * Exit 0 on 2xx/3xx, 22 on a final 4xx/5xx, 75 when a breaker refuses,
+ * 1 when no attempt got an answer, 64 for usage, 78 for configuration. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "client.h"
+#include "client_http_impl.h"
+#include "core/parse.h"
+#include "core/retry.h"
 #include "fusebox/sanitize.h"
-#include "loop.h"
+
+#define MAX_HEADERS 64
+#define MAX_UPLOAD  (64LL << 20)
 
 typedef struct call_opts {
-	const char *config, *dep, *data, *method, *url;
-	int64_t timeout_ms, retry_delay_ms;
-	int max_retries;
+	const char *config, *dep, *method, *url, *data, *data_binary;
+	const char *headers[MAX_HEADERS + 1];
+	int nheaders;
+	int64_t max_time_ms;
+	bool retry_unsafe;
+	char *upload; /* --data-binary @FILE's bytes (owned) */
+	size_t upload_len;
 } call_opts;
 
-/* Is the instance's breaker for dep open? Prints why and returns true. */
+/* Is the instance's breaker for dep open? Prints why and returns true.
+ * (The `allow` op of SPEC 7 will answer this in one step.) */
 static bool breaker_refuses(const fb_config *cfg, const char *dep)
 {
 	fb_error err;
@@ -64,127 +75,241 @@ static bool breaker_refuses(const fb_config *cfg, const char *dep)
 /* The body as it came, unless stdout is a terminal: then control
  * characters other than newline and tab are shown as '?', so a body
  * cannot retitle or recolour the operator's terminal. */
-static size_t to_stdout(char *data, size_t size, size_t n, void *user)
+static void print_body(char *body, size_t len)
 {
-	const bool *tty = user;
-	size_t len = size * n;
-	for (size_t i = 0; *tty && i < len; i++) {
-		unsigned char ch = (unsigned char)data[i];
-		if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
-			data[i] = '?';
+	if (isatty(STDOUT_FILENO)) {
+		for (size_t i = 0; i < len; i++) {
+			unsigned char ch = (unsigned char)body[i];
+			if ((ch < 0x20 && ch != '\n' && ch != '\t') ||
+			    ch == 0x7f)
+				body[i] = '?';
+		}
 	}
-	return fwrite(data, 1, len, stdout);
+	fwrite(body, 1, len, stdout);
 }
 
-/* One attempt. Returns the HTTP status, or 0 with err on a transport
- * failure. */
-static long attempt(const call_opts *o, char *err, size_t len)
+/* Failed attempts, and refusals: one line each on stderr. */
+static void log_line(void *ctx, fb_log_level level, const char *line)
 {
-	char buf[CURL_ERROR_SIZE] = "";
-	long status = 0;
-	CURL *e = curl_easy_init();
-	if (!e) {
-		snprintf(err, len, "out of memory");
-		return 0;
-	}
-	curl_easy_setopt(e, CURLOPT_URL, o->url);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, buf);
-	bool tty = isatty(STDOUT_FILENO); /* lives through the perform below */
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, to_stdout);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &tty);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "fusebox/" FB_VERSION);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (o->data)
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->data);
-	CURLcode rc = curl_easy_perform(e);
-	const char *why = buf[0] ? buf : curl_easy_strerror(rc);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	else
-		fb_sanitize(err, len, why, strlen(why));
-	curl_easy_cleanup(e);
-	return status;
+	(void)ctx;
+	if (level <= FB_LOG_WARN)
+		fb_cli_error("call: %s", line);
 }
 
-static int run_call(const call_opts *o)
+/* --data-binary @FILE: the file's bytes, at most MAX_UPLOAD. */
+static int read_upload(call_opts *o, const char *path)
 {
-	char err[256];
-	int64_t delay = o->retry_delay_ms;
-	unsigned seed = (unsigned)fb_now_us();
-	for (int i = 0; i <= o->max_retries; i++) {
-		long status = attempt(o, err, sizeof err);
-		bool retry = status == 0 || status == 429 || status >= 500;
-		if (status)
-			fb_cli_error("attempt %d/%d: HTTP %ld", i + 1,
-			             o->max_retries + 1, status);
-		else
-			fb_cli_error("attempt %d/%d: %s", i + 1,
-			             o->max_retries + 1, err);
-		if (!retry)
-			return status < 400 ? FB_EXIT_OK : FB_EXIT_FAIL;
-		if (i == o->max_retries)
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fb_cli_error("call: %s: %s", path, strerror(errno));
+		return FB_EXIT_NOINPUT;
+	}
+	size_t cap = 0;
+	for (;;) {
+		if (o->upload_len == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *b = (int64_t)cap < MAX_UPLOAD
+			              ? realloc(o->upload, ncap)
+			              : NULL;
+			if (!b)
+				break;
+			o->upload = b;
+			cap = ncap;
+		}
+		size_t n =
+		    fread(o->upload + o->upload_len, 1, cap - o->upload_len, f);
+		o->upload_len += n;
+		if (n == 0)
 			break;
-		double jitter = 0.8 + 0.4 * ((double)rand_r(&seed) / RAND_MAX);
-		int64_t wait = (int64_t)((double)delay * jitter);
-		struct timespec ts = {(time_t)(wait / 1000),
-		                      (long)(wait % 1000) * 1000000};
-		nanosleep(&ts, NULL);
-		delay *= 2;
 	}
-	return FB_EXIT_UNAVAILABLE;
+	bool bad = ferror(f) || !feof(f);
+	fclose(f);
+	if (bad) {
+		fb_cli_error("call: %s: unreadable or over %lld bytes", path,
+		             (long long)MAX_UPLOAD);
+		return FB_EXIT_NOINPUT;
+	}
+	return 0;
 }
 
-/* Tuning from the dependency when named, else the built-in defaults. */
-static int tune(call_opts *o)
+static int check_args(call_opts *o)
 {
-	fb_config cfg;
-	o->timeout_ms = 2000;
-	o->max_retries = 3;
-	o->retry_delay_ms = 1000;
-	if (!o->dep)
-		return 0;
-	if (fb_cli_load_config(o->config, &cfg) != 0)
-		return FB_EXIT_CONFIG;
-	int rc = FB_EXIT_USAGE;
-	for (size_t i = 0; i < cfg.ndeps; i++) {
-		const fb_dep_config *d = &cfg.deps[i];
-		if (strcmp(d->name, o->dep) != 0)
-			continue;
-		o->timeout_ms = d->t[FB_T_TIMEOUT];
-		o->max_retries = (int)d->t[FB_T_MAX_RETRIES];
-		o->retry_delay_ms = d->t[FB_T_RETRY_DELAY];
-		rc = breaker_refuses(&cfg, o->dep) ? FB_EXIT_TEMPFAIL : 0;
+	if (!fb_http_method_known(o->method)) {
+		fb_cli_error("call: unknown HTTP method '%.32s' (GET, HEAD, "
+		             "POST, PUT, PATCH, DELETE, OPTIONS, TRACE)",
+		             o->method);
+		return FB_EXIT_USAGE;
 	}
-	if (rc == FB_EXIT_USAGE)
-		fb_cli_error("call: unknown dependency '%s'", o->dep);
-	fb_config_free(&cfg);
+	bool whole = strncmp(o->url, "http://", 7) == 0 ||
+	             strncmp(o->url, "https://", 8) == 0;
+	if (!whole && (!o->dep || strstr(o->url, "://"))) {
+		fb_cli_error("call: '%.200s': give an http(s) URL, or a PATH "
+		             "with --dep",
+		             o->url);
+		return FB_EXIT_USAGE;
+	}
+	if (o->data && o->data_binary) {
+		fb_cli_error("call: --data and --data-binary: give one");
+		return FB_EXIT_USAGE;
+	}
+	for (int i = 0; i < o->nheaders; i++) {
+		const char *h = o->headers[i];
+		if (!strchr(h, ':') || h[0] == ':' ||
+		    fb_control_char(h, strlen(h))) {
+			fb_cli_error("call: bad header '%.100s' (Name: value)",
+			             h);
+			return FB_EXIT_USAGE;
+		}
+	}
+	if (o->data_binary && o->data_binary[0] == '@')
+		return read_upload(o, o->data_binary + 1);
+	return 0;
+}
+
+/* The client: the dependency's, or built-in defaults for a URL. */
+static fb_client *make_client(call_opts *o, fb_config *cfg, int *rc)
+{
+	fb_client_options opts;
+	fb_error err;
+	fb_client *c = NULL;
+	fb_client_options_init(&opts);
+	opts.log = log_line;
+	opts.log_level = FB_LOG_WARN;
+	opts.retry_unsafe = o->retry_unsafe;
+	*rc = FB_EXIT_USAGE;
+	if (!o->dep) {
+		fb_url u;
+		const char *why;
+		if (fb_url_parse(o->url, &u, &why) != 0) {
+			fb_cli_error("call: '%.200s': %s", o->url, why);
+			return NULL;
+		}
+		char name[FB_NAME_MAX];
+		snprintf(name, sizeof name, "%.63s", u.host);
+		opts.url = o->url;
+		c = fb_client_new(name, NULL, &opts, &err);
+	} else {
+		for (size_t i = 0; i < cfg->ndeps; i++) {
+			if (strcmp(cfg->deps[i].name, o->dep) == 0)
+				c = fb_client_new_dep(&cfg->deps[i], NULL,
+				                      &opts, &err);
+		}
+	}
+	if (!c)
+		fb_cli_error("call: %s", err.text);
+	*rc = c ? 0 : FB_EXIT_USAGE;
+	return c;
+}
+
+static int exit_code(int rc, const fb_response *r, const fb_error *err,
+                     const call_opts *o)
+{
+	switch (rc) {
+	case FB_OK: break;
+	case FB_E_UNAVAILABLE:
+		fb_cli_error("call: %s", err->text);
+		return FB_EXIT_TEMPFAIL;
+	case FB_E_USAGE:
+		fb_cli_error("call: %s", err->text);
+		return FB_EXIT_USAGE;
+	default: fb_cli_error("call: %s", err->text); return FB_EXIT_FAIL;
+	}
+	if (r->status >= 400) {
+		fb_cli_error("call: %s %.200s: HTTP %ld after %d attempt%s",
+		             o->method, o->url, r->status, r->attempts,
+		             r->attempts == 1 ? "" : "s");
+		return FB_EXIT_HTTP;
+	}
+	return FB_EXIT_OK;
+}
+
+static int run_call(call_opts *o, fb_config *cfg)
+{
+	int rc;
+	fb_client *c = make_client(o, cfg, &rc);
+	if (!c)
+		return rc;
+	fb_request rq;
+	fb_response r;
+	fb_error err;
+	fb_request_init(&rq, o->method, o->url);
+	rq.headers = o->headers;
+	rq.deadline_ms = o->max_time_ms;
+	if (o->upload || (o->data_binary && o->data_binary[0] == '@')) {
+		rq.body = o->upload ? o->upload : "";
+		rq.len = o->upload_len;
+	} else if (o->data || o->data_binary) {
+		rq.body = o->data ? o->data : o->data_binary;
+		rq.len = strlen(rq.body);
+	}
+	rc = fb_client_send(c, &rq, &r, &err);
+	if (rc == FB_OK && r.status < 400)
+		print_body(r.body, r.len);
+	rc = exit_code(rc, &r, &err, o);
+	fb_response_free(&r);
+	fb_client_free(c);
 	return rc;
 }
 
-int fb_cmd_call(int argc, char **argv)
+static int parse(int argc, char **argv, call_opts *o)
 {
 	static const struct option opts[] = {FB_OPTS_CALL(FB_X_GETOPT){0}};
-	call_opts o = {0};
+	const char *why;
 	int c;
 	optind = 0;
 	opterr = 0;
 	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
 		if (c == 'c')
-			o.config = optarg;
+			o->config = optarg;
 		else if (c == 'd')
-			o.dep = optarg;
+			o->dep = optarg;
 		else if (c == 'b')
-			o.data = optarg;
+			o->data = optarg;
+		else if (c == FB_OPT_DATA_BINARY)
+			o->data_binary = optarg;
+		else if (c == FB_OPT_RETRY_UNSAFE)
+			o->retry_unsafe = true;
+		else if (c == 'H' && o->nheaders < MAX_HEADERS)
+			o->headers[o->nheaders++] = optarg;
+		else if (c == FB_OPT_MAX_TIME &&
+		         fb_parse_duration(optarg, &o->max_time_ms, &why) ==
+		             0 &&
+		         o->max_time_ms > 0)
+			continue;
 		else
 			break;
 	}
 	if (c != -1 || optind + 2 != argc)
 		return fb_cli_usage_error("call");
-	o.method = argv[optind];
-	o.url = argv[optind + 1];
-	int rc = tune(&o);
-	return rc ? rc : run_call(&o);
+	o->method = argv[optind];
+	o->url = argv[optind + 1];
+	return 0;
+}
+
+int fb_cmd_call(int argc, char **argv)
+{
+	call_opts o = {0};
+	fb_config cfg = {0};
+	int rc = parse(argc, argv, &o);
+	if (rc == 0)
+		rc = check_args(&o);
+	if (rc == 0 && o.dep && fb_cli_load_config(o.config, &cfg) != 0)
+		rc = FB_EXIT_CONFIG;
+	if (rc == 0 && o.dep) {
+		bool known = false;
+		for (size_t i = 0; i < cfg.ndeps; i++)
+			known |= strcmp(cfg.deps[i].name, o.dep) == 0;
+		if (!known) {
+			fb_cli_error("call: unknown dependency '%s'", o.dep);
+			rc = FB_EXIT_USAGE;
+		} else if (breaker_refuses(&cfg, o.dep)) {
+			rc = FB_EXIT_TEMPFAIL;
+		}
+	}
+	if (rc == 0)
+		rc = run_call(&o, &cfg);
+	if (o.dep)
+		fb_config_free(&cfg);
+	free(o.upload);
+	return rc;
 }

@@ -58,8 +58,9 @@ static void fail(parse_ctx *p, const char *fmt, ...)
 	if (p->failed)
 		return;
 	p->failed = true;
-	int n = snprintf(p->err->text, sizeof p->err->text, "%s:%d: ", p->file,
-	                 p->line);
+	int n = p->file ? snprintf(p->err->text, sizeof p->err->text,
+	                           "%s:%d: ", p->file, p->line)
+	                : 0; /* no file: fb_dep_standalone() */
 	if (n < 0 || (size_t)n >= sizeof p->err->text)
 		return;
 	va_list ap;
@@ -752,6 +753,67 @@ static int resolve_dep(parse_ctx *p, dep_raw *r, fb_env_ctx *env)
 		return -1;
 	}
 	d->line = r->line;
+	return 0;
+}
+
+/* ---- a dependency that no file names (the C client) ------------------- */
+
+static void copy_field(parse_ctx *p, char *dst, size_t len, const char *src,
+                       const char *what)
+{
+	if (src && strlen(src) >= len)
+		fail(p, "%s too long", what);
+	else if (src)
+		memcpy(dst, src, strlen(src) + 1);
+}
+
+int fb_dep_standalone(const fb_standalone *s, fb_dep_config *out, char *path,
+                      size_t len, fb_error *err)
+{
+	fb_config none = {0};
+	parse_ctx p = {.cfg = &none, .err = err};
+	dep_raw r = {0};
+	fb_tunables builtin = {0}, preset;
+	fb_env_ctx env = {s->getenv_fn ? s->getenv_fn : (fb_getenv_fn)getenv,
+	                  err, false};
+	const char *why;
+	fb_url u = {0};
+	int line;
+	copy_field(&p, r.c.name, sizeof r.c.name, s->name, "service name");
+	copy_field(&p, r.c.env_prefix, sizeof r.c.env_prefix, s->env_prefix,
+	           "environment prefix");
+	copy_field(&p, r.c.preset, sizeof r.c.preset, s->preset, "preset");
+	copy_field(&p, r.c.url, sizeof r.c.url, s->url, "url");
+	for (int i = 0; i < FB_TUNABLE_COUNT; i++)
+		fb_tunables_set(&builtin, (fb_tunable)i,
+		                fb_tunable_default((fb_tunable)i));
+	apply_layer(&r.c, &builtin, FB_SRC_BUILTIN);
+	if (!p.failed && r.c.preset[0]) {
+		if (find_preset(&none, r.c.preset, &preset))
+			apply_layer(&r.c, &preset, FB_SRC_PRESET);
+		else
+			fail(&p, "unknown preset '%s'", r.c.preset);
+	}
+	apply_layer(&r.c, &s->given, FB_SRC_FILE);
+	if (!p.failed)
+		fb_env_tunables_apply(&env, &r);
+	if (!p.failed && !env.failed)
+		fb_env_address_apply(&env, &r);
+	if (p.failed || env.failed)
+		return -1;
+	if (!r.c.url[0] && !r.c.host[0]) {
+		fail(&p, "%s: no address: give a url%s%s%s", r.c.name,
+		     r.c.env_prefix[0] ? ", or set " : "", r.c.env_prefix,
+		     r.c.env_prefix[0] ? "_URL" : "");
+		return -1;
+	}
+	if ((r.c.url[0] && fb_url_parse(r.c.url, &u, &why) != 0) ||
+	    resolve_address(&r, &why, &line) != 0) {
+		fail(&p, "%s: %s", r.c.name, why);
+		return -1;
+	}
+	snprintf(path, len, "%s", strcmp(u.path, "/") ? u.path : "");
+	*out = r.c;
 	return 0;
 }
 

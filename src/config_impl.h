@@ -87,6 +87,22 @@ typedef struct fb_env_ctx {
 void fb_env_tunables_apply(fb_env_ctx *e, dep_raw *r);
 /* P_URL / P_BASE_URL, then P_HOST, P_PORT, P_PROTOCOL over the file. */
 void fb_env_address_apply(fb_env_ctx *e, dep_raw *r);
+/* A dependency that no file names, for the C client: built-in defaults,
+ * then `preset`, then `given`, then the environment under env_prefix
+ * (NULL: none) read through getenv_fn (NULL: getenv). */
+typedef struct fb_standalone {
+	const char *name, *env_prefix, *preset, *url; /* may be NULL but name */
+	fb_tunables given;
+	fb_getenv_fn getenv_fn;
+} fb_standalone;
+/* Returns 0 with *out resolved (url as the loader normalises it) and the
+ * path of the URL given (or "") in path; -1 with *err naming what is wrong
+ * (a bad environment variable by its name). */
+int fb_dep_standalone(const fb_standalone *s, fb_dep_config *out, char *path,
+                      size_t len, fb_error *err);
+/* Is v a value t may take? Returns 0, or -1 with *why. */
+int fb_tunable_check(fb_tunable t, int64_t v, const char **why);
+
 /* The suffixes (TIMEOUT, URL, ...) of every override the two functions
  * above read, i = 0, 1, ... in turn; NULL past the last. */
 const char *fb_env_override_suffix(size_t i);

@@ -127,6 +127,15 @@ void fb_tunable_format(fb_tunable t, int64_t v, char *buf, size_t len)
 	}
 }
 
+int fb_tunable_check(fb_tunable t, int64_t v, const char **why)
+{
+	if (v < tunables[t].lo || v > tunables[t].hi) {
+		*why = "out of range";
+		return -1;
+	}
+	return 0;
+}
+
 int64_t fb_tunable_default(fb_tunable t)
 {
 	return tunables[t].def;

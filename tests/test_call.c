@@ -1,5 +1,6 @@
-/* `fusebox call`: one request through the breaker and retries, against
- * the fault-injection fixture and a running instance. */
+/* `fusebox call`: one request through libfusebox's HTTP client (the
+ * breaker, the retries), against the fault-injection fixture and a
+ * running instance. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,20 +69,113 @@ static void test_ok_prints_the_body(void **state)
 	th_result_free(&r);
 }
 
-/* max_retries 2: three attempts in all, then 69. */
+/* max_retries 2 would make three attempts, but failure_threshold 2 opens
+ * the call's breaker after the second: the call ends with the last
+ * answer, 22 as curl --fail; its body goes nowhere, a line per attempt
+ * to stderr. */
 static void test_failures_are_retried_then_given_up(void **state)
 {
 	ctx *c = *state;
 	th_result r;
 	assert_int_equal(th_fixture_set(&c->fx, "/down", "fail"), 0);
-	assert_int_equal(call(c, "/down", &r), 69);
-	assert_int_equal(th_fixture_count(&c->fx, "/down"), 3);
-	assert_non_null(strstr(r.err, "attempt 3/3: HTTP 503"));
+	assert_int_equal(call(c, "/down", &r), 22);
+	assert_int_equal(th_fixture_count(&c->fx, "/down"), 2);
+	assert_non_null(strstr(r.err, "attempt 1/3: HTTP 503"));
+	assert_non_null(strstr(r.err, "ms; retrying in "));
+	assert_null(strstr(r.out, "fail"));
+	assert_non_null(strstr(r.err, "attempt 3/3: refused: api is "
+	                              "unavailable; retry in "));
+	assert_non_null(strstr(r.err, "HTTP 503 after 2 attempts"));
+	assert_int_equal(r.out_len, 0);
 	th_result_free(&r);
 	/* a 4xx is an answer, not an outage: no retry */
 	assert_int_equal(th_fixture_set(&c->fx, "/nope", "status:404"), 0);
-	assert_int_equal(call(c, "/nope", &r), 1);
+	assert_int_equal(call(c, "/nope", &r), 22);
 	assert_int_equal(th_fixture_count(&c->fx, "/nope"), 1);
+	assert_int_equal(r.out_len, 0);
+	th_result_free(&r);
+	/* no answer at all: 1 */
+	assert_int_equal(th_fixture_set(&c->fx, "/rst", "reset"), 0);
+	assert_int_equal(call(c, "/rst", &r), 1);
+	assert_non_null(strstr(r.err, "failed after 2 attempts"));
+	th_result_free(&r);
+}
+
+static int run_call(char **argv, th_result *r)
+{
+	return th_run(argv, 20000, r);
+}
+
+/* A PATH is relative to --dep's address; headers and a file body are
+ * sent as given. */
+static void test_path_headers_and_file_body(void **state)
+{
+	ctx *c = *state;
+	th_result r;
+	char body[450];
+	th_write_file(c->dir, "body.bin", "a=1&b=2", body, sizeof body);
+	char at[460];
+	snprintf(at, sizeof at, "@%s", body);
+	assert_int_equal(th_fixture_set(&c->fx, "/echo", "echo"), 0);
+	char *argv[] = {FB, "call", "PUT", "/echo", "--dep", "api", "--config",
+	                c->config, "-H", "X-Trace: t-1", "-H",
+	                "Content-Type: text/plain", "--data-binary", at, NULL};
+	assert_int_equal(run_call(argv, &r), 0);
+	assert_non_null(strstr(r.out, "PUT /echo HTTP/1.1\r\n"));
+	assert_non_null(strstr(r.out, "\r\nX-Trace: t-1\r\n"));
+	assert_non_null(strstr(r.out, "\r\nContent-Type: text/plain\r\n"));
+	assert_non_null(strstr(r.out, "\r\n\r\na=1&b=2"));
+	th_result_free(&r);
+	/* a PATH without --dep, an unknown method, a bad header: 64 and
+	 * nothing sent */
+	char *nodep[] = {FB, "call", "GET", "/echo", NULL};
+	assert_int_equal(run_call(nodep, &r), 64);
+	th_result_free(&r);
+	char *method[] = {FB,      "call",  "FETCH",   "/echo",
+	                  "--dep", "api",   "--config", c->config, NULL};
+	assert_int_equal(run_call(method, &r), 64);
+	assert_non_null(strstr(r.err, "unknown HTTP method 'FETCH'"));
+	th_result_free(&r);
+	char *header[] = {FB,        "call", "GET", "/echo", "--dep", "api",
+	                  "--config", c->config, "-H", "no colon", NULL};
+	assert_int_equal(run_call(header, &r), 64);
+	th_result_free(&r);
+	assert_int_equal(th_fixture_count(&c->fx, "/echo"), 1);
+}
+
+/* POST is sent once unless --retry-unsafe; --max-time bounds the whole
+ * call; a name that does not resolve is tried once. */
+static void test_post_deadline_and_dns(void **state)
+{
+	ctx *c = *state;
+	th_result r;
+	assert_int_equal(th_fixture_set(&c->fx, "/p", "fail"), 0);
+	char *post[] = {FB,      "call", "POST",    "/p",      "--dep",
+	                "api",   "--config", c->config, "--data", "x",
+	                NULL,    NULL};
+	assert_int_equal(run_call(post, &r), 22);
+	assert_int_equal(th_fixture_count(&c->fx, "/p"), 1);
+	assert_non_null(strstr(r.err, "not retried (no Idempotency-Key)"));
+	th_result_free(&r);
+	post[10] = "--retry-unsafe";
+	assert_int_equal(run_call(post, &r), 22);
+	assert_int_equal(th_fixture_count(&c->fx, "/p"), 3);
+	th_result_free(&r);
+
+	assert_int_equal(th_fixture_set(&c->fx, "/h", "hang"), 0);
+	char *slow[] = {FB,    "call",     "GET",     "/h",         "--dep",
+	                "api", "--config", c->config, "--max-time", "300ms",
+	                NULL};
+	assert_int_equal(run_call(slow, &r), 1);
+	assert_true(r.ms < 3000);
+	assert_non_null(strstr(r.err, "failed after 1 attempt"));
+	th_result_free(&r);
+
+	char *dns[] = {FB, "call", "GET", "http://no-such-host.invalid/", NULL};
+	assert_int_equal(run_call(dns, &r), 1);
+	assert_non_null(strstr(r.err, "attempt 1/4: Could not resolve host"));
+	assert_non_null(strstr(r.err, "not retried (permanent)"));
+	assert_null(strstr(r.err, "attempt 2/4"));
 	th_result_free(&r);
 }
 
@@ -127,6 +221,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_ok_prints_the_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_are_retried_then_given_up, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_path_headers_and_file_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_post_deadline_and_dns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_breaker_refuses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gate_client_fails_closed, setup, teardown),
 	};

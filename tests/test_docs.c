@@ -763,10 +763,10 @@ static void test_every_event_kind_is_documented(void **state)
 static void test_every_exit_code_is_documented(void **state)
 {
 	(void)state;
-	static const int codes[] = {FB_EXIT_OK,       FB_EXIT_FAIL,
-	                            FB_EXIT_USAGE,    FB_EXIT_DATAERR,
-	                            FB_EXIT_NOINPUT,  FB_EXIT_UNAVAILABLE,
-	                            FB_EXIT_TEMPFAIL, FB_EXIT_CONFIG};
+	static const int codes[] = {
+	    FB_EXIT_OK,          FB_EXIT_FAIL,     FB_EXIT_HTTP,
+	    FB_EXIT_USAGE,       FB_EXIT_DATAERR,  FB_EXIT_NOINPUT,
+	    FB_EXIT_UNAVAILABLE, FB_EXIT_TEMPFAIL, FB_EXIT_CONFIG};
 	char *man1 = load(MAN1);
 	char *sec = must_section(man1, MAN1, ".SH", "EXIT STATUS");
 	char tag[32];

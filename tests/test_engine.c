@@ -330,7 +330,7 @@ static void test_first_probe_in_flight_sets_retry(void **state)
 static void test_reset_before_any_probe_is_unknown(void **state)
 {
 	ex *x = *state;
-	fb_error err = {{0}};
+	fb_error err = {0};
 	assert_int_equal(fb_engine_operate(&x->e, FB_ACT_TRIP, "chroma", 100,
 	                                   "alice (uid 1000)", NULL, &err),
 	                 0);
@@ -511,7 +511,7 @@ static void test_slow_probes_degrade(void **state)
 static void test_operator_trip_reset_disable(void **state)
 {
 	ex *x = *state;
-	fb_error err = {{0}};
+	fb_error err = {0};
 	assert_int_equal(fb_engine_operate(&x->e, FB_ACT_TRIP, "chroma", 100, ALICE,
 	                                   "maintenance", &err),
 	                 0);
@@ -561,7 +561,7 @@ static void test_operator_trip_reset_disable(void **state)
 static void test_operator_unknown_dep(void **state)
 {
 	ex *x = *state;
-	fb_error err = {{0}};
+	fb_error err = {0};
 	assert_int_equal(fb_engine_operate(&x->e, FB_ACT_TRIP, "nope", 100, ALICE,
 	                                   NULL, &err),
 	                 -1);
@@ -584,7 +584,7 @@ static void test_operator_unknown_dep(void **state)
 static void test_operator_gate_modes(void **state)
 {
 	ex *x = *state;
-	fb_error err = {{0}};
+	fb_error err = {0};
 	assert_int_equal(fb_engine_operate(&x->e, FB_ACT_GATE_BLOCK, NULL, 100,
 	                                   ALICE, "deploy freeze", &err),
 	                 0);
@@ -620,7 +620,7 @@ static void test_override_expires_on_tick(void **state)
 {
 	ex *x = *state;
 	open_chroma(x); /* blocked, open until 15000 */
-	fb_error err = {{0}};
+	fb_error err = {0};
 	assert_int_equal(fb_engine_operate(&x->e, FB_ACT_GATE_ALLOW, NULL, 4000,
 	                                   ALICE, "deploy", &err),
 	                 0);

@@ -143,6 +143,11 @@ typedef struct fb_config {
  * applies; print it as "fusebox: <text>". */
 typedef struct fb_error {
 	char text[1024];
+	/* Set by the HTTP client's FB_E_UNAVAILABLE (fusebox/client.h): the
+	 * time until its breaker lets a call go (0: a trial call is out and
+	 * decides; -1: only an operator can help), and the breaker's state. */
+	int64_t retry_after_ms;
+	fb_state state;
 } fb_error;
 
 /* Loads a config file and applies environment overrides (through

@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse_env(nul ? nul + 1 : data + size, nul ? size - text - 1 : 0);
 	const char *path = fuzz_write("config.ini", data, text);
 	fb_config cfg;
-	fb_error err = {{0}};
+	fb_error err = {0};
 	if (fb_config_load(path, &cfg, &err, fuzz_getenv) != 0) {
 		FUZZ_CHECK(err.text[0]);
 		FUZZ_CHECK(strncmp(err.text, path, strlen(path)) == 0 ||

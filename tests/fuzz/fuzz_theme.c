@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_write("themes/fuzz.ini", data, size);
 	fb_theme t;
-	fb_error err = {{0}};
+	fb_error err = {0};
 	int rc = fb_theme_load("fuzz", &t, &err);
 	FUZZ_CHECK(rc == 0 || rc == -1);
 	if (rc != 0) {
