@@ -182,7 +182,7 @@ int fb_cmd_call(int argc, char **argv)
 			break;
 	}
 	if (c != -1 || optind + 2 != argc)
-		return fb_cli_usage_error("call");
+		return fb_cli_option_error("call", NULL, c, argc, argv);
 	o.method = argv[optind];
 	o.url = argv[optind + 1];
 	int rc = tune(&o);

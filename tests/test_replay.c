@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -378,6 +379,123 @@ static void test_exit_codes(void **state)
 	th_result_free(&r);
 }
 
+/* A log with one start event at each of the times, seq from 1. */
+static void write_log_at(ctx *c, const char *name, const int64_t *ts, int n,
+                         char *path, size_t len)
+{
+	char text[2048], when[40];
+	size_t used = 0;
+	for (int i = 0; i < n; i++) {
+		fb_format_rfc3339(ts[i], when, sizeof when);
+		used += (size_t)snprintf(text + used, sizeof text - used,
+		                         "{\"v\":1,\"seq\":%d,\"ts\":\"%s\",\"host\":\"h\",\"kind\":\"start\"}\n",
+		                         i + 1, when);
+	}
+	th_write_file(c->dir, name, text, path, len);
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The first line of stderr names the value and says what is wrong. */
+static void assert_refused(th_result *r, const char *value, const char *why)
+{
+	char want[160];
+	snprintf(want, sizeof want, "fusebox: replay: bad time '%s' for --", value);
+	if (strncmp(r->err, want, strlen(want)) != 0 || !strstr(r->err, why) ||
+	    strstr(r->err, why) > strchr(r->err, '\n'))
+		fail_msg("'%s': said %s", value, r->err);
+}
+
+/* --from and --to take what the console's go-to prompt takes: HH:MM:SS is
+ * today (UTC), -15m is from now; impossible dates are refused by name. */
+static void test_times_as_operators_type_them(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	th_result r;
+	static const struct {
+		const char *value, *why;
+	} bad[] = {
+	    {"2026-02-31", "no such date"},
+	    {"2026-02-31T10:00:00Z", "no such date"},
+	    {"2026-04-31T10:00:00Z", "no such date"},
+	    {"25:00:00", "no such time of day"},
+	    {"2026-11-23T24:00:00Z", "no such time of day"},
+	    {"yesterday", "not a time"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(replay(&r, c->log, "--from", bad[i].value, NULL), 64);
+		assert_refused(&r, bad[i].value, bad[i].why);
+		th_result_free(&r);
+		assert_int_equal(replay(&r, c->log, "--to", bad[i].value, NULL), 64);
+		assert_refused(&r, bad[i].value, bad[i].why);
+		th_result_free(&r);
+	}
+
+	/* relative to now */
+	int64_t now = wall_ms();
+	int64_t recent[] = {now - 20 * 60000, now - 10 * 60000};
+	write_log_at(c, "recent.jsonl", recent, 2, path, sizeof path);
+	assert_int_equal(replay(&r, path, "--json", "--from", "-15m", NULL), 0);
+	assert_null(strstr(r.out, "\"seq\":1,"));
+	assert_non_null(strstr(r.out, "\"seq\":2,"));
+	th_result_free(&r);
+
+	/* HH:MM:SS: today, UTC; not yesterday at that time */
+	int64_t day = now - now % 86400000;
+	int64_t times[] = {day - 86400000 + 3600000, day + 3600000 - 1,
+	                   day + 3600000, day + 2 * 3600000};
+	write_log_at(c, "today.jsonl", times, 4, path, sizeof path);
+	assert_int_equal(replay(&r, path, "--json", "--from", "01:00:00",
+	                        "--to", "01:59:59.999", NULL), 0);
+	if (wall_ms() - wall_ms() % 86400000 != day) {
+		th_result_free(&r);
+		skip(); /* midnight passed meanwhile */
+	}
+	assert_null(strstr(r.out, "\"seq\":1,"));
+	assert_null(strstr(r.out, "\"seq\":2,"));
+	assert_non_null(strstr(r.out, "\"seq\":3,"));
+	assert_null(strstr(r.out, "\"seq\":4,"));
+	th_result_free(&r);
+}
+
+/* Nothing to show is said, never silent: an empty log (65), a filter
+ * that matches nothing (0, with a line on stderr). */
+static void test_nothing_to_show_is_said(void **state)
+{
+	ctx *c = *state;
+	char path[400], want[460];
+	th_result r;
+	th_write_file(c->dir, "empty.jsonl", "", path, sizeof path);
+	assert_int_equal(replay(&r, path, NULL), 65);
+	snprintf(want, sizeof want, "fusebox: %s: empty: no events to replay\n", path);
+	assert_string_equal(r.err, want);
+	assert_string_equal(r.out, "");
+	th_result_free(&r);
+	assert_int_equal(replay(&r, path, "--summary", NULL), 65);
+	assert_string_equal(r.err, want);
+	th_result_free(&r);
+
+	assert_int_equal(replay(&r, c->log, "--dep", "nosuch", NULL), 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "fusebox: replay: no events match\n");
+	th_result_free(&r);
+	assert_int_equal(replay(&r, c->log, "--from", "2030-01-01T00:00:00Z",
+	                        "--json", NULL), 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "fusebox: replay: no events match\n");
+	th_result_free(&r);
+	/* something matched: nothing more to say */
+	assert_int_equal(replay(&r, c->log, "--dep", "redis", NULL), 0);
+	assert_string_equal(r.err, "");
+	th_result_free(&r);
+}
+
 /* ---- hostile logs (logs from other hosts are untrusted) ------------------ */
 
 #define EV(seq, ts, rest)                                                      \
@@ -703,6 +821,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_summary_durations_are_exact, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_lines_are_skipped_and_named, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_times_as_operators_type_them, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nothing_to_show_is_said, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_json_error_bodies_are_not_too_deep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_escaped_escapes_never_reach_the_terminal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fifo_is_refused, setup, teardown),
