@@ -25,6 +25,7 @@ typedef struct filter {
 	bool kinds[FB_EV_COUNT];
 	bool any_kind;
 	char kind_needles[FB_EV_COUNT][32];
+	bool gate_context; /* --summary --dep: gate events pass --dep */
 } filter;
 
 typedef struct source {
@@ -79,12 +80,16 @@ static void make_needles(filter *f)
 /* ---- selection --------------------------------------------------------- */
 
 static const char gap_needle[] = "\"kind\":\"gap\"";
+static const char gate_needle[] = "\"kind\":\"gate\"";
 
-/* A gap passes --dep: the events it stands for may have been of it. */
+/* A gap passes --dep: the events it stands for may have been of it; so
+ * does a gate event with gate_context, for the summary to weigh. */
 static bool line_may_match(const filter *f, const char *line, size_t len)
 {
 	bool dep_ok = f->nneedles == 0 ||
-	              memmem(line, len, gap_needle, sizeof gap_needle - 1);
+	              memmem(line, len, gap_needle, sizeof gap_needle - 1) ||
+	              (f->gate_context &&
+	               memmem(line, len, gate_needle, sizeof gate_needle - 1));
 	for (int i = 0; i < f->nneedles && !dep_ok; i++)
 		dep_ok = memmem(line, len, f->needles[i],
 		                strlen(f->needles[i])) != NULL;
@@ -106,7 +111,8 @@ static bool event_matches(const filter *f, const fb_log_event *ev)
 		return false;
 	if (!f->any_kind && !f->kinds[ev->kind])
 		return false;
-	if (f->ndeps == 0 || ev->kind == FB_EV_GAP)
+	if (f->ndeps == 0 || ev->kind == FB_EV_GAP ||
+	    (f->gate_context && ev->kind == FB_EV_GATE))
 		return true;
 	for (int i = 0; i < f->ndeps && ev->dep; i++) {
 		if (fnmatch(f->deps[i], ev->dep, 0) == 0)
@@ -247,6 +253,7 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 			return -1;
 	}
 	o->first_file = optind;
+	o->f.gate_context = o->summary && o->f.ndeps > 0;
 	make_needles(&o->f);
 	if (optind == argc)
 		fb_cli_error("replay: no LOG to read");
@@ -299,6 +306,8 @@ int fb_cmd_replay(int argc, char **argv)
 		}
 	}
 	fb_summary *sum = o.summary ? fb_summary_new() : NULL;
+	if (sum && o.f.gate_context)
+		fb_summary_gate_context(sum);
 	if (o.summary && !sum) {
 		close_all(src, n);
 		fb_cli_error("replay: out of memory");
@@ -314,7 +323,8 @@ int fb_cmd_replay(int argc, char **argv)
 			fb_summary_add(sum, &s->ev);
 		else
 			emit(&s->ev, o.json, colour);
-		selected++;
+		/* gate events are context there, not what was asked for */
+		selected += !(o.f.gate_context && s->ev.kind == FB_EV_GATE);
 		advance(s, &o.f);
 	}
 	long valid_seen = 0; /* lines not skipped as bad, selected or not */
