@@ -89,7 +89,7 @@ enum {
 #define FB_OPTS_DISABLE(X) FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
 #define FB_OPTS_REPLAY(X)                                                      \
 	X("from", 'f', "TIME", NONE,                                           \
-	  "only events at or after TIME (RFC 3339, or -15m)")                  \
+	  "only events at or after TIME (RFC 3339, HH:MM:SS, -15m)")           \
 	X("to", 't', "TIME", NONE, "only events at or before TIME")            \
 	X("dep", 'd', "NAME", DEP,                                             \
 	  "only this dependency (a glob like redis-*; repeatable)")            \
@@ -221,6 +221,14 @@ void fb_cli_command_help(const fb_command *cmd, FILE *to);
 /* Prints "fusebox: usage: fusebox NAME [--option ARG]... ARGUMENTS" and
  * returns FB_EXIT_USAGE. */
 int fb_cli_usage_error(const char *name);
+
+/* After fb_cli_getopt() returned c (opterr 0) and the command gives up:
+ * when c is '?', one line on what is wrong ("fusebox: WHAT: unknown option
+ * --json", "option --from needs a value"; WHAT is `what`, or `name`
+ * when NULL), then the usage line of command `name`. Returns
+ * FB_EXIT_USAGE. */
+int fb_cli_option_error(const char *name, const char *what, int c, int argc,
+                        char **argv);
 
 /* `fusebox --complete WORD...`: the candidates for the last word, for
  * the shell completion scripts (src/shell/). Returns an exit code. */

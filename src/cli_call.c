@@ -280,7 +280,7 @@ static int parse(int argc, char **argv, call_opts *o)
 			break;
 	}
 	if (c != -1 || optind + 2 != argc)
-		return fb_cli_usage_error("call");
+		return fb_cli_option_error("call", NULL, c, argc, argv);
 	o->method = argv[optind];
 	o->url = argv[optind + 1];
 	return 0;

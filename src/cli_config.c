@@ -52,7 +52,8 @@ int fb_cmd_check_config(int argc, char **argv)
 	opterr = 0;
 	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
 		if (c != FB_OPT_DEPS)
-			return fb_cli_usage_error("check-config");
+			return fb_cli_option_error("check-config", NULL, c,
+			                           argc, argv);
 		names_only = true;
 	}
 	if (argc - optind > 1)

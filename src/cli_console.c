@@ -34,7 +34,7 @@ int fb_cmd_console(int argc, char **argv)
 	while (nreplay && optind < argc && nreplay < 32)
 		replay[nreplay++] = argv[optind++];
 	if (c != -1 || optind != argc)
-		return fb_cli_usage_error("console");
+		return fb_cli_option_error("console", NULL, c, argc, argv);
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fb_cli_error(
 		    "the console needs a terminal (use `fusebox run` for the "

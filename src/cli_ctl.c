@@ -16,12 +16,34 @@ typedef struct ctl_opts {
 	int first_arg; /* index of the first non-option argument */
 } ctl_opts;
 
+/* The first argument that is neither an option nor an option's value
+ * ("check" of `gate --config x.ini check`), or NULL. */
+static const char *first_word(int argc, char **argv, const struct option *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0)
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		if (a[0] != '-' || !a[1])
+			return a;
+		for (const struct option *o = opts; o->name; o++) {
+			bool named = a[1] == '-' ? strcmp(a + 2, o->name) == 0
+			                         : a[1] == o->val && !a[2];
+			if (named && o->has_arg == required_argument)
+				i++; /* its value */
+		}
+	}
+	return NULL;
+}
+
 /* Parses the command's options (FB_OPTS_GATE, FB_OPTS_TRIP, ...: --config
  * and maybe --reason) anywhere on the line (GNU getopt moves the other
- * arguments to the end). Returns 0, or -1 after printing usage. */
+ * arguments to the end). Returns 0, or -1 after saying what is wrong and
+ * printing usage. */
 static int parse_opts(int argc, char **argv, const struct option *opts,
                       ctl_opts *o)
 {
+	char what[64];
 	int c;
 	memset(o, 0, sizeof *o);
 	optind = 0;
@@ -32,7 +54,12 @@ static int parse_opts(int argc, char **argv, const struct option *opts,
 		} else if (c == 'r') {
 			o->reason = optarg;
 		} else {
-			fb_cli_usage_error(argv[0]);
+			const char *sub = strcmp(argv[0], "gate") == 0
+			                      ? first_word(argc, argv, opts)
+			                      : NULL;
+			snprintf(what, sizeof what, "%s%s%.16s", argv[0],
+			         sub ? " " : "", sub ? sub : "");
+			fb_cli_option_error(argv[0], what, c, argc, argv);
 			return -1;
 		}
 	}

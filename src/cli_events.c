@@ -189,8 +189,11 @@ int fb_cmd_events(int argc, char **argv)
 		else
 			break;
 	}
+	if (c == 'n')
+		fb_cli_error("events: bad --lines '%s': %s (0 to 100000)",
+		             optarg, why);
 	if (c != -1 || optind != argc)
-		return fb_cli_usage_error("events");
+		return fb_cli_option_error("events", NULL, c, argc, argv);
 	const char *nc = getenv("NO_COLOR");
 	o.colour = !o.json && isatty(STDOUT_FILENO) && !(nc && nc[0]);
 	fb_config cfg;

@@ -94,6 +94,37 @@ int fb_cli_usage_error(const char *name)
 	return FB_EXIT_USAGE;
 }
 
+/* The row of `cmd` whose key is `key`, or NULL. */
+static const struct option *option_of(const fb_command *cmd, int key)
+{
+	for (const struct option *o = cmd->getopt_opts; key && o->name; o++) {
+		if (o->val == key)
+			return o;
+	}
+	return NULL;
+}
+
+int fb_cli_option_error(const char *name, const char *what, int c, int argc,
+                        char **argv)
+{
+	const fb_command *cmd = fb_cli_command(name);
+	const struct option *o = cmd ? option_of(cmd, optopt) : NULL;
+	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	what = what ? what : name;
+	if (c != '?' || !cmd)
+		return fb_cli_usage_error(name);
+	if (o && o->has_arg == required_argument)
+		fb_cli_error("%s: option --%s needs a value", what, o->name);
+	else if (o)
+		fb_cli_error("%s: option --%s takes no value", what, o->name);
+	else if (optopt)
+		fb_cli_error("%s: unknown option -%c", what, optopt);
+	else
+		fb_cli_error("%s: unknown option %.*s", what,
+		             (int)strcspn(word, "="), word);
+	return fb_cli_usage_error(name);
+}
+
 /* "-c, --config FILE" or "    --deps". */
 static void option_label(const fb_option_doc *o, char *buf, size_t len)
 {

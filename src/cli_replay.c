@@ -25,6 +25,7 @@ typedef struct filter {
 	bool kinds[FB_EV_COUNT];
 	bool any_kind;
 	char kind_needles[FB_EV_COUNT][32];
+	bool gate_context; /* --summary --dep: gate events pass --dep */
 } filter;
 
 typedef struct source {
@@ -35,16 +36,18 @@ typedef struct source {
 
 /* ---- options ----------------------------------------------------------- */
 
-/* RFC 3339, or relative to now: "-15m", "-2h". */
-static int parse_time(const char *s, int64_t *out)
+/* RFC 3339, HH:MM:SS (UTC, today), or relative to now: "-15m", "-2h".
+ * Says what is wrong with a bad one. */
+static int parse_time(const char *opt, const char *s, int64_t *out)
 {
-	int64_t ago;
 	const char *why;
-	if (s[0] == '-' && fb_parse_duration(s + 1, &ago, &why) == 0) {
-		*out = fb_wall_ms() - ago;
+	int64_t now = fb_wall_ms();
+	if (fb_parse_when(s, now, now, out, &why) == 0)
 		return 0;
-	}
-	return fb_parse_rfc3339(s, strlen(s), out);
+	fb_cli_error("replay: bad time '%s' for --%s: %s (RFC 3339, HH:MM:SS "
+	             "UTC today, or like -15m)",
+	             s, opt, why);
+	return -1;
 }
 
 static bool is_glob(const char *s)
@@ -77,12 +80,16 @@ static void make_needles(filter *f)
 /* ---- selection --------------------------------------------------------- */
 
 static const char gap_needle[] = "\"kind\":\"gap\"";
+static const char gate_needle[] = "\"kind\":\"gate\"";
 
-/* A gap passes --dep: the events it stands for may have been of it. */
+/* A gap passes --dep: the events it stands for may have been of it; so
+ * does a gate event with gate_context, for the summary to weigh. */
 static bool line_may_match(const filter *f, const char *line, size_t len)
 {
 	bool dep_ok = f->nneedles == 0 ||
-	              memmem(line, len, gap_needle, sizeof gap_needle - 1);
+	              memmem(line, len, gap_needle, sizeof gap_needle - 1) ||
+	              (f->gate_context &&
+	               memmem(line, len, gate_needle, sizeof gate_needle - 1));
 	for (int i = 0; i < f->nneedles && !dep_ok; i++)
 		dep_ok = memmem(line, len, f->needles[i],
 		                strlen(f->needles[i])) != NULL;
@@ -104,7 +111,8 @@ static bool event_matches(const filter *f, const fb_log_event *ev)
 		return false;
 	if (!f->any_kind && !f->kinds[ev->kind])
 		return false;
-	if (f->ndeps == 0 || ev->kind == FB_EV_GAP)
+	if (f->ndeps == 0 || ev->kind == FB_EV_GAP ||
+	    (f->gate_context && ev->kind == FB_EV_GATE))
 		return true;
 	for (int i = 0; i < f->ndeps && ev->dep; i++) {
 		if (fnmatch(f->deps[i], ev->dep, 0) == 0)
@@ -188,10 +196,34 @@ typedef struct replay_opts {
 	int first_file;
 } replay_opts;
 
+/* --kind NAME, or a line naming the kinds there are. */
+static int add_kind(filter *f, const char *name)
+{
+	char known[256];
+	size_t n = 0;
+	fb_event_kind kind;
+	if (fb_event_kind_parse(name, &kind) == 0) {
+		f->any_kind = false;
+		f->kinds[kind] = true;
+		snprintf(f->kind_needles[kind], sizeof f->kind_needles[0],
+		         "\"kind\":\"%s\"", name);
+		return 0;
+	}
+	known[0] = '\0';
+	for (int k = 0; k < FB_EV_COUNT && n < sizeof known; k++)
+		n += (size_t)snprintf(known + n, sizeof known - n, "%s%s",
+		                      k ? ", " : "",
+		                      fb_event_kind_name((fb_event_kind)k));
+	fb_cli_error("replay: unknown event kind '%s' (known: %s)", name,
+	             known);
+	return -1;
+}
+
+/* Returns 0; -1 after one line on what is wrong (the caller adds the
+ * usage); -2 after that line and the usage. */
 static int parse_args(int argc, char **argv, replay_opts *o)
 {
 	static const struct option opts[] = {FB_OPTS_REPLAY(FB_X_GETOPT){0}};
-	fb_event_kind kind;
 	int c;
 	memset(o, 0, sizeof *o);
 	o->f.from = INT64_MIN;
@@ -202,43 +234,65 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
 		int bad = 0;
 		switch (c) {
-		case 'f': bad = parse_time(optarg, &o->f.from); break;
-		case 't': bad = parse_time(optarg, &o->f.to); break;
-		case 'd': bad = add_dep(&o->f, optarg); break;
-		case 'k':
-			bad = fb_event_kind_parse(optarg, &kind);
-			if (!bad) {
-				o->f.any_kind = false;
-				o->f.kinds[kind] = true;
-				snprintf(o->f.kind_needles[kind],
-				         sizeof o->f.kind_needles[0],
-				         "\"kind\":\"%s\"", optarg);
-			}
+		case 'f': bad = parse_time("from", optarg, &o->f.from); break;
+		case 't': bad = parse_time("to", optarg, &o->f.to); break;
+		case 'd':
+			if ((bad = add_dep(&o->f, optarg)) != 0)
+				fb_cli_error("replay: at most %d --dep",
+				             MAX_FILTER);
 			break;
+		case 'k': bad = add_kind(&o->f, optarg); break;
 		case 'j': o->json = true; break;
 		case 's': o->summary = true; break;
 		case 'm': o->markdown = true; break;
-		default: bad = -1; break;
+		default:
+			fb_cli_option_error("replay", NULL, c, argc, argv);
+			return -2;
 		}
-		if (bad) {
-			if (c == 'f' || c == 't')
-				fb_cli_error("replay: bad time '%s' (RFC 3339 "
-				             "or like -15m)",
-				             optarg);
+		if (bad)
 			return -1;
-		}
 	}
 	o->first_file = optind;
+	o->f.gate_context = o->summary && o->f.ndeps > 0;
 	make_needles(&o->f);
+	if (optind == argc)
+		fb_cli_error("replay: no LOG to read");
+	else if (o->markdown && !o->summary)
+		fb_cli_error("replay: --markdown is for --summary");
 	return optind < argc && (!o->markdown || o->summary) ? 0 : -1;
+}
+
+/* Why there is nothing to replay, a line per log. */
+static void say_no_events(const source *src, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (src[i].r.line == 0)
+			fb_cli_error("%s: empty: no events to replay",
+			             src[i].r.path);
+		else
+			fb_cli_error("%s: no valid event in %ld line%s",
+			             src[i].r.path, src[i].r.line,
+			             src[i].r.line == 1 ? "" : "s");
+	}
+}
+
+/* Closes the logs and frees src. */
+static void close_all(source *src, int n)
+{
+	for (int i = 0; i < n; i++)
+		fb_log_reader_close(&src[i].r);
+	free(src);
 }
 
 int fb_cmd_replay(int argc, char **argv)
 {
 	replay_opts o;
 	char err[600];
-	if (parse_args(argc, argv, &o) != 0)
+	int bad = parse_args(argc, argv, &o);
+	if (bad == -1)
 		return fb_cli_usage_error("replay");
+	if (bad)
+		return FB_EXIT_USAGE;
 	int n = argc - o.first_file;
 	source *src = calloc((size_t)n, sizeof *src);
 	if (!src)
@@ -247,36 +301,46 @@ int fb_cmd_replay(int argc, char **argv)
 		if (fb_log_reader_open(&src[i].r, argv[o.first_file + i], err,
 		                       sizeof err)) {
 			fb_cli_error("%s", err);
-			for (int k = 0; k < i; k++)
-				fb_log_reader_close(&src[k].r);
-			free(src);
+			close_all(src, i);
 			return FB_EXIT_NOINPUT;
 		}
 	}
 	fb_summary *sum = o.summary ? fb_summary_new() : NULL;
+	if (sum && o.f.gate_context)
+		fb_summary_gate_context(sum);
+	if (o.summary && !sum) {
+		close_all(src, n);
+		fb_cli_error("replay: out of memory");
+		return FB_EXIT_FAIL;
+	}
 	bool colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	for (int i = 0; i < n; i++)
 		advance(&src[i], &o.f);
 	source *s;
+	long selected = 0;
 	while ((s = earliest(src, n))) {
 		if (sum)
 			fb_summary_add(sum, &s->ev);
 		else
 			emit(&s->ev, o.json, colour);
+		/* gate events are context there, not what was asked for */
+		selected += !(o.f.gate_context && s->ev.kind == FB_EV_GATE);
 		advance(s, &o.f);
 	}
 	long valid_seen = 0; /* lines not skipped as bad, selected or not */
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++)
 		valid_seen += src[i].r.line - src[i].r.skipped;
-		fb_log_reader_close(&src[i].r);
-	}
+	if (valid_seen == 0)
+		say_no_events(src, n);
+	else if (selected == 0)
+		fb_cli_error("replay: no events match");
+	close_all(src, n);
 	if (sum) {
 		fb_summary_print(sum, o.json       ? FB_SUMMARY_JSON
 		                      : o.markdown ? FB_SUMMARY_MARKDOWN
 		                                   : FB_SUMMARY_TEXT);
 		fb_summary_free(sum);
 	}
-	free(src);
 	fflush(stdout);
 	return valid_seen > 0 ? FB_EXIT_OK : FB_EXIT_DATAERR;
 }

@@ -39,6 +39,7 @@ int fb_cmd_run(int argc, char **argv)
 	int64_t duration_ms = -1;
 	int c;
 	optind = 0;
+	opterr = 0;
 	while ((c = fb_cli_getopt(argc, argv, opts)) != -1) {
 		if (c == 'c') {
 			config = optarg;
@@ -46,7 +47,10 @@ int fb_cmd_run(int argc, char **argv)
 		           fb_parse_duration(optarg, &duration_ms, &why) == 0) {
 			continue;
 		} else {
-			return fb_cli_usage_error("run");
+			if (c == 'd')
+				fb_cli_error("run: bad --duration '%s': %s",
+				             optarg, why);
+			return fb_cli_option_error("run", NULL, c, argc, argv);
 		}
 	}
 	if (optind != argc) {

@@ -175,7 +175,7 @@ int fb_cmd_status(int argc, char **argv)
 			break;
 	}
 	if (c != -1 || optind != argc || (json && prom))
-		return fb_cli_usage_error("status");
+		return fb_cli_option_error("status", NULL, c, argc, argv);
 	fb_status_format fmt = prom   ? FB_STATUS_PROMETHEUS
 	                       : json ? FB_STATUS_JSON
 	                              : FB_STATUS_TABLE;

@@ -670,7 +670,7 @@ static int clear_stale(const char *path, const struct sockaddr_un *addr,
 		return -1;
 	}
 	if (socket_alive(addr)) {
-		*code = FB_EXIT_FAIL;
+		*code = FB_EXIT_TEMPFAIL; /* already running */
 		snprintf(err->text, sizeof err->text,
 		         "%s: another fusebox instance is already serving this "
 		         "socket",

@@ -266,7 +266,7 @@ int fb_log_lock(const char *path, fb_error *err)
 		    "log",
 		    path, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
 		close(fd);
-		return -1;
+		return -2;
 	}
 	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {

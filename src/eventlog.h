@@ -32,8 +32,9 @@ typedef struct fb_log {
 
 /* Takes the lock that makes one instance per event log: PATH.lock, held
  * (flock) until the returned fd is closed or the process ends, holding
- * its pid. Taken before anything else an instance does. Returns the fd,
- * or -1 with *err naming the instance that holds it. */
+ * its pid. Taken before anything else an instance does. Returns the fd;
+ * -2 with *err naming the instance that holds it; -1 with *err for any
+ * other failure. */
 int fb_log_lock(const char *path, fb_error *err);
 
 /* Opens (creating, with `mode`) the log and finds the last seq. A

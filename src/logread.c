@@ -265,67 +265,6 @@ static const char *check_bytes(const unsigned char *s, size_t n)
 	return NULL;
 }
 
-static int days_from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	int era = (y >= 0 ? y : y - 399) / 400;
-	int yoe = y - era * 400;
-	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int digits(const char *s, int n)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
-{
-	if (len < 20 || s[4] != '-' || s[7] != '-' ||
-	    (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
-		return -1;
-	int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-	int h = digits(s + 11, 2), mi = digits(s + 14, 2),
-	    se = digits(s + 17, 2);
-	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
-	    mi < 0 || mi > 59 || se < 0 || se > 60)
-		return -1;
-	size_t i = 19;
-	int ms = 0, scale = 100;
-	if (i < len && s[i] == '.') {
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9';
-		     i++, scale /= 10)
-			ms += (s[i] - '0') * scale;
-	}
-	int offset_min = 0;
-	if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-		i++;
-	} else if (i + 6 == len && (s[i] == '+' || s[i] == '-') &&
-	           s[i + 3] == ':') {
-		int oh = digits(s + i + 1, 2), om = digits(s + i + 4, 2);
-		if (oh < 0 || om < 0)
-			return -1;
-		offset_min = (s[i] == '-' ? -1 : 1) * (oh * 60 + om);
-		i += 6;
-	} else {
-		return -1;
-	}
-	if (i != len)
-		return -1;
-	int64_t days = days_from_civil(y, mo, d);
-	*out_ms = ((days * 86400 + h * 3600 + mi * 60 + se) - offset_min * 60) *
-	              1000LL +
-	          ms;
-	return 0;
-}
-
 /* Where each string member goes; one pass over the object's members
  * instead of a lookup per field. */
 static const char **slot_for(fb_log_event *ev, const char *key, const char **ts,

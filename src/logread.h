@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/parse.h" /* fb_parse_rfc3339 */
 #include "fusebox/event.h"
 
 #define FB_LOG_LINE_MAX (64 * 1024) /* longer lines are skipped */
@@ -75,9 +76,5 @@ void fb_log_check_shape(fb_log_reader *r, const char *line, size_t len);
 /* The parsed event as the core's fb_event (strings borrowed from ev), so
  * one describe and one tone serve live and replayed events alike. */
 void fb_log_event_as_event(const fb_log_event *ev, fb_event *out);
-
-/* "2026-11-23T10:00:00.123Z" (or with +hh:mm) to ms since the epoch.
- * Returns 0 or -1. */
-int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms);
 
 #endif

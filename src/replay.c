@@ -38,6 +38,7 @@ struct fb_summary {
 	size_t nslots;  /* a power of two, at least twice ndeps */
 	windows gate;
 	bool gate_blocked;
+	bool gate_context; /* gate windows only where a dependency was down */
 	action *acts;
 	size_t nacts, capacts;
 	gap *gaps; /* where the log says events were lost */
@@ -114,8 +115,10 @@ static dep_story *story(fb_summary *s, const char *name)
 	uint32_t *slot = find_slot(s, name);
 	if (*slot)
 		return &s->deps[*slot - 1];
+	if (s->ndeps >= UINT32_MAX - 1)
+		return NULL; /* before grow(): its block must not be dropped */
 	dep_story *d = grow(s->deps, &s->capdeps, s->ndeps + 1, sizeof *d);
-	if (!d || s->ndeps >= UINT32_MAX - 1)
+	if (!d)
 		return NULL;
 	s->deps = d;
 	d = &s->deps[s->ndeps];
@@ -195,23 +198,34 @@ static void add_gap(fb_summary *s, const fb_log_event *ev)
 		s->lost += ev->lost;
 }
 
+void fb_summary_gate_context(fb_summary *s)
+{
+	s->gate_context = true;
+}
+
+static void add_gate(fb_summary *s, const fb_log_event *ev)
+{
+	bool blocked = ev->to && !strcmp(ev->to, "blocked");
+	if (blocked && !s->gate_blocked)
+		open_window(&s->gate, ev->ts_ms, ev->reason);
+	else if (!blocked && s->gate_blocked)
+		close_window(&s->gate, ev->ts_ms);
+	s->gate_blocked = blocked;
+}
+
 void fb_summary_add(fb_summary *s, const fb_log_event *ev)
 {
+	if (ev->kind == FB_EV_GATE && s->gate_context) {
+		add_gate(s, ev);
+		return;
+	}
 	if (s->first_ms < 0)
 		s->first_ms = ev->ts_ms;
 	s->last_ms = ev->ts_ms;
 	s->events++;
 	switch (ev->kind) {
 	case FB_EV_TRANSITION: add_transition(s, ev); break;
-	case FB_EV_GATE: {
-		bool blocked = ev->to && !strcmp(ev->to, "blocked");
-		if (blocked && !s->gate_blocked)
-			open_window(&s->gate, ev->ts_ms, ev->reason);
-		else if (!blocked && s->gate_blocked)
-			close_window(&s->gate, ev->ts_ms);
-		s->gate_blocked = blocked;
-		break;
-	}
+	case FB_EV_GATE: add_gate(s, ev); break;
 	case FB_EV_OPERATOR: add_action(s, ev); break;
 	case FB_EV_GAP: add_gap(s, ev); break;
 	default: break;
@@ -259,6 +273,12 @@ static dep_totals totals(const dep_story *d, int64_t end_ms)
 	return t;
 }
 
+/* "s" unless there is exactly one. */
+static const char *plural(int64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void print_window(const fb_window *w, int64_t end_ms, bool md)
 {
 	char a[40], b[40] = "still down", dur[48];
@@ -270,7 +290,33 @@ static void print_window(const fb_window *w, int64_t end_ms, bool md)
 	if (md)
 		printf("| %s | %s | %s | %s |\n", a, b, dur, w->reason);
 	else
-		printf("    %s  ->  %-24s %14s  %s\n", a, b, dur, w->reason);
+		printf("    %s  ->  %-24s %14s%s%s\n", a, b, dur,
+		       w->reason[0] ? "  " : "", w->reason);
+}
+
+/* Do windows a and b share a moment? (Starting together counts: the
+ * gate blocks in the same millisecond as the dependency opens.) */
+static bool overlap(const fb_window *a, const fb_window *b, int64_t end_ms)
+{
+	int64_t a_end = a->end_ms < 0 ? end_ms : a->end_ms;
+	int64_t b_end = b->end_ms < 0 ? end_ms : b->end_ms;
+	return a->start_ms == b->start_ms ||
+	       (a->start_ms < b_end && b->start_ms < a_end);
+}
+
+/* Is gate window w reported? With gate_context, only when one of the
+ * dependencies was down meanwhile. */
+static bool gate_shown(const fb_summary *s, const fb_window *w)
+{
+	if (!s->gate_context)
+		return true;
+	for (size_t i = 0; i < s->ndeps; i++) {
+		for (size_t k = 0; k < s->deps[i].down.n; k++) {
+			if (overlap(w, &s->deps[i].down.w[k], s->last_ms))
+				return true;
+		}
+	}
+	return false;
 }
 
 /* "12 events lost: event log failing: No space left on device". */
@@ -288,66 +334,111 @@ static void print_gaps(const fb_summary *s, bool md)
 			printf("| %s | %lld | %s |\n", at, (long long)g->lost,
 			       g->reason);
 		else
-			printf("    %s  %lld event%s lost: %s\n", at,
-			       (long long)g->lost, g->lost == 1 ? "" : "s",
-			       g->reason);
+			printf("    %s  %lld event%s lost%s%s\n", at,
+			       (long long)g->lost, plural(g->lost),
+			       g->reason[0] ? ": " : "", g->reason);
+	}
+}
+
+/* "opened twice, 1 down window, down 3m 05.300s in all, ...". */
+static void print_dep(const dep_story *d, int64_t end_ms, bool md)
+{
+	char dur[48], longest[48], mean[64];
+	dep_totals t = totals(d, end_ms);
+	printf(md ? "### %s\n\n" : "  %s: ", d->name);
+	if (!d->down.n) {
+		printf(md ? "Never down.\n\n" : "never down\n");
+		return;
+	}
+	duration(t.down_ms, dur, sizeof dur);
+	duration(t.longest_ms, longest, sizeof longest);
+	if (t.recovered)
+		duration(t.recover_sum_ms / t.recovered, mean, sizeof mean);
+	else
+		snprintf(mean, sizeof mean, "none: still down at the end");
+	if (d->opens == 1)
+		printf("%s once, ", md ? "Opened" : "opened");
+	else
+		printf("%s %d times, ", md ? "Opened" : "opened", d->opens);
+	printf("%zu down window%s, down %s in all, longest %s, mean time to "
+	       "recover %s\n",
+	       d->down.n, plural((int64_t)d->down.n), dur, longest, mean);
+	if (md)
+		printf(
+		    "\n| down from | until | for | why |\n|---|---|---|---|\n");
+	for (size_t k = 0; k < d->down.n; k++)
+		print_window(&d->down.w[k], end_ms, md);
+	if (md)
+		putchar('\n');
+}
+
+static void print_gate(const fb_summary *s, bool md)
+{
+	size_t shown = 0;
+	printf(md ? "## Gate blocked\n\n" : "\nGATE BLOCKED\n");
+	for (size_t k = 0; k < s->gate.n; k++) {
+		if (!gate_shown(s, &s->gate.w[k]))
+			continue;
+		if (md && !shown)
+			printf("| blocked from | until | for | why |\n"
+			       "|---|---|---|---|\n");
+		print_window(&s->gate.w[k], s->last_ms, md);
+		shown++;
+	}
+	if (!shown)
+		printf(md ? "Never blocked.\n" : "    never blocked\n");
+}
+
+static void print_actions(const fb_summary *s, bool md)
+{
+	char a[40];
+	printf(md ? "\n## Operator actions\n\n" : "\nOPERATOR ACTIONS\n");
+	if (!s->nacts)
+		printf(md ? "None.\n" : "    none\n");
+	else if (md)
+		printf(
+		    "| at | who | did | to | why |\n|---|---|---|---|---|\n");
+	for (size_t k = 0; k < s->nacts; k++) {
+		const action *x = &s->acts[k];
+		fb_format_rfc3339(x->at_ms, a, sizeof a);
+		if (md)
+			printf("| %s | %s | %s | %s | %s |\n", a, x->actor,
+			       x->action, x->dep, x->reason);
+		else
+			printf("    %s  %s: %s%s%s%s%s%s\n", a, x->actor,
+			       x->action, x->dep[0] ? " " : "", x->dep,
+			       x->reason[0] ? "  (" : "", x->reason,
+			       x->reason[0] ? ")" : "");
 	}
 }
 
 static void print_text(const fb_summary *s, bool md)
 {
-	char a[40], b[40], dur[48], longest[48], mean[48];
+	char a[40], b[40];
+	if (!s->events) {
+		printf(md ? "# Incident summary\n\nNo events.\n"
+		          : "INCIDENT SUMMARY: no events\n");
+		return;
+	}
 	fb_format_rfc3339(s->first_ms, a, sizeof a);
 	fb_format_rfc3339(s->last_ms, b, sizeof b);
-	printf(md ? "# Incident summary\n\n%ld events from %s to %s\n\n"
-	          : "INCIDENT SUMMARY: %ld events from %s to %s\n",
-	       s->events, a, b);
+	printf(md ? "# Incident summary\n\n%ld event%s from %s to %s\n\n"
+	          : "INCIDENT SUMMARY: %ld event%s from %s to %s\n",
+	       s->events, plural(s->events), a, b);
 	if (s->lost)
-		printf(md ? "**%lld events were lost** (see Events lost): "
-		            "what follows may miss them.\n\n"
-		          : "%lld events were lost (see EVENTS LOST): what "
-		            "follows may miss them\n",
-		       (long long)s->lost);
+		printf(md ? "**%lld event%s lost** (see Events lost): "
+		            "what follows may miss %s.\n\n"
+		          : "%lld event%s lost (see EVENTS LOST): what "
+		            "follows may miss %s\n",
+		       (long long)s->lost, s->lost == 1 ? " was" : "s were",
+		       s->lost == 1 ? "it" : "them");
 	printf(md ? "## Dependencies\n\n" : "\nDEPENDENCIES\n");
-	for (size_t i = 0; i < s->ndeps; i++) {
-		const dep_story *d = &s->deps[i];
-		dep_totals t = totals(d, s->last_ms);
-		duration(t.down_ms, dur, sizeof dur);
-		duration(t.longest_ms, longest, sizeof longest);
-		if (t.recovered)
-			duration(t.recover_sum_ms / t.recovered, mean,
-			         sizeof mean);
-		else
-			snprintf(mean, sizeof mean, "n/a (not recovered)");
-		printf(md ? "### %s\n\n%d opens, %zu down windows, down %s in "
-		            "all, longest %s, "
-		            "mean time to recover %s\n\n| down from | until | "
-		            "for | why |\n"
-		            "|---|---|---|---|\n"
-		          : "  %s: %d opens, %zu down windows, down %s in all, "
-		            "longest %s, "
-		            "mean time to recover %s\n",
-		       d->name, d->opens, d->down.n, dur, longest, mean);
-		for (size_t k = 0; k < d->down.n; k++)
-			print_window(&d->down.w[k], s->last_ms, md);
-		if (md)
-			putchar('\n');
-	}
-	printf(md ? "## Gate blocked\n\n| blocked from | until | for | why "
-	            "|\n|---|---|---|---|\n"
-	          : "\nGATE BLOCKED\n");
-	for (size_t k = 0; k < s->gate.n; k++)
-		print_window(&s->gate.w[k], s->last_ms, md);
-	printf(md ? "\n## Operator actions\n\n| at | who | did | to | why "
-	            "|\n|---|---|---|---|---|\n"
-	          : "\nOPERATOR ACTIONS\n");
-	for (size_t k = 0; k < s->nacts; k++) {
-		const action *x = &s->acts[k];
-		fb_format_rfc3339(x->at_ms, a, sizeof a);
-		printf(md ? "| %s | %s | %s | %s | %s |\n"
-		          : "    %s  %s: %s %s  (%s)\n",
-		       a, x->actor, x->action, x->dep, x->reason);
-	}
+	if (!s->ndeps)
+		printf(md ? "No breaker moved.\n\n" : "    no breaker moved\n");
+	for (size_t i = 0; i < s->ndeps; i++)
+		print_dep(&s->deps[i], s->last_ms, md);
+	print_gate(s, md);
+	print_actions(s, md);
 	print_gaps(s, md);
 }
 
@@ -397,8 +488,11 @@ static void print_json(const fb_summary *s)
 		cJSON_AddItemToArray(deps, j);
 	}
 	cJSON *g = cJSON_AddArrayToObject(o, "gate_blocked");
-	for (size_t k = 0; k < s->gate.n; k++)
-		cJSON_AddItemToArray(g, window_json(&s->gate.w[k], s->last_ms));
+	for (size_t k = 0; k < s->gate.n; k++) {
+		if (gate_shown(s, &s->gate.w[k]))
+			cJSON_AddItemToArray(
+			    g, window_json(&s->gate.w[k], s->last_ms));
+	}
 	cJSON *acts = cJSON_AddArrayToObject(o, "operator_actions");
 	for (size_t k = 0; k < s->nacts; k++) {
 		char ts[40];

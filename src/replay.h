@@ -15,6 +15,11 @@ typedef enum {
 
 /* NULL when out of memory. */
 fb_summary *fb_summary_new(void);
+/* From now on gate events are context for the dependencies fed (replay
+ * --summary --dep): they are not counted as events, and only the blocked
+ * windows that overlap one of those dependencies' down windows are
+ * reported. */
+void fb_summary_gate_context(fb_summary *s);
 /* Feeds one event; events must come in time order. */
 void fb_summary_add(fb_summary *s, const fb_log_event *ev);
 void fb_summary_print(const fb_summary *s, fb_summary_format format);

@@ -158,8 +158,11 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
 		goto fail_cfg;
 	*exit_code = FB_EXIT_FAIL;
 	/* one instance per log, decided before anything else is touched */
-	if ((rt->lock_fd = fb_log_lock(rt->cfg.log, err)) < 0)
+	if ((rt->lock_fd = fb_log_lock(rt->cfg.log, err)) < 0) {
+		if (rt->lock_fd == -2)
+			*exit_code = FB_EXIT_TEMPFAIL; /* already running */
 		goto fail_cfg;
+	}
 	if (!(rt->loop = fb_loop_new())) {
 		snprintf(err->text, sizeof err->text, "cannot start curl");
 		goto fail_cfg;

@@ -266,36 +266,40 @@ static void report(fb_timeline *tl, chunk *ch, size_t n, bool quiet)
 	}
 }
 
+/* Puts the chunks' events in tl->ev (tl->n of them, every one written)
+ * with their dependencies renumbered into one table. Returns 0, or -1
+ * with tl untouched. */
 static int join(fb_timeline *tl, chunk *ch, size_t n)
 {
 	names global = {0};
-	size_t total = 0;
+	size_t total = 0, count = 0;
 	for (size_t i = 0; i < n; i++)
 		total += ch[i].n;
-	tl->ev = malloc((total ? total : 1) * sizeof *tl->ev);
-	if (!tl->ev)
+	/* built here and handed over whole, so that tl->n never counts an
+	 * entry not written (what scan-build could not see before) */
+	fb_tl_event *all = malloc((total ? total : 1) * sizeof *all);
+	if (!all)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		uint16_t *map = calloc(ch[i].deps.n + 1, sizeof *map);
-		if (!map) {
-			names_free(&global);
-			return -1;
-		}
-		for (size_t d = 0; d < ch[i].deps.n; d++)
+		for (size_t d = 0; map && d < ch[i].deps.n; d++)
 			map[d] = names_id(&global, ch[i].deps.name[d]);
-		if (global.oom) {
+		if (!map || global.oom) {
 			free(map);
 			names_free(&global);
+			free(all);
 			return -1;
 		}
 		for (size_t e = 0; e < ch[i].n; e++) {
 			fb_tl_event ev = ch[i].ev[e];
 			ev.dep =
 			    ev.dep == FB_TL_NONE ? FB_TL_NONE : map[ev.dep];
-			tl->ev[tl->n++] = ev;
+			all[count++] = ev;
 		}
 		free(map);
 	}
+	tl->ev = all;
+	tl->n = count;
 	tl->deps = global.name;
 	tl->ndeps = global.n;
 	free(global.slot);

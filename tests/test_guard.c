@@ -126,8 +126,9 @@ static void test_simultaneous_starts_run_one(void **state)
 	for (int i = 0; i < RACERS; i++) {
 		int status;
 		if (th_wait_exit(pid[i], 3000, &status)) {
+			/* 75: already running (fusebox(1) EXIT STATUS) */
 			refused +=
-			    WIFEXITED(status) && WEXITSTATUS(status) != 0;
+			    WIFEXITED(status) && WEXITSTATUS(status) == 75;
 			continue;
 		}
 		running++;
@@ -187,12 +188,45 @@ static void test_second_instance_on_the_same_log(void **state)
 		th_kill(pid, SIGKILL, WAIT_MS);
 		fail_msg("a second instance ran on the same event log");
 	}
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
 	th_read_file(errp, text, sizeof text);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 75)
+		fail_msg("refused with status 0x%x, not exit 75: %s", status,
+		         text);
 	char want[64];
 	snprintf(want, sizeof want, "another fusebox instance (pid %d)", e->fb);
 	if (!strstr(text, want))
 		fail_msg("the refusal does not name the holder: %s", text);
+}
+
+/* Two configs with one socket but each its own log: the log's lock
+ * cannot see the other instance; the socket check does, and says so
+ * with the documented exit code. */
+static void test_second_instance_on_the_same_socket(void **state)
+{
+	env *e = *state;
+	char other[450], text[2048], cfg[1024], errp[450];
+	write_config(e, NULL);
+	e->fb = spawn_run(e, "/dev/null", e->err);
+	assert_true(th_wait_file_contains(e->log, "\"start\"", WAIT_MS));
+	snprintf(cfg, sizeof cfg,
+	         "[fusebox]\nlog = other.jsonl\ncontrol_socket = ctl.sock\n"
+	         "[dep api]\nurl = http://127.0.0.1:%d/api\n",
+	         e->fx.port);
+	th_write_file(e->dir, "other.ini", cfg, other, sizeof other);
+	snprintf(errp, sizeof errp, "%s/other.err", e->dir);
+	char *argv[] = {g_fusebox, "run", "--config", other, NULL};
+	pid_t pid = th_spawn(argv, "/dev/null", errp);
+	int status;
+	if (!th_wait_exit(pid, WAIT_MS, &status)) {
+		th_kill(pid, SIGKILL, WAIT_MS);
+		fail_msg("a second instance ran on the same socket");
+	}
+	th_read_file(errp, text, sizeof text);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 75)
+		fail_msg("refused with status 0x%x, not exit 75: %s", status,
+		         text);
+	assert_non_null(strstr(text, "already serving this socket"));
+	assert_true(th_alive(e->fb));
 }
 
 /* ---- the event log's file -------------------------------------------------- */
@@ -779,6 +813,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_simultaneous_starts_run_one),
 	    T(test_second_instance_on_the_same_log),
+	    T(test_second_instance_on_the_same_socket),
 	    T(test_symlinked_log_is_refused),
 	    T(test_fifo_log_is_refused),
 	    T(test_log_is_created_private),

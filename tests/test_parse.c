@@ -563,6 +563,106 @@ static void test_sanitize_collapses_space_runs(void **state)
 	assert_string_equal(dst, "<html> <head> <title>x</title>");
 }
 
+/* ---- times ------------------------------------------------------------------- */
+
+#define DAY_MS 86400000LL
+#define NOV23  1795392000000LL /* 2026-11-23T00:00:00Z */
+
+static void test_rfc3339_refuses_what_does_not_exist(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+	    "2026-02-31T10:00:00Z", "2026-02-29T10:00:00Z", "2026-04-31T10:00:00Z",
+	    "2026-13-01T10:00:00Z", "2026-00-10T10:00:00Z", "2026-11-00T10:00:00Z",
+	    "2026-11-23T25:00:00Z", "2026-11-23T24:00:00Z", "2026-11-23T10:60:00Z",
+	    "2026-11-23T10:00:61Z", "2026-11-23T10:00:00",  "2026-11-23T10:00:00.Z",
+	    "2026-11-23T10:00:00+25:00", "2026-11-23",      "2026-11-23T1:00:00Z",
+	};
+	for (size_t i = 0; i < N(bad); i++) {
+		int64_t v = SENTINEL;
+		if (fb_parse_rfc3339(bad[i], strlen(bad[i]), &v) == 0)
+			fail_msg("'%s' accepted as %lld", bad[i], (long long)v);
+		assert_true(v == SENTINEL);
+	}
+	static const struct {
+		const char *s;
+		int64_t ms;
+	} good[] = {
+	    {"2026-11-23T00:00:00Z", NOV23},
+	    {"2026-11-23T10:00:00.250Z", NOV23 + 36000250},
+	    {"2026-11-23t10:00:00z", NOV23 + 36000000},
+	    {"2026-11-23T10:00:00+01:00", NOV23 + 32400000},
+	    {"2028-02-29T00:00:00Z", 1835395200000LL}, /* a leap year */
+	    {"2000-02-29T00:00:00Z", 951782400000LL},  /* and by 400 */
+	    {"2026-12-31T23:59:60Z", 1798761600000LL}, /* a leap second */
+	};
+	for (size_t i = 0; i < N(good); i++) {
+		int64_t v = SENTINEL;
+		if (fb_parse_rfc3339(good[i].s, strlen(good[i].s), &v) != 0)
+			fail_msg("'%s' refused", good[i].s);
+		if (v != good[i].ms)
+			fail_msg("'%s' = %lld, expected %lld", good[i].s,
+			         (long long)v, (long long)good[i].ms);
+	}
+}
+
+/* HH:MM:SS is on the UTC day of day_ms; -15m and +1h count from rel_ms. */
+static void test_when_as_operators_type_it(void **state)
+{
+	(void)state;
+	const int64_t day = NOV23 + 5 * 3600000, rel = NOV23 + 12 * 3600000;
+	static const struct {
+		const char *s;
+		int64_t ms;
+	} good[] = {
+	    {"10:00:00", NOV23 + 36000000},
+	    {"00:00:00", NOV23},
+	    {"23:59:59.5", NOV23 + DAY_MS - 500},
+	    {"-15m", NOV23 + 12 * 3600000 - 900000},
+	    {"+1h", NOV23 + 13 * 3600000},
+	    {"2026-11-22T10:00:00Z", NOV23 - 14 * 3600000},
+	};
+	for (size_t i = 0; i < N(good); i++) {
+		int64_t v = SENTINEL;
+		const char *why = NULL;
+		if (fb_parse_when(good[i].s, rel, day, &v, &why) != 0)
+			fail_msg("'%s' refused: %s", good[i].s, why);
+		if (v != good[i].ms)
+			fail_msg("'%s' = %lld, expected %lld", good[i].s,
+			         (long long)v, (long long)good[i].ms);
+	}
+	static const struct {
+		const char *s, *why;
+	} bad[] = {
+	    {"25:00:00", "no such time of day"},
+	    {"10:61:00", "no such time of day"},
+	    {"2026-02-31", "no such date"},
+	    {"2026-02-31T10:00:00Z", "no such date"},
+	    {"2026-11-23", "a date without a time of day"},
+	    {"10:00", "not a time"},
+	    {"10:00:00Z", "not a time"},
+	    {"yesterday", "not a time"},
+	    {"", "not a time"},
+	    {"-15 parsecs", "bad duration unit (use ms, s, m or h)"},
+	};
+	for (size_t i = 0; i < N(bad); i++) {
+		int64_t v = SENTINEL;
+		const char *why = NULL;
+		if (fb_parse_when(bad[i].s, rel, day, &v, &why) == 0)
+			fail_msg("'%s' accepted as %lld", bad[i].s, (long long)v);
+		assert_true(v == SENTINEL);
+		assert_non_null(why);
+		if (strcmp(why, bad[i].why) != 0)
+			fail_msg("'%s': '%s', expected '%s'", bad[i].s, why,
+			         bad[i].why);
+	}
+	/* a day before 1970 is still the day it is */
+	int64_t v = 0;
+	const char *why;
+	assert_int_equal(fb_parse_when("01:00:00", 0, -DAY_MS + 5, &v, &why), 0);
+	assert_true(v == -DAY_MS + 3600000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +677,8 @@ int main(void)
 	    cmocka_unit_test(test_url_bad),
 	    cmocka_unit_test(test_url_longest_path),
 	    cmocka_unit_test(test_url_default_port),
+	    cmocka_unit_test(test_rfc3339_refuses_what_does_not_exist),
+	    cmocka_unit_test(test_when_as_operators_type_it),
 	    cmocka_unit_test(test_sanitize_table),
 	    cmocka_unit_test(test_sanitize_collapses_space_runs),
 	    cmocka_unit_test(test_sanitize_zero_dst),

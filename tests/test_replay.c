@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -18,6 +19,9 @@
 #include "timeline.h"
 
 #define FB "build/tests/fusebox"
+
+#define EVW(seq, ts, rest)                                                     \
+	"{\"v\":1,\"seq\":" #seq ",\"ts\":\"2026-11-23T10:" ts "Z\",\"host\":\"h\"," rest "}\n"
 
 /* A small incident, by hand: chroma opens at 10:00:05.000, fails one
  * trial, recovers at 10:03:10.300; alice trips redis from 10:02:00 to
@@ -308,6 +312,110 @@ static void test_summary_durations_are_exact(void **state)
 	th_result_free(&r);
 }
 
+/* api is down once and recovers, cache is only disabled (never down), db
+ * goes down and stays down; an action with no reason; one event lost;
+ * the gate blocks for api, then again for db. */
+static const char wording[] =
+    EVW(1, "00:00.000", "\"kind\":\"start\"")
+    EVW(2, "00:10.000", "\"kind\":\"transition\",\"dep\":\"api\",\"from\":\"closed\",\"to\":\"open\",\"reason\":\"5 consecutive failures\"")
+    EVW(3, "00:10.000", "\"kind\":\"gate\",\"from\":\"allowed\",\"to\":\"blocked\",\"mode\":\"auto\",\"reason\":\"api is open\"")
+    EVW(4, "01:10.000", "\"kind\":\"transition\",\"dep\":\"api\",\"from\":\"open\",\"to\":\"closed\",\"reason\":\"\"")
+    EVW(5, "01:10.000", "\"kind\":\"gate\",\"from\":\"blocked\",\"to\":\"allowed\",\"mode\":\"auto\",\"reason\":\"\"")
+    EVW(6, "02:00.000", "\"kind\":\"operator\",\"action\":\"disable\",\"dep\":\"cache\",\"actor\":\"bob (uid 1001)\",\"reason\":\"\"")
+    EVW(7, "02:00.000", "\"kind\":\"transition\",\"dep\":\"cache\",\"from\":\"closed\",\"to\":\"forced_closed\",\"reason\":\"\"")
+    EVW(8, "03:00.000", "\"kind\":\"gap\",\"lost\":1,\"reason\":\"\"")
+    EVW(9, "05:00.000", "\"kind\":\"transition\",\"dep\":\"db\",\"from\":\"closed\",\"to\":\"open\",\"reason\":\"\"")
+    EVW(10, "05:00.000", "\"kind\":\"gate\",\"from\":\"allowed\",\"to\":\"blocked\",\"mode\":\"auto\",\"reason\":\"db is open\"")
+    EVW(11, "06:00.000", "\"kind\":\"start\"");
+
+/* No markdown table is a header alone: a row follows every |---| line. */
+static void assert_no_empty_table(const char *md)
+{
+	for (const char *p = strstr(md, "|---"); p; p = strstr(p + 1, "|---")) {
+		const char *next = strchr(p, '\n');
+		if (!next || strncmp(next + 1, "| ", 2) != 0)
+			fail_msg("a table with no rows:\n%s", md);
+	}
+}
+
+static void test_summary_reads_right(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	th_result r;
+	th_write_file(c->dir, "wording.jsonl", wording, path, sizeof path);
+	assert_int_equal(replay(&r, path, "--summary", NULL), 0);
+	const char *out = r.out;
+	if (!strstr(out, "INCIDENT SUMMARY: 11 events from ") ||
+	    !strstr(out, "\n  cache: never down\n") ||
+	    !strstr(out, "\n  api: opened once, 1 down window, down 1m 00.000s in all, longest 1m 00.000s, mean time to recover 1m 00.000s\n") ||
+	    !strstr(out, "\n  db: opened once, 1 down window, down 1m 00.000s in all, longest 1m 00.000s, mean time to recover none: still down at the end\n") ||
+	    !strstr(out, "1 event was lost (see EVENTS LOST)") ||
+	    !strstr(out, "  1 event lost\n") ||
+	    !strstr(out, "  bob (uid 1001): disable cache\n") ||
+	    strstr(out, "windows,") || strstr(out, "()") || strstr(out, "n/a") ||
+	    strstr(out, "not recovered") || strstr(out, "  \n") || strstr(out, " \n"))
+		fail_msg("the summary reads:\n%s", out);
+	th_result_free(&r);
+
+	assert_int_equal(replay(&r, path, "--summary", "--markdown", NULL), 0);
+	assert_no_empty_table(r.out);
+	if (!strstr(r.out, "### cache\n\nNever down.\n") ||
+	    !strstr(r.out, "**1 event was lost**"))
+		fail_msg("the markdown reads:\n%s", r.out);
+	th_result_free(&r);
+
+	/* nothing in a section: said, not an empty table */
+	assert_int_equal(replay(&r, c->log, "--summary", "--markdown", "--dep", "chroma", NULL), 0);
+	assert_no_empty_table(r.out);
+	assert_non_null(strstr(r.out, "## Operator actions\n\nNone.\n"));
+	th_result_free(&r);
+	assert_int_equal(replay(&r, path, "--summary", "--markdown", "--kind", "start", NULL), 0);
+	assert_no_empty_table(r.out);
+	assert_non_null(strstr(r.out, "## Gate blocked\n\nNever blocked.\n"));
+	th_result_free(&r);
+}
+
+/* --dep keeps the gate's blocked windows that overlap the chosen
+ * dependencies' down windows, and only those. */
+static void test_summary_dep_keeps_its_gate_windows(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	th_result r;
+	th_write_file(c->dir, "wording.jsonl", wording, path, sizeof path);
+	static const struct {
+		const char *dep, *start;
+		int windows;
+	} cases[] = {
+	    {"api", "2026-11-23T10:00:10.000Z", 1},
+	    {"db", "2026-11-23T10:05:00.000Z", 1},
+	    {"cache", NULL, 0},
+	    {"*", "2026-11-23T10:00:10.000Z", 2},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(replay(&r, path, "--summary", "--json", "--dep", cases[i].dep, NULL), 0);
+		cJSON *s = cJSON_Parse(r.out);
+		assert_non_null(s);
+		const cJSON *g = cJSON_GetObjectItem(s, "gate_blocked");
+		if (cJSON_GetArraySize(g) != cases[i].windows)
+			fail_msg("--dep %s: %d gate windows, expected %d:\n%s", cases[i].dep,
+			         cJSON_GetArraySize(g), cases[i].windows, r.out);
+		if (cases[i].start)
+			assert_string_equal(th_json_str(cJSON_GetArrayItem(g, 0), "start"),
+			                    cases[i].start);
+		/* the gate's events are context, not counted as the dep's */
+		if (!strcmp(cases[i].dep, "api"))
+			assert_int_equal((int)th_json_num(s, "events", -1), 3);
+		cJSON_Delete(s);
+		th_result_free(&r);
+	}
+	/* the incident: chroma's window is the gate's */
+	assert_int_equal(replay(&r, c->log, "--summary", "--dep", "chroma", NULL), 0);
+	assert_non_null(strstr(r.out, "GATE BLOCKED\n    2026-11-23T10:00:05.000Z  ->  2026-11-23T10:03:10.300Z"));
+	th_result_free(&r);
+}
+
 /* Every kind of damage, each between valid lines. */
 static void test_corrupt_lines_are_skipped_and_named(void **state)
 {
@@ -375,6 +483,123 @@ static void test_exit_codes(void **state)
 	assert_non_null(strstr(r.err, "missing.jsonl"));
 	th_result_free(&r);
 	assert_int_equal(replay(&r, NULL), 64);
+	th_result_free(&r);
+}
+
+/* A log with one start event at each of the times, seq from 1. */
+static void write_log_at(ctx *c, const char *name, const int64_t *ts, int n,
+                         char *path, size_t len)
+{
+	char text[2048], when[40];
+	size_t used = 0;
+	for (int i = 0; i < n; i++) {
+		fb_format_rfc3339(ts[i], when, sizeof when);
+		used += (size_t)snprintf(text + used, sizeof text - used,
+		                         "{\"v\":1,\"seq\":%d,\"ts\":\"%s\",\"host\":\"h\",\"kind\":\"start\"}\n",
+		                         i + 1, when);
+	}
+	th_write_file(c->dir, name, text, path, len);
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The first line of stderr names the value and says what is wrong. */
+static void assert_refused(th_result *r, const char *value, const char *why)
+{
+	char want[160];
+	snprintf(want, sizeof want, "fusebox: replay: bad time '%s' for --", value);
+	if (strncmp(r->err, want, strlen(want)) != 0 || !strstr(r->err, why) ||
+	    strstr(r->err, why) > strchr(r->err, '\n'))
+		fail_msg("'%s': said %s", value, r->err);
+}
+
+/* --from and --to take what the console's go-to prompt takes: HH:MM:SS is
+ * today (UTC), -15m is from now; impossible dates are refused by name. */
+static void test_times_as_operators_type_them(void **state)
+{
+	ctx *c = *state;
+	char path[400];
+	th_result r;
+	static const struct {
+		const char *value, *why;
+	} bad[] = {
+	    {"2026-02-31", "no such date"},
+	    {"2026-02-31T10:00:00Z", "no such date"},
+	    {"2026-04-31T10:00:00Z", "no such date"},
+	    {"25:00:00", "no such time of day"},
+	    {"2026-11-23T24:00:00Z", "no such time of day"},
+	    {"yesterday", "not a time"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(replay(&r, c->log, "--from", bad[i].value, NULL), 64);
+		assert_refused(&r, bad[i].value, bad[i].why);
+		th_result_free(&r);
+		assert_int_equal(replay(&r, c->log, "--to", bad[i].value, NULL), 64);
+		assert_refused(&r, bad[i].value, bad[i].why);
+		th_result_free(&r);
+	}
+
+	/* relative to now */
+	int64_t now = wall_ms();
+	int64_t recent[] = {now - 20 * 60000, now - 10 * 60000};
+	write_log_at(c, "recent.jsonl", recent, 2, path, sizeof path);
+	assert_int_equal(replay(&r, path, "--json", "--from", "-15m", NULL), 0);
+	assert_null(strstr(r.out, "\"seq\":1,"));
+	assert_non_null(strstr(r.out, "\"seq\":2,"));
+	th_result_free(&r);
+
+	/* HH:MM:SS: today, UTC; not yesterday at that time */
+	int64_t day = now - now % 86400000;
+	int64_t times[] = {day - 86400000 + 3600000, day + 3600000 - 1,
+	                   day + 3600000, day + 2 * 3600000};
+	write_log_at(c, "today.jsonl", times, 4, path, sizeof path);
+	assert_int_equal(replay(&r, path, "--json", "--from", "01:00:00",
+	                        "--to", "01:59:59.999", NULL), 0);
+	if (wall_ms() - wall_ms() % 86400000 != day) {
+		th_result_free(&r);
+		skip(); /* midnight passed meanwhile */
+	}
+	assert_null(strstr(r.out, "\"seq\":1,"));
+	assert_null(strstr(r.out, "\"seq\":2,"));
+	assert_non_null(strstr(r.out, "\"seq\":3,"));
+	assert_null(strstr(r.out, "\"seq\":4,"));
+	th_result_free(&r);
+}
+
+/* Nothing to show is said, never silent: an empty log (65), a filter
+ * that matches nothing (0, with a line on stderr). */
+static void test_nothing_to_show_is_said(void **state)
+{
+	ctx *c = *state;
+	char path[400], want[460];
+	th_result r;
+	th_write_file(c->dir, "empty.jsonl", "", path, sizeof path);
+	assert_int_equal(replay(&r, path, NULL), 65);
+	snprintf(want, sizeof want, "fusebox: %s: empty: no events to replay\n", path);
+	assert_string_equal(r.err, want);
+	assert_string_equal(r.out, "");
+	th_result_free(&r);
+	assert_int_equal(replay(&r, path, "--summary", NULL), 65);
+	assert_string_equal(r.err, want);
+	th_result_free(&r);
+
+	assert_int_equal(replay(&r, c->log, "--dep", "nosuch", NULL), 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "fusebox: replay: no events match\n");
+	th_result_free(&r);
+	assert_int_equal(replay(&r, c->log, "--from", "2030-01-01T00:00:00Z",
+	                        "--json", NULL), 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "fusebox: replay: no events match\n");
+	th_result_free(&r);
+	/* something matched: nothing more to say */
+	assert_int_equal(replay(&r, c->log, "--dep", "redis", NULL), 0);
+	assert_string_equal(r.err, "");
 	th_result_free(&r);
 }
 
@@ -701,8 +926,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_hosts_merge_by_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_summary_durations_are_exact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_summary_reads_right, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_summary_dep_keeps_its_gate_windows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_lines_are_skipped_and_named, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_times_as_operators_type_them, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nothing_to_show_is_said, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_json_error_bodies_are_not_too_deep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_escaped_escapes_never_reach_the_terminal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fifo_is_refused, setup, teardown),

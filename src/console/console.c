@@ -386,7 +386,7 @@ static con_model *open_model(const char *config, bool embedded_only,
 			             "engine on the same configuration (leave "
 			             "--embedded out to attach to it)",
 			             cfg.control_socket);
-			*code = FB_EXIT_FAIL;
+			*code = FB_EXIT_TEMPFAIL; /* already running */
 		} else if (!(m = con_model_attached(&cfg, &err))) {
 			fb_cli_error("%s", err.text);
 			*code = FB_EXIT_UNAVAILABLE;

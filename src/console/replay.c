@@ -74,25 +74,9 @@ bool con_replay_tick(con_replay *r, int64_t now_ms, int64_t *next_ms)
  * "+5m" (from the cursor). */
 static bool parse_goto(const con_replay *r, const char *s, int64_t *out)
 {
-	int64_t d;
 	const char *why;
-	if ((s[0] == '-' || s[0] == '+') &&
-	    fb_parse_duration(s + 1, &d, &why) == 0) {
-		*out = r->past->cursor_ms + (s[0] == '-' ? -d : d);
-		return true;
-	}
-	if (fb_parse_rfc3339(s, strlen(s), out) == 0)
-		return true;
-	int h, m, sec;
-	char tail;
-	if (sscanf(s, "%2d:%2d:%2d%c", &h, &m, &sec, &tail) == 3 && h < 24 &&
-	    m < 60 && sec < 61) {
-		int64_t cur = r->past->cursor_ms;
-		int64_t day = cur - cur % 86400000;
-		*out = day + ((int64_t)h * 3600 + m * 60 + sec) * 1000;
-		return true;
-	}
-	return false;
+	int64_t cur = r->past->cursor_ms;
+	return fb_parse_when(s, cur, cur, out, &why) == 0;
 }
 
 static void goto_key(con_replay *r, int key)

@@ -249,3 +249,149 @@ const char *fb_control_char(const char *s, size_t n)
 	}
 	return NULL;
 }
+
+/* ---- times ------------------------------------------------------------- */
+
+#define DAY_MS 86400000LL
+
+static int64_t days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (int64_t)era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30,
+	                           31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* n decimal digits, or -1. */
+static int digits(const char *s, size_t len, size_t n)
+{
+	int v = 0;
+	if (len < n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* "HH:MM:SS" with an optional fraction (".123"), as ms into the day;
+ * *used is how much of s it took. Second 60 is a leap second. */
+static int parse_clock(const char *s, size_t len, int64_t *ms_of_day,
+                       size_t *used, const char **why)
+{
+	*why = "not a time";
+	if (len < 8 || s[2] != ':' || s[5] != ':')
+		return -1;
+	int h = digits(s, len, 2), mi = digits(s + 3, len - 3, 2),
+	    se = digits(s + 6, len - 6, 2);
+	if (h < 0 || mi < 0 || se < 0)
+		return -1;
+	if (h > 23 || mi > 59 || se > 60) {
+		*why = "no such time of day";
+		return -1;
+	}
+	size_t i = 8;
+	int ms = 0, scale = 100;
+	if (i < len && s[i] == '.') {
+		if (i + 1 >= len || s[i + 1] < '0' || s[i + 1] > '9')
+			return -1;
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9';
+		     i++, scale /= 10)
+			ms += (s[i] - '0') * scale;
+	}
+	*ms_of_day = ((int64_t)h * 3600 + mi * 60 + se) * 1000 + ms;
+	*used = i;
+	return 0;
+}
+
+/* "Z", "z" or "+hh:mm" / "-hh:mm", all of s; the offset in minutes. */
+static int parse_offset(const char *s, size_t len, int *minutes)
+{
+	if (len == 1 && (s[0] == 'Z' || s[0] == 'z')) {
+		*minutes = 0;
+		return 0;
+	}
+	if (len != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':')
+		return -1;
+	int oh = digits(s + 1, 2, 2), om = digits(s + 4, 2, 2);
+	if (oh < 0 || om < 0 || oh > 23 || om > 59)
+		return -1;
+	*minutes = (s[0] == '-' ? -1 : 1) * (oh * 60 + om);
+	return 0;
+}
+
+static int parse_date_time(const char *s, size_t len, int64_t *out_ms,
+                           const char **why)
+{
+	*why = "not a time";
+	if (len < 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	int y = digits(s, len, 4), mo = digits(s + 5, len - 5, 2),
+	    d = digits(s + 8, len - 8, 2);
+	if (y < 0 || mo < 0 || d < 0)
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) {
+		*why = "no such date";
+		return -1;
+	}
+	if (len == 10) {
+		*why = "a date without a time of day";
+		return -1;
+	}
+	if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
+		return -1;
+	int64_t ms_of_day;
+	size_t used;
+	int offset_min;
+	if (parse_clock(s + 11, len - 11, &ms_of_day, &used, why) != 0)
+		return -1;
+	if (parse_offset(s + 11 + used, len - 11 - used, &offset_min) != 0) {
+		*why = "no time zone (end with Z or +hh:mm)";
+		return -1;
+	}
+	*out_ms = days_from_civil(y, mo, d) * DAY_MS + ms_of_day -
+	          (int64_t)offset_min * 60000;
+	return 0;
+}
+
+int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
+{
+	const char *why;
+	return parse_date_time(s, len, out_ms, &why);
+}
+
+int fb_parse_when(const char *s, int64_t rel_ms, int64_t day_ms,
+                  int64_t *out_ms, const char **why)
+{
+	size_t len = strlen(s), used;
+	int64_t v;
+	if (s[0] == '-' || s[0] == '+') {
+		if (fb_parse_duration(s + 1, &v, why) != 0)
+			return -1;
+		*out_ms = s[0] == '-' ? rel_ms - v : rel_ms + v;
+		return 0;
+	}
+	if (len >= 10 && s[4] == '-')
+		return parse_date_time(s, len, out_ms, why);
+	if (parse_clock(s, len, &v, &used, why) != 0)
+		return -1;
+	if (used != len) {
+		*why = "not a time";
+		return -1;
+	}
+	int64_t day = day_ms - (day_ms % DAY_MS + DAY_MS) % DAY_MS;
+	*out_ms = day + v;
+	return 0;
+}

@@ -54,6 +54,18 @@ bool fb_host_ok(const char *s);
  * rather than echo them into an error or a log. */
 const char *fb_control_char(const char *s, size_t n);
 
+/* "2026-11-23T10:00:00.123Z" (or with +hh:mm) to ms since the epoch. A
+ * date or time that does not exist (2026-02-31, 25:00:00) is refused.
+ * Returns 0 or -1. */
+int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms);
+
+/* A time as an operator types it: RFC 3339; "HH:MM:SS[.mmm]", UTC, on the
+ * (UTC) day of day_ms; or "-15m" / "+1h" (any fb_parse_duration) from
+ * rel_ms. The caller says what it counts from: now, or a replay's cursor.
+ * Returns 0, or -1 leaving *out_ms alone with *why. */
+int fb_parse_when(const char *s, int64_t rel_ms, int64_t day_ms,
+                  int64_t *out_ms, const char **why);
+
 /* The default port of a scheme, 0 when it has none. */
 int fb_url_default_port(const char *scheme);
 #endif
