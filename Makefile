@@ -75,7 +75,7 @@ LIB_SRC    := $(wildcard src/core/*.c) \
                 client.c clock.c)
 FRONT_SRC  := $(addprefix src/,main.c front.c cli_help.c cli_config.c cli_ctl.c \
                 cli_status.c cli_events.c metrics.c cli_replay.c logread.c timeline.c replay.c \
-                eventlog.c)
+                eventlog.c cli_health.c cli_gate_exec.c)
 # The engine: every other file of src/, and the console.
 ENGINE_SRC := $(filter-out $(LIB_SRC) src/front.c,$(wildcard src/*.c)) \
               $(wildcard src/console/*.c)

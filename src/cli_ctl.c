@@ -13,7 +13,8 @@
 typedef struct ctl_opts {
 	const char *config;
 	const char *reason;
-	int first_arg; /* index of the first non-option argument */
+	const char *on_block; /* gate exec */
+	int first_arg;        /* index of the first non-option argument */
 } ctl_opts;
 
 /* Parses the command's options (FB_OPTS_GATE, FB_OPTS_TRIP, ...: --config
@@ -31,6 +32,8 @@ static int parse_opts(int argc, char **argv, const struct option *opts,
 			o->config = optarg;
 		} else if (c == 'r') {
 			o->reason = optarg;
+		} else if (c == 'b') {
+			o->on_block = optarg;
 		} else {
 			fb_cli_usage_error(argv[0]);
 			return -1;
@@ -140,7 +143,10 @@ int fb_cmd_gate(int argc, char **argv)
 	if (parse_opts(argc, argv, opts, &o) != 0)
 		return FB_EXIT_USAGE;
 	const char *what = o.first_arg < argc ? argv[o.first_arg] : NULL;
-	if (!what || o.first_arg + 1 != argc)
+	if (what && strcmp(what, "exec") == 0) /* the rest is the job */
+		return fb_gate_exec(o.config, o.on_block,
+		                    argv + o.first_arg + 1);
+	if (!what || o.first_arg + 1 != argc || o.on_block)
 		return fb_cli_usage_error("gate");
 	if (strcmp(what, "check") == 0)
 		return gate_check(&o);
