@@ -107,7 +107,8 @@ static int ask(const fb_config *cfg, const health_opts *o)
 		fb_error err;
 		cJSON *doc = fb_client_call(cfg->control_socket, req,
 		                            ASK_TIMEOUT_MS, &err);
-		bool last = fb_now_ms() + POLL_MS > deadline;
+		int64_t left = deadline - fb_now_ms();
+		bool last = left <= 0;
 		int code = doc ? judge(doc, o, false) : FB_EXIT_TEMPFAIL;
 		if (doc &&
 		    (code == FB_EXIT_OK || code == FB_EXIT_USAGE || last))
@@ -121,7 +122,8 @@ static int ask(const fb_config *cfg, const health_opts *o)
 			cJSON_Delete(req);
 			return code;
 		}
-		struct timespec ts = {0, POLL_MS * 1000000L};
+		struct timespec ts = {0, (left < POLL_MS ? left : POLL_MS) *
+		                             1000000L};
 		nanosleep(&ts, NULL);
 	}
 }

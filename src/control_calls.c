@@ -143,6 +143,11 @@ static cJSON *do_report(fb_runtime *rt, const cJSON *req)
 	int n = 0;
 	if (list && !cJSON_IsArray(list))
 		return error_reply("report: \"outcomes\" must be an array");
+	if (list && cJSON_GetArraySize(list) > FB_REPORT_MAX_BATCH) {
+		snprintf(msg, sizeof msg, "report: at most %d outcomes at once",
+		         FB_REPORT_MAX_BATCH);
+		return error_reply(msg);
+	}
 	if (!list) {
 		if (!check_outcome(rt, req, &batch[0], why, sizeof why)) {
 			snprintf(msg, sizeof msg, "report: %s", why);
@@ -152,12 +157,8 @@ static cJSON *do_report(fb_runtime *rt, const cJSON *req)
 	}
 	cJSON_ArrayForEach(item, list)
 	{
-		if (n == FB_REPORT_MAX_BATCH) {
-			snprintf(msg, sizeof msg,
-			         "report: at most %d outcomes at once",
-			         FB_REPORT_MAX_BATCH);
-			return error_reply(msg);
-		}
+		if (n == FB_REPORT_MAX_BATCH)
+			break; /* the size was checked above */
 		if (!check_outcome(rt, item, &batch[n], why, sizeof why)) {
 			snprintf(msg, sizeof msg, "report: outcome %d: %s",
 			         n + 1, why);
