@@ -798,6 +798,7 @@ static void test_every_public_function_is_documented(void **state)
 	                "include/fusebox/event.h",
 	                "include/fusebox/gate.h",
 	                "include/fusebox/registry.h",
+	                "include/fusebox/report.h",
 	                "include/fusebox/sanitize.h",
 	                "include/fusebox/state.h",
 	                NULL};
