@@ -412,6 +412,36 @@ static void test_report_flood_does_not_starve_gate_check(void **state)
 	assert_true(slow <= 1); /* p99 under 200 ms even here */
 }
 
+/* The console attached to the instance shows the reported calls apart
+ * from the probes: a CALLS/MIN column once services report. */
+static void test_console_shows_calls(void **state)
+{
+	env *e = *state;
+	start_healthy(e, "interval = 1h\nfailure_threshold = 0\n");
+	char batch[4096];
+	size_t n = (size_t)snprintf(batch, sizeof batch,
+	                            "{\"op\":\"report\",\"outcomes\":[");
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(batch + n, sizeof batch - n,
+		                      "%s{\"dep\":\"api\",\"ok\":%s}",
+		                      i ? "," : "", i % 3 ? "true" : "false");
+	snprintf(batch + n, sizeof batch - n, "]}");
+	cJSON_Delete(ask(e, batch));
+	char sock[64], cmd[2 * PATH_MAX];
+	snprintf(sock, sizeof sock, "fbpassive%d", (int)getpid());
+	snprintf(cmd, sizeof cmd, "%s --config %s; exec sleep 60", g_fusebox,
+	         e->cfg);
+	assert_int_equal(th_tmux_start(sock, e->dir, 160, 24, cmd), 0);
+	bool shown = th_tmux_wait_text(sock, "CALLS/MIN", WAIT_MS) &&
+	             th_tmux_wait_text(sock, "30 33%", WAIT_MS);
+	char *screen = th_tmux_capture(sock, false);
+	th_tmux_kill(sock);
+	if (!shown)
+		fail_msg("the console does not show the calls:\n%s", screen);
+	assert_non_null(strstr(screen, "attached"));
+	free(screen);
+}
+
 /* ---- fusebox health --------------------------------------------------- */
 
 static void test_health_exit_codes(void **state)
@@ -503,7 +533,10 @@ static pid_t read_pid(const char *path)
 	char text[32] = "";
 	assert_true(th_wait_file_contains(path, "\n", WAIT_MS));
 	assert_true(th_read_file(path, text, sizeof text) > 0);
-	return (pid_t)atoi(text);
+	char *end;
+	long pid = strtol(text, &end, 10);
+	assert_true(end != text && pid > 0 && pid < INT_MAX);
+	return (pid_t)pid;
 }
 
 static void test_gate_exec_refuses_while_down(void **state)
@@ -692,6 +725,7 @@ int main(void)
 	    T(test_probe_trial_holds_off_callers),
 	    T(test_unreported_permit_expires),
 	    T(test_report_flood_does_not_starve_gate_check),
+	    T(test_console_shows_calls),
 	    T(test_health_exit_codes),
 	    T(test_health_wait),
 	    T(test_gate_exec_refuses_while_down),
