@@ -45,7 +45,7 @@ TEST_PKGS   := cmocka
 DEB_BUILD := build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
              libhiredis-dev libinih-dev libcjson-dev libsystemd-dev
 DEB_TEST  := libcmocka-dev redis-server tmux curl binutils man-db groff-base \
-             mandoc python3-prometheus-client bash-completion zsh
+             mandoc python3 python3-prometheus-client bash-completion zsh
 DEB_BENCH := nginx-light jq time
 
 # pkg-config runs when a recipe first needs its answer, never while the
@@ -75,10 +75,10 @@ endif
 
 LIB_SRC    := $(wildcard src/core/*.c) \
               $(addprefix src/,config.c config_check.c config_env.c tunables.c inireader.c \
-                client.c clock.c client_http.c client_curl.c client_status.c)
+                client.c clock.c client_http.c client_curl.c client_status.c reporter.c)
 FRONT_SRC  := $(addprefix src/,main.c front.c cli_help.c cli_config.c cli_ctl.c \
                 cli_status.c cli_events.c metrics.c cli_replay.c logread.c timeline.c replay.c \
-                eventlog.c)
+                eventlog.c cli_health.c cli_gate_exec.c)
 # The engine: every other file of src/, and the console.
 ENGINE_SRC := $(filter-out $(LIB_SRC) src/front.c,$(wildcard src/*.c)) \
               $(wildcard src/console/*.c)

@@ -83,7 +83,14 @@ enum {
 	  "print metrics in the Prometheus text format")                       \
 	X("probe", 'p', "", NONE,                                              \
 	  "probe every dependency once instead of asking the instance")
-#define FB_OPTS_GATE(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
+#define FB_OPTS_GATE(X)                                                        \
+	FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)                                    \
+	X("on-block", 'b', "ACTION", NONE,                                     \
+	  "exec: when the gate blocks, term (the default) or wait")
+#define FB_OPTS_HEALTH(X)                                                      \
+	FB_OPTS_CONFIG(X)                                                      \
+	X("wait", 'w', "SECONDS", NONE,                                        \
+	  "ask until healthy, at most this long (or 250ms, 2m)")
 #define FB_OPTS_TRIP(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
 #define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
 #define FB_OPTS_DISABLE(X) FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
@@ -159,6 +166,11 @@ int fb_status_print(const struct cJSON *doc, fb_status_format fmt);
 int fb_status_probe(int argc, char **argv, const char *config,
                     fb_status_format fmt);
 int fb_cmd_gate(int argc, char **argv);
+/* `gate exec` (cli_gate_exec.c): runs argv (NULL-terminated) only while
+ * the gate allows; on_block is "term", "wait" or NULL (term). Returns an
+ * exit code: 75 when it did not run or was stopped, else the job's. */
+int fb_gate_exec(const char *config, const char *on_block, char *const *argv);
+int fb_cmd_health(int argc, char **argv);
 int fb_cmd_dep_action(int argc, char **argv);
 int fb_cmd_replay(int argc, char **argv);
 int fb_cmd_call(int argc, char **argv);
@@ -179,9 +191,11 @@ void fb_cli_print_event(const struct fb_log_event *ev, bool colour);
 	X("run", "", FB_OPTS_RUN, NONE, "the headless engine", fb_cmd_run)     \
 	X("status", "", FB_OPTS_STATUS, NONE,                                  \
 	  "live state (or one probe round with --probe)", fb_cmd_status)       \
-	X("gate", "check|block|allow|auto", FB_OPTS_GATE, WORDS,               \
-	  "ask the gate (exit 0 allowed, 75 blocked) or set its mode",         \
+	X("gate", "check|block|allow|auto|exec", FB_OPTS_GATE, WORDS,          \
+	  "ask the gate (exit 0 allowed, 75 blocked), set it, run a job",      \
 	  fb_cmd_gate)                                                         \
+	X("health", "DEP...", FB_OPTS_HEALTH, DEP,                             \
+	  "exit 0 healthy, 1 degraded, 75 unhealthy or unknown", fb_cmd_health) \
 	X("trip", "DEP", FB_OPTS_TRIP, DEP, "force a breaker open",            \
 	  fb_cmd_dep_action)                                                   \
 	X("reset", "DEP", FB_OPTS_RESET, DEP,                                  \

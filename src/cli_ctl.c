@@ -13,7 +13,8 @@
 typedef struct ctl_opts {
 	const char *config;
 	const char *reason;
-	int first_arg; /* index of the first non-option argument */
+	const char *on_block; /* gate exec */
+	int first_arg;        /* index of the first non-option argument */
 } ctl_opts;
 
 /* The first argument that is neither an option nor an option's value
@@ -53,6 +54,8 @@ static int parse_opts(int argc, char **argv, const struct option *opts,
 			o->config = optarg;
 		} else if (c == 'r') {
 			o->reason = optarg;
+		} else if (c == 'b') {
+			o->on_block = optarg;
 		} else {
 			const char *sub = strcmp(argv[0], "gate") == 0
 			                      ? first_word(argc, argv, opts)
@@ -167,7 +170,10 @@ int fb_cmd_gate(int argc, char **argv)
 	if (parse_opts(argc, argv, opts, &o) != 0)
 		return FB_EXIT_USAGE;
 	const char *what = o.first_arg < argc ? argv[o.first_arg] : NULL;
-	if (!what || o.first_arg + 1 != argc)
+	if (what && strcmp(what, "exec") == 0) /* the rest is the job */
+		return fb_gate_exec(o.config, o.on_block,
+		                    argv + o.first_arg + 1);
+	if (!what || o.first_arg + 1 != argc || o.on_block)
 		return fb_cli_usage_error("gate");
 	if (strcmp(what, "check") == 0)
 		return gate_check(&o);

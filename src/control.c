@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "control_calls.h"
 #include "control_delta.h"
 #include "fusebox/sanitize.h"
 #include "metrics_doc.h"
@@ -314,6 +315,9 @@ static void handle(fb_control *c, client *cl, const char *line, size_t len)
 		do_probe(c, cl, str_field(req, "dep"));
 	else if (strcmp(op, "gate") == 0)
 		do_gate_mode(c, cl, req);
+	else if (fb_control_calls_op(op)) /* allow, report, job */
+		reply(c, cl,
+		      fb_control_calls_answer(c->rt, cl->actor, op, req));
 	else {
 		size_t i, n = sizeof dep_ops / sizeof dep_ops[0];
 		for (i = 0; i < n && strcmp(dep_ops[i].op, op) != 0; i++)

@@ -5,7 +5,8 @@
  *   {"ok":true,"seq":N,"full":BOOL,"count":N,"system_health":..,
  *    "gate":{..as in status..},"override_ttl_s":N,
  *    "deps":[{"i":N,"state":..,"health":..,"fail":N,"p50":MS|null,
- *             "p95":MS|null,"error":TEXT|null,"retry_ms":N,"due_ms":N},...],
+ *             "p95":MS|null,"error":TEXT|null,"retry_ms":N,"due_ms":N,
+ *             "calls_min":N,"calls_failed_min":N,"calls_total":N},...],
  *    "recent":[{"i":N,"add"|"set":[US,...]},...],
  *    "detail":{"i":N,"url":..,"for_ms":N,"reason":..,"counters":{..},
  *              "history":[US,...],"settings":[[KEY,VALUE,SOURCE],...]}}
@@ -142,6 +143,10 @@ static cJSON *dep_delta(const fb_runtime *rt, size_t i, bool full,
 	                    ? s->open_until_ms - now
 	                    : 0;
 	cJSON_AddNumberToObject(o, "retry_ms", (double)retry);
+	fb_call_rate calls = fb_call_stats_minute(&d->calls, now);
+	cJSON_AddNumberToObject(o, "calls_min", calls.calls);
+	cJSON_AddNumberToObject(o, "calls_failed_min", calls.failed);
+	cJSON_AddNumberToObject(o, "calls_total", (double)d->calls.total);
 	int64_t due = fb_sched_due(&rt->sched, (uint32_t)i);
 	cJSON_AddNumberToObject(o, "due_ms",
 	                        (double)(due < 0     ? -1
@@ -325,6 +330,8 @@ cJSON *fb_delta_json(fb_runtime *rt, fb_delta_memo **memo, const cJSON *req)
 		fb_latency lat = fb_history_latency(&d->history, FB_HISTORY);
 		uint64_t fp =
 		    fingerprint(d, &s, &lat, all_latency || on_screen(m, i));
+		fb_call_rate calls = fb_call_stats_minute(&d->calls, now);
+		fp = mix(mix(fp, calls.calls), calls.failed) | 1;
 		if (!full && m->shown[i] == fp && !came_on_screen(m, i))
 			continue;
 		m->shown[i] = fp;

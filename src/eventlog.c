@@ -423,6 +423,9 @@ static cJSON *event_json(const fb_log *log, const fb_event *ev, int64_t wall_ms)
 	    add_str(o, "dep", ev->dep) && add_str(o, "from", ev->from) &&
 	    add_str(o, "to", ev->to) && add_str(o, "health", ev->health) &&
 	    add_str(o, "mode", ev->mode) && add_str(o, "actor", ev->actor) &&
+	    add_str(o, "command", ev->command) &&
+	    (ev->action != FB_ACT_JOB_END ||
+	     add_num(o, "exit_status", ev->exit_status)) &&
 	    (ev->lost <= 0 || add_num(o, "lost", ev->lost)) &&
 	    add_str(o, "reason", ev->reason) &&
 	    add_num(o, "failures", ev->failures) &&

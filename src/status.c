@@ -69,6 +69,28 @@ static bool add_latency(cJSON *o, const fb_dep *d)
 	       cJSON_AddNumberToObject(lat, "p99", round1(l.p99));
 }
 
+/* What services reported of their own calls (passive health), beside
+ * the probes: since the start, and over the last minute. */
+static bool add_calls(cJSON *o, const fb_dep *d, int64_t now_ms,
+                      int64_t wall_ms)
+{
+	const fb_call_stats *s = &d->calls;
+	fb_call_rate r = fb_call_stats_minute(s, now_ms);
+	cJSON *c = cJSON_AddObjectToObject(o, "calls");
+	return cJSON_AddNumberToObject(o, "probes", (double)d->probes) && c &&
+	       cJSON_AddNumberToObject(c, "total", (double)s->total) &&
+	       cJSON_AddNumberToObject(c, "failed", (double)s->failed) &&
+	       cJSON_AddNumberToObject(c, "slow", (double)s->slow) &&
+	       cJSON_AddNumberToObject(c, "refused", (double)s->refused) &&
+	       cJSON_AddNumberToObject(c, "trials", (double)s->trials) &&
+	       cJSON_AddNumberToObject(c, "last_min", r.calls) &&
+	       cJSON_AddNumberToObject(c, "last_min_failed", r.failed) &&
+	       (r.mean_ms < 0 ? cJSON_AddNullToObject(c, "mean_ms") != NULL
+	                      : cJSON_AddNumberToObject(
+	                            c, "mean_ms", round1(r.mean_ms)) != NULL) &&
+	       add_time(c, "last", s->total ? s->last_ms : -1, now_ms, wall_ms);
+}
+
 static cJSON *dep_json(const fb_dep *d, int64_t now_ms, int64_t wall_ms)
 {
 	fb_breaker_snapshot s;
@@ -93,7 +115,7 @@ static cJSON *dep_json(const fb_dep *d, int64_t now_ms, int64_t wall_ms)
 	    add_time(o, "last_state_change", s.last_change_ms, now_ms,
 	             wall_ms) &&
 	    cJSON_AddNumberToObject(o, "retry_after_s", retry) &&
-	    add_latency(o, d);
+	    add_latency(o, d) && add_calls(o, d, now_ms, wall_ms);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

@@ -266,7 +266,7 @@ static void test_themes_kinds_and_gate_words(void **state)
 	kind_names(want, sizeof want);
 	expect(true, WORDS("replay", "--kind", ""), want);
 	expect(true, WORDS("replay", "-k", "tr"), "transition");
-	expect(true, WORDS("gate", ""), "allow auto block check");
+	expect(true, WORDS("gate", ""), "allow auto block check exec");
 	expect(true, WORDS("gate", "--reason", "x", "b"), "block");
 	/* free text: nothing to offer */
 	expect(true, WORDS("trip", "--reason", ""), "");

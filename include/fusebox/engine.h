@@ -50,6 +50,49 @@ void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
 /* A probe that was allowed but never finished (shutdown, reload). */
 void fb_engine_probe_abandon(fb_engine *e, fb_dep *d);
 
+/* ---- calls that services make themselves (fusebox/calls.h) ---------- */
+
+/* The answer to "may a call to d go ahead now?". */
+typedef struct fb_call_answer {
+	bool allowed;
+	fb_state state;
+	fb_health health;
+	int64_t retry_after_ms; /* when refused: time left to wait; 0 a
+	                           trial is out; -1 only an operator helps */
+	uint64_t permit;        /* a half-open trial permit lent to the
+	                           caller (give it back with the report);
+	                           0 none */
+} fb_call_answer;
+
+/* Asks d's breaker as a probe would: closed and forced closed allow;
+ * open refuses until its wait ends, then half-open lends one of the trial
+ * permits probes use (never more than half_open_probes out, probes and
+ * callers together). A lent permit expires after the dependency's
+ * timeout plus a second. */
+void fb_engine_call_allow(fb_engine *e, fb_dep *d, int64_t now_ms,
+                          fb_call_answer *out);
+
+/* One reported call. `error` is untrusted text (sanitised here), NULL or
+ * "" on success; `permit` is what fb_engine_call_allow() lent, or 0.
+ * Counts toward d's breaker as a probe outcome does -- except that in
+ * half-open only the report that brings back a trial permit decides the
+ * trial; others are counted and move nothing. */
+void fb_engine_call_report(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
+                           int64_t latency_us, const char *error,
+                           uint64_t permit);
+
+/* Gives back lent permits that expired (called by fb_engine_tick()). */
+void fb_engine_calls_expire(fb_engine *e, int64_t now_ms);
+
+/* Records the start (end false) or end of a destructive job run under
+ * the gate (`fusebox gate exec`) as an operator event, job_start or
+ * job_end, with who ran it, its command line (sanitised by the caller),
+ * its exit status (end only: as a shell gives it, 128 + signal) and why
+ * it ended or started. Changes no state. */
+void fb_engine_job(fb_engine *e, int64_t now_ms, bool end, const char *actor,
+                   const char *command, int64_t exit_status,
+                   const char *reason);
+
 /* An operator action: trip, reset or disable a dependency, or set the
  * gate mode. `actor` names who ("alice (uid 1000)"); `reason` may be NULL.
  * Returns 0, or -1 with *err set (unknown dependency, wrong action). */

@@ -17,8 +17,10 @@
 	X(NONE, "")                                                            \
 	X(TRIP, "trip")                                                        \
 	X(RESET, "reset")                                                      \
-	X(DISABLE, "disable") X(GATE_BLOCK, "gate_block")                      \
-	    X(GATE_ALLOW, "gate_allow") X(GATE_AUTO, "gate_auto")
+	X(DISABLE, "disable")                                                  \
+	X(GATE_BLOCK, "gate_block") X(GATE_ALLOW, "gate_allow")                \
+	    X(GATE_AUTO, "gate_auto") X(JOB_START, "job_start")                \
+	        X(JOB_END, "job_end")
 
 #define FB_X_EVENT_KIND(id, name) FB_EV_##id,
 #define FB_X_ACTION(id, name)     FB_ACT_##id,
@@ -45,7 +47,9 @@ typedef struct fb_event {
 	fb_action action;
 	int64_t failures;       /* transition; -1 when n/a */
 	int64_t retry_after_ms; /* transition, gate; -1 when n/a */
-	int64_t lost; /* gap: events that could not be written; 0 n/a */
+	int64_t lost;        /* gap: events that could not be written; 0 n/a */
+	const char *command; /* job_start, job_end: the command line */
+	int64_t exit_status; /* job_end: as a shell says it (128 + signal) */
 } fb_event;
 
 /* Receives events in the order they happen. */

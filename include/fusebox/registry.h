@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "fusebox/breaker.h"
+#include "fusebox/calls.h"
 #include "fusebox/config.h"
 
 #define FB_HISTORY   120 /* probe outcomes kept per dependency */
@@ -43,6 +44,7 @@ typedef struct fb_dep {
 	/* startup_grace holds the breaker closed until then; 0 = no grace,
 	 * or it has ended */
 	int64_t grace_until_ms;
+	fb_call_stats calls; /* what services reported (fusebox/calls.h) */
 } fb_dep;
 
 typedef struct fb_registry {

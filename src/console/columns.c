@@ -16,6 +16,7 @@ static const struct {
     [CON_COL_STATE] = {"STATE", 15},  /* "x forced_closed" */
     [CON_COL_HEALTH] = {"HEALTH", 9}, /* "unhealthy" */
     [CON_COL_FAIL] = {"FAIL", 4},
+    [CON_COL_CALLS] = {"CALLS/MIN", 11}, /* "999k 100%!" */
     [CON_COL_LATENCY] = {"P50/P95 ms", 10},
     [CON_COL_TIMER] = {"TIMER", 13}, /* "retry 59m 59s" */
     [CON_COL_RECENT] = {"RECENT", 16},
@@ -23,8 +24,9 @@ static const struct {
 };
 
 static const con_col priority[] = {
-    CON_COL_NAME,  CON_COL_STATE, CON_COL_HEALTH,  CON_COL_TIMER,  CON_COL_FAIL,
-    CON_COL_ERROR, CON_COL_CRIT,  CON_COL_LATENCY, CON_COL_RECENT, CON_COL_KIND,
+    CON_COL_NAME,    CON_COL_STATE,  CON_COL_HEALTH, CON_COL_TIMER,
+    CON_COL_FAIL,    CON_COL_ERROR,  CON_COL_CRIT,   CON_COL_CALLS,
+    CON_COL_LATENCY, CON_COL_RECENT, CON_COL_KIND,
 };
 #define MUST 4 /* name, state, health, timer: even when they do not fit */
 
@@ -33,7 +35,7 @@ const char *con_col_title(con_col col)
 	return (unsigned)col < CON_COL_COUNT ? cols_def[col].title : "";
 }
 
-void con_columns_fit(int cols, int name_w, con_columns *out)
+void con_columns_fit(int cols, int name_w, bool calls, con_columns *out)
 {
 	int used = 0;
 	memset(out, 0, sizeof *out);
@@ -45,7 +47,8 @@ void con_columns_fit(int cols, int name_w, con_columns *out)
 		con_col c = priority[i];
 		int w = c == CON_COL_NAME ? name_w : cols_def[c].width;
 		int need = w + (used ? 1 : 0);
-		if (i >= MUST && used + need > cols)
+		if (i >= MUST &&
+		    (used + need > cols || (c == CON_COL_CALLS && !calls)))
 			continue;
 		out->on[c] = true;
 		out->w[c] = w;
@@ -65,6 +68,27 @@ void con_columns_fit(int cols, int name_w, con_columns *out)
 		x = out->x[CON_COL_ERROR] + out->w[CON_COL_ERROR] + 1;
 	}
 	out->used = x > 0 ? x - 1 : 0;
+}
+
+void con_calls_cell(long long calls, long long failed, char *out, size_t len)
+{
+	char n[16];
+	if (calls < 0) {
+		snprintf(out, len, "-");
+		return;
+	}
+	if (calls < 1000)
+		snprintf(n, sizeof n, "%lld", calls);
+	else if (calls < 10000)
+		snprintf(n, sizeof n, "%.1fk", (double)calls / 1000.0);
+	else if (calls < 1000000)
+		snprintf(n, sizeof n, "%lldk", calls / 1000);
+	else
+		snprintf(n, sizeof n, "%.1fM", (double)calls / 1e6);
+	long long pct = calls > 0 && failed > 0 ? failed * 100 / calls : 0;
+	if (failed > 0 && pct == 0)
+		pct = 1; /* some failed: never "0%" */
+	snprintf(out, len, "%s %lld%%", n, pct);
 }
 
 void con_hints_fit(const char *const *items, int n, int cols, char *out,

@@ -15,6 +15,7 @@ typedef enum {
 	CON_COL_STATE,
 	CON_COL_HEALTH,
 	CON_COL_FAIL,
+	CON_COL_CALLS,
 	CON_COL_LATENCY,
 	CON_COL_TIMER,
 	CON_COL_RECENT,
@@ -33,8 +34,13 @@ const char *con_col_title(con_col col);
 /* The columns for a terminal `cols` wide whose longest dependency name
  * is name_w columns: name, state, health and timer always; then, while
  * they fit, failures, the last error (at least 12 wide; it takes what is
- * left), criticality, latency, the recent outcomes and kind. */
-void con_columns_fit(int cols, int name_w, con_columns *out);
+ * left), criticality, the calls services reported (only when `calls`:
+ * some row has any), latency, the recent outcomes and kind. */
+void con_columns_fit(int cols, int name_w, bool calls, con_columns *out);
+
+/* The CALLS/MIN cell: calls reported in the last minute and the share
+ * that failed, "1.2k 3%"; "-" when none is known. */
+void con_calls_cell(long long calls, long long failed, char *out, size_t len);
 
 /* The hint line: items[0] first and items[n - 1] last, always (help and
  * quit); the others, in their order, while they fit in `cols`. */

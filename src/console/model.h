@@ -40,6 +40,9 @@ typedef struct con_row {
 	int64_t retry_in_ms;   /* open: until the next trial; -1 n/a */
 	int64_t next_in_ms;    /* until the next probe; 0 due now; -1 unknown */
 	char error[FB_ERROR_MAX]; /* the last error, sanitised; "" none */
+	/* calls services reported (passive health): in the last minute, of
+	 * them failed, and since the start; -1 unknown */
+	int64_t calls_min, calls_failed_min, calls_total;
 	uint8_t nrecent;
 	fb_sample recent[CON_RECENT]; /* newest first */
 } con_row;
@@ -149,8 +152,8 @@ void con_model_free(con_model *m);
 
 /* log_trouble's words for an event log that fails with `error`, with
  * `queued` events waiting and `lost` lost; "" when error is NULL. */
-void con_log_trouble(char *out, size_t len, const char *error,
-                     uint64_t queued, uint64_t lost);
+void con_log_trouble(char *out, size_t len, const char *error, uint64_t queued,
+                     uint64_t lost);
 
 /* The row called `name`, or -1. Linear: for a selection, not a loop. */
 long con_model_find(const con_model *m, const char *name);

@@ -232,6 +232,7 @@ static int shape_rows(attached *a, const cJSON *deps)
 		    cJSON_GetObjectItemCaseSensitive(d, "critical"));
 		r->fails = -1;
 		r->p50_ms = r->p95_ms = -1;
+		r->calls_min = r->calls_failed_min = r->calls_total = -1;
 		times[i] = (row_time){-1, -1, 0};
 		if (find_row(a, r->name) < 0) { /* a name twice: first one */
 			size_t s = fb_hash_name(r->name) & (nslots - 1);
@@ -272,6 +273,10 @@ static void row_from_status(attached *a, size_t i, const cJSON *d, int64_t now)
 	r->p95_ms = num_of(lat, "p95", -1);
 	int64_t retry = ms_of(d, "retry_after_s", 1000, 0);
 	a->times[i].retry_at = r->state == FB_STATE_OPEN ? now + retry : -1;
+	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(d, "calls");
+	r->calls_min = ms_of(calls, "last_min", 1, -1);
+	r->calls_failed_min = ms_of(calls, "last_min_failed", 1, -1);
+	r->calls_total = ms_of(calls, "total", 1, -1);
 }
 
 static void gate_from(attached *a, const cJSON *g, int64_t now)
@@ -549,6 +554,10 @@ static void delta_row(attached *a, const cJSON *d, bool stale, int64_t now)
 		copy_text(r->error, sizeof r->error, str_of(d, "error"));
 	if (r->state == FB_STATE_OPEN)
 		t->retry_at = now + ms_of(d, "retry_ms", 1, 0);
+	r->calls_min = ms_of(d, "calls_min", 1, r->calls_min);
+	r->calls_failed_min =
+	    ms_of(d, "calls_failed_min", 1, r->calls_failed_min);
+	r->calls_total = ms_of(d, "calls_total", 1, r->calls_total);
 	int64_t due = ms_of(d, "due_ms", 1, -1);
 	t->due_at = due < 0 ? -1 : now + due;
 	t->interval_ms = ms_of(d, "interval_ms", 1, t->interval_ms);

@@ -98,6 +98,10 @@ static void fill_row(embedded *e, size_t i, int64_t now)
 	int64_t due = fb_sched_due(&e->rt->sched, (uint32_t)i);
 	r->next_in_ms = due < 0 ? -1 : due > now ? due - now : 0;
 	snprintf(r->error, sizeof r->error, "%s", d->last_error);
+	fb_call_rate calls = fb_call_stats_minute(&d->calls, now);
+	r->calls_min = calls.calls;
+	r->calls_failed_min = calls.failed;
+	r->calls_total = (int64_t)d->calls.total;
 	r->nrecent = (uint8_t)(d->history.len < CON_RECENT ? d->history.len
 	                                                   : CON_RECENT);
 	for (uint32_t k = 0; k < r->nrecent; k++)

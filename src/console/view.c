@@ -32,7 +32,10 @@ static layout plan(const fb_console *c, int y0, int h)
 		l.table_h = want;
 	}
 	l.pane_y = l.table_y + l.table_h;
-	con_columns_fit(l.cols, c->name_w, &l.col);
+	bool calls = false; /* the CALLS column only when services report */
+	for (size_t i = 0; i < c->model->nrows && !calls; i++)
+		calls = c->model->rows[i].calls_total > 0;
+	con_columns_fit(l.cols, c->name_w, calls, &l.col);
 	return l;
 }
 
@@ -292,7 +295,11 @@ static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
 		         d->p95_ms < 10 ? "%.1f/%.1f" : "%.0f/%.0f", d->p50_ms,
 		         d->p95_ms);
 	countdown(d, cell[CON_COL_TIMER], 64);
+	con_calls_cell(d->calls_total > 0 ? d->calls_min : -1,
+	               d->calls_failed_min, cell[CON_COL_CALLS], 64);
 	fb_role roles[CON_COL_COUNT] = {
+	    [CON_COL_CALLS] =
+	        d->calls_failed_min > 0 ? FB_ROLE_WARN : FB_ROLE_NORMAL,
 	    [CON_COL_NAME] = FB_ROLE_NORMAL,
 	    [CON_COL_KIND] = FB_ROLE_DIM,
 	    [CON_COL_CRIT] = FB_ROLE_WARN,
@@ -482,6 +489,16 @@ static void draw_detail(fb_console *c, const layout *l)
 	    "%llu slow",
 	    s->frozen_failures, s->frozen_window_failures,
 	    s->frozen_window_calls, (unsigned long long)s->frozen_slow_calls);
+	if (r->calls_total > 0) {
+		char cell[32];
+		con_calls_cell(r->calls_min, r->calls_failed_min, cell,
+		               sizeof cell);
+		dline(&w,
+		      r->calls_failed_min > 0 ? FB_ROLE_WARN : FB_ROLE_NORMAL,
+		      "calls reported by services, last minute: %s failed; "
+		      "%lld since start (probes apart)",
+		      cell, (long long)r->calls_total);
+	}
 	if (w.y < w.end) {
 		char err[FB_ERROR_MAX + 16];
 		snprintf(err, sizeof err, "last error: %s",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/engine_impl.h"
 #include "fusebox/engine.h"
 #include "fusebox/sanitize.h"
 
@@ -57,9 +58,19 @@ static fb_health derive(const fb_dep *d)
 }
 
 /* Why health moved when the breaker did not. */
+/* Did the newest outcome, probe or reported call, succeed? */
+static bool last_ok(const fb_dep *d)
+{
+	const fb_sample *s =
+	    d->history.len ? fb_history_at(&d->history, 0) : NULL;
+	if (d->calls.total && (!s || d->calls.last_ms >= s->at_ms))
+		return d->calls.last_ok;
+	return s && s->ok;
+}
+
 static const char *health_reason(const fb_dep *d, fb_health to)
 {
-	bool ok = d->history.len && fb_history_at(&d->history, 0)->ok;
+	bool ok = last_ok(d);
 	if (d->health == FB_HEALTH_UNKNOWN)
 		return to == FB_HEALTH_HEALTHY ? "first success since start"
 		       : ok                    ? "slow from the first response"
@@ -201,6 +212,13 @@ void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
 	after(e, d, &tr, now_ms, NULL);
 }
 
+/* For calls.c: what a breaker move of d means for health and the gate. */
+void fb_engine_settle(fb_engine *e, fb_dep *d, const fb_transition *tr,
+                      int64_t now_ms)
+{
+	after(e, d, tr, now_ms, NULL);
+}
+
 void fb_engine_probe_abandon(fb_engine *e, fb_dep *d)
 {
 	(void)e;
@@ -279,6 +297,7 @@ void fb_engine_tick(fb_engine *e, int64_t now_ms)
 {
 	if (e->grace_pending)
 		end_grace(e, now_ms);
+	fb_engine_calls_expire(e, now_ms);
 	/* The decision only moves with transitions, health and mode, which
 	 * update the gate themselves; time alone ends an override or a
 	 * grace. */
@@ -309,6 +328,7 @@ static void carry_over(fb_dep *to, fb_dep *from)
 	to->probe_began_ms = from->probe_began_ms;
 	to->grace_until_ms = from->grace_until_ms;
 	to->last_error_ms = from->last_error_ms;
+	to->calls = from->calls;
 	memcpy(to->last_error, from->last_error, sizeof to->last_error);
 }
 
