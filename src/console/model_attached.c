@@ -371,6 +371,7 @@ static void take_snapshot(attached *a, const char *line, size_t len)
 		pid = 0;
 	snprintf(a->m.src.where, sizeof a->m.src.where,
 	         "attached to %.100s pid %lld", a->m.src.host, (long long)pid);
+	snprintf(a->m.src.brief, sizeof a->m.src.brief, "attached");
 	cJSON_Delete(doc);
 	/* what happened while we were away (or before we came), once */
 	uint64_t missed_from = a->m.log.last_seq;
