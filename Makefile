@@ -45,7 +45,7 @@ TEST_PKGS   := cmocka
 DEB_BUILD := build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
              libhiredis-dev libinih-dev libcjson-dev libsystemd-dev
 DEB_TEST  := libcmocka-dev redis-server tmux curl binutils man-db groff-base \
-             mandoc python3 python3-prometheus-client bash-completion zsh
+             mandoc python3 python3-prometheus-client bash-completion zsh faketime
 DEB_BENCH := nginx-light jq time
 
 # pkg-config runs when a recipe first needs its answer, never while the

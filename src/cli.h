@@ -71,7 +71,8 @@ enum {
 	X("embedded", 'e', "", NONE,                                           \
 	  "run an engine of our own; refused while an instance runs")          \
 	X("replay", 'R', "LOG", FILE,                                          \
-	  "replay event logs (more LOG files may follow)")
+	  "replay event logs (more LOG files may follow)")                    \
+	X("utc", 'u', "", NONE, "times in UTC, not local time (z switches)")
 #define FB_OPTS_RUN(X)                                                         \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("duration", 'd', "SECONDS", NONE,                                    \
@@ -148,9 +149,10 @@ int fb_cmd_run(int argc, char **argv);
 int fb_cmd_console(int argc, char **argv);
 /* The console itself (src/console/console.c): attached to the instance
  * serving the configured socket, else with an engine of its own;
- * embedded_only refuses to attach. Returns an exit code. */
+ * embedded_only refuses to attach; utc shows times in UTC (z switches).
+ * Returns an exit code. */
 int fb_console_main(const char *config, const char *theme, bool readonly,
-                    bool embedded_only);
+                    bool embedded_only, bool utc);
 int fb_cmd_status(int argc, char **argv);
 /* How `status` prints its document (cli_status.c). */
 typedef enum {

@@ -1,5 +1,5 @@
 /* `fusebox [console] [--config FILE] [--theme NAME] [--readonly]
- * [--embedded] [--replay LOG...]`. */
+ * [--embedded] [--utc] [--replay LOG...]`. */
 #include <getopt.h>
 #include <unistd.h>
 
@@ -12,7 +12,7 @@ int fb_cmd_console(int argc, char **argv)
 	const char *config = NULL, *theme = NULL;
 	char *replay[32];
 	size_t nreplay = 0;
-	bool readonly = false, embedded = false;
+	bool readonly = false, embedded = false, utc = false;
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -25,6 +25,8 @@ int fb_cmd_console(int argc, char **argv)
 			readonly = true;
 		else if (c == 'e')
 			embedded = true;
+		else if (c == 'u')
+			utc = true;
 		else if (c == 'R' && nreplay < 32)
 			replay[nreplay++] = optarg;
 		else
@@ -42,6 +44,6 @@ int fb_cmd_console(int argc, char **argv)
 		return FB_EXIT_USAGE;
 	}
 	if (nreplay)
-		return fb_replay_console_main(replay, nreplay, theme);
-	return fb_console_main(config, theme, readonly, embedded);
+		return fb_replay_console_main(replay, nreplay, theme, utc);
+	return fb_console_main(config, theme, readonly, embedded, utc);
 }

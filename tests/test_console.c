@@ -1525,6 +1525,147 @@ static void test_a_recovery_is_not_an_error(void **state)
 	assert_non_null(strstr(c->screen, "503"));
 }
 
+/* ---- --utc ------------------------------------------------------------- */
+
+static void test_utc_option_starts_in_utc(void **state)
+{
+	con *c = *state;
+	write_two_ok_config(c);
+	start_console_with(c, 100, 30, "TZ=JST-9", "--utc");
+	assert_true(wait_screen_for(c, false, clock_in, "UTC", WAIT_MS,
+	                            "UTC from the start with --utc"));
+	keys(c, "z");
+	assert_true(wait_screen_for(c, false, clock_in, "JST", WAIT_MS,
+	                            "local time after z"));
+}
+
+/* ---- the mouse ---------------------------------------------------------- */
+
+/* A mouse event as the terminal reports it in normal (X10) mode, the one
+ * ncurses asks tmux for: ESC [ M, then button, column and row, each plus
+ * 32 (columns and rows from 1). send-keys -H writes the bytes as typed. */
+static void mouse(con *c, int button, int x, int y)
+{
+	char b[8], cx[8], cy[8];
+	snprintf(b, sizeof b, "%02x", 32 + button);
+	snprintf(cx, sizeof cx, "%02x", 33 + x);
+	snprintf(cy, sizeof cy, "%02x", 33 + y);
+	assert_int_equal(th_tmux(c->sock, NULL, "send-keys", "-t", "=0:", "-H",
+	                         "1b", "5b", "4d", b, cx, cy, (char *)NULL), 0);
+}
+#define MOUSE_LEFT     0
+#define MOUSE_RELEASE  3 /* X10 says which button went up: none */
+#define MOUSE_WHEEL_UP 64
+#define MOUSE_WHEEL_DN 65
+
+/* A click, as a terminal sends it: the press, then the release. */
+static void click(con *c, int x, int y)
+{
+	mouse(c, MOUSE_LEFT, x, y);
+	mouse(c, MOUSE_RELEASE, x, y);
+}
+
+static bool selected_is(const char *s, void *name)
+{
+	char sel[64];
+	return strcmp(selected_row(s, sel, sizeof sel), name) == 0;
+}
+
+static bool twenty_healthy(const char *s, void *ctx)
+{
+	(void)ctx;
+	return row_has(s, "dep-01", " healthy ") && row_has(s, "dep-12", " healthy ") &&
+	       strstr(s, "21 shown");
+}
+
+/* The log pane's newest line (the last above the hints) as it was before
+ * the wheel moved it. */
+static char newest_line[256];
+
+static bool scrolled_back(const char *s, void *ctx)
+{
+	(void)ctx;
+	return strstr(s, "(scrolled back)") && !strstr(s, newest_line);
+}
+
+static bool not_scrolled(const char *s, void *ctx)
+{
+	(void)ctx;
+	char line[256];
+	return !strstr(s, "(scrolled back)") &&
+	       strcmp(line_at(s, 22, line, sizeof line), newest_line) == 0;
+}
+
+static bool no_row(const char *s, void *name)
+{
+	return row_of(s, name) < 0;
+}
+
+static void test_mouse_click_selects_and_wheel_scrolls(void **state)
+{
+	con *c = *state;
+	char deps[4096];
+	size_t used = 0;
+	for (int i = 1; i <= 20; i++)
+		used += (size_t)snprintf(deps + used, sizeof deps - used,
+		                         "[dep dep-%02d]\nurl = http://127.0.0.1:%d/d%d\n"
+		                         "interval = 1h\n\n",
+		                         i, c->fx.port, i);
+	write_config(c, deps);
+	/* 80x24: the titles on line 2, 12 table rows (3..14), the log pane's
+	 * title on 15 and its 7 lines under it */
+	start_console(c, 80, 24, NULL);
+	assert_true(wait_screen_for(c, true, selected_is, "dep-01", WAIT_MS,
+	                            "the first row selected"));
+	assert_true(wait_screen_for(c, false, twenty_healthy, NULL, WAIT_MS,
+	                            "twenty healthy rows and their events"));
+	/* normal reporting only (clicks, the wheel): no motion tracking, so
+	 * the terminal's Shift-drag selection still works */
+	assert_string_equal(display(c, "#{mouse_standard_flag}"), "1");
+	assert_string_equal(display(c, "#{mouse_button_flag}"), "0");
+	assert_string_equal(display(c, "#{mouse_all_flag}"), "0");
+
+	/* a click on the fourth row selects it */
+	int y = row_of(c->screen, "dep-04");
+	assert_int_equal(y, 6);
+	click(c, 20, y);
+	assert_true(wait_screen_for(c, true, selected_is, "dep-04", WAIT_MS,
+	                            "dep-04 selected by a click"));
+
+	/* the wheel over the table: three rows a notch, the rows follow */
+	for (int i = 0; i < 4; i++)
+		mouse(c, MOUSE_WHEEL_DN, 20, 8);
+	assert_true(wait_screen_for(c, true, selected_is, "dep-16", WAIT_MS,
+	                            "dep-16 after four notches down"));
+	assert_true(wait_screen_for(c, false, no_row, "dep-01", WAIT_MS,
+	                            "the table scrolled"));
+	mouse(c, MOUSE_WHEEL_UP, 20, 8);
+	assert_true(wait_screen_for(c, true, selected_is, "dep-13", WAIT_MS,
+	                            "dep-13 after a notch up"));
+
+	/* the wheel over the log pane scrolls it, not the table */
+	assert_true(wait_screen_for(c, false, shows, "21 shown", WAIT_MS,
+	                            "the log pane"));
+	line_at(c->screen, 22, newest_line, sizeof newest_line);
+	assert_non_null(strstr(newest_line, " health unknown -> healthy"));
+	for (int i = 0; i < 4; i++)
+		mouse(c, MOUSE_WHEEL_UP, 20, 19);
+	assert_true(wait_screen_for(c, false, scrolled_back, NULL, WAIT_MS,
+	                            "the log pane scrolled back"));
+	assert_true(selected_is(c->screen, "dep-13") ||
+	            wait_screen_for(c, true, selected_is, "dep-13", WAIT_MS,
+	                            "the selection left alone"));
+	for (int i = 0; i < 4; i++)
+		mouse(c, MOUSE_WHEEL_DN, 20, 19);
+	assert_true(wait_screen_for(c, false, not_scrolled, NULL, WAIT_MS,
+	                            "the log pane at its newest again"));
+
+	/* a click on a column's title sorts by it */
+	click(c, 2, 2);
+	assert_true(wait_screen_for(c, false, shows, "sort: name", WAIT_MS,
+	                            "sorted by name after a click on its title"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1551,6 +1692,8 @@ int main(void)
 	    T(test_reason_prompt_takes_utf8_and_readline_keys),
 	    T(test_time_zone_shown_and_switched),
 	    T(test_a_recovery_is_not_an_error),
+	    T(test_utc_option_starts_in_utc),
+	    T(test_mouse_click_selects_and_wheel_scrolls),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -229,6 +229,7 @@ int con_screen_start(fb_console *c, const char *theme_name, fb_error *err)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	con_mouse_start();
 	return 0;
 }
 
@@ -414,7 +415,7 @@ static con_model *open_model(const char *config, bool embedded_only,
 }
 
 int fb_console_main(const char *config, const char *theme, bool readonly,
-                    bool embedded_only)
+                    bool embedded_only, bool utc)
 {
 	fb_console *c = calloc(1, sizeof *c);
 	int code = FB_EXIT_FAIL;
@@ -431,6 +432,7 @@ int fb_console_main(const char *config, const char *theme, bool readonly,
 	}
 	c->live = c->model;
 	c->readonly = readonly;
+	c->utc = utc;
 	c->utf8 = strcasecmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	fb_error err;
 	con_model_refresh(c->model);

@@ -47,6 +47,8 @@ typedef struct fb_console {
 	uint32_t selected;  /* row under the cursor (kept across re-sorts) */
 	char selected_name[FB_NAME_MAX]; /* found again when rows change */
 	unsigned generation; /* of the model's rows, as last sorted */
+	int table_y, pane_y; /* screen rows of the table's first row and of
+	                        the pane's title, at the last draw */
 	size_t table_rows;   /* rows the table showed at the last draw */
 	size_t log_rows;     /* lines the log pane showed at the last draw */
 	int name_w;          /* the longest dependency name, in columns */
@@ -79,6 +81,18 @@ void con_draw_body(fb_console *c, int y0, int h);
 /* Keys (keys.c): dispatches one key; returns what must happen next. */
 enum { ACT_NONE = 0, ACT_REDRAW = 1, ACT_RESORT = 2 };
 int con_key(fb_console *c, int key);
+/* Moves the cursor by delta rows (clamped); scrolls the log pane back by
+ * `back` lines (negative: forward), as far as fills it (keys.c). */
+void con_move_cursor(fb_console *c, long delta);
+void con_scroll_log(fb_console *c, long back);
+/* Mouse (mouse.c): reads the waiting mouse event and acts on it as htop
+ * does -- a click selects the row under it (on the titles: sorts by that
+ * column; in the log pane: focuses it), the wheel scrolls the table or
+ * the log pane under the pointer. Returns con_key's flags. */
+int con_mouse(fb_console *c);
+/* Turns mouse reporting on: clicks and the wheel, no motion, so that
+ * Shift still makes the terminal select text. */
+void con_mouse_start(void);
 /* The help text, generated from the key table: calls fn for each row. */
 void con_key_help(void (*fn)(void *ctx, const char *keys, const char *help),
                   void *ctx);

@@ -22,22 +22,31 @@ static bool writable(fb_console *c)
 	return !c->readonly && c->model->src.actions;
 }
 
-static void move_cursor(fb_console *c, long delta)
+void con_scroll_log(fb_console *c, long back)
 {
-	if (c->log_focus) {
-		long s = (long)c->log_scroll - delta;
-		/* as far back as fills the pane with the oldest lines */
-		size_t len = con_model_nevents(c->model);
-		long max = len > c->log_rows ? (long)(len - c->log_rows) : 0;
-		c->log_scroll = (size_t)(s < 0 ? 0 : s > max ? max : s);
-		return;
-	}
+	long s = (long)c->log_scroll + back;
+	/* as far back as fills the pane with the oldest lines */
+	size_t len = con_model_nevents(c->model);
+	long max = len > c->log_rows ? (long)(len - c->log_rows) : 0;
+	c->log_scroll = (size_t)(s < 0 ? 0 : s > max ? max : s);
+}
+
+void con_move_cursor(fb_console *c, long delta)
+{
 	if (!c->norder)
 		return;
 	long n = (long)c->cursor + delta;
 	long last = (long)c->norder - 1;
 	c->cursor = (size_t)(n < 0 ? 0 : n > last ? last : n);
 	c->selected = c->order[c->cursor];
+}
+
+static void move_cursor(fb_console *c, long delta)
+{
+	if (c->log_focus)
+		con_scroll_log(c, -delta);
+	else
+		con_move_cursor(c, delta);
 }
 
 static long page(void)
@@ -230,7 +239,7 @@ static int act_redraw(fb_console *c)
 	X(KEY_F(1), "", "", act_help)                                          \
 	X('R', "R", "replay this instance's event log (q comes back)",         \
 	  act_replay)                                                          \
-	X('z', "z", "times in UTC or local time (the zone is shown)",          \
+	X('z', "z", "times in UTC or local time (--utc starts in UTC)",        \
 	  act_zone)                                                            \
 	X(12, "Ctrl-L", "redraw the screen", act_redraw)                       \
 	X('q', "q F10", "quit", act_quit)                                      \
@@ -320,6 +329,8 @@ static int modal_key(fb_console *c, int key)
 
 int con_key(fb_console *c, int key)
 {
+	if (key == KEY_MOUSE)
+		return con_mouse(c);
 	if (key == KEY_RESIZE) {
 		clearok(curscr,
 		        TRUE); /* a new size: nothing of the old stays */

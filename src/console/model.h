@@ -64,6 +64,8 @@ typedef struct con_detail {
 /* Where the data comes from, in words, and how current it is. */
 typedef struct con_source {
 	char where[160]; /* "embedded", "attached to web-1 pid 4242" */
+	char brief[24];  /* the same in a word, for a narrow header:
+	                    "attached", "embedded", "replay" */
 	char host[256];
 	bool live;          /* what is shown is current (a replay's: as of
 	                       its cursor) */

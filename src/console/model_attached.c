@@ -39,7 +39,7 @@
 #define POLL_SOON_MS         30 /* after an event: the counters that came with it */
 #define SLOW_MS              2000 /* a poll unanswered this long: data not current */
 #define LOST_MS              20000 /* and this long: the instance is lost */
-#define SNAPSHOT_DEADLINE_MS 5000
+#define SNAPSHOT_DEADLINE_MS 20000 /* with nothing of it come meanwhile */
 #define BACKOFF_FIRST_MS     100
 #define BACKOFF_MAX_MS       2000
 #define WATCH_MAX            (64u << 20) /* the snapshot of a big instance */
@@ -72,7 +72,8 @@ typedef struct attached {
 	bool asked; /* a delta is out on `poll` */
 	bool slow;  /* and has been for longer than SLOW_MS */
 	int64_t asked_at, next_poll_at;
-	int64_t watch_at; /* when the watch was asked */
+	int64_t watch_at; /* when the watch was asked, or last sent some of
+	                     its snapshot (a big one comes slowly) */
 	int64_t retry_at, backoff_ms;
 	int64_t data_at; /* when the data was last current */
 	int64_t gate_retry_at, gate_override_until;
@@ -376,6 +377,7 @@ static void take_snapshot(attached *a, const char *line, size_t len)
 		pid = 0;
 	snprintf(a->m.src.where, sizeof a->m.src.where,
 	         "attached to %.100s pid %lld", a->m.src.host, (long long)pid);
+	snprintf(a->m.src.brief, sizeof a->m.src.brief, "attached");
 	cJSON_Delete(doc);
 	/* what happened while we were away (or before we came), once */
 	uint64_t missed_from = a->m.log.last_seq;
@@ -752,7 +754,11 @@ static short step(con_model *m, int in_fd, int max_ms)
 		if (p[1].revents)
 			on_signals(a);
 		if (p[2].revents && a->watch.fd >= 0) {
-			if (conn_read(&a->watch) != 0) {
+			size_t had = a->watch.len;
+			int closed = conn_read(&a->watch);
+			if (a->phase == SNAPSHOT && a->watch.len != had)
+				a->watch_at = fb_now_ms(); /* it is coming */
+			if (closed) {
 				take_lines(a, &a->watch,
 				           true); /* its last words */
 				if (a->watch.fd >= 0)
@@ -994,9 +1000,9 @@ con_model *con_model_attached(const fb_config *cfg, fb_error *err)
 		free_attached(&a->m);
 		return NULL;
 	}
-	/* the first snapshot before the first screen */
-	int64_t until = fb_now_ms() + 5000;
-	while (a->phase == SNAPSHOT && fb_now_ms() < until)
+	/* the first snapshot before the first screen: step() gives up on
+	 * it after SNAPSHOT_DEADLINE_MS with nothing of it coming */
+	while (a->phase == SNAPSHOT && !a->m.ended)
 		step(&a->m, -1, 100);
 	if (a->phase != LIVE) {
 		snprintf(err->text, sizeof err->text,

@@ -124,6 +124,7 @@ static void refresh(con_model *m)
 	                fb_backlog_failing(b) ? strerror(b->err) : NULL, b->len,
 	                b->dropped);
 	snprintf(m->src.host, sizeof m->src.host, "%s", e->rt->cfg.host);
+	snprintf(m->src.brief, sizeof m->src.brief, "embedded");
 	snprintf(m->src.where, sizeof m->src.where, "%.100s (embedded)",
 	         e->rt->cfg.host);
 	snprintf(m->log_path, sizeof m->log_path, "%s", e->rt->cfg.log);

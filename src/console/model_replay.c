@@ -256,6 +256,7 @@ con_past *con_past_open(char *const *paths, size_t n, const con_model *also,
 		free_past(&p->m);
 		return NULL;
 	}
+	snprintf(p->m.src.brief, sizeof p->m.src.brief, "replay");
 	snprintf(p->m.src.where, sizeof p->m.src.where, "replay of %.100s%s",
 	         paths[0], n > 1 ? " and more" : "");
 	p->m.src.live = true; /* current, as of the cursor */

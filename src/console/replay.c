@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "console/columns.h"
 #include "console/replay.h"
 #include "core/parse.h"
 #include "eventlog.h"
@@ -248,6 +249,7 @@ static void draw_help(fb_console *c)
 	    "Home End    the first or the last event",
 	    "Up Down j k select a row",
 	    "/  s  Tab   filter, sort, the log pane",
+	    "z           the log pane's times in UTC or local time",
 	    "q Esc F10   leave",
 	};
 	int n = (int)(sizeof rows / sizeof rows[0]), w = 0;
@@ -266,6 +268,10 @@ static void draw_help(fb_console *c)
 
 void con_replay_draw(fb_console *c, con_replay *r)
 {
+	static const char *const hints[] = {
+	    "?:help",    "space:play", "<-/->:step", "g:go to",
+	    "+/-:speed", "[ ]:1m",     "{ }:10m",    "Home/End",
+	    "/:filter",  "Tab:log",    "q:leave"};
 	erase();
 	if (COLS < CON_MIN_COLS || LINES < CON_MIN_ROWS) {
 		con_put(c, 0, 0, COLS, FB_ROLE_BAD, "terminal too small");
@@ -286,12 +292,11 @@ void con_replay_draw(fb_console *c, con_replay *r)
 		         r->input);
 	else if (c->mode == MODE_FILTER)
 		snprintf(hint, sizeof hint, " filter: ");
-	else
-		snprintf(hint, sizeof hint, "%s",
-		         r->note[0] ? r->note
-		                    : " space play  +/- speed  <-/-> step  [ ] "
-		                      "1m  { } 10m  g go to  "
-		                      "Home/End  ?:help  q leave");
+	else if (r->note[0])
+		snprintf(hint, sizeof hint, "%s", r->note);
+	else /* help first and leave last, always; the rest as they fit */
+		con_hints_fit(hints, (int)(sizeof hints / sizeof hints[0]),
+		              COLS, hint, sizeof hint);
 	int x = con_put(c, LINES - 1, 0, COLS,
 	                r->note[0] ? FB_ROLE_BANNER : FB_ROLE_HINT, hint);
 	if (c->mode == MODE_FILTER && !r->asking_time)
@@ -305,9 +310,10 @@ void con_replay_draw(fb_console *c, con_replay *r)
 
 /* ---- on its own -------------------------------------------------------- */
 
-int fb_replay_console_main(char *const *paths, size_t n, const char *theme)
+int fb_replay_console_main(char *const *paths, size_t n, const char *theme,
+                           bool utc)
 {
-	fb_console c = {.readonly = true};
+	fb_console c = {.readonly = true, .utc = utc};
 	fb_error err;
 	setlocale(LC_ALL, "");
 	c.utf8 = strcasecmp(nl_langinfo(CODESET), "UTF-8") == 0;

@@ -65,7 +65,9 @@ bool con_replay_key(fb_console *c, con_replay *r, int key);
  * gets the ms until the next tick (-1: not playing). */
 bool con_replay_tick(con_replay *r, int64_t now_ms, int64_t *next_ms);
 
-/* `fusebox --replay LOG...`: the replay screen on its own. */
-int fb_replay_console_main(char *const *paths, size_t n, const char *theme);
+/* `fusebox --replay LOG...`: the replay screen on its own; utc: the log
+ * pane's times in UTC (z switches). */
+int fb_replay_console_main(char *const *paths, size_t n, const char *theme,
+                           bool utc);
 
 #endif

@@ -119,20 +119,26 @@ static void draw_header(fb_console *c, const layout *l)
 	int x = con_put(c, 0, 0, l->cols, FB_ROLE_HEADER, " fusebox ");
 	if (trouble[0]) /* before anything it makes stale */
 		x += 1 + con_put(c, 0, x, l->cols - x, FB_ROLE_BANNER, trouble);
-	x += con_put(c, 0, x, l->cols - x,
-	             live ? health_role(m->system) : FB_ROLE_DIM, sys);
-	x += 1 + con_put(c, 0, x + 1, l->cols - x - 1,
-	                 !live        ? FB_ROLE_DIM
-	                 : g->blocked ? FB_ROLE_BAD
-	                              : FB_ROLE_OK,
-	                 gate);
+	/* each whole or not at all: never "SYSTEM UNHE" */
+	if (x + con_width(sys) <= l->cols)
+		x += con_put(c, 0, x, l->cols - x,
+		             live ? health_role(m->system) : FB_ROLE_DIM, sys);
+	if (x + 1 + con_width(gate) <= l->cols)
+		x += 1 + con_put(c, 0, x + 1, l->cols - x - 1,
+		                 !live        ? FB_ROLE_DIM
+		                 : g->blocked ? FB_ROLE_BAD
+		                              : FB_ROLE_OK,
+		                 gate);
 	x += con_put(c, 0, x, l->cols - x, FB_ROLE_HEADER, retry);
 	char right[200];
 	snprintf(right, sizeof right, "%s%s ", where, clock);
 	int w = con_width(right);
-	if (l->cols - w > x)
-		x = l->cols - w;
-	con_put(c, 0, x, l->cols - x, FB_ROLE_HEADER, right);
+	if (w > l->cols - x && m->src.brief[0]) { /* in a word, not cut */
+		snprintf(right, sizeof right, " %s ", m->src.brief);
+		w = con_width(right);
+	}
+	if (w <= l->cols - x) /* whole, at the right, or not at all */
+		con_put(c, 0, l->cols - w, w, FB_ROLE_HEADER, right);
 	/* the gate's reason, in words */
 	x = 0; /* a failing event log first: it must not be clipped away */
 	if (m->log_trouble[0])
@@ -690,6 +696,8 @@ void con_draw_body(fb_console *c, int y0, int h)
 	if (c->cursor < c->top)
 		c->top = c->cursor;
 	c->table_rows = (size_t)l.table_h;
+	c->table_y = l.table_y;
+	c->pane_y = l.pane_y;
 	draw_table(c, &l);
 	if (c->detail)
 		draw_detail(c, &l);
