@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "console/columns.h"
 #include "console/line.h"
 #include "console/model.h"
 #include "console/theme.h"
@@ -77,6 +78,8 @@ typedef struct fb_console {
  * screen draws its own header and hints around them). */
 void con_draw(fb_console *c);
 void con_draw_body(fb_console *c, int y0, int h);
+/* The table's columns at this width, as drawn (the mouse asks too). */
+void con_table_columns(const fb_console *c, int cols, con_columns *out);
 
 /* Keys (keys.c): dispatches one key; returns what must happen next. */
 enum { ACT_NONE = 0, ACT_REDRAW = 1, ACT_RESORT = 2 };

@@ -22,13 +22,14 @@ void con_mouse_start(void)
 static con_sort sort_at(const fb_console *c, int x)
 {
 	con_columns col;
-	con_columns_fit(COLS, c->name_w, &col);
+	con_table_columns(c, COLS, &col);
 	static const con_sort by[CON_COL_COUNT] = {
 	    [CON_COL_NAME] = SORT_NAME,      [CON_COL_KIND] = SORT_KIND,
 	    [CON_COL_FAIL] = SORT_FAILURES,  [CON_COL_LATENCY] = SORT_LATENCY,
 	    [CON_COL_STATE] = SORT_WORST,    [CON_COL_HEALTH] = SORT_WORST,
 	    [CON_COL_CRIT] = SORT_WORST,     [CON_COL_TIMER] = SORT_WORST,
-	    [CON_COL_RECENT] = SORT_LATENCY, [CON_COL_ERROR] = SORT_WORST};
+	    [CON_COL_RECENT] = SORT_LATENCY, [CON_COL_ERROR] = SORT_WORST,
+	    [CON_COL_CALLS] = SORT_WORST};
 	for (int i = CON_COL_COUNT - 1; i >= 0; i--) {
 		if (col.on[i] && x >= col.x[i])
 			return by[i];

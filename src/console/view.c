@@ -32,11 +32,16 @@ static layout plan(const fb_console *c, int y0, int h)
 		l.table_h = want;
 	}
 	l.pane_y = l.table_y + l.table_h;
+	con_table_columns(c, l.cols, &l.col);
+	return l;
+}
+
+void con_table_columns(const fb_console *c, int cols, con_columns *out)
+{
 	bool calls = false; /* the CALLS column only when services report */
 	for (size_t i = 0; i < c->model->nrows && !calls; i++)
 		calls = c->model->rows[i].calls_total > 0;
-	con_columns_fit(l.cols, c->name_w, calls, &l.col);
-	return l;
+	con_columns_fit(cols, c->name_w, calls, out);
 }
 
 /* ---- shared bits ------------------------------------------------------- */
