@@ -1,9 +1,10 @@
 /* `fusebox call METHOD URL|PATH [--dep NAME] [-H HEADER]... [--data BODY |
  * --data-binary DATA|@FILE] [--max-time SECONDS] [--retry-unsafe]`: one
  * request through libfusebox's HTTP client (retries, breaker, budget).
- * A PATH is relative to --dep's address. With --dep, the running
- * instance's breaker for it is asked first (open: exit 75 at once) and
- * the dependency's tuning applies. The answer's body goes to stdout when
+ * A PATH is relative to --dep's address. With --dep, the dependency's
+ * tuning applies and the running instance is asked before each attempt
+ * (`allow`: its breaker open, exit 75 at once) and told how it went
+ * (`report`), so the call counts in the console. The answer's body goes to stdout when
  * it is a 2xx or 3xx; failed attempts are one line each on stderr.
  * Exit 0 on 2xx/3xx, 22 on a final 4xx/5xx, 75 when a breaker refuses,
  * 1 when no attempt got an answer, 64 for usage, 78 for configuration. */
@@ -33,44 +34,6 @@ typedef struct call_opts {
 	char *upload; /* --data-binary @FILE's bytes (owned) */
 	size_t upload_len;
 } call_opts;
-
-/* Is the instance's breaker for dep open? Prints why and returns true.
- * (The `allow` op of SPEC 7 will answer this in one step.) */
-static bool breaker_refuses(const fb_config *cfg, const char *dep)
-{
-	fb_error err;
-	cJSON *req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "op", "status");
-	cJSON *doc = fb_client_call(cfg->control_socket, req, 2000, &err);
-	cJSON_Delete(req);
-	bool refuse = false;
-	const cJSON *d;
-	cJSON_ArrayForEach(
-	    d, cJSON_GetObjectItemCaseSensitive(doc, "dependencies"))
-	{
-		const cJSON *name =
-		    cJSON_GetObjectItemCaseSensitive(d, "service");
-		const cJSON *state =
-		    cJSON_GetObjectItemCaseSensitive(d, "state");
-		const cJSON *retry =
-		    cJSON_GetObjectItemCaseSensitive(d, "retry_after_s");
-		if (!cJSON_IsString(name) ||
-		    strcmp(name->valuestring, dep) != 0 ||
-		    !cJSON_IsString(state))
-			continue;
-		refuse = !strcmp(state->valuestring, "open") ||
-		         !strcmp(state->valuestring, "forced_open");
-		if (refuse)
-			fb_cli_error(
-			    "%s is %s; retry in %.0fs", dep, state->valuestring,
-			    cJSON_IsNumber(retry) ? retry->valuedouble : 0);
-	}
-	if (!doc)
-		fb_cli_error("warning: %s (going ahead without the breaker)",
-		             err.text);
-	cJSON_Delete(doc);
-	return refuse;
-}
 
 /* The body as it came, unless stdout is a terminal: then control
  * characters other than newline and tab are shown as '?', so a body
@@ -176,6 +139,7 @@ static fb_client *make_client(call_opts *o, fb_config *cfg, int *rc)
 	opts.log = log_line;
 	opts.log_level = FB_LOG_WARN;
 	opts.retry_unsafe = o->retry_unsafe;
+	opts.socket = o->dep ? cfg->control_socket : ""; /* never the env's */
 	*rc = FB_EXIT_USAGE;
 	if (!o->dep) {
 		fb_url u;
@@ -302,8 +266,6 @@ int fb_cmd_call(int argc, char **argv)
 		if (!known) {
 			fb_cli_error("call: unknown dependency '%s'", o.dep);
 			rc = FB_EXIT_USAGE;
-		} else if (breaker_refuses(&cfg, o.dep)) {
-			rc = FB_EXIT_TEMPFAIL;
 		}
 	}
 	if (rc == 0)

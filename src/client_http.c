@@ -132,6 +132,23 @@ static int set_base(fb_client *c, const fb_dep_config *d, const char *path,
 	return 0;
 }
 
+/* The running instance as peer (SPEC 7 allow/report): the socket the
+ * options name, else $FUSEBOX_SOCKET; none when both are empty. */
+static int attach_instance(fb_client *c, const char *socket, fb_error *err)
+{
+	if (!socket)
+		socket = getenv("FUSEBOX_SOCKET");
+	if (!socket || !socket[0])
+		return 0;
+	c->instance = fb_instance_peer_new(socket);
+	if (!c->instance) {
+		snprintf(err->text, sizeof err->text, "out of memory");
+		return -1;
+	}
+	c->peer = fb_instance_peer_ops(c->instance);
+	return 0;
+}
+
 fb_client *fb_client_new_dep(const fb_dep_config *d, const char *base,
                              const fb_client_options *opts, fb_error *err)
 {
@@ -169,8 +186,10 @@ fb_client *fb_client_new_dep(const fb_dep_config *d, const char *base,
 		fb_client_free(c);
 		return NULL;
 	}
-	/* The seam for a running instance (SPEC 7 allow/report): with
-	 * FUSEBOX_SOCKET set, the reporter is plugged in here as c->peer. */
+	if (attach_instance(c, o.socket, err) != 0) {
+		fb_client_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -203,6 +222,7 @@ void fb_client_free(fb_client *c)
 	if (!c)
 		return;
 	fb_http_pool_free(&c->pool);
+	fb_instance_peer_free(c->instance);
 	fb_breaker_free(c->breaker);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -244,8 +264,9 @@ typedef struct call {
 	struct curl_slist *headers;
 	int64_t start, deadline; /* deadline 0: none */
 	int attempts, made;
-	bool may_retry; /* the method allows it */
-	bool degraded;  /* as the call began: the retry budget halves */
+	bool may_retry;  /* the method allows it */
+	bool degraded;   /* as the call began: the retry budget halves */
+	uint64_t permit; /* the instance's trial permit for this attempt */
 	fb_http_result last;
 	fb_error *err;
 } call;
@@ -355,7 +376,9 @@ static int permit(call *k, int64_t now)
 	fb_client *c = k->c;
 	if (!fb_breaker_allow(c->breaker, now, &wait, NULL))
 		return refused(k, fb_breaker_state(c->breaker), wait);
-	if (c->peer.allow && !c->peer.allow(c->peer.ctx, c->service, &wait)) {
+	k->permit = 0;
+	if (c->peer.allow &&
+	    !c->peer.allow(c->peer.ctx, c->service, &wait, &k->permit)) {
 		fb_breaker_release(c->breaker);
 		return refused(k, FB_STATE_OPEN, wait);
 	}
@@ -389,8 +412,8 @@ static bool record(call *k, const fb_http_result *r, int64_t now)
 		snprintf(c->last_error, sizeof c->last_error, "%s", why);
 	pthread_mutex_unlock(&c->lock);
 	if (c->peer.report)
-		c->peer.report(c->peer.ctx, c->service, ok, ms,
-		               ok ? NULL : why);
+		c->peer.report(c->peer.ctx, c->service, ok, r->latency_us,
+		               ok ? NULL : why, k->permit);
 	return ok;
 }
 
@@ -525,6 +548,8 @@ static int call_end(call *k, int rc, fb_response *resp)
 	}
 	free(k->last.body);
 	curl_slist_free_all(k->headers);
+	if (c->peer.flush) /* the call's outcomes out now, not at the next */
+		c->peer.flush(c->peer.ctx);
 	return rc;
 }
 

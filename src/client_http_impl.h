@@ -37,11 +37,26 @@ typedef struct fb_client_clock {
  * with *retry_after_ms); report gets every attempt's outcome and must
  * never block. NULL members: the client works alone. */
 typedef struct fb_client_peer {
-	bool (*allow)(void *ctx, const char *service, int64_t *retry_after_ms);
+	bool (*allow)(void *ctx, const char *service, int64_t *retry_after_ms,
+	              uint64_t *permit);
 	void (*report)(void *ctx, const char *service, bool ok,
-	               int64_t latency_ms, const char *error);
+	               int64_t latency_us, const char *error, uint64_t permit);
+	void (*flush)(void *ctx); /* at the end of a call; never blocks */
 	void *ctx;
 } fb_client_peer;
+
+/* The running fusebox instance as a client's peer (SPEC 7: allow before
+ * an attempt, report after it, batched and never blocking; see
+ * client_peer.c). Returns NULL when out of memory. */
+typedef struct fb_instance_peer fb_instance_peer;
+fb_instance_peer *fb_instance_peer_new(const char *socket_path);
+void fb_instance_peer_free(fb_instance_peer *p);
+/* The peer's functions, for fb_client_set_peer(). */
+fb_client_peer fb_instance_peer_ops(fb_instance_peer *p);
+/* The instance's last word on the dependency's health, if it spoke in
+ * the last few seconds; false otherwise. */
+bool fb_instance_peer_health(fb_instance_peer *p, int64_t now_ms,
+                             fb_health *out);
 
 /* The connection pool: one curl share handle (connections, DNS, TLS
  * sessions) behind its locks, and the easy handles no call is using. */
@@ -97,6 +112,7 @@ struct fb_client {
 	int log_level;
 	fb_client_clock clock;
 	fb_client_peer peer;
+	fb_instance_peer *instance; /* owned; NULL: none (or a test's peer) */
 	fb_breaker *breaker;
 	uint64_t breaker_rng; /* its fb_rng state, used under its lock */
 	fb_http_pool pool;

@@ -36,7 +36,20 @@ fb_health fb_client_health(fb_client *c)
 	pthread_mutex_lock(&c->lock);
 	fb_latency lat = fb_history_latency(&c->history, RECENT);
 	pthread_mutex_unlock(&c->lock);
-	return fb_health_derive(&snap, lat.p50, c->dep.t[FB_T_SLOW_CALL]);
+	fb_health mine =
+	    fb_health_derive(&snap, lat.p50, c->dep.t[FB_T_SLOW_CALL]);
+	fb_health theirs;
+	if (!c->instance ||
+	    !fb_instance_peer_health(c->instance, fb_now_ms(), &theirs) ||
+	    theirs == FB_HEALTH_UNKNOWN)
+		return mine;
+	if (mine == FB_HEALTH_UNKNOWN)
+		return theirs;
+	/* the worse: healthy < degraded < unhealthy */
+	return theirs == FB_HEALTH_UNHEALTHY || mine == FB_HEALTH_UNHEALTHY
+	           ? FB_HEALTH_UNHEALTHY
+	       : theirs == FB_HEALTH_DEGRADED ? theirs
+	                                      : mine;
 }
 
 void fb_client_format_wait(int64_t ms, char *buf, size_t len)

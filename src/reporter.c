@@ -74,6 +74,7 @@ int fb_allow(const char *socket_path, const char *dep, int timeout_ms,
 	const cJSON *permit = cJSON_GetObjectItemCaseSensitive(reply, "permit");
 	int rc = 0;
 	if (!cJSON_IsTrue(ok)) {
+		out->answered = true;
 		copy_str(reply, "error", out->error, sizeof out->error);
 		rc = -1;
 	} else {

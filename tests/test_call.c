@@ -196,7 +196,7 @@ static void test_open_breaker_refuses(void **state)
 	assert_true(th_wait_file_contains(err, "closed -> open", 10000));
 	long before = th_fixture_count(&c->fx, "/api");
 	assert_int_equal(call(c, "/api", &r), 75);
-	assert_non_null(strstr(r.err, "api is open; retry in"));
+	assert_non_null(strstr(r.err, "api is unavailable; retry in"));
 	assert_int_equal(th_fixture_count(&c->fx, "/api"), before);
 	th_result_free(&r);
 

@@ -840,9 +840,11 @@ typedef struct peer_log {
 	bool allow;
 } peer_log;
 
-static bool peer_allow(void *ctx, const char *service, int64_t *retry_ms)
+static bool peer_allow(void *ctx, const char *service, int64_t *retry_ms,
+                       uint64_t *permit)
 {
 	peer_log *p = ctx;
+	*permit = 0;
 	assert_string_equal(service, "chroma");
 	p->asks++;
 	*retry_ms = 9000;
@@ -850,11 +852,12 @@ static bool peer_allow(void *ctx, const char *service, int64_t *retry_ms)
 }
 
 static void peer_report(void *ctx, const char *service, bool ok,
-                        int64_t latency_ms, const char *error)
+                        int64_t latency_us, const char *error, uint64_t permit)
 {
 	peer_log *p = ctx;
 	(void)service;
-	assert_true(latency_ms >= 0);
+	assert_true(latency_us >= 0);
+	assert_true(permit == 0);
 	p->reports++;
 	p->failed += !ok;
 	assert_true(ok ? error == NULL : error != NULL);
@@ -867,7 +870,7 @@ static void test_instance_seam(void **state)
 	fb_error err;
 	peer_log p = {0, 0, 0, true};
 	fb_client *c = client(w, NULL);
-	fb_client_peer peer = {peer_allow, peer_report, &p};
+	fb_client_peer peer = {peer_allow, peer_report, NULL, &p};
 	fb_client_set_peer(c, &peer);
 	set(w, "/s", "flap:1"); /* ok, 503, ok, ... */
 	assert_int_equal(fb_client_get(c, "/s", &r, &err), FB_OK);

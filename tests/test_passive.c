@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fusebox/client.h"
 #include "helpers.h"
 
 #define WAIT_MS 10000
@@ -197,6 +198,56 @@ static void test_reports_open_the_breaker(void **state)
 	const cJSON *d = api_status(e, &doc);
 	assert_int_equal(th_json_num(d, "probes", -1), 1); /* apart */
 	cJSON_Delete(doc);
+}
+
+/* An fb_client given the instance's socket asks it before each attempt
+ * and reports each outcome: its reports open the instance's breaker
+ * (whose threshold is lower than the client's own), the client then
+ * refuses at once with the instance's wait and calls the dependency
+ * unhealthy; with the instance gone it works alone. */
+static void test_client_asks_and_tells_the_instance(void **state)
+{
+	env *e = *state;
+	start_healthy(e, "interval = 1h\nfailure_threshold = 2\n"
+	                 "recovery_timeout = 30s\n");
+	char url[128];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", e->fx.port);
+	fb_client_options o;
+	fb_client_options_init(&o);
+	o.url = url;
+	o.socket = e->sock;
+	o.max_retries = 0;
+	fb_error err;
+	fb_response r;
+	fb_client *c = fb_client_new("api", NULL, &o, &err);
+	assert_non_null(c);
+	assert_int_equal(fb_client_get(c, "/api", &r, &err), FB_OK);
+	fb_response_free(&r);
+	assert_int_equal(th_fixture_set(&e->fx, "/api", "fail"), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(fb_client_get(c, "/api", &r, &err), FB_OK);
+		assert_int_equal(r.status, 503);
+		fb_response_free(&r);
+	}
+	/* batched: out within FB_REPORT_FLUSH_MS, or at the next add */
+	wait_events(e, 1, "transition", "api", "closed", "open");
+	assert_int_equal(calls_field(e, "total"), 3);
+	assert_int_equal(calls_field(e, "failed"), 2);
+	assert_int_equal(fb_client_state(c), FB_STATE_CLOSED); /* ours */
+	assert_int_equal(th_fixture_set(&e->fx, "/api", "ok"), 0);
+	long sent = th_fixture_count(&e->fx, "/api");
+	assert_int_equal(fb_client_get(c, "/api", &r, &err), FB_E_UNAVAILABLE);
+	assert_true(err.retry_after_ms > 20000);
+	assert_non_null(strstr(err.text, "api is unavailable; retry in"));
+	assert_int_equal(th_fixture_count(&e->fx, "/api"), sent);
+	assert_int_equal(fb_client_health(c), FB_HEALTH_UNHEALTHY);
+
+	assert_int_equal(th_kill(e->fb, SIGTERM, WAIT_MS), 0);
+	e->fb = 0;
+	assert_int_equal(fb_client_get(c, "/api", &r, &err), FB_OK);
+	assert_int_equal(r.status, 200);
+	fb_response_free(&r);
+	fb_client_free(c);
 }
 
 /* An unknown dependency, anywhere in a batch, is an error naming it, and
@@ -720,6 +771,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_reports_open_the_breaker),
+	    T(test_client_asks_and_tells_the_instance),
 	    T(test_bad_reports_change_nothing),
 	    T(test_caller_trial_holds_off_probes),
 	    T(test_probe_trial_holds_off_callers),

@@ -90,6 +90,10 @@ typedef struct fb_client_options {
 	fb_log_fn log;       /* default: silent */
 	void *log_ctx;
 	int log_level; /* the least severe level logged (default INFO) */
+	const char *socket; /* a running fusebox instance's control socket:
+	                       ask it (allow) and tell it (report) about every
+	                       attempt; NULL: $FUSEBOX_SOCKET, if set; "":
+	                       none even then */
 } fb_client_options;
 
 void fb_client_options_init(fb_client_options *opts);
@@ -176,7 +180,8 @@ char *fb_client_status_json(fb_client *c);
 
 /* Shed load while the dependency struggles: healthy, degraded (recent
  * failures, half-open or slow), unhealthy (open) or unknown (no call
- * answered or failed yet), from the client's breaker. */
+ * answered or failed yet), from the client's breaker and, when a running
+ * instance answered in the last 5 s, the worse of its view and ours. */
 fb_health fb_client_health(fb_client *c);
 
 /* The breaker's state now. */

@@ -20,6 +20,8 @@ typedef struct fb_allow_answer {
 	uint64_t permit;        /* a half-open trial permit lent to us: pass
 	                           it to the report of this call; 0 none */
 	char error[160];        /* why it could not be asked (on -1) */
+	bool answered;          /* on -1: the instance replied, refusing the
+	                           question (an unknown dependency) */
 } fb_allow_answer;
 
 /* Asks the instance serving socket_path about dependency dep, waiting at
