@@ -7,18 +7,22 @@
 
 #include <stdint.h>
 
+#include "fusebox/outcomes.h"
+
 #define FB_EVENT_KIND_TABLE(X)                                                 \
 	X(START, "start")                                                      \
 	X(STOP, "stop")                                                        \
-	X(TRANSITION, "transition") X(HEALTH, "health") X(GATE, "gate")        \
-	    X(OPERATOR, "operator") X(GAP, "gap")
+	X(TRANSITION, "transition")                                            \
+	X(HEALTH, "health") X(GATE, "gate") X(OPERATOR, "operator")            \
+	    X(GAP, "gap") X(OUTCOMES, "outcomes")
 
 #define FB_ACTION_TABLE(X)                                                     \
 	X(NONE, "")                                                            \
 	X(TRIP, "trip")                                                        \
 	X(RESET, "reset")                                                      \
-	X(DISABLE, "disable") X(GATE_BLOCK, "gate_block")                      \
-	    X(GATE_ALLOW, "gate_allow") X(GATE_AUTO, "gate_auto")
+	X(DISABLE, "disable")                                                  \
+	X(GATE_BLOCK, "gate_block") X(GATE_ALLOW, "gate_allow")                \
+	    X(GATE_AUTO, "gate_auto")
 
 #define FB_X_EVENT_KIND(id, name) FB_EV_##id,
 #define FB_X_ACTION(id, name)     FB_ACT_##id,
@@ -46,6 +50,9 @@ typedef struct fb_event {
 	int64_t failures;       /* transition; -1 when n/a */
 	int64_t retry_after_ms; /* transition, gate; -1 when n/a */
 	int64_t lost; /* gap: events that could not be written; 0 n/a */
+	const fb_outsum *outcomes; /* outcomes: the window written */
+	int64_t from_seq; /* outcomes: the last seq before the window (the
+	                     event log's, set by whoever logs it); -1 n/a */
 } fb_event;
 
 /* Receives events in the order they happen. */

@@ -11,6 +11,7 @@
 
 #include "fusebox/breaker.h"
 #include "fusebox/config.h"
+#include "fusebox/outcomes.h"
 
 #define FB_HISTORY   120 /* probe outcomes kept per dependency */
 #define FB_ERROR_MAX 256
@@ -43,6 +44,7 @@ typedef struct fb_dep {
 	/* startup_grace holds the breaker closed until then; 0 = no grace,
 	 * or it has ended */
 	int64_t grace_until_ms;
+	fb_outsum outsum; /* the outcomes of the current interval */
 } fb_dep;
 
 typedef struct fb_registry {

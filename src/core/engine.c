@@ -20,7 +20,8 @@ static fb_event blank_event(fb_event_kind kind, int64_t now_ms)
 	return (fb_event){.kind = kind,
 	                  .at_ms = now_ms,
 	                  .failures = -1,
-	                  .retry_after_ms = -1};
+	                  .retry_after_ms = -1,
+	                  .from_seq = -1};
 }
 
 static const char *decision_name(bool blocked)
@@ -158,6 +159,7 @@ int fb_engine_init(fb_engine *e, const fb_config *cfg, uint64_t seed,
 	if (fb_registry_init(&e->reg, cfg, rng, now_ms) != 0)
 		return -1;
 	e->started_ms = now_ms;
+	e->outsum_next_ms = -1;
 	apply_grace(e, now_ms);
 	fb_gate_decide(&e->gate, &e->reg, now_ms, &e->decision);
 	e->system = fb_system_health(&e->reg);
@@ -183,10 +185,62 @@ bool fb_engine_probe_begin(fb_engine *e, fb_dep *d, int64_t now_ms,
 	return ok;
 }
 
+/* Writes d's outcome window, if it holds something worth writing. */
+static void write_outcomes(fb_engine *e, fb_dep *d, int64_t now_ms)
+{
+	fb_outsum w;
+	if (!fb_outsum_close(&d->outsum, &w))
+		return;
+	fb_event ev = blank_event(FB_EV_OUTCOMES, now_ms);
+	ev.dep = d->cfg.name;
+	ev.outcomes = &w;
+	emit(e, ev);
+}
+
+/* Every outcome, probed or reported, is summarised here (SPEC 6). */
+static void note_outcome(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
+                         int64_t latency_us)
+{
+	int64_t interval = d->cfg.t[FB_T_INTERVAL];
+	if (fb_outsum_due(&d->outsum, now_ms, interval))
+		write_outcomes(e, d, now_ms);
+	fb_state s = fb_breaker_state(d->breaker);
+	int64_t began = d->probe_began_ms >= 0 ? d->probe_began_ms
+	                                       : now_ms - latency_us / 1000;
+	fb_out_result r = !ok ? FB_OUT_FAIL
+	                  : latency_us / 1000 > d->cfg.t[FB_T_SLOW_CALL]
+	                      ? FB_OUT_SLOW
+	                      : FB_OUT_OK;
+	bool was_open = d->outsum.open;
+	fb_outsum_add(&d->outsum, began, now_ms, r,
+	              s == FB_STATE_HALF_OPEN || s == FB_STATE_OPEN);
+	if (!was_open &&
+	    (e->outsum_next_ms < 0 || now_ms + interval < e->outsum_next_ms))
+		e->outsum_next_ms = now_ms + interval;
+}
+
+void fb_engine_flush_outcomes(fb_engine *e, int64_t now_ms, bool all)
+{
+	if (!all && (e->outsum_next_ms < 0 || now_ms < e->outsum_next_ms))
+		return;
+	e->outsum_next_ms = -1;
+	for (size_t i = 0; i < e->reg.count; i++) {
+		fb_dep *d = &e->reg.deps[i];
+		int64_t interval = d->cfg.t[FB_T_INTERVAL];
+		if (all || fb_outsum_due(&d->outsum, now_ms, interval))
+			write_outcomes(e, d, now_ms);
+		int64_t due = d->outsum.start_ms + interval;
+		if (d->outsum.open &&
+		    (e->outsum_next_ms < 0 || due < e->outsum_next_ms))
+			e->outsum_next_ms = due;
+	}
+}
+
 void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
                          int64_t latency_us, const char *error)
 {
 	fb_transition tr;
+	note_outcome(e, d, now_ms, ok, latency_us);
 	d->probe_began_ms = -1;
 	fb_history_add(&d->history, now_ms, latency_us, ok);
 	if (ok) {
@@ -279,6 +333,7 @@ void fb_engine_tick(fb_engine *e, int64_t now_ms)
 {
 	if (e->grace_pending)
 		end_grace(e, now_ms);
+	fb_engine_flush_outcomes(e, now_ms, false);
 	/* The decision only moves with transitions, health and mode, which
 	 * update the gate themselves; time alone ends an override or a
 	 * grace. */
@@ -310,6 +365,7 @@ static void carry_over(fb_dep *to, fb_dep *from)
 	to->grace_until_ms = from->grace_until_ms;
 	to->last_error_ms = from->last_error_ms;
 	memcpy(to->last_error, from->last_error, sizeof to->last_error);
+	to->outsum = from->outsum;
 }
 
 static void list_name(char *buf, size_t len, const char *label,

@@ -84,6 +84,16 @@ void fb_event_describe(const fb_event *ev, char *buf, size_t len)
 		         ev->lost == 1 ? "" : "s", reason ? ": " : "",
 		         or_empty(reason));
 		break;
+	case FB_EV_OUTCOMES:
+		if (ev->outcomes)
+			snprintf(buf, len,
+			         "%s outcomes: %u ok, %u failed, %u slow",
+			         or_empty(ev->dep), ev->outcomes->ok,
+			         ev->outcomes->failed, ev->outcomes->slow);
+		else
+			snprintf(buf, len, "%s outcomes summarised",
+			         or_empty(ev->dep));
+		break;
 	case FB_EV_TRANSITION: {
 		/* a recovery is not an error: the last one is not repeated */
 		bool err = ev->error && ev->error[0] &&
@@ -110,7 +120,8 @@ fb_tone fb_event_tone(const fb_event *ev)
 	if (ev->kind == FB_EV_GAP || !strcmp(to, "open") ||
 	    !strcmp(to, "unhealthy") || !strcmp(to, "blocked"))
 		return FB_TONE_BAD;
-	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
+	if (!strcmp(to, "half_open") || !strcmp(to, "degraded") ||
+	    ev->kind == FB_EV_OUTCOMES)
 		return FB_TONE_WARN;
 	if (ev->kind == FB_EV_START || ev->kind == FB_EV_STOP ||
 	    !strcmp(to, "unknown"))
