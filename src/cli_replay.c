@@ -13,6 +13,7 @@
 #include "core/parse.h"
 #include "eventlog.h"
 #include "replay.h"
+#include "whatif.h"
 
 #define MAX_FILTER 32
 
@@ -186,6 +187,9 @@ typedef struct replay_opts {
 	filter f;
 	bool json, summary, markdown;
 	int first_file;
+	fb_whatif_set sets[FB_WHATIF_SETS]; /* --what-if */
+	int nsets;
+	const char *config;
 } replay_opts;
 
 static int parse_args(int argc, char **argv, replay_opts *o)
@@ -218,6 +222,11 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 		case 'j': o->json = true; break;
 		case 's': o->summary = true; break;
 		case 'm': o->markdown = true; break;
+		case 'c': o->config = optarg; break;
+		case 'w':
+			if (fb_cli_whatif_arg(optarg, o->sets, &o->nsets) != 0)
+				return -2; /* said in one line */
+			break;
 		default: bad = -1; break;
 		}
 		if (bad) {
@@ -230,14 +239,18 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 	}
 	o->first_file = optind;
 	make_needles(&o->f);
-	return optind < argc && (!o->markdown || o->summary) ? 0 : -1;
+	return optind < argc && (!o->markdown || o->summary || o->nsets) ? 0
+	                                                                 : -1;
 }
 
 int fb_cmd_replay(int argc, char **argv)
 {
 	replay_opts o;
 	char err[600];
-	if (parse_args(argc, argv, &o) != 0)
+	int bad = parse_args(argc, argv, &o);
+	if (bad == -2)
+		return FB_EXIT_USAGE;
+	if (bad != 0)
 		return fb_cli_usage_error("replay");
 	int n = argc - o.first_file;
 	source *src = calloc((size_t)n, sizeof *src);
@@ -253,13 +266,22 @@ int fb_cmd_replay(int argc, char **argv)
 			return FB_EXIT_NOINPUT;
 		}
 	}
-	fb_summary *sum = o.summary ? fb_summary_new() : NULL;
+	fb_cli_whatif *wi = NULL;
+	if (o.nsets && fb_cli_whatif_new(&wi, o.config, o.sets, o.nsets) != 0) {
+		for (int k = 0; k < n; k++)
+			fb_log_reader_close(&src[k].r);
+		free(src);
+		return FB_EXIT_CONFIG;
+	}
+	fb_summary *sum = o.summary && !wi ? fb_summary_new() : NULL;
 	bool colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	for (int i = 0; i < n; i++)
 		advance(&src[i], &o.f);
 	source *s;
 	while ((s = earliest(src, n))) {
-		if (sum)
+		if (wi)
+			fb_cli_whatif_add(wi, &s->ev);
+		else if (sum)
 			fb_summary_add(sum, &s->ev);
 		else
 			emit(&s->ev, o.json, colour);
@@ -270,6 +292,10 @@ int fb_cmd_replay(int argc, char **argv)
 		valid_seen += src[i].r.line - src[i].r.skipped;
 		fb_log_reader_close(&src[i].r);
 	}
+	if (wi && fb_cli_whatif_end(wi, o.json       ? FB_SUMMARY_JSON
+	                                : o.markdown ? FB_SUMMARY_MARKDOWN
+	                                             : FB_SUMMARY_TEXT) != 0)
+		valid_seen = -1;
 	if (sum) {
 		fb_summary_print(sum, o.json       ? FB_SUMMARY_JSON
 		                      : o.markdown ? FB_SUMMARY_MARKDOWN
@@ -278,5 +304,7 @@ int fb_cmd_replay(int argc, char **argv)
 	}
 	free(src);
 	fflush(stdout);
+	if (valid_seen < 0)
+		return FB_EXIT_FAIL;
 	return valid_seen > 0 ? FB_EXIT_OK : FB_EXIT_DATAERR;
 }

@@ -4,7 +4,12 @@
  * rendered by the event log's own writer and its bytes counted. Prints
  *   bench outcomes_log_bytes_per_h_demo N bytes   (the `make run` fleet)
  *   bench outcomes_log_bytes_per_h_2000 N bytes   (2,000 deps, 5% flapping)
- * and the whole log's growth beside each, for comparison. */
+ * and the whole log's growth beside each, for comparison.
+ *
+ * `bench_outcomes LOG N` instead writes a log of N events the same way
+ * (200 dependencies probed every second, half of them flapping with
+ * outages of 4 to 32 s) and its configuration as LOG.ini: what
+ * bench_whatif.sh replays. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,8 @@ typedef enum { B_OK, B_FAIL, B_SLOW, B_FLAP, B_RANDOM } behaviour;
 typedef struct sink {
 	fb_log log;
 	long long bytes, outcome_bytes, events, outcomes;
+	FILE *out;       /* writing a log: its file */
+	long long limit; /* events to write */
 } sink;
 
 static void on_event(void *ctx, const fb_event *ev)
@@ -32,6 +39,9 @@ static void on_event(void *ctx, const fb_event *ev)
 		abort();
 	/* "{"v":1,"seq":N," and the newline around the rendered body */
 	long long n = (long long)strlen(body) + 20;
+	if (s->out && s->events < s->limit)
+		fprintf(s->out, "{\"v\":1,\"seq\":%lld,%s\n", s->events + 1,
+		        body + 1);
 	free(body);
 	s->bytes += n;
 	s->events++;
@@ -49,7 +59,15 @@ static uint64_t rnd(uint64_t *x)
 	return *x;
 }
 
-/* One hour of probing; the answer of dependency i at t by how[i]. */
+/* How long a flapping dependency stays up, then down: 8 s in the
+ * measured fleets; 4 to 32 s in a written log. */
+static int64_t period_ms = 0;
+static int64_t flap_ms(uint32_t id)
+{
+	return period_ms ? period_ms : 4000 << (id % 4);
+}
+
+/* One hour of probing (or until s->limit events are written); the answer of dependency i at t by how[i]. */
 static void simulate(const fb_config *cfg, const behaviour *how,
                      const int64_t *phase, sink *s)
 {
@@ -62,7 +80,9 @@ static void simulate(const fb_config *cfg, const behaviour *how,
 		fb_heap_push(&h, (fb_heap_entry){phase[i], i, 0});
 	int64_t next_tick = 0;
 	const fb_heap_entry *top;
-	while ((top = fb_heap_peek(&h)) && top->due_ms < HOUR_MS) {
+	int64_t end = s->out ? INT64_MAX : HOUR_MS;
+	while ((top = fb_heap_peek(&h)) && top->due_ms < end &&
+	       (!s->out || s->events < s->limit)) {
 		fb_heap_entry at = *top;
 		fb_heap_pop(&h);
 		while (next_tick <= at.due_ms) {
@@ -85,7 +105,8 @@ static void simulate(const fb_config *cfg, const behaviour *how,
 		case B_FAIL: ok = false; break;
 		case B_SLOW: lat = 1500; break;
 		case B_FLAP:
-			ok = (at.due_ms + phase[at.id]) / 8000 % 2 == 0;
+			ok = (at.due_ms + phase[at.id]) / flap_ms(at.id) % 2 ==
+			     0;
 			break;
 		case B_RANDOM: ok = rnd(&x) % 100 >= 15; break;
 		}
@@ -123,8 +144,49 @@ static void report(const char *name, const sink *s)
 	printf("bench log_bytes_per_h_%s %lld bytes\n", name, s->bytes);
 }
 
-int main(void)
+static int write_log(const char *path, long long n)
 {
+	char ini[600];
+	size_t deps = 200, len = 128 + deps * 48;
+	char *text = malloc(len);
+	behaviour *how = malloc(deps * sizeof *how);
+	int64_t *phase = malloc(deps * sizeof *phase);
+	snprintf(ini, sizeof ini, "%s.ini", path);
+	FILE *f = fopen(ini, "w");
+	sink s = {.limit = n};
+	fb_config cfg;
+	if (!text || !how || !phase || !f)
+		return 1;
+	size_t used = (size_t)snprintf(
+	    text, len, "[fusebox]\nlog = %s\n[defaults]\ninterval = 1s\n",
+	    path);
+	for (size_t i = 0; i < deps; i++) {
+		used += (size_t)snprintf(text + used, len - used,
+		                         "[dep d%03zu]\nurl = http://h/d%zu\n",
+		                         i, i);
+		how[i] = i % 2 ? B_FLAP : B_OK;
+		phase[i] = (int64_t)(i * 137 % 1000);
+	}
+	if (fputs(text, f) < 0 || fclose(f) != 0 || load(text, &cfg) != 0)
+		return 1;
+	s.out = fopen(path, "w");
+	snprintf(s.log.host, sizeof s.log.host, "web-1");
+	if (!s.out)
+		return 1;
+	period_ms = 0;
+	simulate(&cfg, how, phase, &s);
+	fb_config_free(&cfg);
+	free(text);
+	free(how);
+	free(phase);
+	return fclose(s.out) == 0 && s.events >= n ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3)
+		return write_log(argv[1], strtoll(argv[2], NULL, 10));
+	period_ms = 8000;
 	/* the demo fleet of tests/demo/run, minus Redis */
 	static const char demo[] =
 	    "[fusebox]\nlog = /dev/null\n[defaults]\ninterval = 2s\n"
