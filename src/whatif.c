@@ -25,24 +25,6 @@ int fb_wi_grow(void **v, size_t *cap, size_t n, size_t size)
 
 /* ---- the sets ---------------------------------------------------------- */
 
-static bool breaker_tunable(fb_tunable t)
-{
-	switch (t) {
-	case FB_T_FAILURE_THRESHOLD:
-	case FB_T_FAILURE_RATE:
-	case FB_T_WINDOW:
-	case FB_T_MIN_CALLS:
-	case FB_T_RECOVERY_TIMEOUT:
-	case FB_T_BACKOFF_CAP:
-	case FB_T_JITTER:
-	case FB_T_HALF_OPEN_PROBES:
-	case FB_T_SUCCESS_THRESHOLD:
-	case FB_T_SLOW_CALL:
-	case FB_T_STARTUP_GRACE: return true;
-	default: return false;
-	}
-}
-
 static int parse_change(const char *item, size_t len, fb_whatif_change *c,
                         char *err, size_t errlen)
 {
@@ -75,7 +57,7 @@ static int parse_change(const char *item, size_t len, fb_whatif_change *c,
 		memcpy(c->dep, buf, strlen(buf) + 1);
 	}
 	const char *why = NULL;
-	if (!fb_tunable_find(key, &c->key) || !breaker_tunable(c->key)) {
+	if (!fb_tunable_find(key, &c->key) || !fb_tunable_is_breaker(c->key)) {
 		snprintf(err, errlen,
 		         "--what-if: '%s': unknown breaker tunable '%s'", shown,
 		         key);

@@ -24,6 +24,8 @@ typedef struct fb_engine {
 	                       from here */
 	bool grace_pending;     /* some startup_grace has not ended yet */
 	int64_t outsum_next_ms; /* the next outcome window to close; -1 */
+	/* the shadow breakers' own jitter, so they change no real draw */
+	uint64_t shadow_rng_state;
 } fb_engine;
 
 /* Builds the engine from a loaded config; `now_ms` is the instance's

@@ -12,17 +12,16 @@
 #define FB_EVENT_KIND_TABLE(X)                                                 \
 	X(START, "start")                                                      \
 	X(STOP, "stop")                                                        \
-	X(TRANSITION, "transition")                                            \
-	X(HEALTH, "health") X(GATE, "gate") X(OPERATOR, "operator")            \
-	    X(GAP, "gap") X(OUTCOMES, "outcomes")
+	X(TRANSITION, "transition") X(HEALTH, "health") X(GATE, "gate")        \
+	    X(OPERATOR, "operator") X(GAP, "gap") X(OUTCOMES, "outcomes")      \
+	    X(SHADOW, "shadow")
 
 #define FB_ACTION_TABLE(X)                                                     \
 	X(NONE, "")                                                            \
 	X(TRIP, "trip")                                                        \
 	X(RESET, "reset")                                                      \
-	X(DISABLE, "disable")                                                  \
-	X(GATE_BLOCK, "gate_block") X(GATE_ALLOW, "gate_allow")                \
-	    X(GATE_AUTO, "gate_auto")
+	X(DISABLE, "disable") X(GATE_BLOCK, "gate_block")                      \
+	    X(GATE_ALLOW, "gate_allow") X(GATE_AUTO, "gate_auto")
 
 #define FB_X_EVENT_KIND(id, name) FB_EV_##id,
 #define FB_X_ACTION(id, name)     FB_ACT_##id,

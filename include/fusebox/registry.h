@@ -45,6 +45,10 @@ typedef struct fb_dep {
 	 * or it has ended */
 	int64_t grace_until_ms;
 	fb_outsum outsum; /* the outcomes of the current interval */
+	/* shadow.KEY settings: a second breaker fed the same outcomes, which
+	 * moves nothing (NULL = none); made by the engine */
+	fb_breaker *shadow;
+	bool shadow_permit; /* the probe in flight had the shadow's permit */
 } fb_dep;
 
 typedef struct fb_registry {

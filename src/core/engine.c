@@ -49,6 +49,64 @@ static void update_gate(fb_engine *e, int64_t now_ms)
 	emit(e, ev);
 }
 
+/* ---- shadow breakers: fed what the real one is fed, moving nothing --- */
+
+/* Gives each dependency with shadow.KEY settings its shadow breaker.
+ * Returns 0, or -1 when out of memory. */
+static int make_shadows(fb_engine *e, fb_registry *reg, int64_t now_ms)
+{
+	fb_rng rng = {fb_rng_xorshift, &e->shadow_rng_state};
+	for (size_t i = 0; i < reg->count; i++) {
+		fb_breaker_config bc;
+		fb_dep *d = &reg->deps[i];
+		if (d->shadow || !fb_dep_shadow_config(&d->cfg, &bc))
+			continue;
+		d->shadow = fb_breaker_new(&bc, rng, now_ms);
+		if (!d->shadow)
+			return -1;
+	}
+	return 0;
+}
+
+/* A would-be transition of d's shadow, as a `shadow` event. */
+static void shadow_moved(fb_engine *e, fb_dep *d, const fb_transition *tr,
+                         int64_t now_ms)
+{
+	if (!tr->changed)
+		return;
+	fb_event ev = blank_event(FB_EV_SHADOW, now_ms);
+	ev.dep = d->cfg.name;
+	ev.from = fb_state_name(tr->from);
+	ev.to = fb_state_name(tr->to);
+	ev.reason = tr->reason;
+	ev.failures = tr->failures;
+	ev.retry_after_ms = tr->retry_after_ms;
+	emit(e, ev);
+}
+
+/* The outcome the real breaker got, for the shadow: only a call it would
+ * have let through counts (a reported one asks it now). */
+static void shadow_outcome(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
+                           int64_t latency_us)
+{
+	fb_transition tr;
+	bool permit = d->shadow_permit;
+	d->shadow_permit = false;
+	if (!d->shadow)
+		return;
+	if (d->probe_began_ms < 0) {
+		permit = fb_breaker_allow(d->shadow, now_ms, NULL, &tr);
+		shadow_moved(e, d, &tr, now_ms);
+	}
+	if (!permit)
+		return;
+	if (ok)
+		fb_breaker_success(d->shadow, now_ms, latency_us / 1000, &tr);
+	else
+		fb_breaker_failure(d->shadow, now_ms, &tr);
+	shadow_moved(e, d, &tr, now_ms);
+}
+
 static fb_health derive(const fb_dep *d)
 {
 	fb_breaker_snapshot snap;
@@ -120,6 +178,8 @@ static void apply_grace(fb_engine *e, int64_t now_ms)
 			until = d->grace_until_ms ? now_ms : 0;
 		d->grace_until_ms = until;
 		fb_breaker_hold(d->breaker, until);
+		if (d->shadow)
+			fb_breaker_hold(d->shadow, until);
 		e->grace_pending = e->grace_pending || until != 0;
 	}
 }
@@ -139,6 +199,10 @@ static void end_grace(fb_engine *e, int64_t now_ms)
 		d->grace_until_ms = 0;
 		fb_transition tr;
 		char why[160];
+		if (d->shadow) {
+			fb_breaker_recheck(d->shadow, now_ms, &tr);
+			shadow_moved(e, d, &tr, now_ms);
+		}
 		fb_breaker_recheck(d->breaker, now_ms, &tr);
 		if (!tr.changed)
 			continue;
@@ -152,12 +216,17 @@ int fb_engine_init(fb_engine *e, const fb_config *cfg, uint64_t seed,
 {
 	memset(e, 0, sizeof *e);
 	e->rng_state = seed ? seed : 0x9E3779B97F4A7C15ULL;
+	e->shadow_rng_state = e->rng_state ^ 0xD1B54A32D192ED03ULL;
 	e->emit = fn;
 	e->emit_ctx = ctx;
 	fb_gate_init(&e->gate, cfg->gate_override_ttl_ms);
 	fb_rng rng = {fb_rng_xorshift, &e->rng_state};
 	if (fb_registry_init(&e->reg, cfg, rng, now_ms) != 0)
 		return -1;
+	if (make_shadows(e, &e->reg, now_ms) != 0) {
+		fb_registry_free(&e->reg);
+		return -1;
+	}
 	e->started_ms = now_ms;
 	e->outsum_next_ms = -1;
 	apply_grace(e, now_ms);
@@ -181,6 +250,11 @@ bool fb_engine_probe_begin(fb_engine *e, fb_dep *d, int64_t now_ms,
 	if (ok) {
 		d->probes++;
 		d->probe_began_ms = now_ms;
+	}
+	if (ok && d->shadow) {
+		d->shadow_permit =
+		    fb_breaker_allow(d->shadow, now_ms, NULL, &tr);
+		shadow_moved(e, d, &tr, now_ms);
 	}
 	return ok;
 }
@@ -241,6 +315,7 @@ void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
 {
 	fb_transition tr;
 	note_outcome(e, d, now_ms, ok, latency_us);
+	shadow_outcome(e, d, now_ms, ok, latency_us);
 	d->probe_began_ms = -1;
 	fb_history_add(&d->history, now_ms, latency_us, ok);
 	if (ok) {
@@ -260,6 +335,9 @@ void fb_engine_probe_abandon(fb_engine *e, fb_dep *d)
 	(void)e;
 	d->probe_began_ms = -1;
 	fb_breaker_release(d->breaker);
+	if (d->shadow && d->shadow_permit)
+		fb_breaker_release(d->shadow);
+	d->shadow_permit = false;
 }
 
 static void operator_event(fb_engine *e, fb_action action, const char *dep,
@@ -366,6 +444,15 @@ static void carry_over(fb_dep *to, fb_dep *from)
 	to->last_error_ms = from->last_error_ms;
 	memcpy(to->last_error, from->last_error, sizeof to->last_error);
 	to->outsum = from->outsum;
+	fb_breaker_config sc;
+	if (from->shadow && to->shadow &&
+	    fb_dep_shadow_config(&to->cfg, &sc)) { /* keeps its state */
+		fb_breaker_free(to->shadow);
+		to->shadow = from->shadow;
+		from->shadow = NULL;
+		fb_breaker_configure(to->shadow, &sc);
+		to->shadow_permit = from->shadow_permit;
+	}
 }
 
 static void list_name(char *buf, size_t len, const char *label,
@@ -386,6 +473,10 @@ int fb_engine_reload(fb_engine *e, const fb_config *cfg, int64_t now_ms,
 	fb_rng rng = {fb_rng_xorshift, &e->rng_state};
 	if (fb_registry_init(&next, cfg, rng, now_ms) != 0)
 		return -1;
+	if (make_shadows(e, &next, now_ms) != 0) {
+		fb_registry_free(&next);
+		return -1;
+	}
 	char added[512] = "", removed[512] = "";
 	int nadd = 0, nrem = 0;
 	for (size_t i = 0; i < next.count; i++) {
