@@ -192,6 +192,14 @@ typedef struct replay_opts {
 	const char *config;
 } replay_opts;
 
+static void select_kind(filter *f, fb_event_kind kind)
+{
+	f->any_kind = false;
+	f->kinds[kind] = true;
+	snprintf(f->kind_needles[kind], sizeof f->kind_needles[0],
+	         "\"kind\":\"%s\"", fb_event_kind_name(kind));
+}
+
 static int parse_args(int argc, char **argv, replay_opts *o)
 {
 	static const struct option opts[] = {FB_OPTS_REPLAY(FB_X_GETOPT){0}};
@@ -211,13 +219,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 		case 'd': bad = add_dep(&o->f, optarg); break;
 		case 'k':
 			bad = fb_event_kind_parse(optarg, &kind);
-			if (!bad) {
-				o->f.any_kind = false;
-				o->f.kinds[kind] = true;
-				snprintf(o->f.kind_needles[kind],
-				         sizeof o->f.kind_needles[0],
-				         "\"kind\":\"%s\"", optarg);
-			}
+			if (!bad)
+				select_kind(&o->f, kind);
 			break;
 		case 'j': o->json = true; break;
 		case 's': o->summary = true; break;
@@ -238,6 +241,12 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 		}
 	}
 	o->first_file = optind;
+	/* --what-if reads only what moves a breaker: others go unparsed */
+	static const fb_event_kind need[] = {FB_EV_START, FB_EV_TRANSITION,
+	                                     FB_EV_OPERATOR, FB_EV_OUTCOMES};
+	bool every_kind = o->f.any_kind;
+	for (size_t i = 0; o->nsets && every_kind && i < 4; i++)
+		select_kind(&o->f, need[i]);
 	make_needles(&o->f);
 	return optind < argc && (!o->markdown || o->summary || o->nsets) ? 0
 	                                                                 : -1;
