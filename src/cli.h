@@ -105,7 +105,10 @@ enum {
 	X("json", 'j', "", NONE,                                               \
 	  "the events as logged, or the summary as JSON")                      \
 	X("summary", 's', "", NONE, "the incident report, not the timeline")   \
-	X("markdown", 'm', "", NONE, "with --summary: the report as Markdown")
+	X("markdown", 'm', "", NONE, "with --summary: the report as Markdown")  \
+	X("what-if", 'w', "SET", NONE,                                         \
+	  "run the breakers again with KEY=VALUE,... (repeatable)")            \
+	X("config", 'c', "FILE", FILE, "with --what-if: today's settings")
 #define FB_OPTS_CALL(X)                                                        \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("dep", 'd', "NAME", DEP,                                             \

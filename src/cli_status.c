@@ -81,6 +81,13 @@ static void print_dep(const cJSON *d, paint p)
 	       colour(p, health), get_str(d, "state"), health, plain(p),
 	       get_num(d, "failure_count"), retry, latency,
 	       get_str(d, "last_error"));
+	const cJSON *sh = cJSON_GetObjectItemCaseSensitive(d, "shadow");
+	if (cJSON_IsObject(sh))
+		printf(
+		    "  shadow: %s%s\n", get_str(sh, "state"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sh, "agrees"))
+		        ? ""
+		        : " (disagrees with the real breaker)");
 }
 
 /* Under the gate, only while the instance cannot write its event log:

@@ -470,6 +470,28 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 	}
 }
 
+/* shadow.KEY = VALUE in [dep NAME]: a breaker tunable of its shadow. */
+static void key_shadow(parse_ctx *p, dep_raw *r, const char *key,
+                       const char *value)
+{
+	fb_tunable t;
+	const char *why = NULL;
+	int64_t v;
+	if (!fb_tunable_find(key, &t) || !fb_tunable_is_breaker(t)) {
+		fail(p, "shadow.%s: not a breaker tunable", key);
+		return;
+	}
+	if (r->c.shadow.set & (1u << t)) {
+		fail(p, "duplicate key 'shadow.%s'", key);
+		return;
+	}
+	if (fb_tunable_parse(t, value, &v, &why) != 0) {
+		fail(p, "shadow.%s: %s", key, why ? why : "bad value");
+		return;
+	}
+	fb_tunables_set(&r->c.shadow, t, v);
+}
+
 static int on_key(void *user, const char *section, const char *key,
                   const char *value)
 {
@@ -482,6 +504,8 @@ static int on_key(void *user, const char *section, const char *key,
 		fail(p, "key '%s' outside any section", key);
 	else if (p->tun && fb_tunable_find(key, &t))
 		set_tunable(p, t, value);
+	else if (p->sec == SEC_DEP && !strncmp(key, "shadow.", 7))
+		key_shadow(p, &p->raw[p->nraw - 1], key + 7, value);
 	else if (p->sec == SEC_FUSEBOX)
 		key_fusebox(p, key, value);
 	else if (p->sec == SEC_REDIS)

@@ -47,10 +47,19 @@ static void log_health(fb_runtime *rt, fb_backlog_change change)
 static void on_event(void *ctx, const fb_event *ev)
 {
 	fb_runtime *rt = ctx;
-	int64_t wall = fb_wall_ms();
+	int64_t wall = fb_stamp_wall(&rt->stamp, ev->at_ms);
 	uint64_t before = rt->log.seq;
+	fb_event with_seq;
+	if (ev->kind == FB_EV_OUTCOMES && ev->outcomes) {
+		with_seq = *ev;
+		with_seq.from_seq = (int64_t)fb_stamp_seq_before(
+		    &rt->stamp, ev->outcomes->start_ms);
+		ev = &with_seq;
+	}
 	log_health(
 	    rt, fb_backlog_log(&rt->backlog, &rt->log, ev, wall, fb_now_ms()));
+	if (rt->log.seq != before)
+		fb_stamp_note(&rt->stamp, ev->at_ms, rt->log.seq);
 	/* folded into the checkpoint with the seq just written; an event
 	 * that waited is written out of its turn, and the checkpoint then
 	 * gives way to a full read at the next start */
@@ -289,6 +298,7 @@ void fb_runtime_reload(fb_runtime *rt)
 void fb_runtime_stop(fb_runtime *rt, const char *reason)
 {
 	fb_sched_free(&rt->sched);
+	fb_engine_flush_outcomes(&rt->engine, fb_now_ms(), true);
 	lifecycle_event(rt, FB_EV_STOP, reason); /* watchers hear it too */
 	if (fb_backlog_failing(&rt->backlog))
 		fb_stderr_say(

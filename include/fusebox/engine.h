@@ -19,10 +19,13 @@ typedef struct fb_engine {
 	fb_health system;
 	fb_event_fn emit;
 	void *emit_ctx;
-	uint64_t rng_state; /* the breakers' fb_rng points here */
-	int64_t started_ms; /* the instance's start: startup_grace counts
+	uint64_t rng_state;     /* the breakers' fb_rng points here */
+	int64_t started_ms;     /* the instance's start: startup_grace counts
 	                       from here */
-	bool grace_pending; /* some startup_grace has not ended yet */
+	bool grace_pending;     /* some startup_grace has not ended yet */
+	int64_t outsum_next_ms; /* the next outcome window to close; -1 */
+	/* the shadow breakers' own jitter, so they change no real draw */
+	uint64_t shadow_rng_state;
 } fb_engine;
 
 /* Builds the engine from a loaded config; `now_ms` is the instance's
@@ -46,6 +49,11 @@ bool fb_engine_probe_begin(fb_engine *e, fb_dep *d, int64_t now_ms,
  * untrusted text (sanitised here), NULL on success. */
 void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
                          int64_t latency_us, const char *error);
+
+/* Writes the outcome windows that have lasted their interval as
+ * `outcomes` events (SPEC 6); every open window when `all` (before the
+ * instance stops). fb_engine_tick() does the former. */
+void fb_engine_flush_outcomes(fb_engine *e, int64_t now_ms, bool all);
 
 /* A probe that was allowed but never finished (shutdown, reload). */
 void fb_engine_probe_abandon(fb_engine *e, fb_dep *d);
