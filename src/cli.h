@@ -57,6 +57,10 @@ enum { FB_OPT_DEPS = 256 };
 #define FB_OPTS_REASON(X)                                                      \
 	X("reason", 'r', "TEXT", NONE, "why; logged with who did it")
 
+#define FB_OPTS_FLEET(X)                                                       \
+	X("fleet", 'F', "", NONE,                                              \
+	  "for the whole fleet: every live instance ([redis])")
+
 #define FB_OPTS_CONSOLE(X)                                                     \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("theme", 't', "NAME", THEME,                                         \
@@ -76,11 +80,12 @@ enum { FB_OPT_DEPS = 256 };
 	X("prometheus", 'P', "", NONE,                                         \
 	  "print metrics in the Prometheus text format")                       \
 	X("probe", 'p', "", NONE,                                              \
-	  "probe every dependency once instead of asking the instance")
-#define FB_OPTS_GATE(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
-#define FB_OPTS_TRIP(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
-#define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
-#define FB_OPTS_DISABLE(X) FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
+	  "probe every dependency once instead of asking the instance")        \
+	FB_OPTS_FLEET(X)
+#define FB_OPTS_GATE(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X) FB_OPTS_FLEET(X)
+#define FB_OPTS_TRIP(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X) FB_OPTS_FLEET(X)
+#define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X) FB_OPTS_REASON(X) FB_OPTS_FLEET(X)
+#define FB_OPTS_DISABLE(X) FB_OPTS_CONFIG(X) FB_OPTS_REASON(X) FB_OPTS_FLEET(X)
 #define FB_OPTS_REPLAY(X)                                                      \
 	X("from", 'f', "TIME", NONE,                                           \
 	  "only events at or after TIME (RFC 3339, or -15m)")                  \
@@ -139,6 +144,11 @@ typedef enum {
 } fb_status_format;
 struct cJSON;
 int fb_status_print(const struct cJSON *doc, fb_status_format fmt);
+/* `status --fleet`: the reply's fleet object as a table or JSON
+ * (cli_fleet.c); a status document's one line about the fleet when it
+ * works alone (nothing when it shares a view or has no [redis]). */
+int fb_fleet_print(const struct cJSON *doc, bool json);
+void fb_fleet_print_headline(const struct cJSON *doc);
 /* `status --probe` (cli_probe.c): one probe round of our own, printed as
  * fb_status_print does; argv is the whole command, for the front to hand
  * over to fusebox-engine. Returns an exit code. */

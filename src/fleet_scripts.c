@@ -1,0 +1,58 @@
+/* The fleet's Lua scripts. Redis 5+ replicates their effects, so TIME
+ * may be read before writing. */
+#include "fleet_scripts.h"
+
+#define NOW                                                                    \
+	"local t = redis.call('TIME')\n"                                       \
+	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / "     \
+	"1000)\n"
+
+static const char heartbeat[] =
+    NOW "local id, ttl = ARGV[1], tonumber(ARGV[2])\n"
+        "redis.call('DEL', KEYS[1])\n"
+        "local f = {'host', ARGV[3], 'pid', ARGV[4], 'version', ARGV[5],\n"
+        "           'seen_ms', now}\n"
+        "for i = 7, #ARGV - 1, 2 do\n"
+        "  f[#f + 1] = 'dep:' .. ARGV[i]\n"
+        "  f[#f + 1] = ARGV[i + 1]\n"
+        "end\n"
+        "redis.call('HSET', KEYS[1], unpack(f))\n"
+        "redis.call('PEXPIRE', KEYS[1], ttl)\n"
+        "redis.call('ZADD', KEYS[2], now, id)\n"
+        "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)\n"
+        "local live = redis.call('ZRANGEBYSCORE', KEYS[2], now - ttl, '+inf')\n"
+        "local inst = {}\n"
+        "for i = 1, #live do\n"
+        "  local h = redis.call('HGETALL', ARGV[6] .. 'inst:' .. live[i])\n"
+        "  if #h > 0 then inst[#inst + 1] = {live[i], h} end\n"
+        "end\n"
+        "local deps = {}\n"
+        "for i = 4, #KEYS do deps[#deps + 1] = redis.call('HGETALL', KEYS[i]) "
+        "end\n"
+        "return {now, inst, redis.call('HGETALL', KEYS[3]), deps}\n";
+
+static const char publish[] =
+    "local cur = redis.call('HGET', KEYS[1], ARGV[1]) or '0'\n"
+    "local n = 0\n"
+    "for i = 4, #ARGV - 1, 2 do\n"
+    "  if tonumber(ARGV[i]) > tonumber(cur) then\n"
+    "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*',\n"
+    "               'instance', ARGV[1], 'host', ARGV[3], 'seq', ARGV[i],\n"
+    "               'event', ARGV[i + 1])\n"
+    "    cur = ARGV[i]\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], cur)\n"
+    "return {cur, n}\n";
+
+static const char operate[] =
+    NOW "local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)\n"
+        "redis.call('HSET', KEYS[1], 'since_ms', now, unpack(ARGV))\n"
+        "return gen\n";
+
+const char *const fb_fleet_scripts[FB_SCRIPT_COUNT] = {
+    [FB_SCRIPT_HEARTBEAT] = heartbeat,
+    [FB_SCRIPT_PUBLISH] = publish,
+    [FB_SCRIPT_OPERATE] = operate,
+};

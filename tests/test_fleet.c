@@ -1,0 +1,863 @@
+/* End to end: the fleet over Redis (SPEC 8). Three instances of one
+ * service on this machine (each its own config, log and socket), one
+ * real redis-server on a spare loopback port, and the fault-injection
+ * fixture; each instance probes a path of its own, so one host can see
+ * the dependency down while the others see it up. Every wait polls a
+ * condition with a deadline. */
+/* clang-format off: cmocka.h needs these first */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fleet.h"
+#include "fleet_scripts.h"
+#include "fusebox/registry.h"
+#include "helpers.h"
+
+#define WAIT_MS 10000
+#define CLI_MS  15000
+#define NINST   3
+
+static char g_fusebox[PATH_MAX];
+static char g_fixture[PATH_MAX];
+
+typedef struct inst {
+	char name[8], host[16];
+	char cfg[400], log[400], sock[400], err[400];
+	pid_t pid;
+} inst;
+
+typedef struct world {
+	th_env *e;
+	inst in[NINST];
+	char redis_extra[1024]; /* more [redis] lines */
+	char defaults[512];
+} world;
+
+static const char DEFAULTS[] = "interval = 200ms\ntimeout = 300ms\n"
+                               "failure_threshold = 2\nrecovery_timeout = 30s\n"
+                               "jitter = 0\n";
+
+static int setup(void **state)
+{
+	world *w = calloc(1, sizeof *w);
+	if (!w || !(w->e = th_env_new(g_fixture)))
+		return -1;
+	if (th_redis_start(&w->e->redis, w->e->dir, 0) != 0)
+		return -1;
+	snprintf(w->defaults, sizeof w->defaults, "%s", DEFAULTS);
+	for (int i = 0; i < NINST; i++) {
+		inst *in = &w->in[i];
+		snprintf(in->name, sizeof in->name, "%c", 'a' + i);
+		snprintf(in->host, sizeof in->host, "web-%d", i + 1);
+		char dir[256];
+		int c = 'a' + i;
+		snprintf(dir, sizeof dir, "%s", w->e->dir);
+		snprintf(in->cfg, sizeof in->cfg, "%s/%c.ini", dir, c);
+		snprintf(in->log, sizeof in->log, "%s/%c.jsonl", dir, c);
+		snprintf(in->sock, sizeof in->sock, "%s/%c.sock", dir, c);
+		snprintf(in->err, sizeof in->err, "%s/%c.err", dir, c);
+	}
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world *w = *state;
+	for (int i = 0; i < NINST; i++)
+		if (w->in[i].pid > 0)
+			th_kill(w->in[i].pid, SIGKILL, 5000);
+	th_env_free(w->e);
+	free(w);
+	return 0;
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "(null)";
+}
+
+static void show(const world *w)
+{
+	for (int i = 0; i < NINST; i++) {
+		if (!w->in[i].pid)
+			continue;
+		th_show_tail(w->in[i].host, w->in[i].log);
+		th_show_tail("stderr", w->in[i].err);
+	}
+}
+
+static void write_config(const world *w, const inst *in)
+{
+	FILE *f = fopen(in->cfg, "w");
+	assert_non_null(f);
+	fprintf(
+	    f,
+	    "[fusebox]\nlog = %s.jsonl\ncontrol_socket = %s.sock\nhost = %s\n\n"
+	    "[defaults]\n%s\n"
+	    "[dep api]\nurl = http://127.0.0.1:%d/api-%s\ncritical = true\n\n"
+	    "[redis]\nurl = redis://127.0.0.1:%d/0\nservice = svc\n"
+	    "stale_after = 3s\n%s",
+	    in->name, in->name, in->host, w->defaults, w->e->fx.port, in->name,
+	    w->e->redis.port, w->redis_extra);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void start(world *w, int i)
+{
+	inst *in = &w->in[i];
+	write_config(w, in);
+	char *argv[] = {g_fusebox, "run", "--config", in->cfg, NULL};
+	in->pid = th_spawn(argv, NULL, in->err);
+	assert_true(in->pid > 0);
+	if (!th_wait_unix_socket(in->sock, WAIT_MS)) {
+		show(w);
+		fail_msg("%s does not serve its socket", in->host);
+	}
+}
+
+/* Runs `fusebox ARGS... --config CFG` for instance i. */
+static int cli(const world *w, int i, th_result *r, const char *const *args)
+{
+	char *argv[16];
+	size_t n = 0;
+	argv[n++] = g_fusebox;
+	while (*args && n < 12)
+		argv[n++] = (char *)*args++;
+	argv[n++] = "--config";
+	argv[n++] = (char *)w->in[i].cfg;
+	argv[n] = NULL;
+	th_run(argv, CLI_MS, r);
+	return r->code;
+}
+
+#define CLI(w, i, r, ...)                                                      \
+	cli((w), (i), (r), (const char *const[]){__VA_ARGS__, NULL})
+
+/* `status --fleet --json` of instance i; NULL when it did not answer. */
+static cJSON *fleet_doc(const world *w, int i)
+{
+	th_result r;
+	cJSON *doc = NULL;
+	if (CLI(w, i, &r, "status", "--fleet", "--json") == 0)
+		doc = cJSON_Parse(r.out);
+	th_result_free(&r);
+	return doc;
+}
+
+static int live_count(const world *w, int i)
+{
+	cJSON *doc = fleet_doc(w, i);
+	int n = doc ? cJSON_GetArraySize(
+	                  cJSON_GetObjectItemCaseSensitive(doc, "instances"))
+	            : -1;
+	cJSON_Delete(doc);
+	return n;
+}
+
+typedef struct want_live {
+	const world *w;
+	int i, n;
+} want_live;
+
+static bool has_live(void *ctx)
+{
+	want_live *l = ctx;
+	return live_count(l->w, l->i) == l->n;
+}
+
+static void wait_live(const world *w, int i, int n, int ms)
+{
+	want_live l = {w, i, n};
+	if (!th_wait_until(has_live, &l, ms)) {
+		show(w);
+		fail_msg("%s does not see %d live instances (sees %d)",
+		         w->in[i].host, n, live_count(w, i));
+	}
+}
+
+/* `gate check --fleet` on instance i: exit code, reason in out. */
+static int fleet_gate(const world *w, int i, char *out, size_t len)
+{
+	th_result r;
+	int code = CLI(w, i, &r, "gate", "check", "--fleet");
+	snprintf(out, len, "%s", r.out);
+	out[strcspn(out, "\n")] = '\0';
+	th_result_free(&r);
+	return code;
+}
+
+typedef struct want_gate {
+	const world *w;
+	int i, code;
+	const char *needle;
+	char last[512];
+} want_gate;
+
+static bool gate_is(void *ctx)
+{
+	want_gate *g = ctx;
+	int code = fleet_gate(g->w, g->i, g->last, sizeof g->last);
+	return code == g->code && (!g->needle || strstr(g->last, g->needle));
+}
+
+static void wait_gate(const world *w, int i, int code, const char *needle,
+                      int ms)
+{
+	want_gate g = {.w = w, .i = i, .code = code, .needle = needle};
+	if (!th_wait_until(gate_is, &g, ms)) {
+		show(w);
+		fail_msg("%s: fleet gate never exit %d with '%s'; last: %s",
+		         w->in[i].host, code, nz(needle), g.last);
+	}
+}
+
+/* ---- 0. the pure fleet gate (src/core/fleet.c) ------------------------ */
+
+typedef struct core_world {
+	fb_config cfg;
+	fb_registry reg;
+	uint64_t rng;
+	fb_fleet_view v;
+} core_world;
+
+static void core_init(core_world *c)
+{
+	memset(c, 0, sizeof *c);
+	th_config_init(&c->cfg, 2);
+	th_dep_init(&c->cfg.deps[0], "api", true);
+	th_dep_init(&c->cfg.deps[1], "cache", false);
+	c->rng = 7;
+	fb_rng rng = {fb_rng_xorshift, &c->rng};
+	assert_int_equal(fb_registry_init(&c->reg, &c->cfg, rng, 0), 0);
+	for (int i = 0; i < 2; i++) {
+		fb_fleet_inst *in = &c->v.inst[c->v.ninst++];
+		snprintf(in->id, sizeof in->id, "%032d", i);
+		snprintf(in->host, sizeof in->host, "web-%d", i + 1);
+		in->deps[0] =
+		    (fb_fleet_seen){"api", FB_STATE_CLOSED, FB_HEALTH_HEALTHY};
+		in->deps[1] = (fb_fleet_seen){"cache", FB_STATE_OPEN,
+		                              FB_HEALTH_UNHEALTHY};
+		in->ndeps = 2;
+	}
+}
+
+static void core_free(core_world *c)
+{
+	fb_registry_free(&c->reg);
+	fb_config_free(&c->cfg);
+}
+
+static void test_core_fleet_gate(void **state)
+{
+	(void)state;
+	core_world c;
+	fb_fleet_decision d;
+	core_init(&c);
+	/* every critical dependency closed everywhere (a non-critical one
+	 * open does not count), fresh: allowed */
+	fb_fleet_gate_decide(&c.v, 1000, 15000, &c.reg, "", &d);
+	assert_false(d.blocked);
+	assert_non_null(strstr(d.reason, "2 instances"));
+	/* stale: blocked with the age, whatever the view says */
+	fb_fleet_gate_decide(&c.v, 47200, 15000, &c.reg, "", &d);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason, "fleet view 47s old");
+	fb_fleet_gate_decide(&c.v, 15001, 15000, &c.reg, "", &d);
+	assert_true(d.blocked);
+	fb_fleet_gate_decide(&c.v, 15000, 15000, &c.reg, "", &d);
+	assert_false(d.blocked);
+	/* no view at all: blocked, saying why */
+	fb_fleet_gate_decide(NULL, 0, 15000, &c.reg, "redis: connect: refused",
+	                     &d);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason,
+	                    "no fleet view yet (redis: connect: refused)");
+	/* one host sees the critical one open: blocked, naming host and dep */
+	c.v.inst[1].deps[0].state = FB_STATE_HALF_OPEN;
+	fb_fleet_gate_decide(&c.v, 0, 15000, &c.reg, "", &d);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason, "web-2 sees api half_open");
+	/* forced closed passes; unknown health (not probed yet) does not */
+	c.v.inst[1].deps[0].state = FB_STATE_FORCED_CLOSED;
+	fb_fleet_gate_decide(&c.v, 0, 15000, &c.reg, "", &d);
+	assert_false(d.blocked);
+	c.v.inst[0].deps[0].health = FB_HEALTH_UNKNOWN;
+	fb_fleet_gate_decide(&c.v, 0, 15000, &c.reg, "", &d);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason, "web-1 has not probed api yet");
+	c.v.inst[0].deps[0].health = FB_HEALTH_HEALTHY;
+	/* an instance that does not watch a critical dependency blocks */
+	c.v.inst[0].ndeps = 0;
+	fb_fleet_gate_decide(&c.v, 0, 15000, &c.reg, "", &d);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason, "web-1 does not watch api");
+	c.v.inst[0].ndeps = 2;
+	/* the fleet mode block wins over health */
+	snprintf(c.v.gate.mode, sizeof c.v.gate.mode, "block");
+	snprintf(c.v.gate.actor, sizeof c.v.gate.actor, "alice (uid 1000)");
+	snprintf(c.v.gate.reason, sizeof c.v.gate.reason, "migration");
+	fb_fleet_gate_decide(&c.v, 0, 15000, &c.reg, "", &d);
+	assert_true(d.blocked);
+	assert_string_equal(d.reason,
+	                    "fleet gate locked by alice (uid 1000): migration");
+	/* an empty live set is no evidence */
+	c.v.gate.mode[0] = '\0';
+	c.v.ninst = 0;
+	fb_fleet_gate_decide(&c.v, 0, 15000, &c.reg, "", &d);
+	assert_true(d.blocked);
+	core_free(&c);
+}
+
+/* ---- 1. three instances share one view; one host's open blocks all ---- */
+
+static void test_view_and_fleet_gate(void **state)
+{
+	world *w = *state;
+	char reason[512];
+	for (int i = 0; i < NINST; i++)
+		start(w, i);
+	for (int i = 0; i < NINST; i++)
+		wait_live(w, i, NINST, WAIT_MS);
+	for (int i = 0; i < NINST; i++)
+		wait_gate(w, i, 0, "3 instances", WAIT_MS);
+	/* instance ids: stable, in a file next to each log */
+	char path[512], id[64] = "";
+	snprintf(path, sizeof path, "%s.instance", w->in[0].log);
+	assert_true(th_read_file(path, id, sizeof id) > 0);
+	id[strcspn(id, "\n")] = '\0';
+	assert_int_equal(strlen(id), 32);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 077, 0);
+
+	/* web-2 alone sees api down: every instance's fleet gate blocks,
+	 * naming it; web-1's own gate stays allowed */
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "fail"), 0);
+	for (int i = 0; i < NINST; i++)
+		wait_gate(w, i, 75, "web-2 sees api open", WAIT_MS);
+	th_result r;
+	assert_int_equal(CLI(w, 0, &r, "gate", "check"), 0);
+	th_result_free(&r);
+	assert_int_equal(fleet_gate(w, 0, reason, sizeof reason), 75);
+	print_message("fleet gate: %s\n", reason);
+
+	/* the table names the host and what it sees */
+	assert_int_equal(CLI(w, 0, &r, "status", "--fleet"), 0);
+	print_message("%s", r.out);
+	assert_non_null(strstr(r.out, "web-2"));
+	assert_non_null(strstr(r.out, "api open"));
+	th_result_free(&r);
+
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "ok"), 0);
+	assert_int_equal(CLI(w, 1, &r, "reset", "api"), 0);
+	th_result_free(&r);
+	for (int i = 0; i < NINST; i++)
+		wait_gate(w, i, 0, "3 instances", WAIT_MS);
+
+	/* the id survives a restart */
+	th_kill(w->in[0].pid, SIGTERM, 5000);
+	w->in[0].pid = 0;
+	start(w, 0);
+	cJSON *doc = NULL;
+	for (int tries = 0; tries < 50; tries++) {
+		cJSON_Delete(doc);
+		doc = fleet_doc(w, 0);
+		if (doc)
+			break;
+		th_sleep_ms(100);
+	}
+	assert_non_null(doc);
+	assert_string_equal(nz(th_json_str(doc, "instance")), id);
+	cJSON_Delete(doc);
+}
+
+/* ---- 2. an instance killed -9 drops out after three heartbeats ------- */
+
+static void test_killed_instance_drops_out(void **state)
+{
+	world *w = *state;
+	for (int i = 0; i < NINST; i++)
+		start(w, i);
+	wait_live(w, 0, NINST, WAIT_MS);
+	/* web-3 sees api open: the fleet is blocked because of it */
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-c", "fail"), 0);
+	wait_gate(w, 0, 75, "web-3 sees api open", WAIT_MS);
+	int64_t t0 = th_now_ms();
+	th_kill(w->in[2].pid, SIGKILL, 5000);
+	w->in[2].pid = 0;
+	/* gone from the live set within 3 heartbeats (and a little), and
+	 * the fleet gate says who is left */
+	wait_live(w, 0, 2, 5000);
+	int64_t gone = th_now_ms() - t0;
+	print_message("web-3 left the live set after %lld ms\n",
+	              (long long)gone);
+	assert_true(gone >= 1500);
+	wait_gate(w, 0, 0, "2 instances", 3000);
+	wait_gate(w, 1, 0, "2 instances", 3000);
+}
+
+/* ---- 3. Redis away: local-first, fail closed, catch up exactly once -- */
+
+/* The stream as (instance, seq) pairs, in stream order, through
+ * redis-cli --raw. */
+typedef struct entry {
+	char inst[40];
+	unsigned long long seq;
+	char kind[24];
+} entry;
+
+static int read_stream(const world *w, entry *out, int cap)
+{
+	char port[16];
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	char *argv[] = {"redis-cli", "-p",     port,
+	                "--raw",     "XRANGE", "{fusebox:svc}:events",
+	                "-",         "+",      NULL};
+	th_result r;
+	assert_int_equal(th_run(argv, 10000, &r), 0);
+	int n = -1;
+	char *save = NULL;
+	const char *field = NULL;
+	for (char *line = strtok_r(r.out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (field) {
+			if (n >= 0 && n < cap && strcmp(field, "instance") == 0)
+				snprintf(out[n].inst, sizeof out[n].inst, "%s",
+				         line);
+			else if (n >= 0 && n < cap && strcmp(field, "seq") == 0)
+				out[n].seq = strtoull(line, NULL, 10);
+			else if (n >= 0 && n < cap &&
+			         strcmp(field, "event") == 0) {
+				cJSON *ev = cJSON_Parse(line);
+				snprintf(out[n].kind, sizeof out[n].kind, "%s",
+				         nz(th_json_str(ev, "kind")));
+				cJSON_Delete(ev);
+			}
+			field = NULL;
+		} else if (strchr(line, '-') && line[0] >= '0' &&
+		           line[0] <= '9' && !strchr(line, '{')) {
+			n++; /* an entry id */
+			if (n < cap)
+				memset(&out[n], 0, sizeof out[n]);
+		} else {
+			static char name[32];
+			snprintf(name, sizeof name, "%s", line);
+			field = name;
+		}
+	}
+	th_result_free(&r);
+	return n + 1;
+}
+
+static void instance_id(const inst *in, char *id, size_t len)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s.instance", in->log);
+	assert_true(th_read_file(path, id, len) > 0);
+	id[strcspn(id, "\n")] = '\0';
+}
+
+/* Every event instance i logged is in the stream exactly once, in seq
+ * order; false (with why) when not yet. */
+static bool stream_matches_log(const world *w, int i, const entry *s, int n,
+                               char *why, size_t len)
+{
+	char id[64];
+	instance_id(&w->in[i], id, sizeof id);
+	cJSON *log = th_jsonl_read(w->in[i].log, NULL, NULL);
+	int nlog = cJSON_GetArraySize(log);
+	int k = 0;
+	unsigned long long last = 0;
+	bool ok = true;
+	for (int j = 0; j < n && ok; j++) {
+		if (strcmp(s[j].inst, id) != 0)
+			continue;
+		if (s[j].seq <= last) {
+			snprintf(why, len, "%s: seq %llu after %llu",
+			         w->in[i].host, s[j].seq, last);
+			ok = false;
+		}
+		last = s[j].seq;
+		k++;
+	}
+	/* the stop event of a running instance is not logged yet: compare
+	 * with what the log holds now */
+	if (ok && k != nlog) {
+		snprintf(why, len, "%s: %d in the stream, %d in the log",
+		         w->in[i].host, k, nlog);
+		ok = false;
+	}
+	for (int j = 0, m = 0; ok && j < n; j++) {
+		if (strcmp(s[j].inst, id) != 0)
+			continue;
+		double seq =
+		    th_json_num(cJSON_GetArrayItem(log, m++), "seq", -1);
+		if ((unsigned long long)seq != s[j].seq) {
+			snprintf(why, len, "%s: stream seq %llu, log seq %.0f",
+			         w->in[i].host, s[j].seq, seq);
+			ok = false;
+		}
+	}
+	cJSON_Delete(log);
+	return ok;
+}
+
+typedef struct want_stream {
+	const world *w;
+	char why[256];
+} want_stream;
+
+static bool all_published(void *ctx)
+{
+	want_stream *c = ctx;
+	static entry s[4000];
+	int n = read_stream(c->w, s, 4000);
+	for (int i = 0; i < NINST; i++)
+		if (!stream_matches_log(c->w, i, s, n, c->why, sizeof c->why))
+			return false;
+	return true;
+}
+
+static void test_redis_outage_exactly_once(void **state)
+{
+	world *w = *state;
+	char reason[512];
+	for (int i = 0; i < NINST; i++)
+		start(w, i);
+	wait_live(w, 0, NINST, WAIT_MS);
+	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
+	want_stream c = {.w = w};
+	if (!th_wait_until(all_published, &c, WAIT_MS))
+		fail_msg("before the outage: %s", c.why);
+
+	th_redis_kill(&w->e->redis);
+	int64_t t0 = th_now_ms();
+	/* events while Redis is away: web-1 and web-2 see api fail and
+	 * recover */
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "fail"), 0);
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "fail"), 0);
+	assert_true(th_wait_events(w->in[0].log, 1, "transition", "api",
+	                           "closed", "open", WAIT_MS));
+	assert_true(th_wait_events(w->in[1].log, 1, "transition", "api",
+	                           "closed", "open", WAIT_MS));
+	th_result r;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(
+		    CLI(w, i, &r, "reset", "api", "--reason", "outage"), 0);
+		th_result_free(&r);
+	}
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "ok"), 0);
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "ok"), 0);
+	/* local-first: each works alone and says so; the fleet gate fails
+	 * closed once the view is older than stale_after (3s) */
+	for (int i = 0; i < NINST; i++)
+		wait_gate(w, i, 75, "fleet view", 6000);
+	assert_int_equal(fleet_gate(w, 2, reason, sizeof reason), 75);
+	print_message("while redis is away: %s\n", reason);
+	assert_non_null(strstr(reason, "old"));
+	assert_int_equal(CLI(w, 2, &r, "status"), 0);
+	assert_non_null(strstr(r.out, "working alone from own probes"));
+	th_result_free(&r);
+	cJSON *doc = fleet_doc(w, 2);
+	assert_non_null(doc);
+	assert_string_equal(nz(th_json_str(doc, "mode")), "local");
+	cJSON_Delete(doc);
+	/* the instances' own gates still answer from their own probes */
+	assert_int_equal(CLI(w, 2, &r, "gate", "check"), 0);
+	th_result_free(&r);
+
+	int64_t left = 10000 - (th_now_ms() - t0);
+	if (left > 0)
+		th_sleep_ms((int)left);
+	assert_int_equal(
+	    th_redis_start(&w->e->redis, w->e->dir, w->e->redis.port), 0);
+	/* back: every instance catches up, every event exactly once, in
+	 * per-instance order */
+	if (!th_wait_until(all_published, &c, 15000)) {
+		show(w);
+		fail_msg("after the outage: %s", c.why);
+	}
+	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
+}
+
+/* ---- 4. ACL users: the README's rights work, fewer are refused -------- */
+
+static void redis_cli(const world *w, const char *const *args)
+{
+	char port[16];
+	char *argv[48];
+	size_t n = 0;
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	argv[n++] = "redis-cli";
+	argv[n++] = "-p";
+	argv[n++] = port;
+	while (*args && n < 47)
+		argv[n++] = (char *)*args++;
+	argv[n] = NULL;
+	th_result r;
+	assert_int_equal(th_run(argv, 10000, &r), 0);
+	if (strncmp(r.out, "OK", 2) != 0)
+		fail_msg("redis-cli: %s", r.out);
+	th_result_free(&r);
+}
+
+#define REDIS(w, ...) redis_cli((w), (const char *const[]){__VA_ARGS__, NULL})
+
+/* The README's line (README.md, "Redis, TLS and ACL"). */
+#define ACL_RIGHTS                                                             \
+	"resetchannels", "-@all", "+ping", "+select", "+hget", "+evalsha",     \
+	    "+script|load", "+time", "+del", "+hset", "+hgetall", "+hincrby",  \
+	    "+pexpire", "+zadd", "+zrem", "+zremrangebyscore",                 \
+	    "+zrangebyscore", "+zcount", "+xadd"
+
+static void test_acl_user(void **state)
+{
+	world *w = *state;
+	REDIS(w, "ACL", "SETUSER", "fusebox", "on", ">s3cret",
+	      "~{fusebox:svc}*", ACL_RIGHTS);
+	REDIS(w, "ACL", "SETUSER", "weak", "on", ">s3cret", "~{fusebox:svc}*",
+	      "resetchannels", "-@all", "+ping", "+script|load", "+evalsha");
+	/* the password from a file only its owner can read */
+	char pw[512];
+	th_write_file(w->e->dir, "pw", "s3cret\n", pw, sizeof pw);
+	chmod(pw, 0600);
+	snprintf(w->redis_extra, sizeof w->redis_extra,
+	         "user = fusebox\npassword_file = %s\n", pw);
+	start(w, 0);
+	wait_live(w, 0, 1, WAIT_MS);
+	wait_gate(w, 0, 0, "1 instance", WAIT_MS);
+	want_stream c = {.w = w};
+	(void)c;
+
+	/* the password from the environment; a user without the rights */
+	setenv("FUSEBOX_REDIS_PASSWORD", "s3cret", 1);
+	snprintf(w->redis_extra, sizeof w->redis_extra, "user = weak\n");
+	start(w, 1);
+	unsetenv("FUSEBOX_REDIS_PASSWORD");
+	cJSON *doc = NULL;
+	const char *err = "";
+	for (int tries = 0; tries < 100; tries++) {
+		cJSON_Delete(doc);
+		doc = fleet_doc(w, 1);
+		err = doc ? nz(th_json_str(doc, "error")) : "";
+		if (strstr(err, "NOPERM"))
+			break;
+		th_sleep_ms(100);
+	}
+	print_message("weak user: %s\n", err);
+	assert_non_null(strstr(err, "NOPERM"));
+	assert_non_null(strstr(err, "no permissions"));
+	cJSON_Delete(doc);
+	/* and it still protects its service alone */
+	th_result r;
+	assert_true(th_wait_events(w->in[1].log, 1, "gate", NULL, "blocked",
+	                           "allowed", WAIT_MS));
+	assert_int_equal(CLI(w, 1, &r, "gate", "check"), 0);
+	th_result_free(&r);
+	/* the good one never saw the weak one */
+	assert_int_equal(live_count(w, 0), 1);
+
+	/* a wrong password: refused with a clear message */
+	setenv("FUSEBOX_REDIS_PASSWORD", "wrong", 1);
+	snprintf(w->redis_extra, sizeof w->redis_extra, "user = fusebox\n");
+	start(w, 2);
+	unsetenv("FUSEBOX_REDIS_PASSWORD");
+	assert_true(th_wait_file_contains(w->in[2].err,
+	                                  "AUTH refused for user "
+	                                  "'fusebox'",
+	                                  WAIT_MS));
+}
+
+/* ---- 5. a password file others can read stops the start --------------- */
+
+static void test_password_file_must_be_private(void **state)
+{
+	world *w = *state;
+	char pw[512];
+	th_write_file(w->e->dir, "pw", "s3cret\n", pw, sizeof pw);
+	chmod(pw, 0644);
+	snprintf(w->redis_extra, sizeof w->redis_extra, "password_file = %s\n",
+	         pw);
+	write_config(w, &w->in[0]);
+	char *argv[] = {g_fusebox, "run", "--config", w->in[0].cfg, NULL};
+	th_result r;
+	assert_int_equal(th_run(argv, CLI_MS, &r), 78);
+	print_message("%s", r.err);
+	assert_non_null(strstr(r.err, "readable by others"));
+	assert_non_null(strstr(r.err, "[redis]"));
+	th_result_free(&r);
+}
+
+/* ---- 6. fleet actions reach every instance within a heartbeat --------- */
+
+typedef struct want_action {
+	const world *w;
+	const char *action;
+} want_action;
+
+static bool all_logged(void *ctx)
+{
+	want_action *a = ctx;
+	for (int i = 0; i < NINST; i++) {
+		cJSON *ev = th_jsonl_read(a->w->in[i].log, NULL, NULL);
+		bool found = false;
+		const cJSON *e;
+		cJSON_ArrayForEach(e, ev)
+		{
+			const char *act = th_json_str(e, "action");
+			const char *actor = th_json_str(e, "actor");
+			if (act && strcmp(act, a->action) == 0 && actor &&
+			    strstr(actor, "via the fleet from web-1"))
+				found = true;
+		}
+		cJSON_Delete(ev);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static void test_fleet_trip_and_gate_lock(void **state)
+{
+	world *w = *state;
+	th_result r;
+	for (int i = 0; i < NINST; i++)
+		start(w, i);
+	wait_live(w, 0, NINST, WAIT_MS);
+	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
+
+	int64_t t0 = th_now_ms();
+	assert_int_equal(
+	    CLI(w, 0, &r, "trip", "api", "--fleet", "--reason", "drill"), 0);
+	print_message("%s", r.out);
+	assert_non_null(strstr(r.out, "3 live instances"));
+	th_result_free(&r);
+	want_action a = {w, "trip"};
+	if (!th_wait_until(all_logged, &a, 3000)) {
+		show(w);
+		fail_msg("the fleet trip did not reach every instance");
+	}
+	int64_t took = th_now_ms() - t0;
+	print_message("fleet trip reached all in %lld ms\n", (long long)took);
+	assert_true(took < 1500); /* one heartbeat, and the CLI's own time */
+	for (int i = 0; i < NINST; i++) {
+		assert_int_equal(CLI(w, i, &r, "gate", "check"), 75);
+		th_result_free(&r);
+		cJSON *ev = th_jsonl_read(w->in[i].log, NULL, NULL);
+		assert_true(th_events_count(ev, "transition", "api", NULL,
+		                            "forced_open") == 1);
+		cJSON_Delete(ev);
+	}
+
+	t0 = th_now_ms();
+	assert_int_equal(
+	    CLI(w, 1, &r, "gate", "block", "--fleet", "--reason", "migration"),
+	    0);
+	th_result_free(&r);
+	for (int i = 0; i < NINST; i++)
+		wait_gate(w, i, 75, "fleet gate locked by", 1500);
+	for (int i = 0; i < NINST; i++)
+		assert_true(
+		    th_wait_file_contains(w->in[i].log, "gate_block", 1500));
+	print_message("fleet gate lock seen by all in %lld ms\n",
+	              (long long)(th_now_ms() - t0));
+
+	/* and back: every instance follows */
+	assert_int_equal(CLI(w, 2, &r, "reset", "api", "--fleet"), 0);
+	th_result_free(&r);
+	assert_int_equal(CLI(w, 2, &r, "gate", "auto", "--fleet"), 0);
+	th_result_free(&r);
+	for (int i = 0; i < NINST; i++)
+		wait_gate(w, i, 0, "3 instances", 5000);
+}
+
+/* ---- 7. the publish script appends only above the cursor -------------- */
+
+static char *redis_eval(const world *w, const char *const *args)
+{
+	char port[16];
+	char *argv[32];
+	size_t n = 0;
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	argv[n++] = "redis-cli";
+	argv[n++] = "-p";
+	argv[n++] = port;
+	argv[n++] = "--raw";
+	argv[n++] = "EVAL";
+	argv[n++] = (char *)fb_fleet_scripts[FB_SCRIPT_PUBLISH];
+	while (*args && n < 31)
+		argv[n++] = (char *)*args++;
+	argv[n] = NULL;
+	th_result r;
+	assert_int_equal(th_run(argv, 10000, &r), 0);
+	char *out = strdup(r.out);
+	th_result_free(&r);
+	return out;
+}
+
+#define EVAL(w, ...) redis_eval((w), (const char *const[]){__VA_ARGS__, NULL})
+
+static void test_publish_script_exactly_once(void **state)
+{
+	world *w = *state;
+	/* a batch, then the same batch again (a lost reply, a retry after
+	 * NOSCRIPT), then an older seq and a mixed batch */
+	char *a = EVAL(w, "2", "{t}:cursor", "{t}:events", "i1", "1000", "h",
+	               "1", "{\"seq\":1}", "2", "{\"seq\":2}");
+	assert_string_equal(a, "2\n2\n");
+	char *b = EVAL(w, "2", "{t}:cursor", "{t}:events", "i1", "1000", "h",
+	               "1", "{\"seq\":1}", "2", "{\"seq\":2}");
+	assert_string_equal(b, "2\n0\n");
+	char *c = EVAL(w, "2", "{t}:cursor", "{t}:events", "i1", "1000", "h",
+	               "2", "{\"seq\":2}", "3", "{\"seq\":3}");
+	assert_string_equal(c, "3\n1\n");
+	/* another instance has a cursor of its own */
+	char *d = EVAL(w, "2", "{t}:cursor", "{t}:events", "i2", "1000", "h",
+	               "1", "{\"seq\":1}");
+	assert_string_equal(d, "1\n1\n");
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	char port[16];
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	char *argv[] = {"redis-cli", "-p", port, "XLEN", "{t}:events", NULL};
+	th_result r;
+	assert_int_equal(th_run(argv, 10000, &r), 0);
+	assert_string_equal(r.out, "4\n");
+	th_result_free(&r);
+}
+
+int main(void)
+{
+	if (getenv("FB_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("FB_TEST_FILTER"));
+	if (th_suite_bins(g_fusebox, g_fixture) != 0)
+		return 1;
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_core_fleet_gate),
+	    T(test_publish_script_exactly_once),
+	    T(test_view_and_fleet_gate),
+	    T(test_killed_instance_drops_out),
+	    T(test_redis_outage_exactly_once),
+	    T(test_acl_user),
+	    T(test_password_file_must_be_private),
+	    T(test_fleet_trip_and_gate_lock),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
