@@ -87,68 +87,6 @@ size_t fb_fleet_live(const fb_fleet *f)
 	return f->has_view ? f->view->ninst : 0;
 }
 
-/* ---- applying what the fleet decided ------------------------------------ */
-
-static const char *host_of(const fb_fleet *f, const char *id)
-{
-	const fb_fleet_inst *in = fb_fleet_find_inst(f->view, id);
-	if (strcmp(id, f->id) == 0)
-		return f->rt->cfg.host;
-	return in && in->host[0] ? in->host : id;
-}
-
-static void apply(fb_fleet *f, fb_action a, const char *dep, const char *actor,
-                  const char *by, const char *reason)
-{
-	char who[400];
-	fb_error err;
-	snprintf(who, sizeof who, "%s via the fleet from %s",
-	         actor[0] ? actor : "an operator", host_of(f, by));
-	if (fb_runtime_operate(f->rt, a, dep, who, reason, &err) != 0)
-		fb_stderr_say(LOG_WARNING, "fleet: %s%s%s not applied: %s",
-		              fb_action_name(a), dep ? " " : "", dep ? dep : "",
-		              err.text);
-}
-
-/* The fleet records of our dependencies and the fleet gate: each change
- * (a newer gen) is applied once. The first view after the start only
- * applies what an operator forced, so an old reset does not undo what
- * this instance restored. */
-static void apply_records(fb_fleet *f)
-{
-	fb_registry *reg = &f->rt->engine.reg;
-	for (size_t i = 0; i < f->view->ndeps; i++) {
-		const fb_fleet_dep *r = &f->view->deps[i];
-		fb_dep *d = fb_registry_find(reg, r->name);
-		size_t k = d ? (size_t)(d - reg->deps) : 0;
-		if (!d || k >= FB_FLEET_DEPS_MAX || r->gen <= f->dep_gen[k])
-			continue;
-		f->dep_gen[k] = r->gen;
-		fb_state want;
-		if (!fb_state_parse(r->state, &want))
-			continue;
-		fb_action a = want == FB_STATE_FORCED_OPEN     ? FB_ACT_TRIP
-		              : want == FB_STATE_FORCED_CLOSED ? FB_ACT_DISABLE
-		                                               : FB_ACT_RESET;
-		if (f->applied_once ||
-		    (a != FB_ACT_RESET && fb_breaker_state(d->breaker) != want))
-			apply(f, a, d->cfg.name, r->actor, r->by, r->reason);
-	}
-	const fb_fleet_gate_rec *g = &f->view->gate;
-	if (g->gen > f->gate_gen) {
-		f->gate_gen = g->gen;
-		fb_gate_mode m;
-		static const fb_action acts[] = {
-		    [FB_GATE_AUTO] = FB_ACT_GATE_AUTO,
-		    [FB_GATE_BLOCK] = FB_ACT_GATE_BLOCK,
-		    [FB_GATE_ALLOW] = FB_ACT_GATE_ALLOW};
-		if (fb_gate_mode_parse(g->mode, &m) &&
-		    (f->applied_once || m == FB_GATE_BLOCK))
-			apply(f, acts[m], NULL, g->actor, g->by, g->reason);
-	}
-	f->applied_once = true;
-}
-
 /* ---- heartbeats ---------------------------------------------------------- */
 
 static void on_heartbeat(void *ctx, const redisReply *r)
@@ -164,7 +102,13 @@ static void on_heartbeat(void *ctx, const redisReply *r)
 		fb_fleet_conn_drop(f->conn, err);
 		return;
 	}
-	if (fb_fleet_view_parse(r, f->spare, err, sizeof err) != 0) {
+	const fb_registry *reg = &f->rt->engine.reg;
+	const char *names[FB_FLEET_DEPS_MAX];
+	size_t nd =
+	    reg->count < FB_FLEET_DEPS_MAX ? reg->count : FB_FLEET_DEPS_MAX;
+	for (size_t i = 0; i < nd; i++)
+		names[i] = reg->deps[i].cfg.name;
+	if (fb_fleet_view_parse(r, names, nd, f->spare, err, sizeof err) != 0) {
 		fb_fleet_conn_drop(f->conn, err);
 		return;
 	}
@@ -183,7 +127,7 @@ static void on_heartbeat(void *ctx, const redisReply *r)
 		              f->rt->cfg.redis.url, f->id);
 	f->said_up = true;
 	f->said_down = false;
-	apply_records(f);
+	fleet_deps_after_view(f);
 }
 
 /* "closed healthy" */
@@ -197,9 +141,9 @@ static void heartbeat(fb_fleet *f)
 {
 	static char keys[3 + FB_FLEET_DEPS_MAX][240];
 	static char states[FB_FLEET_DEPS_MAX][40];
-	const char *argv[ARGS_MAX + 3 + FB_FLEET_DEPS_MAX];
-	size_t lens[ARGS_MAX + 3 + FB_FLEET_DEPS_MAX];
-	char ttl[16], pid[16];
+	const char *argv[ARGS_MAX + 3 + FB_FLEET_DEPS_MAX * 3];
+	size_t lens[ARGS_MAX + 3 + FB_FLEET_DEPS_MAX * 3];
+	char ttl[16], pid[16], window[24];
 	const fb_registry *reg = &f->rt->engine.reg;
 	size_t nd =
 	    reg->count < FB_FLEET_DEPS_MAX ? reg->count : FB_FLEET_DEPS_MAX;
@@ -220,10 +164,14 @@ static void heartbeat(fb_fleet *f)
 	argv[n++] = pid;
 	argv[n++] = FB_VERSION;
 	argv[n++] = f->prefix;
+	snprintf(window, sizeof window, "%lld",
+	         (long long)f->rt->cfg.redis.quorum_window_ms);
+	argv[n++] = window;
 	for (size_t i = 0; i < nd; i++) {
 		local_state(&reg->deps[i], states[i], sizeof states[i]);
 		argv[n++] = reg->deps[i].cfg.name;
 		argv[n++] = states[i];
+		argv[n++] = fleet_deps_votes(f, i) ? "1" : "0";
 	}
 	for (int i = 0; i < n; i++)
 		lens[i] = strlen(argv[i]);
@@ -279,7 +227,7 @@ static const char *const fields_of[FB_ACT_COUNT] = {
 int fb_fleet_operate(fb_fleet *f, fb_action action, const char *dep,
                      const char *actor, const char *reason, fb_error *err)
 {
-	char key[200];
+	char key[240];
 	bool gate = !dep;
 	if (!fb_fleet_conn_ready(f->conn)) {
 		snprintf(err->text, sizeof err->text,
@@ -301,9 +249,15 @@ int fb_fleet_operate(fb_fleet *f, fb_action action, const char *dep,
 		snprintf(key, sizeof key, "%sgate", f->prefix);
 	else
 		snprintf(key, sizeof key, "%sdep:%s", f->prefix, dep);
+	/* any gen: an operator's word goes; a trial lease ends with it */
 	const char *argv[] = {key,
+	                      "",
+	                      "",
+	                      "",
 	                      gate ? "mode" : "state",
 	                      fields_of[action],
+	                      "action",
+	                      fb_action_name(action),
 	                      "actor",
 	                      actor,
 	                      "reason",
@@ -311,11 +265,14 @@ int fb_fleet_operate(fb_fleet *f, fb_action action, const char *dep,
 	                      "by",
 	                      f->id,
 	                      "name",
-	                      gate ? "gate" : dep};
-	size_t lens[11];
-	for (size_t i = 0; i < 11; i++)
+	                      gate ? "gate" : dep,
+	                      "trial_owner",
+	                      ""};
+	size_t n = sizeof argv / sizeof argv[0];
+	size_t lens[sizeof argv / sizeof argv[0]];
+	for (size_t i = 0; i < n; i++)
 		lens[i] = strlen(argv[i]);
-	if (fb_fleet_conn_eval(f->conn, FB_SCRIPT_OPERATE, 1, 11, argv, lens,
+	if (fb_fleet_conn_eval(f->conn, FB_SCRIPT_DECIDE, 1, (int)n, argv, lens,
 	                       NULL, NULL) != 0) {
 		snprintf(
 		    err->text, sizeof err->text,

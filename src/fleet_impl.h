@@ -6,6 +6,12 @@
 #include "fleet_catchup.h"
 #include "fleet_conn.h"
 
+/* What a decide script's reply goes back to. */
+typedef struct fb_fleet_decide_ctx {
+	struct fb_fleet *f;
+	size_t k; /* the dependency's index */
+} fb_fleet_decide_ctx;
+
 struct fb_fleet {
 	struct fb_runtime *rt;
 	fb_fleet_conn *conn;
@@ -23,6 +29,12 @@ struct fb_fleet {
 	int64_t dep_gen[FB_FLEET_DEPS_MAX];
 	int64_t gate_gen;
 	bool applied_once;
+	/* by dependency index (fleet_deps.c) */
+	bool driven[FB_FLEET_DEPS_MAX];   /* open because the fleet said so */
+	bool deciding[FB_FLEET_DEPS_MAX]; /* a decide script in flight */
+	int64_t token[FB_FLEET_DEPS_MAX]; /* our trial lease's gen, or 0 */
+	uint64_t probes_at[FB_FLEET_DEPS_MAX]; /* d->probes when it began */
+	fb_fleet_decide_ctx decide_ctx[FB_FLEET_DEPS_MAX];
 	/* publishing (fleet_publish.c) */
 	bool cursor_known, cursor_asked, pub_inflight;
 	uint64_t cursor;        /* the last seq of ours in the stream */
@@ -34,6 +46,14 @@ struct fb_fleet {
 	uint64_t published, gaps;
 	char pub_error[512];
 };
+
+/* The fleet's decisions for each dependency after a new view: fleet
+ * records (operators, quorum, the trial lease) applied once each, our
+ * trial's result reported with its fencing token, a lease taken when
+ * the fleet's wait is over, and a quorum turned into a fleet open. */
+void fleet_deps_after_view(fb_fleet *f);
+/* Does this instance see dependency i down on its own (a vote)? */
+bool fleet_deps_votes(const fb_fleet *f, size_t i);
 
 /* The connection came up: ask for our cursor, then publish. */
 void fleet_publish_start(fb_fleet *f);

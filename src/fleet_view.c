@@ -124,18 +124,55 @@ static void parse_dep(const redisReply *h, fb_fleet_dep *d)
 			copy_text(d->by, sizeof d->by, v);
 		else if (key_is(k, "gen"))
 			d->gen = to_int(v);
+		else if (key_is(k, "action"))
+			copy_text(d->action, sizeof d->action, v);
+		else if (key_is(k, "open_until_ms"))
+			d->open_until_ms = to_int(v);
+		else if (key_is(k, "trial_owner"))
+			copy_text(d->trial_owner, sizeof d->trial_owner, v);
+		else if (key_is(k, "trial_exp_ms"))
+			d->trial_exp_ms = to_int(v);
+		else if (key_is(k, "trials")) {
+			int64_t n = to_int(v);
+			d->trials = n > 0 && n < 64 ? (uint32_t)n : 0;
+		}
 	}
 }
 
-int fb_fleet_view_parse(const redisReply *r, fb_fleet_view *v, char *err,
-                        size_t len)
+/* The voters of each dependency, in the order the heartbeat named them
+ * (names[i] is the i-th dependency sent). */
+static int parse_votes(const redisReply *r, fb_fleet_view *v,
+                       const char *const *names, size_t nnames)
+{
+	for (size_t i = 0;
+	     i < r->elements && i < nnames && v->nvotes < FB_FLEET_DEPS_MAX;
+	     i++) {
+		const redisReply *ids = r->element[i];
+		if (ids->type != REDIS_REPLY_ARRAY)
+			return -1;
+		fb_fleet_votes *vt = &v->votes[v->nvotes++];
+		snprintf(vt->name, sizeof vt->name, "%s", names[i]);
+		for (size_t k = 0; k < ids->elements; k++) {
+			if (!is_text(ids->element[k]))
+				return -1;
+			if (vt->n < FB_FLEET_INST_MAX)
+				copy_text(vt->ids[vt->n++], sizeof vt->ids[0],
+				          ids->element[k]);
+		}
+	}
+	return 0;
+}
+
+int fb_fleet_view_parse(const redisReply *r, const char *const *names,
+                        size_t nnames, fb_fleet_view *v, char *err, size_t len)
 {
 	memset(v, 0, sizeof *v);
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
 	    r->element[1]->type != REDIS_REPLY_ARRAY ||
 	    !is_pairs(r->element[2]) ||
-	    r->element[3]->type != REDIS_REPLY_ARRAY) {
+	    r->element[3]->type != REDIS_REPLY_ARRAY ||
+	    r->element[4]->type != REDIS_REPLY_ARRAY) {
 		snprintf(err, len,
 		         "redis: the heartbeat's reply has an odd "
 		         "shape");
@@ -167,6 +204,10 @@ int fb_fleet_view_parse(const redisReply *r, fb_fleet_view *v, char *err,
 		parse_dep(deps->element[i], &v->deps[v->ndeps]);
 		if (v->deps[v->ndeps].name[0])
 			v->ndeps++;
+	}
+	if (parse_votes(r->element[4], v, names, nnames) != 0) {
+		snprintf(err, len, "redis: an odd vote record");
+		return -1;
 	}
 	return 0;
 }

@@ -8,9 +8,11 @@
 
 #include "core/fleet.h"
 
-/* Fills *v from r. Returns 0, or -1 with a reason in err when the reply
- * is not a heartbeat's (*v is then partly filled: do not use it). */
-int fb_fleet_view_parse(const redisReply *r, fb_fleet_view *v, char *err,
-                        size_t len);
+/* Fills *v from r; names (nnames) are the dependencies the heartbeat
+ * sent, in order, whose votes come back in that order. Returns 0, or -1
+ * with a reason in err when the reply is not a heartbeat's (*v is then
+ * partly filled: do not use it). */
+int fb_fleet_view_parse(const redisReply *r, const char *const *names,
+                        size_t nnames, fb_fleet_view *v, char *err, size_t len);
 
 #endif

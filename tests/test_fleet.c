@@ -4,7 +4,8 @@
  * fixture; each instance probes a path of its own, so one host can see
  * the dependency down while the others see it up. Every wait polls a
  * condition with a deadline. */
-/* clang-format off: cmocka.h needs these first */
+/* cmocka.h needs these first */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +44,7 @@ typedef struct world {
 	inst in[NINST];
 	char redis_extra[1024]; /* more [redis] lines */
 	char defaults[512];
+	int quorum; /* 9 (never, with three) unless a test is about it */
 } world;
 
 static const char DEFAULTS[] = "interval = 200ms\ntimeout = 300ms\n"
@@ -57,6 +59,7 @@ static int setup(void **state)
 	if (th_redis_start(&w->e->redis, w->e->dir, 0) != 0)
 		return -1;
 	snprintf(w->defaults, sizeof w->defaults, "%s", DEFAULTS);
+	w->quorum = 9;
 	for (int i = 0; i < NINST; i++) {
 		inst *in = &w->in[i];
 		snprintf(in->name, sizeof in->name, "%c", 'a' + i);
@@ -109,9 +112,9 @@ static void write_config(const world *w, const inst *in)
 	    "[defaults]\n%s\n"
 	    "[dep api]\nurl = http://127.0.0.1:%d/api-%s\ncritical = true\n\n"
 	    "[redis]\nurl = redis://127.0.0.1:%d/0\nservice = svc\n"
-	    "stale_after = 3s\n%s",
+	    "stale_after = 3s\nquorum = %d\n%s",
 	    in->name, in->name, in->host, w->defaults, w->e->fx.port, in->name,
-	    w->e->redis.port, w->redis_extra);
+	    w->e->redis.port, w->quorum, w->redis_extra);
 	assert_int_equal(fclose(f), 0);
 }
 
@@ -318,6 +321,53 @@ static void test_core_fleet_gate(void **state)
 	c.v.ninst = 0;
 	fb_fleet_gate_decide(&c.v, 0, 15000, &c.reg, "", &d);
 	assert_true(d.blocked);
+	core_free(&c);
+}
+
+static void test_core_quorum_and_lease(void **state)
+{
+	(void)state;
+	core_world c;
+	char why[256];
+	int n;
+	core_init(&c);
+	fb_fleet_votes *v = &c.v.votes[c.v.nvotes++];
+	snprintf(v->name, sizeof v->name, "api");
+	/* a vote of an instance that is not live does not count */
+	snprintf(v->ids[v->n++], sizeof v->ids[0], "%032d", 7);
+	assert_false(fb_fleet_quorum(&c.v, "api", 1, why, sizeof why, &n));
+	assert_int_equal(n, 0);
+	snprintf(v->ids[v->n++], sizeof v->ids[0], "%032d", 1);
+	assert_true(fb_fleet_quorum(&c.v, "api", 1, why, sizeof why, &n));
+	assert_string_equal(why, "quorum 1 of 2: web-2 sees api down");
+	assert_false(fb_fleet_quorum(&c.v, "api", 2, why, sizeof why, &n));
+	snprintf(v->ids[v->n++], sizeof v->ids[0], "%032d", 0);
+	assert_true(fb_fleet_quorum(&c.v, "api", 2, why, sizeof why, &n));
+	assert_int_equal(n, 2);
+	assert_string_equal(why, "quorum 2 of 2: web-2, web-1 see api down");
+	assert_false(fb_fleet_quorum(&c.v, "cache", 1, why, sizeof why, &n));
+
+	/* the lease: free once the wait is over and no unexpired lease is
+	 * held; mine only with the gen it was granted at */
+	fb_fleet_dep r = {.gen = 5, .open_until_ms = 1000};
+	snprintf(r.state, sizeof r.state, "open");
+	assert_false(fb_fleet_trial_free(&r, 999));
+	assert_true(fb_fleet_trial_free(&r, 1000));
+	snprintf(r.trial_owner, sizeof r.trial_owner, "me");
+	r.trial_exp_ms = 4000;
+	assert_false(fb_fleet_trial_free(&r, 3999));
+	assert_true(fb_fleet_trial_free(&r, 4000));
+	assert_true(fb_fleet_trial_mine(&r, "me", 5, 3999));
+	assert_false(fb_fleet_trial_mine(&r, "me", 4, 3999)); /* old lease */
+	assert_false(fb_fleet_trial_mine(&r, "you", 5, 3999));
+	assert_false(fb_fleet_trial_mine(&r, "me", 5, 4000)); /* expired */
+	/* the others wait for the lease and a margin for its result */
+	assert_int_equal(fb_fleet_follow_wait(&r, 1500, 2000), 4500);
+	r.trial_owner[0] = '\0';
+	assert_int_equal(fb_fleet_follow_wait(&r, 500, 2000), 2500);
+	assert_int_equal(fb_fleet_follow_wait(&r, 1500, 2000), 2000);
+	snprintf(r.state, sizeof r.state, "closed");
+	assert_false(fb_fleet_trial_free(&r, 9000));
 	core_free(&c);
 }
 
@@ -784,6 +834,207 @@ static void test_fleet_trip_and_gate_lock(void **state)
 		wait_gate(w, i, 0, "3 instances", 5000);
 }
 
+/* ---- 8. quorum open: 1 and 2 ------------------------------------------ */
+
+/* The first transition of api to `to` in instance i's log, or NULL. */
+static const cJSON *first_to(const cJSON *ev, const char *to)
+{
+	return th_events_nth(ev, 0, "transition", "api", NULL, to);
+}
+
+static void wait_open(const world *w, int i, int ms)
+{
+	if (!th_wait_events(w->in[i].log, 1, "transition", "api", NULL, "open",
+	                    ms)) {
+		show(w);
+		fail_msg("%s never opened api", w->in[i].host);
+	}
+}
+
+/* Would instance i let a call to api through now? Its breaker state, as
+ * `status --json` says (the `allow` op hands out the same answer). */
+static bool allowed_now(const world *w, int i)
+{
+	th_result r;
+	bool yes = false;
+	if (CLI(w, i, &r, "status", "--json") == 0) {
+		cJSON *doc = cJSON_Parse(r.out);
+		const cJSON *d = cJSON_GetArrayItem(
+		    cJSON_GetObjectItemCaseSensitive(doc, "dependencies"), 0);
+		yes = strcmp(nz(th_json_str(d, "state")), "closed") == 0;
+		cJSON_Delete(doc);
+	}
+	th_result_free(&r);
+	return yes;
+}
+
+static void test_quorum_one(void **state)
+{
+	world *w = *state;
+	w->quorum = 1;
+	for (int i = 0; i < NINST; i++)
+		start(w, i);
+	wait_live(w, 0, NINST, WAIT_MS);
+	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
+	assert_true(allowed_now(w, 2));
+	/* one instance sees api down: with quorum 1 its open is everyone's */
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "fail"), 0);
+	for (int i = 0; i < NINST; i++)
+		wait_open(w, i, WAIT_MS);
+	cJSON *a = th_jsonl_read(w->in[0].log, NULL, NULL);
+	int64_t t0 = th_rfc3339_ms(nz(th_json_str(first_to(a, "open"), "ts")));
+	int64_t last = t0;
+	for (int i = 1; i < NINST; i++) {
+		cJSON *ev = th_jsonl_read(w->in[i].log, NULL, NULL);
+		const cJSON *o = first_to(ev, "open");
+		const char *why = nz(th_json_str(o, "reason"));
+		print_message("%s: %s\n", w->in[i].host, why);
+		assert_non_null(
+		    strstr(why, "quorum 1 of 3: web-1 sees api down"));
+		int64_t t = th_rfc3339_ms(nz(th_json_str(o, "ts")));
+		last = t > last ? t : last;
+		cJSON_Delete(ev);
+		/* every instance rejects at once */
+		assert_false(allowed_now(w, i));
+	}
+	cJSON_Delete(a);
+	print_message("open on web-1 to open everywhere: %lld ms\n",
+	              (long long)(last - t0));
+	assert_true(last - t0 <= 1500);
+}
+
+static void test_quorum_two(void **state)
+{
+	world *w = *state;
+	w->quorum = 2;
+	for (int i = 0; i < NINST; i++)
+		start(w, i);
+	wait_live(w, 0, NINST, WAIT_MS);
+	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
+	/* one bad instance cannot open a healthy fleet */
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "fail"), 0);
+	wait_open(w, 0, WAIT_MS);
+	th_sleep_ms(3000);
+	for (int i = 1; i < NINST; i++) {
+		cJSON *ev = th_jsonl_read(w->in[i].log, NULL, NULL);
+		assert_null(first_to(ev, "open"));
+		cJSON_Delete(ev);
+		assert_true(allowed_now(w, i));
+	}
+	/* a second one: quorum, and the third follows */
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "fail"), 0);
+	wait_open(w, 2, WAIT_MS);
+	cJSON *ev = th_jsonl_read(w->in[2].log, NULL, NULL);
+	const char *why = nz(th_json_str(first_to(ev, "open"), "reason"));
+	print_message("web-3: %s\n", why);
+	assert_non_null(strstr(why, "quorum 2 of 3: "));
+	assert_non_null(strstr(why, "web-1"));
+	assert_non_null(strstr(why, "web-2"));
+	cJSON_Delete(ev);
+	assert_false(allowed_now(w, 2));
+}
+
+/* ---- 9. one half-open trial for the whole fleet ------------------------ */
+
+static long fleet_requests(const world *w)
+{
+	long n = 0;
+	for (int i = 0; i < NINST; i++) {
+		char path[16];
+		snprintf(path, sizeof path, "/api-%c", 'a' + i);
+		n += th_fixture_count(&w->e->fx, path);
+	}
+	return n;
+}
+
+static void set_all(const world *w, const char *mode)
+{
+	for (int i = 0; i < NINST; i++) {
+		char path[16];
+		snprintf(path, sizeof path, "/api-%c", 'a' + i);
+		assert_int_equal(th_fixture_set(&w->e->fx, path, mode), 0);
+	}
+}
+
+typedef struct want_closed {
+	const world *w;
+	int i;
+	long requests; /* at the fixture when it closed */
+} want_closed;
+
+static bool closed_again(void *ctx)
+{
+	want_closed *c = ctx;
+	c->requests = fleet_requests(c->w);
+	return th_wait_events(c->w->in[c->i].log, 1, "transition", "api",
+	                      "half_open", "closed", 0);
+}
+
+static void test_one_fleet_trial(void **state)
+{
+	world *w = *state;
+	w->quorum = 1;
+	snprintf(w->defaults, sizeof w->defaults,
+	         "interval = 200ms\ntimeout = 300ms\nfailure_threshold = 2\n"
+	         "recovery_timeout = 2s\njitter = 0\n");
+	for (int i = 0; i < NINST; i++)
+		start(w, i);
+	wait_live(w, 0, NINST, WAIT_MS);
+	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "fail"), 0);
+	for (int i = 0; i < NINST; i++)
+		wait_open(w, i, WAIT_MS);
+	/* every path fails from now on, counted from zero */
+	assert_int_equal(th_fixture_clear(&w->e->fx), 0);
+	set_all(w, "fail");
+	/* the first trial round: one request across the three, then the
+	 * fleet opens again for longer */
+	int64_t t0 = th_now_ms();
+	while (fleet_requests(w) == 0 && th_now_ms() - t0 < 8000)
+		th_sleep_ms(20);
+	assert_int_equal(fleet_requests(w), 1);
+	th_sleep_ms(1500);
+	long round1 = fleet_requests(w);
+	print_message("first trial round: %ld request(s)\n", round1);
+	assert_int_equal(round1, 1);
+	/* the second round succeeds: one request, and the others follow */
+	set_all(w, "ok");
+	int winner = -1;
+	t0 = th_now_ms();
+	while (winner < 0 && th_now_ms() - t0 < 10000) {
+		for (int i = 0; i < NINST && winner < 0; i++) {
+			want_closed c = {w, i, 0};
+			if (closed_again(&c)) {
+				winner = i;
+				print_message(
+				    "%s ran the trial; %ld requests in all\n",
+				    w->in[i].host, c.requests);
+				assert_int_equal(c.requests, 2);
+			}
+		}
+		th_sleep_ms(10);
+	}
+	assert_true(winner >= 0);
+	for (int i = 0; i < NINST; i++) {
+		if (i == winner)
+			continue;
+		assert_true(th_wait_events(w->in[i].log, 1, "transition", "api",
+		                           "open", "closed", WAIT_MS));
+		cJSON *ev = th_jsonl_read(w->in[i].log, NULL, NULL);
+		const char *why = nz(th_json_str(
+		    th_events_nth(ev, 0, "transition", "api", "open", "closed"),
+		    "reason"));
+		print_message("%s: %s\n", w->in[i].host, why);
+		assert_non_null(strstr(why, "fleet: the trial on"));
+		assert_non_null(strstr(why, w->in[winner].host));
+		/* a follower never ran a trial of its own */
+		assert_int_equal(th_events_count(ev, "transition", "api",
+		                                 "open", "half_open"),
+		                 0);
+		cJSON_Delete(ev);
+	}
+}
+
 /* ---- 7. the publish script appends only above the cursor -------------- */
 
 static char *redis_eval(const world *w, const char *const *args)
@@ -850,6 +1101,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_core_fleet_gate),
+	    cmocka_unit_test(test_core_quorum_and_lease),
 	    T(test_publish_script_exactly_once),
 	    T(test_view_and_fleet_gate),
 	    T(test_killed_instance_drops_out),
@@ -857,6 +1109,9 @@ int main(void)
 	    T(test_acl_user),
 	    T(test_password_file_must_be_private),
 	    T(test_fleet_trip_and_gate_lock),
+	    T(test_quorum_one),
+	    T(test_quorum_two),
+	    T(test_one_fleet_trial),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

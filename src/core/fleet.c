@@ -108,3 +108,62 @@ void fb_fleet_gate_decide(const fb_fleet_view *view, int64_t age_ms,
 	         "closed",
 	         view->ninst, view->ninst == 1 ? "" : "s");
 }
+
+static bool is_live(const fb_fleet_view *v, const char *id, const char **host)
+{
+	const fb_fleet_inst *in = fb_fleet_find_inst(v, id);
+	if (in)
+		*host = in->host[0] ? in->host : in->id;
+	return in != NULL;
+}
+
+bool fb_fleet_quorum(const fb_fleet_view *v, const char *dep, int quorum,
+                     char *reason, size_t len, int *votes)
+{
+	const fb_fleet_votes *vt = NULL;
+	char hosts[256] = "";
+	size_t used = 0;
+	int n = 0;
+	for (size_t i = 0; i < v->nvotes && !vt; i++)
+		if (strcmp(v->votes[i].name, dep) == 0)
+			vt = &v->votes[i];
+	for (size_t i = 0; vt && i < vt->n; i++) {
+		const char *host;
+		if (!is_live(v, vt->ids[i], &host))
+			continue;
+		n++;
+		int w = snprintf(hosts + used, sizeof hosts - used, "%s%s",
+		                 used ? ", " : "", host);
+		if (w > 0 && (size_t)w < sizeof hosts - used)
+			used += (size_t)w;
+	}
+	*votes = n;
+	if (n < quorum || n == 0)
+		return false;
+	snprintf(reason, len, "quorum %d of %zu: %s see%s %s down", n, v->ninst,
+	         hosts, n == 1 ? "s" : "", dep);
+	return true;
+}
+
+bool fb_fleet_trial_free(const fb_fleet_dep *r, int64_t now_ms)
+{
+	return strcmp(r->state, "open") == 0 && now_ms >= r->open_until_ms &&
+	       (!r->trial_owner[0] || now_ms >= r->trial_exp_ms);
+}
+
+bool fb_fleet_trial_mine(const fb_fleet_dep *r, const char *me, int64_t token,
+                         int64_t now_ms)
+{
+	return strcmp(r->state, "open") == 0 && r->gen == token &&
+	       strcmp(r->trial_owner, me) == 0 && now_ms < r->trial_exp_ms;
+}
+
+int64_t fb_fleet_follow_wait(const fb_fleet_dep *r, int64_t now_ms,
+                             int64_t margin_ms)
+{
+	int64_t until = r->trial_owner[0] && r->trial_exp_ms > now_ms
+	                    ? r->trial_exp_ms
+	                    : r->open_until_ms;
+	int64_t wait = until - now_ms;
+	return (wait > 0 ? wait : 0) + margin_ms;
+}

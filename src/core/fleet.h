@@ -38,12 +38,26 @@ typedef struct fb_fleet_inst {
 /* The fleet-wide record of a dependency ({P:S}:dep:NAME). */
 typedef struct fb_fleet_dep {
 	char name[64];
-	char state[16]; /* "" when nothing was decided for the fleet */
-	int64_t gen;
+	char state[16];  /* "" when nothing was decided for the fleet */
+	char action[16]; /* what set it: "quorum", "trial", "trial_ok",
+	                    "trial_failed", or an operator action */
+	int64_t gen;     /* bumped on every change: the fencing token */
 	char by[FB_FLEET_ID_LEN + 1];
 	char actor[FB_FLEET_TEXT_MAX];
 	char reason[FB_FLEET_TEXT_MAX];
+	int64_t open_until_ms; /* Redis time */
+	char trial_owner[FB_FLEET_ID_LEN + 1];
+	int64_t trial_exp_ms; /* Redis time */
+	uint32_t trials;      /* failed fleet trials since it opened */
 } fb_fleet_dep;
+
+/* The instances that saw a dependency down within the quorum window
+ * ({P:S}:dep:NAME:down), as read with the heartbeat. */
+typedef struct fb_fleet_votes {
+	char name[64];
+	char ids[FB_FLEET_INST_MAX][FB_FLEET_ID_LEN + 1];
+	size_t n;
+} fb_fleet_votes;
 
 /* The fleet gate record ({P:S}:gate). */
 typedef struct fb_fleet_gate_rec {
@@ -64,6 +78,8 @@ typedef struct fb_fleet_view {
 	fb_fleet_gate_rec gate;
 	fb_fleet_dep deps[FB_FLEET_DEPS_MAX];
 	size_t ndeps;
+	fb_fleet_votes votes[FB_FLEET_DEPS_MAX];
+	size_t nvotes;
 } fb_fleet_view;
 
 /* The fleet gate's answer. */
@@ -87,5 +103,27 @@ void fb_fleet_gate_decide(const fb_fleet_view *view, int64_t age_ms,
 const fb_fleet_inst *fb_fleet_find_inst(const fb_fleet_view *v, const char *id);
 /* The fleet record of dependency `name` in the view, or NULL. */
 const fb_fleet_dep *fb_fleet_find_dep(const fb_fleet_view *v, const char *name);
+
+/* Quorum (SPEC 8): how many live instances of the view voted `dep`
+ * down; a vote of an instance that is not live does not count. With
+ * `quorum` or more, true and the reason ("quorum 2 of 3: web-1, web-2
+ * see api down"). */
+bool fb_fleet_quorum(const fb_fleet_view *v, const char *dep, int quorum,
+                     char *reason, size_t len, int *votes);
+
+/* The fleet's single half-open trial for record r at Redis time now_ms.
+ * May `me` take the lease: the record is open, its wait is over, and no
+ * unexpired lease is held? */
+bool fb_fleet_trial_free(const fb_fleet_dep *r, int64_t now_ms);
+/* Does `me` hold the lease with fencing token `token` (the gen its
+ * lease was granted at)? A result from an older lease is ignored. */
+bool fb_fleet_trial_mine(const fb_fleet_dep *r, const char *me, int64_t token,
+                         int64_t now_ms);
+/* How long an instance that does not run the trial keeps its breaker
+ * open for record r: until the lease ends (or, before anyone holds it,
+ * the fleet's wait ends), and `margin_ms` more for the result to come
+ * back. */
+int64_t fb_fleet_follow_wait(const fb_fleet_dep *r, int64_t now_ms,
+                             int64_t margin_ms);
 
 #endif
