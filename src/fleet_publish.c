@@ -12,6 +12,7 @@
 #include "eventlog.h"
 #include "fleet_impl.h"
 #include "fleet_scripts.h"
+#include "fleet_view.h"
 #include "runtime.h"
 
 #define ARGV_MAX (5 + 2 * FB_FLEET_BATCH_EVENTS)
@@ -78,29 +79,39 @@ void fleet_publish_start(fb_fleet *f)
 	    fb_fleet_conn_command(f->conn, 3, argv, lens, on_cursor, f) == 0;
 }
 
+int fb_fleet_published_parse(const redisReply *r, uint64_t *cursor,
+                             int64_t *added)
+{
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    !parse_u64(r->element[0]->str, r->element[0]->len, cursor) ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->integer < 0)
+		return -1;
+	*added = r->element[1]->integer;
+	return 0;
+}
+
 static void on_published(void *ctx, const redisReply *r)
 {
 	fb_fleet *f = ctx;
 	uint64_t c;
+	int64_t added;
 	f->pub_inflight = false;
 	if (!r)
 		return; /* lost: the log still has them */
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    !parse_u64(r->element[0]->str, r->element[0]->len, &c) ||
-	    r->element[1]->type != REDIS_REPLY_INTEGER) {
+	if (fb_fleet_published_parse(r, &c, &added) != 0) {
 		char why[300];
+		bool e = r->type == REDIS_REPLY_ERROR && r->str;
 		snprintf(why, sizeof why, "redis: publishing: %.*s",
-		         r->type == REDIS_REPLY_ERROR
-		             ? (int)(r->len > 200 ? 200 : r->len)
-		             : 10,
-		         r->type == REDIS_REPLY_ERROR ? r->str : "odd reply");
+		         e ? (int)(r->len > 200 ? 200 : r->len) : 10,
+		         e ? r->str : "odd reply");
 		snprintf(f->pub_error, sizeof f->pub_error, "%s", why);
 		fb_fleet_conn_drop(f->conn, why);
 		return;
 	}
 	f->cursor = c;
-	f->published += (uint64_t)r->element[1]->integer;
+	f->published += (uint64_t)added;
 	f->pub_error[0] = '\0';
 	fb_fleet_batch_clear(&f->sending);
 	pump(f);

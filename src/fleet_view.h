@@ -15,4 +15,9 @@
 int fb_fleet_view_parse(const redisReply *r, const char *const *names,
                         size_t nnames, fb_fleet_view *v, char *err, size_t len);
 
+/* The publish script's reply {cursor, appended}: 0, or -1 when it is
+ * not one (an error reply, an odd shape, a cursor that is no number). */
+int fb_fleet_published_parse(const redisReply *r, uint64_t *cursor,
+                             int64_t *added);
+
 #endif

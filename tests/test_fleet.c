@@ -19,10 +19,12 @@
 #include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/fleet.h"
 #include "fleet_scripts.h"
+#include "fusebox/client.h"
 #include "fusebox/registry.h"
 #include "helpers.h"
 
@@ -403,6 +405,12 @@ static void test_view_and_fleet_gate(void **state)
 	th_result_free(&r);
 	assert_int_equal(fleet_gate(w, 0, reason, sizeof reason), 75);
 	print_message("fleet gate: %s\n", reason);
+	/* libfusebox asks the same question */
+	char why[256];
+	assert_false(
+	    fb_gate_allows_fleet(w->in[0].sock, 5000, why, sizeof why));
+	assert_string_equal(why, "web-2 sees api open");
+	assert_true(fb_gate_allows(w->in[0].sock, 5000, why, sizeof why));
 
 	/* the table names the host and what it sees */
 	assert_int_equal(CLI(w, 0, &r, "status", "--fleet"), 0);
@@ -416,6 +424,7 @@ static void test_view_and_fleet_gate(void **state)
 	th_result_free(&r);
 	for (int i = 0; i < NINST; i++)
 		wait_gate(w, i, 0, "3 instances", WAIT_MS);
+	assert_true(fb_gate_allows_fleet(w->in[0].sock, 5000, why, sizeof why));
 
 	/* the id survives a restart */
 	th_kill(w->in[0].pid, SIGTERM, 5000);
@@ -756,6 +765,7 @@ static void test_password_file_must_be_private(void **state)
 typedef struct want_action {
 	const world *w;
 	const char *action;
+	const char *from; /* "via the fleet from web-1" */
 } want_action;
 
 static bool all_logged(void *ctx)
@@ -770,7 +780,7 @@ static bool all_logged(void *ctx)
 			const char *act = th_json_str(e, "action");
 			const char *actor = th_json_str(e, "actor");
 			if (act && strcmp(act, a->action) == 0 && actor &&
-			    strstr(actor, "via the fleet from web-1"))
+			    strstr(actor, a->from))
 				found = true;
 		}
 		cJSON_Delete(ev);
@@ -795,7 +805,7 @@ static void test_fleet_trip_and_gate_lock(void **state)
 	print_message("%s", r.out);
 	assert_non_null(strstr(r.out, "3 live instances"));
 	th_result_free(&r);
-	want_action a = {w, "trip"};
+	want_action a = {w, "trip", "via the fleet from web-1"};
 	if (!th_wait_until(all_logged, &a, 3000)) {
 		show(w);
 		fail_msg("the fleet trip did not reach every instance");
@@ -1035,6 +1045,86 @@ static void test_one_fleet_trial(void **state)
 	}
 }
 
+/* ---- 10. a skewed clock changes nothing -------------------------------- */
+
+/* Starts instance i under faketime (libfaketime, preloaded: ASan must
+ * be told not to insist on coming first). */
+static void start_skewed(world *w, int i, const char *offset)
+{
+	inst *in = &w->in[i];
+	char asan[512];
+	const char *was = getenv("ASAN_OPTIONS");
+	snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0",
+	         was ? was : "", was && was[0] ? ":" : "");
+	char *saved = was ? strdup(was) : NULL;
+	setenv("ASAN_OPTIONS", asan, 1);
+	write_config(w, in);
+	char *argv[] = {"faketime", "-f",       (char *)offset, g_fusebox,
+	                "run",      "--config", in->cfg,        NULL};
+	in->pid = th_spawn(argv, NULL, in->err);
+	if (saved)
+		setenv("ASAN_OPTIONS", saved, 1);
+	else
+		unsetenv("ASAN_OPTIONS");
+	free(saved);
+	assert_true(in->pid > 0);
+	if (!th_wait_unix_socket(in->sock, WAIT_MS)) {
+		show(w);
+		fail_msg("%s (faketime %s) does not serve its socket", in->host,
+		         offset);
+	}
+}
+
+static void test_skewed_clock_changes_nothing(void **state)
+{
+	world *w = *state;
+	th_result r;
+	start(w, 0);
+	start(w, 1);
+	start_skewed(w, 2, "-2h");
+	/* its log says it lives two hours behind: had it stamped its own
+	 * heartbeats, the others would drop it at once */
+	assert_true(th_wait_events(w->in[2].log, 1, "start", NULL, NULL, NULL,
+	                           WAIT_MS));
+	cJSON *ev = th_jsonl_read(w->in[2].log, NULL, NULL);
+	int64_t ts = th_rfc3339_ms(nz(th_json_str(
+	    th_events_nth(ev, 0, "start", NULL, NULL, NULL), "ts")));
+	cJSON_Delete(ev);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t skew = ts - (int64_t)now.tv_sec * 1000;
+	print_message("web-3 clock skew: %+lld s\n", (long long)(skew / 1000));
+	assert_true(skew < -7000 * 1000);
+	/* it is one of the fleet, seen fresh, and stays so past three
+	 * heartbeats */
+	for (int i = 0; i < NINST; i++)
+		wait_live(w, i, NINST, WAIT_MS);
+	th_sleep_ms(4000);
+	for (int i = 0; i < NINST; i++) {
+		assert_int_equal(live_count(w, i), NINST);
+		cJSON *doc = fleet_doc(w, i);
+		assert_non_null(doc);
+		assert_true(th_json_num(doc, "view_age_s", 99) < 2);
+		const cJSON *in;
+		cJSON_ArrayForEach(
+		    in, cJSON_GetObjectItemCaseSensitive(doc, "instances"))
+		{
+			double age = th_json_num(in, "age_s", 99);
+			assert_true(age > -0.5 && age < 3);
+		}
+		cJSON_Delete(doc);
+		wait_gate(w, i, 0, "3 instances", WAIT_MS);
+	}
+	/* and its fleet actions reach the others within a heartbeat */
+	assert_int_equal(CLI(w, 2, &r, "trip", "api", "--fleet"), 0);
+	th_result_free(&r);
+	want_action a = {w, "trip", "via the fleet from web-3"};
+	if (!th_wait_until(all_logged, &a, 1500)) {
+		show(w);
+		fail_msg("a trip from the skewed instance did not reach all");
+	}
+}
+
 /* ---- 7. the publish script appends only above the cursor -------------- */
 
 static char *redis_eval(const world *w, const char *const *args)
@@ -1112,6 +1202,7 @@ int main(void)
 	    T(test_quorum_one),
 	    T(test_quorum_two),
 	    T(test_one_fleet_trial),
+	    T(test_skewed_clock_changes_nothing),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
