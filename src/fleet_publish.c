@@ -222,6 +222,11 @@ void fleet_publish_pump(fb_fleet *f)
 void fb_fleet_logged(fb_fleet *f, const char *line, size_t len)
 {
 	uint64_t seq = fb_fleet_line_seq(line, len);
+	/* a breaker moved: the fleet hears of it (a vote) at once, not at
+	 * the next heartbeat */
+	static const char moved[] = "\"kind\":\"transition\"";
+	if (memmem(line, len, moved, sizeof moved - 1))
+		f->next_hb_ms = 0;
 	if (!seq || !f->live)
 		return; /* not caught up: it is read from the log in turn */
 	if (f->queue.n >= FB_FLEET_LIVE_MAX ||
