@@ -20,8 +20,8 @@
 struct fb_runtime;
 typedef struct fb_fleet fb_fleet;
 
-#define FB_FLEET_BATCH_EVENTS 1000      /* events per publish script */
-#define FB_FLEET_BATCH_BYTES  (1 << 20) /* and their bytes */
+#define FB_FLEET_BATCH_EVENTS 2000      /* events per publish script */
+#define FB_FLEET_BATCH_BYTES  (512 << 10) /* and their bytes */
 #define FB_FLEET_LIVE_MAX     20000     /* events held while publishing */
 
 /* Starts the fleet for rt when [redis] is configured (*out NULL when it

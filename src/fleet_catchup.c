@@ -8,7 +8,7 @@
 #include "fleet_catchup.h"
 #include "logread.h"
 
-#define SPAN_BYTES (1 << 20) /* read a file a MiB at a time */
+#define SPAN_BYTES (256 << 10) /* read a file a quarter MiB at a time */
 
 int fb_fleet_batch_add(fb_fleet_batch *b, uint64_t seq, const char *text,
                        size_t len)

@@ -43,17 +43,18 @@ static const char heartbeat[] = NOW
 
 static const char publish[] =
     "local cur = redis.call('HGET', KEYS[1], ARGV[1]) or '0'\n"
-    "local n = 0\n"
+    "local last, n = tonumber(cur), 0\n"
+    "local events, id, host, maxlen = KEYS[2], ARGV[1], ARGV[3], ARGV[2]\n"
     "for i = 4, #ARGV - 1, 2 do\n"
-    "  if tonumber(ARGV[i]) > tonumber(cur) then\n"
-    "    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*',\n"
-    "               'instance', ARGV[1], 'host', ARGV[3], 'seq', ARGV[i],\n"
+    "  local seq = tonumber(ARGV[i])\n"
+    "  if seq > last then\n"
+    "    redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*',\n"
+    "               'instance', id, 'host', host, 'seq', ARGV[i],\n"
     "               'event', ARGV[i + 1])\n"
-    "    cur = ARGV[i]\n"
-    "    n = n + 1\n"
+    "    last, cur, n = seq, ARGV[i], n + 1\n"
     "  end\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], ARGV[1], cur)\n"
+    "if n > 0 then redis.call('HSET', KEYS[1], id, cur) end\n"
     "return {cur, n}\n";
 
 static const char decide[] =
