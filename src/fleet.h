@@ -20,9 +20,9 @@
 struct fb_runtime;
 typedef struct fb_fleet fb_fleet;
 
-#define FB_FLEET_BATCH_EVENTS 2000      /* events per publish script */
+#define FB_FLEET_BATCH_EVENTS 2000        /* events per publish script */
 #define FB_FLEET_BATCH_BYTES  (512 << 10) /* and their bytes */
-#define FB_FLEET_LIVE_MAX     20000     /* events held while publishing */
+#define FB_FLEET_LIVE_MAX     20000       /* events held while publishing */
 
 /* Starts the fleet for rt when [redis] is configured (*out NULL when it
  * is not): the instance id next to the log, the password, and a
@@ -44,6 +44,10 @@ void fb_fleet_gate(const fb_fleet *f, int64_t now_ms, fb_fleet_decision *out);
 /* The "fleet" part of the status document: connection, id, view age,
  * the fleet gate and every live instance. NULL when out of memory. */
 cJSON *fb_fleet_json(const fb_fleet *f, int64_t now_ms);
+
+/* Adds {"fleet":{"message":...}} (the headline below) to a control
+ * delta document, so an attached console says so too. */
+void fb_fleet_delta_json(const fb_fleet *f, cJSON *o);
 
 /* One line for humans about the connection: "" when all is well, else
  * "fleet: redis down (...), working alone from own probes". */

@@ -52,6 +52,14 @@ static cJSON *gate_json(const fb_fleet *f, int64_t now_ms)
 	return g;
 }
 
+void fb_fleet_delta_json(const fb_fleet *f, cJSON *o)
+{
+	char line[600];
+	fb_fleet_headline(f, line, sizeof line);
+	cJSON *fl = cJSON_AddObjectToObject(o, "fleet");
+	cJSON_AddStringToObject(fl, "message", line);
+}
+
 cJSON *fb_fleet_json(const fb_fleet *f, int64_t now_ms)
 {
 	const fb_redis_config *rc = &f->rt->cfg.redis;

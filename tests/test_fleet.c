@@ -1242,6 +1242,34 @@ static void test_gap_when_rotation_took_events(void **state)
 	cJSON_Delete(live);
 }
 
+/* ---- 12. the console says when the instance works alone -------------- */
+
+static void test_console_says_it_works_alone(void **state)
+{
+	world *w = *state;
+	char sock[64], cmd[PATH_MAX + 512];
+	start(w, 0);
+	wait_live(w, 0, 1, WAIT_MS);
+	snprintf(sock, sizeof sock, "fbfleet%ld", (long)getpid());
+	snprintf(cmd, sizeof cmd, "exec %s --config %s", g_fusebox,
+	         w->in[0].cfg);
+	assert_int_equal(th_tmux_start(sock, w->e->dir, 160, 40, cmd), 0);
+	bool ok = th_tmux_wait_text(sock, "attached to web-1", WAIT_MS);
+	/* sharing: no word of it */
+	ok = ok && !th_tmux_wait_text(sock, "working alone", 1500);
+	th_redis_kill(&w->e->redis);
+	ok = ok &&
+	     th_tmux_wait_text(sock, "working alone from own probes", WAIT_MS);
+	char *screen = th_tmux_capture(sock, false);
+	print_message("%.*s\n", 320, screen ? screen : "");
+	free(screen);
+	ok = ok &&
+	     th_redis_start(&w->e->redis, w->e->dir, w->e->redis.port) == 0;
+	ok = ok && th_tmux_wait_gone(sock, "working alone", WAIT_MS);
+	th_tmux_kill(sock);
+	assert_true(ok);
+}
+
 /* ---- 7. the publish script appends only above the cursor -------------- */
 
 static char *redis_eval(const world *w, const char *const *args)
@@ -1321,6 +1349,7 @@ int main(void)
 	    T(test_one_fleet_trial),
 	    T(test_skewed_clock_changes_nothing),
 	    T(test_gap_when_rotation_took_events),
+	    T(test_console_says_it_works_alone),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
