@@ -82,6 +82,29 @@ static void print_table(const cJSON *f)
 	}
 }
 
+/* What was decided for the whole fleet, one line a dependency. */
+static void print_records(const cJSON *f)
+{
+	const cJSON *r;
+	const cJSON *recs = cJSON_GetObjectItemCaseSensitive(f, "records");
+	if (cJSON_GetArraySize(recs) == 0)
+		return;
+	printf("\nFLEET RECORDS\n");
+	cJSON_ArrayForEach(r, recs)
+	{
+		printf("  %s: %s", str(r, "name"), str(r, "state"));
+		if (num(r, "open_for_s") > 0)
+			printf(" for %.0fs more", num(r, "open_for_s"));
+		if (str(r, "trial_by")[0])
+			printf(", trial held by %s", str(r, "trial_by"));
+		if (str(r, "reason")[0])
+			printf(" (%s)", str(r, "reason"));
+		if (str(r, "by")[0])
+			printf(", from %s", str(r, "by"));
+		printf("\n");
+	}
+}
+
 int fb_fleet_print(const cJSON *doc, bool json)
 {
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "fleet");
@@ -96,6 +119,7 @@ int fb_fleet_print(const cJSON *doc, bool json)
 		cJSON_free(text);
 	} else {
 		print_table(f);
+		print_records(f);
 	}
 	return FB_EXIT_OK;
 }

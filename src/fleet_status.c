@@ -52,6 +52,44 @@ static cJSON *gate_json(const fb_fleet *f, int64_t now_ms)
 	return g;
 }
 
+/* The host of instance id, as the view knows it ("" for none). */
+static const char *host_of(const fb_fleet *f, const char *id)
+{
+	const fb_fleet_inst *in = fb_fleet_find_inst(f->view, id);
+	if (!id[0])
+		return "";
+	return in && in->host[0] ? in->host : id;
+}
+
+/* A dependency's fleet record: what was decided for the whole fleet, by
+ * whom, and who holds the trial. */
+static cJSON *record_json(const fb_fleet *f, const fb_fleet_dep *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	int64_t at = f->view->redis_ms;
+	int64_t left = r->open_until_ms > at ? r->open_until_ms - at : 0;
+	bool lease = r->trial_owner[0] && r->trial_exp_ms > at;
+	bool ok =
+	    cJSON_AddStringToObject(o, "name", r->name) &&
+	    cJSON_AddStringToObject(o, "state", r->state) &&
+	    cJSON_AddStringToObject(o, "action", r->action) &&
+	    cJSON_AddStringToObject(o, "by", host_of(f, r->by)) &&
+	    cJSON_AddStringToObject(o, "actor", r->actor) &&
+	    cJSON_AddStringToObject(o, "reason", r->reason) &&
+	    cJSON_AddNumberToObject(o, "gen", (double)r->gen) &&
+	    cJSON_AddNumberToObject(
+	        o, "open_for_s",
+	        strcmp(r->state, "open") == 0 ? (double)left / 1000.0 : 0) &&
+	    cJSON_AddStringToObject(o, "trial_by",
+	                            lease ? host_of(f, r->trial_owner) : "") &&
+	    cJSON_AddNumberToObject(o, "trials", (double)r->trials);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 void fb_fleet_delta_json(const fb_fleet *f, cJSON *o)
 {
 	char line[600];
@@ -90,6 +128,10 @@ cJSON *fb_fleet_json(const fb_fleet *f, int64_t now_ms)
 	for (size_t i = 0; ok && f->has_view && i < f->view->ninst; i++)
 		ok = fb_json_put(list, NULL,
 		                 inst_json(f, &f->view->inst[i], age));
+	cJSON *recs = cJSON_CreateArray();
+	ok = fb_json_put(o, "records", recs) && ok;
+	for (size_t i = 0; ok && f->has_view && i < f->view->ndeps; i++)
+		ok = fb_json_put(recs, NULL, record_json(f, &f->view->deps[i]));
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

@@ -971,6 +971,14 @@ static void test_quorum_two(void **state)
 	assert_non_null(strstr(why, "web-2"));
 	cJSON_Delete(ev);
 	assert_false(allowed_now(w, 2));
+	/* status --fleet says what the fleet decided, and who decided it */
+	th_result r;
+	assert_int_equal(CLI(w, 2, &r, "status", "--fleet"), 0);
+	print_message("%s", r.out);
+	assert_non_null(strstr(r.out, "FLEET RECORDS"));
+	assert_non_null(strstr(r.out, "api: open for "));
+	assert_non_null(strstr(r.out, "(quorum 2 of 3: "));
+	th_result_free(&r);
 }
 
 /* ---- 9. one half-open trial for the whole fleet ------------------------ */
