@@ -36,11 +36,13 @@ struct fb_fleet {
 	uint64_t probes_at[FB_FLEET_DEPS_MAX]; /* d->probes when it began */
 	fb_fleet_decide_ctx decide_ctx[FB_FLEET_DEPS_MAX];
 	/* publishing (fleet_publish.c) */
-	bool cursor_known, cursor_asked, pub_inflight;
+	bool cursor_known, cursor_asked;
+	int pub_inflight;       /* publish scripts sent, not answered yet */
 	uint64_t cursor;        /* the last seq of ours in the stream */
+	uint64_t sent_upto;     /* the last seq sent (cursor <= sent_upto) */
 	bool live;              /* caught up: new lines wait in `queue` */
 	fb_fleet_batch queue;   /* live lines not yet sent */
-	fb_fleet_batch sending; /* the batch in flight */
+	fb_fleet_batch sending; /* the next batch, until it is sent */
 	fb_catchup_pos pos;     /* where reading the log goes on */
 	bool pos_valid;
 	uint64_t published, gaps;

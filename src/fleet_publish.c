@@ -1,7 +1,10 @@
 /* Publishing every logged event exactly once (SPEC 8): the cursor
  * script appends an event only above the instance's cursor, one batch in
  * flight at a time, so a batch sent again after a lost reply or a
- * NOSCRIPT is never appended twice and never overtaken. While caught up,
+ * NOSCRIPT is never appended twice and never overtaken: at most
+ * FB_FLEET_PUB_DEPTH batches are in flight, in seq order, and replies
+ * (and NOSCRIPT retries) keep that order; a lost connection starts again
+ * from the cursor Redis holds. While caught up,
  * new lines go from memory; otherwise, and after every outage, they are
  * read back from the log, in order, before anything newer. */
 #include <stdio.h>
@@ -23,7 +26,8 @@ void fleet_publish_reset(fb_fleet *f)
 {
 	f->cursor_known = false;
 	f->cursor_asked = false;
-	f->pub_inflight = false;
+	f->pub_inflight = 0;
+	f->sent_upto = 0;
 	f->live = false;
 	fb_fleet_batch_clear(&f->queue);
 	fb_fleet_batch_clear(&f->sending);
@@ -65,6 +69,7 @@ static void on_cursor(void *ctx, const redisReply *r)
 		return;
 	}
 	f->cursor = c; /* nil: nothing of ours was ever published */
+	f->sent_upto = c;
 	f->cursor_known = true;
 	pump(f);
 }
@@ -97,9 +102,9 @@ static void on_published(void *ctx, const redisReply *r)
 	fb_fleet *f = ctx;
 	uint64_t c;
 	int64_t added;
-	f->pub_inflight = false;
 	if (!r)
-		return; /* lost: the log still has them */
+		return; /* lost: the log still has them; a reset follows */
+	f->pub_inflight--;
 	if (fb_fleet_published_parse(r, &c, &added) != 0) {
 		char why[300];
 		bool e = r->type == REDIS_REPLY_ERROR && r->str;
@@ -113,7 +118,6 @@ static void on_published(void *ctx, const redisReply *r)
 	f->cursor = c;
 	f->published += (uint64_t)added;
 	f->pub_error[0] = '\0';
-	fb_fleet_batch_clear(&f->sending);
 	pump(f);
 }
 
@@ -145,8 +149,12 @@ static void send_batch(fb_fleet *f)
 		lens[n++] = b->len[i];
 	}
 	if (fb_fleet_conn_eval(f->conn, FB_SCRIPT_PUBLISH, 2, n, argv, lens,
-	                       on_published, f) == 0)
-		f->pub_inflight = true;
+	                       on_published, f) == 0) {
+		f->pub_inflight++;
+		f->sent_upto = b->seq[b->n - 1];
+	}
+	/* the command holds its own copy now */
+	fb_fleet_batch_clear(&f->sending);
 }
 
 /* The gap event of SPEC 6 for events rotated out before they were
@@ -159,10 +167,10 @@ static int add_gap(fb_fleet *f, uint64_t lost)
 	                 "{\"v\":1,\"seq\":%llu,\"ts\":\"%s\",\"kind\":\"gap\","
 	                 "\"lost\":%llu,\"reason\":\"rotated out of the event "
 	                 "log before they were published\"}",
-	                 (unsigned long long)(f->cursor + lost), ts,
+	                 (unsigned long long)(f->sent_upto + lost), ts,
 	                 (unsigned long long)lost);
 	f->gaps++;
-	return fb_fleet_batch_add(&f->sending, f->cursor + lost, line,
+	return fb_fleet_batch_add(&f->sending, f->sent_upto + lost, line,
 	                          (size_t)n);
 }
 
@@ -173,7 +181,7 @@ static bool read_log(fb_fleet *f)
 	uint64_t lost = 0;
 	const fb_runtime *rt = f->rt;
 	f->pub_error[0] = '\0';
-	if (fb_fleet_catchup_read(rt->cfg.log, rt->cfg.log_keep, f->cursor,
+	if (fb_fleet_catchup_read(rt->cfg.log, rt->cfg.log_keep, f->sent_upto,
 	                          &f->pos, FB_FLEET_BATCH_EVENTS,
 	                          FB_FLEET_BATCH_BYTES, &f->sending, &lost, err,
 	                          sizeof err) != 0) {
@@ -189,11 +197,9 @@ static bool read_log(fb_fleet *f)
 	return f->sending.n > 0;
 }
 
-static void pump(fb_fleet *f)
+/* The next batch into f->sending; false when there is none. */
+static bool next_batch(fb_fleet *f)
 {
-	if (!fb_fleet_conn_ready(f->conn) || !f->cursor_known ||
-	    f->pub_inflight)
-		return;
 	if (f->live && (f->queue.n > FB_FLEET_BATCH_EVENTS ||
 	                f->queue.bytes > FB_FLEET_BATCH_BYTES)) {
 		f->live = false; /* more than a batch: read it from the log */
@@ -201,17 +207,31 @@ static void pump(fb_fleet *f)
 	}
 	if (f->live) {
 		if (!f->queue.n)
-			return;
+			return false;
 		fb_fleet_batch t = f->sending;
 		f->sending = f->queue;
 		f->queue = t;
 		fb_fleet_batch_clear(&f->queue);
-	} else if (!read_log(f)) {
-		fb_fleet_batch_clear(&f->sending);
-		f->live = !f->pub_error[0]; /* everything logged is out */
-		return;
+		return true;
 	}
-	send_batch(f);
+	if (read_log(f))
+		return true;
+	fb_fleet_batch_clear(&f->sending);
+	f->live = !f->pub_error[0]; /* everything logged is sent */
+	return false;
+}
+
+static void pump(fb_fleet *f)
+{
+	while (fb_fleet_conn_ready(f->conn) && f->cursor_known &&
+	       f->pub_inflight < FB_FLEET_PUB_DEPTH && next_batch(f)) {
+		int before = f->pub_inflight;
+		send_batch(f);
+		if (f->pub_inflight == before) {
+			f->live = false; /* not sent: read it from the log */
+			break;
+		}
+	}
 }
 
 void fleet_publish_pump(fb_fleet *f)

@@ -1278,6 +1278,38 @@ static void test_console_says_it_works_alone(void **state)
 	assert_true(ok);
 }
 
+/* ---- 13. scripts the server forgot are loaded again, in stride ------- */
+
+static void test_noscript_reloads_without_reconnecting(void **state)
+{
+	world *w = *state;
+	th_result r;
+	start(w, 0);
+	wait_live(w, 0, 1, WAIT_MS);
+	wait_gate(w, 0, 0, "1 instance", WAIT_MS);
+	want_stream c = {.w = w};
+	if (!th_wait_until(all_published, &c, WAIT_MS))
+		fail_msg("%s", c.why);
+	REDIS(w, "SCRIPT", "FLUSH");
+	/* events to publish and heartbeats: every EVALSHA meets NOSCRIPT */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(CLI(w, 0, &r, "trip", "api"), 0);
+		th_result_free(&r);
+		assert_int_equal(CLI(w, 0, &r, "reset", "api"), 0);
+		th_result_free(&r);
+	}
+	if (!th_wait_until(all_published, &c, WAIT_MS))
+		fail_msg("after SCRIPT FLUSH: %s", c.why);
+	wait_gate(w, 0, 0, "1 instance", WAIT_MS);
+	/* nothing was dropped to get there */
+	size_t len = 0;
+	char *err = th_slurp(w->in[0].err, &len);
+	assert_non_null(err);
+	assert_null(strstr(err, "NOSCRIPT"));
+	assert_null(strstr(err, "working alone"));
+	free(err);
+}
+
 /* ---- 7. the publish script appends only above the cursor -------------- */
 
 static char *redis_eval(const world *w, const char *const *args)
@@ -1358,6 +1390,7 @@ int main(void)
 	    T(test_skewed_clock_changes_nothing),
 	    T(test_gap_when_rotation_took_events),
 	    T(test_console_says_it_works_alone),
+	    T(test_noscript_reloads_without_reconnecting),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
