@@ -96,7 +96,10 @@ enum { FB_OPT_DEPS = 256 };
 	X("json", 'j', "", NONE,                                               \
 	  "the events as logged, or the summary as JSON")                      \
 	X("summary", 's', "", NONE, "the incident report, not the timeline")   \
-	X("markdown", 'm', "", NONE, "with --summary: the report as Markdown")
+	X("markdown", 'm', "", NONE, "with --summary: the report as Markdown") \
+	X("redis", 'R', "", NONE,                                              \
+	  "read the fleet's event stream ([redis]), not LOG files")            \
+	FB_OPTS_CONFIG(X)
 #define FB_OPTS_CALL(X)                                                        \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("dep", 'd', "NAME", DEP,                                             \
@@ -148,6 +151,10 @@ int fb_status_print(const struct cJSON *doc, fb_status_format fmt);
  * (cli_fleet.c); a status document's one line about the fleet when it
  * works alone (nothing when it shares a view or has no [redis]). */
 int fb_fleet_print(const struct cJSON *doc, bool json);
+/* `replay --redis`: the front hands it to the engine, which reads the
+ * fleet's stream into one log per instance and replays those
+ * (replay_redis.c). argv is the whole command. */
+int fb_replay_redis(int argc, char **argv, const char *config);
 void fb_fleet_print_headline(const struct cJSON *doc);
 /* `status --probe` (cli_probe.c): one probe round of our own, printed as
  * fb_status_print does; argv is the whole command, for the front to hand

@@ -184,7 +184,8 @@ static void emit(const fb_log_event *ev, bool json, bool colour)
 
 typedef struct replay_opts {
 	filter f;
-	bool json, summary, markdown;
+	bool json, summary, markdown, redis;
+	const char *config;
 	int first_file;
 } replay_opts;
 
@@ -218,6 +219,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 		case 'j': o->json = true; break;
 		case 's': o->summary = true; break;
 		case 'm': o->markdown = true; break;
+		case 'R': o->redis = true; break;
+		case 'c': o->config = optarg; break;
 		default: bad = -1; break;
 		}
 		if (bad) {
@@ -230,7 +233,8 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 	}
 	o->first_file = optind;
 	make_needles(&o->f);
-	return optind < argc && (!o->markdown || o->summary) ? 0 : -1;
+	bool logs = optind < argc;
+	return logs != o->redis && (!o->markdown || o->summary) ? 0 : -1;
 }
 
 int fb_cmd_replay(int argc, char **argv)
@@ -239,6 +243,8 @@ int fb_cmd_replay(int argc, char **argv)
 	char err[600];
 	if (parse_args(argc, argv, &o) != 0)
 		return fb_cli_usage_error("replay");
+	if (o.redis)
+		return fb_replay_redis(argc, argv, o.config);
 	int n = argc - o.first_file;
 	source *src = calloc((size_t)n, sizeof *src);
 	if (!src)

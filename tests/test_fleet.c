@@ -1310,6 +1310,80 @@ static void test_noscript_reloads_without_reconnecting(void **state)
 	free(err);
 }
 
+/* ---- 14. replay --redis: the fleet's stream as one timeline ----------- */
+
+static void test_replay_redis(void **state)
+{
+	world *w = *state;
+	th_result r;
+	start(w, 0);
+	start(w, 1);
+	wait_live(w, 0, 2, WAIT_MS);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(CLI(w, i, &r, "trip", "api"), 0);
+		th_result_free(&r);
+	}
+	want_stream c = {.w = w};
+	if (!th_wait_until(all_published, &c, WAIT_MS))
+		fail_msg("%s", c.why);
+	/* a repeat in the stream (as a reader may meet one) is left out */
+	char id[64], port[16];
+	instance_id(&w->in[0], id, sizeof id);
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	char *xadd[] = {"redis-cli",
+	                "-p",
+	                port,
+	                "XADD",
+	                "{fusebox:svc}:events",
+	                "*",
+	                "instance",
+	                id,
+	                "seq",
+	                "1",
+	                "event",
+	                "{\"v\":1,\"seq\":1,\"ts\":\"2026-01-01T00:00:00."
+	                "000Z\",\"host\":\"web-1\",\"kind\":\"start\"}",
+	                NULL};
+	assert_int_equal(th_run(xadd, 10000, &r), 0);
+	th_result_free(&r);
+	assert_int_equal(CLI(w, 1, &r, "replay", "--redis", "--json"), 0);
+	int n[2] = {0, 0}, lines = 0;
+	double last_seq[2] = {0, 0};
+	int64_t last_ts = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(r.out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		cJSON *ev = cJSON_Parse(line);
+		assert_non_null(ev);
+		int h =
+		    strcmp(nz(th_json_str(ev, "host")), "web-1") == 0 ? 0 : 1;
+		double seq = th_json_num(ev, "seq", -1);
+		int64_t ts = th_rfc3339_ms(nz(th_json_str(ev, "ts")));
+		assert_true(seq >
+		            last_seq[h]);   /* per instance: in order, once */
+		assert_true(ts >= last_ts); /* the whole: by time */
+		last_seq[h] = seq;
+		last_ts = ts;
+		n[h]++;
+		lines++;
+		cJSON_Delete(ev);
+	}
+	print_message("replay --redis: %d events (web-1 %d, web-2 %d); %s",
+	              lines, n[0], n[1], r.err);
+	assert_non_null(strstr(r.err, "1 of "));
+	th_result_free(&r);
+	for (int i = 0; i < 2; i++) {
+		cJSON *log = th_jsonl_read(w->in[i].log, NULL, NULL);
+		assert_int_equal(n[i], cJSON_GetArraySize(log));
+		cJSON_Delete(log);
+	}
+	/* the timeline names the hosts */
+	assert_int_equal(CLI(w, 0, &r, "replay", "--redis"), 0);
+	assert_non_null(strstr(r.out, "web-1"));
+	assert_non_null(strstr(r.out, "web-2"));
+	th_result_free(&r);
+}
+
 /* ---- 7. the publish script appends only above the cursor -------------- */
 
 static char *redis_eval(const world *w, const char *const *args)
@@ -1391,6 +1465,7 @@ int main(void)
 	    T(test_gap_when_rotation_took_events),
 	    T(test_console_says_it_works_alone),
 	    T(test_noscript_reloads_without_reconnecting),
+	    T(test_replay_redis),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
