@@ -193,11 +193,11 @@ static void emit(const fb_log_event *ev, bool json, bool colour)
 
 typedef struct replay_opts {
 	filter f;
-	bool json, summary, markdown;
+	bool json, summary, markdown, redis;
+	const char *config;
 	int first_file;
 	fb_whatif_set sets[FB_WHATIF_SETS]; /* --what-if */
 	int nsets;
-	const char *config;
 } replay_opts;
 
 static void select_kind(filter *f, fb_event_kind kind)
@@ -254,6 +254,7 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 		case 'j': o->json = true; break;
 		case 's': o->summary = true; break;
 		case 'm': o->markdown = true; break;
+		case 'R': o->redis = true; break;
 		case 'c': o->config = optarg; break;
 		case 'w':
 			if (fb_cli_whatif_arg(optarg, o->sets, &o->nsets) != 0)
@@ -276,12 +277,17 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 		select_kind(&o->f, need[i]);
 	make_needles(&o->f);
 	bool md_ok = !o->markdown || o->summary || o->nsets;
-	if (optind == argc)
+	bool logs = optind < argc;
+	if (!logs && !o->redis)
 		fb_cli_error("replay: no LOG to read");
+	else if (logs && o->redis)
+		fb_cli_error(
+		    "replay: --redis reads the fleet's stream, not LOG "
+		    "files");
 	else if (!md_ok)
 		fb_cli_error(
 		    "replay: --markdown is for --summary or --what-if");
-	return optind < argc && md_ok ? 0 : -1;
+	return logs != o->redis && md_ok ? 0 : -1;
 }
 
 /* Why there is nothing to replay, a line per log. */
@@ -315,6 +321,8 @@ int fb_cmd_replay(int argc, char **argv)
 		return fb_cli_usage_error("replay");
 	if (bad)
 		return FB_EXIT_USAGE;
+	if (o.redis)
+		return fb_replay_redis(argc, argv, o.config);
 	int n = argc - o.first_file;
 	source *src = calloc((size_t)n, sizeof *src);
 	if (!src)

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "fleet.h"
 #include "notify.h"
 #include "restore.h"
 #include "runtime.h"
@@ -125,6 +126,8 @@ static void publish_line(void *ctx, const char *line, size_t len)
 	fb_runtime *rt = ctx;
 	if (rt->control)
 		fb_control_publish(rt->control, line, len);
+	if (rt->fleet)
+		fb_fleet_logged(rt->fleet, line, len);
 }
 
 static int open_log(fb_runtime *rt, fb_error *err)
@@ -200,6 +203,10 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
 	 * start and before anyone is served */
 	if (fb_restore_start(rt, err) != 0)
 		goto fail_sched;
+	if (fb_fleet_start(rt, &rt->fleet, err) != 0) {
+		*exit_code = FB_EXIT_CONFIG;
+		goto fail_sched;
+	}
 	return 0;
 fail_sched:
 	fb_restore_free(rt->restore, &rt->log);
@@ -240,6 +247,10 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 	if (metrics < next)
 		next = metrics;
 	next = retry_log(rt, now, next);
+	if (rt->fleet) {
+		int64_t fleet = fb_fleet_run(rt->fleet, now);
+		next = fleet < next ? fleet : next;
+	}
 	fb_engine_tick(&rt->engine, now);
 	if (rt->control)
 		fb_control_tick(rt->control, now);
@@ -312,6 +323,8 @@ void fb_runtime_stop(fb_runtime *rt, const char *reason)
 	rt->restore = NULL;
 	fb_control_close(rt->control);
 	rt->control = NULL;
+	fb_fleet_free(rt->fleet); /* the stop event waits in the log */
+	rt->fleet = NULL;
 	fb_metrics_file_down(rt);
 	if (rt->sigfd >= 0) {
 		fb_loop_unwatch(rt->loop, rt->sigfd);

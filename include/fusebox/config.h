@@ -114,7 +114,13 @@ typedef struct fb_redis_config {
 	bool enabled;
 	char url[FB_URL_MAX];
 	char prefix[64];
-	char password_file[256];
+	char password_file[256]; /* AUTH password; else the environment */
+	char service[64];        /* the fleet: instances sharing one view */
+	char user[64];           /* ACL user; "" = the default user */
+	int64_t stale_after_ms;  /* an older fleet view blocks the fleet gate */
+	int quorum;              /* instances that must see a dep down */
+	int64_t quorum_window_ms; /* how long a "down" vote counts */
+	int64_t stream_max_len;   /* XADD MAXLEN ~ N of the event stream */
 } fb_redis_config;
 
 typedef struct fb_config {

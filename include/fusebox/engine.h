@@ -124,6 +124,20 @@ int fb_engine_restore_open(fb_engine *e, const char *dep, int64_t now_ms,
 void fb_engine_restore_allow(fb_engine *e, int64_t now_ms, int64_t left_ms,
                              const char *actor, const char *reason);
 
+/* The fleet's decisions (SPEC 8), which an adapter brings from the
+ * other instances. fb_engine_fleet_open() opens dep (from closed, open or
+ * half-open) for wait_ms from now after failed_trials failed fleet
+ * trials -- an open one only has its wait set, with no event; the
+ * counters start afresh. fb_engine_fleet_close() closes an open or
+ * half-open dep (a fleet trial succeeded). Forced states are left
+ * alone. Each change is reported with `why` as its reason. Return 0, or
+ * -1 with *err for an unknown dependency. */
+int fb_engine_fleet_open(fb_engine *e, const char *dep, int64_t now_ms,
+                         int64_t wait_ms, uint32_t failed_trials,
+                         const char *why, fb_error *err);
+int fb_engine_fleet_close(fb_engine *e, const char *dep, int64_t now_ms,
+                          const char *why, fb_error *err);
+
 /* Time-driven work: ends an expired allow override (and reports the gate
  * change), and ends each startup_grace: a breaker whose failures already
  * call for opening opens then, with the reason "N consecutive failures;

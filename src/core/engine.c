@@ -569,3 +569,47 @@ void fb_engine_restore_allow(fb_engine *e, int64_t now_ms, int64_t left_ms,
 	e->gate.override_until_ms = now_ms + (left_ms > 0 ? left_ms : 0);
 	update_gate(e, now_ms);
 }
+
+/* ---- what the fleet decided (SPEC 8) ------------------------------------ */
+
+int fb_engine_fleet_open(fb_engine *e, const char *dep, int64_t now_ms,
+                         int64_t wait_ms, uint32_t failed_trials,
+                         const char *why, fb_error *err)
+{
+	fb_dep *d = dep ? fb_registry_find(&e->reg, dep) : NULL;
+	fb_transition tr, ignored;
+	if (!d) {
+		snprintf(err->text, sizeof err->text, "unknown dependency '%s'",
+		         dep ? dep : "");
+		return -1;
+	}
+	fb_state was = fb_breaker_state(d->breaker);
+	if (was == FB_STATE_FORCED_OPEN || was == FB_STATE_FORCED_CLOSED)
+		return 0; /* an operator's word stands over the fleet's */
+	if (was != FB_STATE_CLOSED)
+		fb_breaker_reset(d->breaker, now_ms, &ignored);
+	fb_breaker_restore_open(d->breaker, now_ms, wait_ms, failed_trials,
+	                        &tr);
+	tr.from = was;
+	tr.changed = was != FB_STATE_OPEN;
+	after(e, d, &tr, now_ms, why);
+	return 0;
+}
+
+int fb_engine_fleet_close(fb_engine *e, const char *dep, int64_t now_ms,
+                          const char *why, fb_error *err)
+{
+	fb_dep *d = dep ? fb_registry_find(&e->reg, dep) : NULL;
+	fb_transition tr;
+	if (!d) {
+		snprintf(err->text, sizeof err->text, "unknown dependency '%s'",
+		         dep ? dep : "");
+		return -1;
+	}
+	fb_state was = fb_breaker_state(d->breaker);
+	if (was != FB_STATE_OPEN && was != FB_STATE_HALF_OPEN)
+		return 0;
+	fb_breaker_reset(d->breaker, now_ms, &tr);
+	after(e, d, &tr, now_ms, why);
+	return 0;
+}
