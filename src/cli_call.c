@@ -97,6 +97,8 @@ static int read_upload(call_opts *o, const char *path)
 
 static int check_args(call_opts *o)
 {
+	if (!o->method || !o->url) /* parse() set both, or said why */
+		return FB_EXIT_USAGE;
 	if (!fb_http_method_known(o->method)) {
 		fb_cli_error("call: unknown HTTP method '%.32s' (GET, HEAD, "
 		             "POST, PUT, PATCH, DELETE, OPTIONS, TRACE)",
