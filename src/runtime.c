@@ -231,6 +231,9 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 	if (metrics < next)
 		next = metrics;
 	next = retry_log(rt, now, next);
+	int64_t ckpt = fb_restore_tick(rt->restore, &rt->log, now);
+	if (ckpt < next)
+		next = ckpt;
 	fb_engine_tick(&rt->engine, now);
 	if (rt->control)
 		fb_control_tick(rt->control, now);
