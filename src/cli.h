@@ -63,6 +63,10 @@ enum {
 #define FB_OPTS_REASON(X)                                                      \
 	X("reason", 'r', "TEXT", NONE, "why; logged with who did it")
 
+#define FB_OPTS_FLEET(X)                                                       \
+	X("fleet", 'F', "", NONE,                                              \
+	  "for the whole fleet: every live instance ([redis])")
+
 #define FB_OPTS_CONSOLE(X)                                                     \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("theme", 't', "NAME", THEME,                                         \
@@ -83,18 +87,19 @@ enum {
 	X("prometheus", 'P', "", NONE,                                         \
 	  "print metrics in the Prometheus text format")                       \
 	X("probe", 'p', "", NONE,                                              \
-	  "probe every dependency once instead of asking the instance")
+	  "probe every dependency once instead of asking the instance")        \
+	FB_OPTS_FLEET(X)
 #define FB_OPTS_GATE(X)                                                        \
-	FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)                                    \
+	FB_OPTS_CONFIG(X) FB_OPTS_REASON(X) FB_OPTS_FLEET(X)                   \
 	X("on-block", 'b', "ACTION", NONE,                                     \
 	  "exec: when the gate blocks, term (the default) or wait")
 #define FB_OPTS_HEALTH(X)                                                      \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("wait", 'w', "SECONDS", NONE,                                        \
 	  "ask until healthy, at most this long (or 250ms, 2m)")
-#define FB_OPTS_TRIP(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
-#define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
-#define FB_OPTS_DISABLE(X) FB_OPTS_CONFIG(X) FB_OPTS_REASON(X)
+#define FB_OPTS_TRIP(X)    FB_OPTS_CONFIG(X) FB_OPTS_REASON(X) FB_OPTS_FLEET(X)
+#define FB_OPTS_RESET(X)   FB_OPTS_CONFIG(X) FB_OPTS_REASON(X) FB_OPTS_FLEET(X)
+#define FB_OPTS_DISABLE(X) FB_OPTS_CONFIG(X) FB_OPTS_REASON(X) FB_OPTS_FLEET(X)
 #define FB_OPTS_REPLAY(X)                                                      \
 	X("from", 'f', "TIME", NONE,                                           \
 	  "only events at or after TIME (RFC 3339, HH:MM:SS, -15m)")           \
@@ -105,7 +110,13 @@ enum {
 	X("json", 'j', "", NONE,                                               \
 	  "the events as logged, or the summary as JSON")                      \
 	X("summary", 's', "", NONE, "the incident report, not the timeline")   \
-	X("markdown", 'm', "", NONE, "with --summary: the report as Markdown")
+	X("markdown", 'm', "", NONE, "with --summary: the report as Markdown")  \
+	X("what-if", 'w', "SET", NONE,                                         \
+	  "run the breakers again with KEY=VALUE,... (repeatable)")            \
+	X("redis", 'R', "", NONE,                                              \
+	  "read the fleet's event stream ([redis]), not LOG files")            \
+	X("config", 'c', "FILE", FILE,                                         \
+	  "with --what-if or --redis: today's settings")
 #define FB_OPTS_CALL(X)                                                        \
 	FB_OPTS_CONFIG(X)                                                      \
 	X("dep", 'd', "NAME", DEP,                                             \
@@ -162,6 +173,15 @@ typedef enum {
 } fb_status_format;
 struct cJSON;
 int fb_status_print(const struct cJSON *doc, fb_status_format fmt);
+/* `status --fleet`: the reply's fleet object as a table or JSON
+ * (cli_fleet.c); a status document's one line about the fleet when it
+ * works alone (nothing when it shares a view or has no [redis]). */
+int fb_fleet_print(const struct cJSON *doc, bool json);
+/* `replay --redis`: the front hands it to the engine, which reads the
+ * fleet's stream into one log per instance and replays those
+ * (replay_redis.c). argv is the whole command. */
+int fb_replay_redis(int argc, char **argv, const char *config);
+void fb_fleet_print_headline(const struct cJSON *doc);
 /* `status --probe` (cli_probe.c): one probe round of our own, printed as
  * fb_status_print does; argv is the whole command, for the front to hand
  * over to fusebox-engine. Returns an exit code. */

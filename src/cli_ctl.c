@@ -14,6 +14,7 @@ typedef struct ctl_opts {
 	const char *config;
 	const char *reason;
 	const char *on_block; /* gate exec */
+	bool fleet;           /* --fleet: for every live instance */
 	int first_arg;        /* index of the first non-option argument */
 } ctl_opts;
 
@@ -56,6 +57,8 @@ static int parse_opts(int argc, char **argv, const struct option *opts,
 			o->reason = optarg;
 		} else if (c == 'b') {
 			o->on_block = optarg;
+		} else if (c == 'F') {
+			o->fleet = true;
 		} else {
 			const char *sub = strcmp(argv[0], "gate") == 0
 			                      ? first_word(argc, argv, opts)
@@ -110,10 +113,12 @@ static const char *reply_error(const cJSON *reply)
 	return cJSON_IsString(e) ? e->valuestring : "the instance refused";
 }
 
-static cJSON *request(const char *op)
+static cJSON *request(const char *op, const ctl_opts *o)
 {
 	cJSON *r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "op", op);
+	if (o->fleet)
+		cJSON_AddBoolToObject(r, "fleet", true);
 	return r;
 }
 
@@ -124,10 +129,16 @@ static const char *gate_field(const cJSON *reply, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+static const char *fleet_message(const cJSON *reply)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(reply, "message");
+	return cJSON_IsString(m) ? m->valuestring : "";
+}
+
 static int gate_check(const ctl_opts *o)
 {
 	int code;
-	cJSON *reply = call(o, request("gate_check"), &code);
+	cJSON *reply = call(o, request("gate_check", o), &code);
 	if (!reply) {
 		printf("blocked: the gate cannot be consulted, so destructive "
 		       "operations must wait\n");
@@ -142,7 +153,7 @@ static int gate_check(const ctl_opts *o)
 static int gate_set(const ctl_opts *o, const char *mode)
 {
 	int code;
-	cJSON *req = request("gate");
+	cJSON *req = request("gate", o);
 	cJSON_AddStringToObject(req, "mode", mode);
 	if (o->reason)
 		cJSON_AddStringToObject(req, "reason", o->reason);
@@ -151,7 +162,11 @@ static int gate_set(const ctl_opts *o, const char *mode)
 		return code;
 	const char *bad = reply_error(reply);
 	if (bad)
-		fb_cli_error("gate %s: %s", mode, bad);
+		fb_cli_error("gate %s%s: %s", mode, o->fleet ? " --fleet" : "",
+		             bad);
+	else if (o->fleet)
+		printf("gate %s for the fleet: %s\n", mode,
+		       fleet_message(reply));
 	else
 		printf("gate %s: %s (mode %s)\n  %s\n",
 		       gate_field(reply, "decision"),
@@ -209,7 +224,7 @@ int fb_cmd_dep_action(int argc, char **argv)
 	if (o.first_arg + 1 != argc)
 		return fb_cli_usage_error(argv[0]);
 	const char *dep = argv[o.first_arg];
-	cJSON *req = request(argv[0]);
+	cJSON *req = request(argv[0], &o);
 	cJSON_AddStringToObject(req, "dep", dep);
 	if (o.reason)
 		cJSON_AddStringToObject(req, "reason", o.reason);
@@ -218,11 +233,15 @@ int fb_cmd_dep_action(int argc, char **argv)
 	if (!reply)
 		return code;
 	const char *bad = reply_error(reply);
-	code = !bad                     ? FB_EXIT_OK
-	       : refused_for_log(reply) ? FB_EXIT_FAIL
-	                                : FB_EXIT_USAGE;
+	code = !bad                                ? FB_EXIT_OK
+	       : refused_for_log(reply) || o.fleet ? FB_EXIT_FAIL
+	                                           : FB_EXIT_USAGE;
 	if (bad)
-		fb_cli_error("%s %s: %s", argv[0], dep, bad);
+		fb_cli_error("%s %s%s: %s", argv[0], dep,
+		             o.fleet ? " --fleet" : "", bad);
+	else if (o.fleet)
+		printf("%s: %s, for the fleet: %s\n", dep, argv[0],
+		       fleet_message(reply));
 	else
 		printf("%s: %s\n", dep, dep_commands[i].done);
 	cJSON_Delete(reply);

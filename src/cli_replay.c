@@ -13,6 +13,7 @@
 #include "core/parse.h"
 #include "eventlog.h"
 #include "replay.h"
+#include "whatif.h"
 
 #define MAX_FILTER 32
 
@@ -192,9 +193,20 @@ static void emit(const fb_log_event *ev, bool json, bool colour)
 
 typedef struct replay_opts {
 	filter f;
-	bool json, summary, markdown;
+	bool json, summary, markdown, redis;
+	const char *config;
 	int first_file;
+	fb_whatif_set sets[FB_WHATIF_SETS]; /* --what-if */
+	int nsets;
 } replay_opts;
+
+static void select_kind(filter *f, fb_event_kind kind)
+{
+	f->any_kind = false;
+	f->kinds[kind] = true;
+	snprintf(f->kind_needles[kind], sizeof f->kind_needles[0],
+	         "\"kind\":\"%s\"", fb_event_kind_name(kind));
+}
 
 /* --kind NAME, or a line naming the kinds there are. */
 static int add_kind(filter *f, const char *name)
@@ -203,10 +215,7 @@ static int add_kind(filter *f, const char *name)
 	size_t n = 0;
 	fb_event_kind kind;
 	if (fb_event_kind_parse(name, &kind) == 0) {
-		f->any_kind = false;
-		f->kinds[kind] = true;
-		snprintf(f->kind_needles[kind], sizeof f->kind_needles[0],
-		         "\"kind\":\"%s\"", name);
+		select_kind(f, kind);
 		return 0;
 	}
 	known[0] = '\0';
@@ -245,6 +254,12 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 		case 'j': o->json = true; break;
 		case 's': o->summary = true; break;
 		case 'm': o->markdown = true; break;
+		case 'R': o->redis = true; break;
+		case 'c': o->config = optarg; break;
+		case 'w':
+			if (fb_cli_whatif_arg(optarg, o->sets, &o->nsets) != 0)
+				return -2; /* said in one line */
+			break;
 		default:
 			fb_cli_option_error("replay", NULL, c, argc, argv);
 			return -2;
@@ -254,12 +269,25 @@ static int parse_args(int argc, char **argv, replay_opts *o)
 	}
 	o->first_file = optind;
 	o->f.gate_context = o->summary && o->f.ndeps > 0;
+	/* --what-if reads only what moves a breaker: others go unparsed */
+	static const fb_event_kind need[] = {FB_EV_START, FB_EV_TRANSITION,
+	                                     FB_EV_OPERATOR, FB_EV_OUTCOMES};
+	bool every_kind = o->f.any_kind;
+	for (size_t i = 0; o->nsets && every_kind && i < 4; i++)
+		select_kind(&o->f, need[i]);
 	make_needles(&o->f);
-	if (optind == argc)
+	bool md_ok = !o->markdown || o->summary || o->nsets;
+	bool logs = optind < argc;
+	if (!logs && !o->redis)
 		fb_cli_error("replay: no LOG to read");
-	else if (o->markdown && !o->summary)
-		fb_cli_error("replay: --markdown is for --summary");
-	return optind < argc && (!o->markdown || o->summary) ? 0 : -1;
+	else if (logs && o->redis)
+		fb_cli_error(
+		    "replay: --redis reads the fleet's stream, not LOG "
+		    "files");
+	else if (!md_ok)
+		fb_cli_error(
+		    "replay: --markdown is for --summary or --what-if");
+	return logs != o->redis && md_ok ? 0 : -1;
 }
 
 /* Why there is nothing to replay, a line per log. */
@@ -293,6 +321,8 @@ int fb_cmd_replay(int argc, char **argv)
 		return fb_cli_usage_error("replay");
 	if (bad)
 		return FB_EXIT_USAGE;
+	if (o.redis)
+		return fb_replay_redis(argc, argv, o.config);
 	int n = argc - o.first_file;
 	source *src = calloc((size_t)n, sizeof *src);
 	if (!src)
@@ -305,10 +335,15 @@ int fb_cmd_replay(int argc, char **argv)
 			return FB_EXIT_NOINPUT;
 		}
 	}
-	fb_summary *sum = o.summary ? fb_summary_new() : NULL;
+	fb_cli_whatif *wi = NULL;
+	if (o.nsets && fb_cli_whatif_new(&wi, o.config, o.sets, o.nsets) != 0) {
+		close_all(src, n);
+		return FB_EXIT_CONFIG;
+	}
+	fb_summary *sum = o.summary && !wi ? fb_summary_new() : NULL;
 	if (sum && o.f.gate_context)
 		fb_summary_gate_context(sum);
-	if (o.summary && !sum) {
+	if (o.summary && !wi && !sum) {
 		close_all(src, n);
 		fb_cli_error("replay: out of memory");
 		return FB_EXIT_FAIL;
@@ -319,7 +354,9 @@ int fb_cmd_replay(int argc, char **argv)
 	source *s;
 	long selected = 0;
 	while ((s = earliest(src, n))) {
-		if (sum)
+		if (wi)
+			fb_cli_whatif_add(wi, &s->ev);
+		else if (sum)
 			fb_summary_add(sum, &s->ev);
 		else
 			emit(&s->ev, o.json, colour);
@@ -335,6 +372,10 @@ int fb_cmd_replay(int argc, char **argv)
 	else if (selected == 0)
 		fb_cli_error("replay: no events match");
 	close_all(src, n);
+	if (wi && fb_cli_whatif_end(wi, o.json       ? FB_SUMMARY_JSON
+	                                : o.markdown ? FB_SUMMARY_MARKDOWN
+	                                             : FB_SUMMARY_TEXT) != 0)
+		valid_seen = -1;
 	if (sum) {
 		fb_summary_print(sum, o.json       ? FB_SUMMARY_JSON
 		                      : o.markdown ? FB_SUMMARY_MARKDOWN
@@ -342,5 +383,7 @@ int fb_cmd_replay(int argc, char **argv)
 		fb_summary_free(sum);
 	}
 	fflush(stdout);
+	if (valid_seen < 0)
+		return FB_EXIT_FAIL;
 	return valid_seen > 0 ? FB_EXIT_OK : FB_EXIT_DATAERR;
 }

@@ -81,6 +81,13 @@ static void print_dep(const cJSON *d, paint p)
 	       colour(p, health), get_str(d, "state"), health, plain(p),
 	       get_num(d, "failure_count"), retry, latency,
 	       get_str(d, "last_error"));
+	const cJSON *sh = cJSON_GetObjectItemCaseSensitive(d, "shadow");
+	if (cJSON_IsObject(sh))
+		printf(
+		    "  shadow: %s%s\n", get_str(sh, "state"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sh, "agrees"))
+		        ? ""
+		        : " (disagrees with the real breaker)");
 }
 
 /* Under the gate, only while the instance cannot write its event log:
@@ -106,6 +113,7 @@ static void print_table(const cJSON *doc, paint p)
 	printf("GATE %s%s%s (mode %s): %s\n", colour(p, decision), decision,
 	       plain(p), get_str(gate, "mode"), get_str(gate, "reason"));
 	print_event_log(doc, p);
+	fb_fleet_print_headline(doc);
 	printf("system %s%s%s  host %s  at %s\n\n",
 	       colour(p, get_str(doc, "system_health")),
 	       get_str(doc, "system_health"), plain(p), get_str(doc, "host"),
@@ -126,7 +134,8 @@ static void print_table(const cJSON *doc, paint p)
 }
 
 /* op is "status", or "metrics" for the document with the totals. */
-static cJSON *live_status(const char *config, const char *op, int *code)
+static cJSON *live_status(const char *config, const char *op, bool fleet,
+                          int *code)
 {
 	fb_config cfg;
 	fb_error err;
@@ -136,6 +145,8 @@ static cJSON *live_status(const char *config, const char *op, int *code)
 	}
 	cJSON *req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", op);
+	if (fleet)
+		cJSON_AddBoolToObject(req, "fleet", true);
 	cJSON *doc = fb_client_call(cfg.control_socket, req, 5000, &err);
 	cJSON_Delete(req);
 	fb_config_free(&cfg);
@@ -158,7 +169,7 @@ int fb_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {FB_OPTS_STATUS(FB_X_GETOPT){0}};
 	const char *config = NULL;
-	bool json = false, probe = false, prom = false;
+	bool json = false, probe = false, prom = false, fleet = false;
 	int c, code = FB_EXIT_FAIL;
 	optind = 0;
 	opterr = 0;
@@ -171,23 +182,27 @@ int fb_cmd_status(int argc, char **argv)
 			probe = true;
 		else if (c == 'P')
 			prom = true;
+		else if (c == 'F')
+			fleet = true;
 		else
 			break;
 	}
-	if (c != -1 || optind != argc || (json && prom))
+	if (c != -1 || optind != argc || (json && prom) ||
+	    (fleet && (prom || probe)))
 		return fb_cli_option_error("status", NULL, c, argc, argv);
 	fb_status_format fmt = prom   ? FB_STATUS_PROMETHEUS
 	                       : json ? FB_STATUS_JSON
 	                              : FB_STATUS_TABLE;
 	if (probe)
 		return fb_status_probe(argc, argv, config, fmt);
-	cJSON *doc = live_status(config, prom ? "metrics" : "status", &code);
+	cJSON *doc =
+	    live_status(config, prom ? "metrics" : "status", fleet, &code);
 	/* a collector reading our output sees the instance down */
 	if (!doc && prom && code == FB_EXIT_UNAVAILABLE)
 		fputs(fb_metrics_down_text(), stdout);
 	if (!doc)
 		return code;
-	code = fb_status_print(doc, fmt);
+	code = fleet ? fb_fleet_print(doc, json) : fb_status_print(doc, fmt);
 	cJSON_Delete(doc);
 	return code;
 }

@@ -181,12 +181,15 @@ cJSON *fb_client_call(const char *socket_path, const cJSON *request,
 	return reply;
 }
 
-bool fb_gate_allows(const char *socket_path, int timeout_ms, char *reason,
-                    size_t len)
+/* Asks the local gate, or the fleet gate with `fleet`. */
+static bool gate_allows(const char *socket_path, bool fleet, int timeout_ms,
+                        char *reason, size_t len)
 {
 	fb_error err;
 	cJSON *req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "gate_check");
+	if (fleet)
+		cJSON_AddBoolToObject(req, "fleet", true);
 	cJSON *reply =
 	    req ? fb_client_call(socket_path, req, timeout_ms, &err) : NULL;
 	cJSON_Delete(req);
@@ -203,4 +206,16 @@ bool fb_gate_allows(const char *socket_path, int timeout_ms, char *reason,
 		                             : err.text);
 	cJSON_Delete(reply);
 	return allowed;
+}
+
+bool fb_gate_allows(const char *socket_path, int timeout_ms, char *reason,
+                    size_t len)
+{
+	return gate_allows(socket_path, false, timeout_ms, reason, len);
+}
+
+bool fb_gate_allows_fleet(const char *socket_path, int timeout_ms, char *reason,
+                          size_t len)
+{
+	return gate_allows(socket_path, true, timeout_ms, reason, len);
 }

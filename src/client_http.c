@@ -196,7 +196,7 @@ fb_client *fb_client_new_dep(const fb_dep_config *d, const char *base,
 fb_client *fb_client_new(const char *service, const char *env_prefix,
                          const fb_client_options *opts, fb_error *err)
 {
-	fb_error scratch;
+	fb_error scratch = {0};
 	fb_client_options o;
 	fb_dep_config d;
 	char path[256];
@@ -556,8 +556,8 @@ static int call_end(call *k, int rc, fb_response *resp)
 int fb_client_send(fb_client *c, const fb_request *rq, fb_response *resp,
                    fb_error *err)
 {
-	fb_error scratch;
-	fb_response none;
+	fb_error scratch = {0};
+	fb_response none = {0};
 	call k;
 	err = err ? err : &scratch;
 	resp = resp ? resp : &none;

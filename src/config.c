@@ -357,6 +357,46 @@ static void key_fusebox(parse_ctx *p, const char *key, const char *value)
 	}
 }
 
+/* The [redis] keys that tune the fleet (SPEC 8). */
+static void key_fleet(parse_ctx *p, fb_redis_key k, const char *value)
+{
+	fb_redis_config *r = &p->cfg->redis;
+	const char *key = fb_redis_keys[k], *why = NULL;
+	int64_t v = 0;
+	bool bad = false;
+	switch (k) {
+	case FB_RK_SERVICE:
+		if (!value[0] || strpbrk(value, "{}:"))
+			fail(p, "service: a name without '{', '}' or ':': '%s'",
+			     value);
+		else
+			copy_value(p, r->service, sizeof r->service, value,
+			           key);
+		return;
+	case FB_RK_USER:
+		copy_value(p, r->user, sizeof r->user, value, key);
+		return;
+	case FB_RK_STALE_AFTER:
+		bad = fb_parse_duration(value, &v, &why) != 0 || v < 1000;
+		r->stale_after_ms = v;
+		break;
+	case FB_RK_QUORUM_WINDOW:
+		bad = fb_parse_duration(value, &v, &why) != 0 || v < 1000;
+		r->quorum_window_ms = v;
+		break;
+	case FB_RK_QUORUM:
+		bad = fb_parse_int(value, 1, 1000, &v, &why) != 0;
+		r->quorum = (int)v;
+		break;
+	default:
+		bad = fb_parse_int(value, 1000, 100000000, &v, &why) != 0;
+		r->stream_max_len = v;
+		break;
+	}
+	if (bad)
+		fail(p, "%s: %s: '%s'", key, why ? why : "at least 1s", value);
+}
+
 static void key_redis(parse_ctx *p, const char *key, const char *value)
 {
 	fb_redis_config *r = &p->cfg->redis;
@@ -382,6 +422,12 @@ static void key_redis(parse_ctx *p, const char *key, const char *value)
 		copy_value(p, r->password_file, sizeof r->password_file, value,
 		           key);
 		break;
+	case FB_RK_SERVICE:
+	case FB_RK_USER:
+	case FB_RK_STALE_AFTER:
+	case FB_RK_QUORUM:
+	case FB_RK_QUORUM_WINDOW:
+	case FB_RK_STREAM_MAX_LEN: key_fleet(p, (fb_redis_key)k, value); break;
 	case FB_RK_COUNT: fail(p, "unknown key '%s' in [redis]", key); break;
 	}
 }
@@ -470,6 +516,28 @@ static void key_dep(parse_ctx *p, dep_raw *r, const char *key,
 	}
 }
 
+/* shadow.KEY = VALUE in [dep NAME]: a breaker tunable of its shadow. */
+static void key_shadow(parse_ctx *p, dep_raw *r, const char *key,
+                       const char *value)
+{
+	fb_tunable t;
+	const char *why = NULL;
+	int64_t v;
+	if (!fb_tunable_find(key, &t) || !fb_tunable_is_breaker(t)) {
+		fail(p, "shadow.%s: not a breaker tunable", key);
+		return;
+	}
+	if (r->c.shadow.set & (1u << t)) {
+		fail(p, "duplicate key 'shadow.%s'", key);
+		return;
+	}
+	if (fb_tunable_parse(t, value, &v, &why) != 0) {
+		fail(p, "shadow.%s: %s", key, why ? why : "bad value");
+		return;
+	}
+	fb_tunables_set(&r->c.shadow, t, v);
+}
+
 static int on_key(void *user, const char *section, const char *key,
                   const char *value)
 {
@@ -482,6 +550,8 @@ static int on_key(void *user, const char *section, const char *key,
 		fail(p, "key '%s' outside any section", key);
 	else if (p->tun && fb_tunable_find(key, &t))
 		set_tunable(p, t, value);
+	else if (p->sec == SEC_DEP && !strncmp(key, "shadow.", 7))
+		key_shadow(p, &p->raw[p->nraw - 1], key + 7, value);
 	else if (p->sec == SEC_FUSEBOX)
 		key_fusebox(p, key, value);
 	else if (p->sec == SEC_REDIS)
@@ -868,6 +938,16 @@ static void global_defaults(fb_config *c)
 		c->gate_override_ttl_ms = 15 * FB_MS_M;
 	if (c->redis.enabled && !c->redis.prefix[0])
 		snprintf(c->redis.prefix, sizeof c->redis.prefix, "fusebox");
+	if (c->redis.enabled && !c->redis.service[0])
+		snprintf(c->redis.service, sizeof c->redis.service, "default");
+	if (!c->redis.stale_after_ms)
+		c->redis.stale_after_ms = 15 * FB_MS_S;
+	if (!c->redis.quorum)
+		c->redis.quorum = 1;
+	if (!c->redis.quorum_window_ms)
+		c->redis.quorum_window_ms = 30 * FB_MS_S;
+	if (!c->redis.stream_max_len)
+		c->redis.stream_max_len = 100000;
 }
 
 /* ---- load, free, locate ------------------------------------------------ */
@@ -908,6 +988,13 @@ static int resolve_all(parse_ctx *p, fb_getenv_fn get)
 	if (c->redis.enabled && !c->redis.url[0]) {
 		p->line = p->redis_line;
 		fail(p, "[redis] needs a url");
+		return -1;
+	}
+	const char *why;
+	if (c->redis.enabled && c->redis.password_file[0] &&
+	    check_secret_file(c->redis.password_file, &why) != 0) {
+		p->line = p->redis_line;
+		fail(p, "[redis]: %s: %s", why, c->redis.password_file);
 		return -1;
 	}
 	return 0;

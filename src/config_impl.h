@@ -24,7 +24,13 @@
 #define FB_REDIS_KEY_TABLE(X)                                                  \
 	X(URL, "url")                                                          \
 	X(PREFIX, "prefix")                                                    \
-	X(PASSWORD_FILE, "password_file")
+	X(PASSWORD_FILE, "password_file")                                      \
+	X(SERVICE, "service")                                                  \
+	X(USER, "user")                                                        \
+	X(STALE_AFTER, "stale_after")                                          \
+	X(QUORUM, "quorum")                                                    \
+	X(QUORUM_WINDOW, "quorum_window")                                      \
+	X(STREAM_MAX_LEN, "stream_max_len")
 #define FB_DEP_KEY_TABLE(X)                                                    \
 	X(KIND, "kind")                                                        \
 	X(URL, "url")                                                          \

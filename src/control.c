@@ -17,6 +17,7 @@
 #include "control.h"
 #include "control_calls.h"
 #include "control_delta.h"
+#include "fleet.h"
 #include "fusebox/sanitize.h"
 #include "metrics_doc.h"
 #include "probe_now.h"
@@ -167,6 +168,11 @@ static cJSON *status_doc(const fb_runtime *rt)
 		cJSON_Delete(o);
 		return NULL; /* never a document with a part missing */
 	}
+	if (o && rt->fleet &&
+	    !fb_json_put(o, "fleet", fb_fleet_json(rt->fleet, fb_now_ms()))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -306,6 +312,8 @@ static void handle(fb_control *c, client *cl, const char *line, size_t len)
 		reply_error(c, cl,
 		            req ? "request needs an \"op\""
 		                : "request is not JSON");
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "fleet")))
+		reply(c, cl, fb_fleet_answer(c->rt, op, req, cl->actor));
 	else if (strcmp(op, "status") == 0)
 		do_status(c, cl);
 	else if (strcmp(op, "metrics") == 0)

@@ -32,6 +32,7 @@
 
 #include "backlog.h"
 #include "control_delta.h"
+#include "fleet.h"
 #include "status.h"
 
 #define RECENT 16 /* outcomes per row: the console's RECENT column */
@@ -317,6 +318,8 @@ cJSON *fb_delta_json(fb_runtime *rt, fb_delta_memo **memo, const cJSON *req)
 	    fb_health_name(fb_system_health(&rt->engine.reg)));
 	cJSON_AddItemToObject(o, "gate", fb_gate_json(&gate));
 	cJSON_AddItemToObject(o, "event_log", fb_backlog_json(&rt->backlog));
+	if (rt->fleet)
+		fb_fleet_delta_json(rt->fleet, o);
 	cJSON_AddNumberToObject(o, "override_ttl_s",
 	                        (double)(rt->engine.gate.ttl_ms / 1000));
 	mark_shown(rt, m, cJSON_GetObjectItemCaseSensitive(req, "rows"));

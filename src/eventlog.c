@@ -403,6 +403,27 @@ static bool add_num(cJSON *o, const char *key, int64_t v)
 	return v < 0 || cJSON_AddNumberToObject(o, key, (double)v);
 }
 
+/* An outcomes event's fields (SPEC 6) after "dep"; the trace and
+ * skipped_ok are what replay --what-if needs beyond the counts. */
+static bool add_outcomes(cJSON *o, const fb_event *ev)
+{
+	const fb_outsum *w = ev->outcomes;
+	char trace[FB_OUTSUM_TRACE * 48];
+	if (!w)
+		return true;
+	fb_outsum_trace_format(w, trace, sizeof trace);
+	return add_num(o, "ok", w->ok) && add_num(o, "failed", w->failed) &&
+	       add_num(o, "slow", w->slow) &&
+	       add_num(o, "p50_ms", fb_outsum_quantile(w, 50)) &&
+	       add_num(o, "p95_ms", fb_outsum_quantile(w, 95)) &&
+	       add_num(o, "from_seq", ev->from_seq) &&
+	       add_num(o, "skipped_ok", w->skipped_ok) &&
+	       add_num(o, "span_ms",
+	               ev->at_ms > w->start_ms ? ev->at_ms - w->start_ms : 0) &&
+	       (!w->lost || add_num(o, "untraced", w->lost)) &&
+	       add_str(o, "trace", trace);
+}
+
 /* The event as one JSON object, fields in SPEC order after "v" and
  * "seq", which are given when it is written; NULL when out of memory
  * (never an event with fields missing). */
@@ -413,24 +434,25 @@ static cJSON *event_json(const fb_log *log, const fb_event *ev, int64_t wall_ms)
 	if (!o)
 		return NULL;
 	fb_format_rfc3339(wall_ms, ts, sizeof ts);
-	bool ok =
-	    add_str(o, "ts", ts) && add_str(o, "host", log->host) &&
-	    add_str(o, "kind", fb_event_kind_name(ev->kind)) &&
-	    add_str(o, "version", ev->version) &&
-	    add_str(o, "config", ev->config) &&
-	    (ev->action == FB_ACT_NONE ||
-	     add_str(o, "action", fb_action_name(ev->action))) &&
-	    add_str(o, "dep", ev->dep) && add_str(o, "from", ev->from) &&
-	    add_str(o, "to", ev->to) && add_str(o, "health", ev->health) &&
-	    add_str(o, "mode", ev->mode) && add_str(o, "actor", ev->actor) &&
-	    add_str(o, "command", ev->command) &&
-	    (ev->action != FB_ACT_JOB_END ||
-	     add_num(o, "exit_status", ev->exit_status)) &&
-	    (ev->lost <= 0 || add_num(o, "lost", ev->lost)) &&
-	    add_str(o, "reason", ev->reason) &&
-	    add_num(o, "failures", ev->failures) &&
-	    add_num(o, "retry_after_ms", ev->retry_after_ms) &&
-	    add_str(o, "error", ev->error);
+	bool ok = add_str(o, "ts", ts) && add_str(o, "host", log->host) &&
+	          add_str(o, "kind", fb_event_kind_name(ev->kind)) &&
+	          add_str(o, "version", ev->version) &&
+	          add_str(o, "config", ev->config) &&
+	          (ev->action == FB_ACT_NONE ||
+	           add_str(o, "action", fb_action_name(ev->action))) &&
+	          add_str(o, "dep", ev->dep) && add_outcomes(o, ev) &&
+	          add_str(o, "from", ev->from) && add_str(o, "to", ev->to) &&
+	          add_str(o, "health", ev->health) &&
+	          add_str(o, "mode", ev->mode) &&
+	          add_str(o, "actor", ev->actor) &&
+	          add_str(o, "command", ev->command) &&
+	          (ev->action != FB_ACT_JOB_END ||
+	           add_num(o, "exit_status", ev->exit_status)) &&
+	          (ev->lost <= 0 || add_num(o, "lost", ev->lost)) &&
+	          add_str(o, "reason", ev->reason) &&
+	          add_num(o, "failures", ev->failures) &&
+	          add_num(o, "retry_after_ms", ev->retry_after_ms) &&
+	          add_str(o, "error", ev->error);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

@@ -91,6 +91,12 @@ int fb_cli_complete(int n, char **words)
 	return hand_over("--complete", n + 1, words - 1);
 }
 
+int fb_replay_redis(int argc, char **argv, const char *config)
+{
+	(void)config;
+	return hand_over("replay", argc, argv);
+}
+
 int fb_status_probe(int argc, char **argv, const char *config,
                     fb_status_format fmt)
 {

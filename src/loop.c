@@ -18,6 +18,8 @@ struct fb_loop {
 	CURLM *multi;
 	fb_curl_done_fn done;
 	void *done_ctx;
+	fb_curl_done_fn also; /* the fleet's connection */
+	void *also_ctx;
 	watch *w;
 	size_t nw, capw;
 	struct curl_waitfd *wait; /* scratch, capw long */
@@ -28,6 +30,12 @@ void fb_loop_on_curl_done(fb_loop *l, fb_curl_done_fn done, void *ctx)
 {
 	l->done = done;
 	l->done_ctx = ctx;
+}
+
+void fb_loop_also_on_curl_done(fb_loop *l, fb_curl_done_fn done, void *ctx)
+{
+	l->also = done;
+	l->also_ctx = ctx;
 }
 
 fb_loop *fb_loop_new(void)
@@ -110,9 +118,15 @@ static void drain_curl(fb_loop *l)
 	int left = 0;
 	int64_t until = fb_now_ms() + FB_LOOP_DRAIN_MS;
 	while ((msg = curl_multi_info_read(l->multi, &left))) {
-		if (msg->msg == CURLMSG_DONE && l->done)
-			l->done(l->done_ctx, msg->easy_handle,
-			        msg->data.result);
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		CURL *easy = msg->easy_handle;
+		CURLcode result = msg->data.result;
+		/* msg is gone once a listener removes its handle */
+		if (l->done)
+			l->done(l->done_ctx, easy, result);
+		if (l->also)
+			l->also(l->also_ctx, easy, result);
 		if (left > 0 && fb_now_ms() >= until)
 			break;
 	}

@@ -23,6 +23,9 @@ typedef void (*fb_curl_done_fn)(void *ctx, CURL *easy, CURLcode result);
 fb_loop *fb_loop_new(void);
 /* Who hears about finished curl transfers (one listener). */
 void fb_loop_on_curl_done(fb_loop *l, fb_curl_done_fn done, void *ctx);
+/* A second listener (the fleet's Redis connection). Each listener ignores
+ * the handles it did not add; neither may free another's. */
+void fb_loop_also_on_curl_done(fb_loop *l, fb_curl_done_fn done, void *ctx);
 void fb_loop_free(fb_loop *l);
 CURLM *fb_loop_multi(fb_loop *l);
 

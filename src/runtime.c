@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "fleet.h"
 #include "notify.h"
 #include "restore.h"
 #include "runtime.h"
@@ -47,10 +48,19 @@ static void log_health(fb_runtime *rt, fb_backlog_change change)
 static void on_event(void *ctx, const fb_event *ev)
 {
 	fb_runtime *rt = ctx;
-	int64_t wall = fb_wall_ms();
+	int64_t wall = fb_stamp_wall(&rt->stamp, ev->at_ms);
 	uint64_t before = rt->log.seq;
+	fb_event with_seq;
+	if (ev->kind == FB_EV_OUTCOMES && ev->outcomes) {
+		with_seq = *ev;
+		with_seq.from_seq = (int64_t)fb_stamp_seq_before(
+		    &rt->stamp, ev->outcomes->start_ms);
+		ev = &with_seq;
+	}
 	log_health(
 	    rt, fb_backlog_log(&rt->backlog, &rt->log, ev, wall, fb_now_ms()));
+	if (rt->log.seq != before)
+		fb_stamp_note(&rt->stamp, ev->at_ms, rt->log.seq);
 	/* folded into the checkpoint with the seq just written; an event
 	 * that waited is written out of its turn, and the checkpoint then
 	 * gives way to a full read at the next start */
@@ -116,6 +126,8 @@ static void publish_line(void *ctx, const char *line, size_t len)
 	fb_runtime *rt = ctx;
 	if (rt->control)
 		fb_control_publish(rt->control, line, len);
+	if (rt->fleet)
+		fb_fleet_logged(rt->fleet, line, len);
 }
 
 static int open_log(fb_runtime *rt, fb_error *err)
@@ -191,6 +203,10 @@ int fb_runtime_start(fb_runtime *rt, const char *config_path, unsigned flags,
 	 * start and before anyone is served */
 	if (fb_restore_start(rt, err) != 0)
 		goto fail_sched;
+	if (fb_fleet_start(rt, &rt->fleet, err) != 0) {
+		*exit_code = FB_EXIT_CONFIG;
+		goto fail_sched;
+	}
 	return 0;
 fail_sched:
 	fb_restore_free(rt->restore, &rt->log);
@@ -234,6 +250,10 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 	int64_t ckpt = fb_restore_tick(rt->restore, &rt->log, now);
 	if (ckpt < next)
 		next = ckpt;
+	if (rt->fleet) {
+		int64_t fleet = fb_fleet_run(rt->fleet, now);
+		next = fleet < next ? fleet : next;
+	}
 	fb_engine_tick(&rt->engine, now);
 	if (rt->control)
 		fb_control_tick(rt->control, now);
@@ -292,6 +312,7 @@ void fb_runtime_reload(fb_runtime *rt)
 void fb_runtime_stop(fb_runtime *rt, const char *reason)
 {
 	fb_sched_free(&rt->sched);
+	fb_engine_flush_outcomes(&rt->engine, fb_now_ms(), true);
 	lifecycle_event(rt, FB_EV_STOP, reason); /* watchers hear it too */
 	if (fb_backlog_failing(&rt->backlog))
 		fb_stderr_say(
@@ -305,6 +326,8 @@ void fb_runtime_stop(fb_runtime *rt, const char *reason)
 	rt->restore = NULL;
 	fb_control_close(rt->control);
 	rt->control = NULL;
+	fb_fleet_free(rt->fleet); /* the stop event waits in the log */
+	rt->fleet = NULL;
 	fb_metrics_file_down(rt);
 	if (rt->sigfd >= 0) {
 		fb_loop_unwatch(rt->loop, rt->sigfd);

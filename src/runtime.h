@@ -14,6 +14,7 @@
 #include "metrics_doc.h"
 #include "metrics_file.h"
 #include "scheduler.h"
+#include "stamp.h"
 
 typedef struct fb_runtime {
 	char config_arg[512]; /* what --config said ("" = lookup order) */
@@ -35,8 +36,10 @@ typedef struct fb_runtime {
 	struct fb_control *control; /* the control socket, when serving */
 	struct fb_notify *notify;   /* the service manager (fusebox run) */
 	struct fb_restore *restore; /* what outlasts the instance (restore.h) */
+	struct fb_fleet *fleet;     /* the fleet over Redis, with [redis] */
 	fb_metrics_instance metrics_info; /* start time, event log health */
 	fb_metrics_file metrics_file;     /* its writer, when configured */
+	fb_stamp stamp; /* wall times and seqs of the events logged */
 } fb_runtime;
 
 /* What fb_runtime_start() sets up besides the engine. */

@@ -91,6 +91,22 @@ static bool add_calls(cJSON *o, const fb_dep *d, int64_t now_ms,
 	       add_time(c, "last", s->total ? s->last_ms : -1, now_ms, wall_ms);
 }
 
+/* "shadow": the shadow breaker's state and whether it agrees with the
+ * real one; nothing without shadow.KEY settings. */
+static bool add_shadow(cJSON *o, const fb_dep *d, fb_state real)
+{
+	fb_breaker_snapshot s;
+	if (!d->shadow)
+		return true;
+	fb_breaker_snapshot_get(d->shadow, &s);
+	cJSON *sh = cJSON_AddObjectToObject(o, "shadow");
+	return sh &&
+	       cJSON_AddStringToObject(sh, "state", fb_state_name(s.state)) &&
+	       cJSON_AddNumberToObject(sh, "failure_count",
+	                               s.consecutive_failures) &&
+	       cJSON_AddBoolToObject(sh, "agrees", s.state == real);
+}
+
 static cJSON *dep_json(const fb_dep *d, int64_t now_ms, int64_t wall_ms)
 {
 	fb_breaker_snapshot s;
@@ -115,7 +131,8 @@ static cJSON *dep_json(const fb_dep *d, int64_t now_ms, int64_t wall_ms)
 	    add_time(o, "last_state_change", s.last_change_ms, now_ms,
 	             wall_ms) &&
 	    cJSON_AddNumberToObject(o, "retry_after_s", retry) &&
-	    add_latency(o, d) && add_calls(o, d, now_ms, wall_ms);
+	    add_latency(o, d) && add_calls(o, d, now_ms, wall_ms) &&
+	    add_shadow(o, d, s.state);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

@@ -162,3 +162,34 @@ void fb_dep_breaker_config(const fb_dep_config *d, fb_breaker_config *out)
 	    .slow_call_ms = d->t[FB_T_SLOW_CALL],
 	};
 }
+
+bool fb_tunable_is_breaker(fb_tunable t)
+{
+	switch (t) {
+	case FB_T_FAILURE_THRESHOLD:
+	case FB_T_FAILURE_RATE:
+	case FB_T_WINDOW:
+	case FB_T_MIN_CALLS:
+	case FB_T_RECOVERY_TIMEOUT:
+	case FB_T_BACKOFF_CAP:
+	case FB_T_JITTER:
+	case FB_T_HALF_OPEN_PROBES:
+	case FB_T_SUCCESS_THRESHOLD:
+	case FB_T_SLOW_CALL:
+	case FB_T_STARTUP_GRACE: return true;
+	default: return false;
+	}
+}
+
+bool fb_dep_shadow_config(const fb_dep_config *d, fb_breaker_config *out)
+{
+	if (!d->shadow.set)
+		return false;
+	fb_dep_config s = *d;
+	for (int i = 0; i < FB_TUNABLE_COUNT; i++) {
+		if (d->shadow.set & (1u << i))
+			s.t[i] = d->shadow.v[i];
+	}
+	fb_dep_breaker_config(&s, out);
+	return true;
+}

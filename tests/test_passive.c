@@ -244,6 +244,13 @@ static void test_client_asks_and_tells_the_instance(void **state)
 
 	assert_int_equal(th_kill(e->fb, SIGTERM, WAIT_MS), 0);
 	e->fb = 0;
+	/* the reported failures are in the log's outcome summary (SPEC 6),
+	 * written at the stop since the interval is an hour */
+	cJSON *log = th_jsonl_read(e->log, NULL, NULL);
+	const cJSON *sum = th_events_nth(log, 0, "outcomes", "api", NULL, NULL);
+	assert_non_null(sum);
+	assert_int_equal(th_json_num(sum, "failed", -1), 2);
+	cJSON_Delete(log);
 	assert_int_equal(fb_client_get(c, "/api", &r, &err), FB_OK);
 	assert_int_equal(r.status, 200);
 	fb_response_free(&r);

@@ -33,6 +33,13 @@
 bool fb_gate_allows(const char *socket_path, int timeout_ms, char *reason,
                     size_t len);
 
+/* The same for the fleet gate (SPEC 8): true only when the instance
+ * answered that every critical dependency is closed on every live
+ * instance of its service, the fleet gate is not locked and its fleet
+ * view is fresh. An instance without [redis] answers blocked. */
+bool fb_gate_allows_fleet(const char *socket_path, int timeout_ms,
+                          char *reason, size_t len);
+
 /* ---- the resilient HTTP client ---------------------------------------- */
 
 /* What fb_client_request() and its kin return. 0 means the dependency

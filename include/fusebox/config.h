@@ -103,6 +103,9 @@ typedef struct fb_dep_config {
 	char password_file[256];     /* redis: AUTH password, read at connect */
 	int64_t t[FB_TUNABLE_COUNT]; /* effective tunables */
 	fb_source source[FB_TUNABLE_COUNT]; /* where each came from */
+	/* shadow.KEY = VALUE: the breaker tunables a shadow breaker runs
+	 * with (the others as above); none set = no shadow */
+	fb_tunables shadow;
 	fb_source url_source;
 	int line; /* line of its [dep] header */
 } fb_dep_config;
@@ -111,7 +114,13 @@ typedef struct fb_redis_config {
 	bool enabled;
 	char url[FB_URL_MAX];
 	char prefix[64];
-	char password_file[256];
+	char password_file[256]; /* AUTH password; else the environment */
+	char service[64];        /* the fleet: instances sharing one view */
+	char user[64];           /* ACL user; "" = the default user */
+	int64_t stale_after_ms;  /* an older fleet view blocks the fleet gate */
+	int quorum;              /* instances that must see a dep down */
+	int64_t quorum_window_ms; /* how long a "down" vote counts */
+	int64_t stream_max_len;   /* XADD MAXLEN ~ N of the event stream */
 } fb_redis_config;
 
 typedef struct fb_config {
@@ -185,5 +194,12 @@ void fb_tunable_format(fb_tunable t, int64_t v, char *buf, size_t len);
 
 /* Builds the breaker tuning from a dependency's tunables. */
 void fb_dep_breaker_config(const fb_dep_config *d, fb_breaker_config *out);
+
+/* The same with its shadow.KEY settings over them; false (and *out
+ * untouched) when it has none. */
+bool fb_dep_shadow_config(const fb_dep_config *d, fb_breaker_config *out);
+
+/* Is t a breaker tunable (what shadow.KEY and replay --what-if accept)? */
+bool fb_tunable_is_breaker(fb_tunable t);
 
 #endif

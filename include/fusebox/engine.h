@@ -19,10 +19,13 @@ typedef struct fb_engine {
 	fb_health system;
 	fb_event_fn emit;
 	void *emit_ctx;
-	uint64_t rng_state; /* the breakers' fb_rng points here */
-	int64_t started_ms; /* the instance's start: startup_grace counts
+	uint64_t rng_state;     /* the breakers' fb_rng points here */
+	int64_t started_ms;     /* the instance's start: startup_grace counts
 	                       from here */
-	bool grace_pending; /* some startup_grace has not ended yet */
+	bool grace_pending;     /* some startup_grace has not ended yet */
+	int64_t outsum_next_ms; /* the next outcome window to close; -1 */
+	/* the shadow breakers' own jitter, so they change no real draw */
+	uint64_t shadow_rng_state;
 } fb_engine;
 
 /* Builds the engine from a loaded config; `now_ms` is the instance's
@@ -46,6 +49,11 @@ bool fb_engine_probe_begin(fb_engine *e, fb_dep *d, int64_t now_ms,
  * untrusted text (sanitised here), NULL on success. */
 void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
                          int64_t latency_us, const char *error);
+
+/* Writes the outcome windows that have lasted their interval as
+ * `outcomes` events (SPEC 6); every open window when `all` (before the
+ * instance stops). fb_engine_tick() does the former. */
+void fb_engine_flush_outcomes(fb_engine *e, int64_t now_ms, bool all);
 
 /* A probe that was allowed but never finished (shutdown, reload). */
 void fb_engine_probe_abandon(fb_engine *e, fb_dep *d);
@@ -115,6 +123,20 @@ int fb_engine_restore_open(fb_engine *e, const char *dep, int64_t now_ms,
  * from now (where the original ended) instead of a fresh ttl later. */
 void fb_engine_restore_allow(fb_engine *e, int64_t now_ms, int64_t left_ms,
                              const char *actor, const char *reason);
+
+/* The fleet's decisions (SPEC 8), which an adapter brings from the
+ * other instances. fb_engine_fleet_open() opens dep (from closed, open or
+ * half-open) for wait_ms from now after failed_trials failed fleet
+ * trials -- an open one only has its wait set, with no event; the
+ * counters start afresh. fb_engine_fleet_close() closes an open or
+ * half-open dep (a fleet trial succeeded). Forced states are left
+ * alone. Each change is reported with `why` as its reason. Return 0, or
+ * -1 with *err for an unknown dependency. */
+int fb_engine_fleet_open(fb_engine *e, const char *dep, int64_t now_ms,
+                         int64_t wait_ms, uint32_t failed_trials,
+                         const char *why, fb_error *err);
+int fb_engine_fleet_close(fb_engine *e, const char *dep, int64_t now_ms,
+                          const char *why, fb_error *err);
 
 /* Time-driven work: ends an expired allow override (and reports the gate
  * change), and ends each startup_grace: a breaker whose failures already

@@ -7,11 +7,14 @@
 
 #include <stdint.h>
 
+#include "fusebox/outcomes.h"
+
 #define FB_EVENT_KIND_TABLE(X)                                                 \
 	X(START, "start")                                                      \
 	X(STOP, "stop")                                                        \
 	X(TRANSITION, "transition") X(HEALTH, "health") X(GATE, "gate")        \
-	    X(OPERATOR, "operator") X(GAP, "gap")
+	    X(OPERATOR, "operator") X(GAP, "gap") X(OUTCOMES, "outcomes")      \
+	    X(SHADOW, "shadow")
 
 #define FB_ACTION_TABLE(X)                                                     \
 	X(NONE, "")                                                            \
@@ -50,6 +53,9 @@ typedef struct fb_event {
 	int64_t lost;        /* gap: events that could not be written; 0 n/a */
 	const char *command; /* job_start, job_end: the command line */
 	int64_t exit_status; /* job_end: as a shell says it (128 + signal) */
+	const fb_outsum *outcomes; /* outcomes: the window written */
+	int64_t from_seq; /* outcomes: the last seq before the window (the
+	                     event log's, set by whoever logs it); -1 n/a */
 } fb_event;
 
 /* Receives events in the order they happen. */

@@ -12,6 +12,7 @@
 #include "fusebox/breaker.h"
 #include "fusebox/calls.h"
 #include "fusebox/config.h"
+#include "fusebox/outcomes.h"
 
 #define FB_HISTORY   120 /* probe outcomes kept per dependency */
 #define FB_ERROR_MAX 256
@@ -45,6 +46,11 @@ typedef struct fb_dep {
 	 * or it has ended */
 	int64_t grace_until_ms;
 	fb_call_stats calls; /* what services reported (fusebox/calls.h) */
+	fb_outsum outsum; /* the outcomes of the current interval */
+	/* shadow.KEY settings: a second breaker fed the same outcomes, which
+	 * moves nothing (NULL = none); made by the engine */
+	fb_breaker *shadow;
+	bool shadow_permit; /* the probe in flight had the shadow's permit */
 } fb_dep;
 
 typedef struct fb_registry {

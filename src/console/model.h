@@ -135,7 +135,9 @@ struct con_model {
 	char log_trouble[160]; /* "EVENT LOG FAILING: No space left on device
 	                          (12 queued)"; "" while the log works */
 	con_log log;
-	char log_path[512]; /* the event log (R replays it); "" none */
+	char log_path[512];   /* the event log (R replays it); "" none */
+	char fleet_note[200]; /* "fleet: redis away (...); working alone
+	                         from own probes"; "" when shared or none */
 };
 
 /* ---- calls, through the source's table -------------------------------- */

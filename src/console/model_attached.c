@@ -345,6 +345,11 @@ static void log_trouble_from(attached *a, const cJSON *doc)
 	                cJSON_IsFalse(ok) ? (error[0] ? error : "failing")
 	                                  : NULL,
 	                (uint64_t)queued, (uint64_t)lost);
+	/* the fleet's word on itself ("" while it shares a view) */
+	const char *fleet =
+	    str_of(cJSON_GetObjectItemCaseSensitive(doc, "fleet"), "message");
+	fb_sanitize(a->m.fleet_note, sizeof a->m.fleet_note, fleet ? fleet : "",
+	            fleet ? strlen(fleet) : 0);
 }
 
 /* The watch's first line: the state as of seq; then events follow. */

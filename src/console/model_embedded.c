@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "console/model.h"
+#include "fleet.h"
 #include "probe_now.h"
 #include "runtime.h"
 
@@ -123,6 +124,9 @@ static void refresh(con_model *m)
 	con_log_trouble(m->log_trouble, sizeof m->log_trouble,
 	                fb_backlog_failing(b) ? strerror(b->err) : NULL, b->len,
 	                b->dropped);
+	if (e->rt->fleet)
+		fb_fleet_headline(e->rt->fleet, m->fleet_note,
+		                  sizeof m->fleet_note);
 	snprintf(m->src.host, sizeof m->src.host, "%s", e->rt->cfg.host);
 	snprintf(m->src.brief, sizeof m->src.brief, "embedded");
 	snprintf(m->src.where, sizeof m->src.where, "%.100s (embedded)",

@@ -148,6 +148,9 @@ static void draw_header(fb_console *c, const layout *l)
 	x = 0; /* a failing event log first: it must not be clipped away */
 	if (m->log_trouble[0])
 		x = con_put(c, 1, 0, l->cols, FB_ROLE_BAD, m->log_trouble);
+	if (m->fleet_note[0]) /* local-first: it says it works alone */
+		x += con_put(c, 1, x, l->cols - x, FB_ROLE_BANNER,
+		             m->fleet_note);
 	x += con_put(c, 1, x, l->cols - x, FB_ROLE_DIM,
 	             live ? " gate: " : " gate, when last seen: ");
 	x += con_put(c, 1, x, l->cols - x,

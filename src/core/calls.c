@@ -124,6 +124,7 @@ void fb_engine_call_report(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
 {
 	fb_transition tr = {.changed = false};
 	count(d, now_ms, ok, latency_us);
+	fb_engine_note_call(e, d, now_ms, ok, latency_us);
 	bool trial = take_back(d, permit);
 	if (!ok) {
 		const char *text = error && error[0] ? error : "call failed";

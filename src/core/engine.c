@@ -21,7 +21,8 @@ static fb_event blank_event(fb_event_kind kind, int64_t now_ms)
 	return (fb_event){.kind = kind,
 	                  .at_ms = now_ms,
 	                  .failures = -1,
-	                  .retry_after_ms = -1};
+	                  .retry_after_ms = -1,
+	                  .from_seq = -1};
 }
 
 static const char *decision_name(bool blocked)
@@ -47,6 +48,64 @@ static void update_gate(fb_engine *e, int64_t now_ms)
 	ev.retry_after_ms = d.retry_after_ms;
 	e->decision = d;
 	emit(e, ev);
+}
+
+/* ---- shadow breakers: fed what the real one is fed, moving nothing --- */
+
+/* Gives each dependency with shadow.KEY settings its shadow breaker.
+ * Returns 0, or -1 when out of memory. */
+static int make_shadows(fb_engine *e, fb_registry *reg, int64_t now_ms)
+{
+	fb_rng rng = {fb_rng_xorshift, &e->shadow_rng_state};
+	for (size_t i = 0; i < reg->count; i++) {
+		fb_breaker_config bc;
+		fb_dep *d = &reg->deps[i];
+		if (d->shadow || !fb_dep_shadow_config(&d->cfg, &bc))
+			continue;
+		d->shadow = fb_breaker_new(&bc, rng, now_ms);
+		if (!d->shadow)
+			return -1;
+	}
+	return 0;
+}
+
+/* A would-be transition of d's shadow, as a `shadow` event. */
+static void shadow_moved(fb_engine *e, fb_dep *d, const fb_transition *tr,
+                         int64_t now_ms)
+{
+	if (!tr->changed)
+		return;
+	fb_event ev = blank_event(FB_EV_SHADOW, now_ms);
+	ev.dep = d->cfg.name;
+	ev.from = fb_state_name(tr->from);
+	ev.to = fb_state_name(tr->to);
+	ev.reason = tr->reason;
+	ev.failures = tr->failures;
+	ev.retry_after_ms = tr->retry_after_ms;
+	emit(e, ev);
+}
+
+/* The outcome the real breaker got, for the shadow: only a call it would
+ * have let through counts (a reported one asks it now). */
+static void shadow_outcome(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
+                           int64_t latency_us)
+{
+	fb_transition tr;
+	bool permit = d->shadow_permit;
+	d->shadow_permit = false;
+	if (!d->shadow)
+		return;
+	if (d->probe_began_ms < 0) {
+		permit = fb_breaker_allow(d->shadow, now_ms, NULL, &tr);
+		shadow_moved(e, d, &tr, now_ms);
+	}
+	if (!permit)
+		return;
+	if (ok)
+		fb_breaker_success(d->shadow, now_ms, latency_us / 1000, &tr);
+	else
+		fb_breaker_failure(d->shadow, now_ms, &tr);
+	shadow_moved(e, d, &tr, now_ms);
 }
 
 static fb_health derive(const fb_dep *d)
@@ -130,6 +189,8 @@ static void apply_grace(fb_engine *e, int64_t now_ms)
 			until = d->grace_until_ms ? now_ms : 0;
 		d->grace_until_ms = until;
 		fb_breaker_hold(d->breaker, until);
+		if (d->shadow)
+			fb_breaker_hold(d->shadow, until);
 		e->grace_pending = e->grace_pending || until != 0;
 	}
 }
@@ -149,6 +210,10 @@ static void end_grace(fb_engine *e, int64_t now_ms)
 		d->grace_until_ms = 0;
 		fb_transition tr;
 		char why[160];
+		if (d->shadow) {
+			fb_breaker_recheck(d->shadow, now_ms, &tr);
+			shadow_moved(e, d, &tr, now_ms);
+		}
 		fb_breaker_recheck(d->breaker, now_ms, &tr);
 		if (!tr.changed)
 			continue;
@@ -162,13 +227,19 @@ int fb_engine_init(fb_engine *e, const fb_config *cfg, uint64_t seed,
 {
 	memset(e, 0, sizeof *e);
 	e->rng_state = seed ? seed : 0x9E3779B97F4A7C15ULL;
+	e->shadow_rng_state = e->rng_state ^ 0xD1B54A32D192ED03ULL;
 	e->emit = fn;
 	e->emit_ctx = ctx;
 	fb_gate_init(&e->gate, cfg->gate_override_ttl_ms);
 	fb_rng rng = {fb_rng_xorshift, &e->rng_state};
 	if (fb_registry_init(&e->reg, cfg, rng, now_ms) != 0)
 		return -1;
+	if (make_shadows(e, &e->reg, now_ms) != 0) {
+		fb_registry_free(&e->reg);
+		return -1;
+	}
 	e->started_ms = now_ms;
+	e->outsum_next_ms = -1;
 	apply_grace(e, now_ms);
 	fb_gate_decide(&e->gate, &e->reg, now_ms, &e->decision);
 	e->system = fb_system_health(&e->reg);
@@ -191,13 +262,86 @@ bool fb_engine_probe_begin(fb_engine *e, fb_dep *d, int64_t now_ms,
 		d->probes++;
 		d->probe_began_ms = now_ms;
 	}
+	if (ok && d->shadow) {
+		d->shadow_permit =
+		    fb_breaker_allow(d->shadow, now_ms, NULL, &tr);
+		shadow_moved(e, d, &tr, now_ms);
+	}
 	return ok;
+}
+
+/* Writes d's outcome window, if it holds something worth writing. */
+static void write_outcomes(fb_engine *e, fb_dep *d, int64_t now_ms)
+{
+	fb_outsum w;
+	if (!fb_outsum_close(&d->outsum, &w))
+		return;
+	fb_event ev = blank_event(FB_EV_OUTCOMES, now_ms);
+	ev.dep = d->cfg.name;
+	ev.outcomes = &w;
+	emit(e, ev);
+}
+
+/* Every outcome, probed or reported, is summarised here (SPEC 6). */
+static void note_outcome(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
+                         int64_t latency_us)
+{
+	int64_t interval = d->cfg.t[FB_T_INTERVAL];
+	if (fb_outsum_due(&d->outsum, now_ms, interval))
+		write_outcomes(e, d, now_ms);
+	fb_state s = fb_breaker_state(d->breaker);
+	int64_t began = d->probe_began_ms >= 0 ? d->probe_began_ms
+	                                       : now_ms - latency_us / 1000;
+	fb_out_result r = !ok ? FB_OUT_FAIL
+	                  : latency_us / 1000 > d->cfg.t[FB_T_SLOW_CALL]
+	                      ? FB_OUT_SLOW
+	                      : FB_OUT_OK;
+	bool was_open = d->outsum.open;
+	fb_outsum_add(&d->outsum, began, now_ms, r,
+	              s == FB_STATE_HALF_OPEN || s == FB_STATE_OPEN);
+	if (!was_open &&
+	    (e->outsum_next_ms < 0 || now_ms + interval < e->outsum_next_ms))
+		e->outsum_next_ms = now_ms + interval;
+}
+
+void fb_engine_flush_outcomes(fb_engine *e, int64_t now_ms, bool all)
+{
+	if (!all && (e->outsum_next_ms < 0 || now_ms < e->outsum_next_ms))
+		return;
+	e->outsum_next_ms = -1;
+	for (size_t i = 0; i < e->reg.count; i++) {
+		fb_dep *d = &e->reg.deps[i];
+		int64_t interval = d->cfg.t[FB_T_INTERVAL];
+		if (all || fb_outsum_due(&d->outsum, now_ms, interval))
+			write_outcomes(e, d, now_ms);
+		int64_t due = d->outsum.start_ms + interval;
+		if (d->outsum.open &&
+		    (e->outsum_next_ms < 0 || due < e->outsum_next_ms))
+			e->outsum_next_ms = due;
+	}
+}
+
+void fb_engine_note_call(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
+                         int64_t latency_us)
+{
+	/* not the probe that may be in flight: the call's own begin time,
+	 * and the shadow asked for this call alone */
+	int64_t began = d->probe_began_ms;
+	bool permit = d->shadow_permit;
+	d->probe_began_ms = -1;
+	d->shadow_permit = false;
+	note_outcome(e, d, now_ms, ok, latency_us);
+	shadow_outcome(e, d, now_ms, ok, latency_us);
+	d->probe_began_ms = began;
+	d->shadow_permit = permit;
 }
 
 void fb_engine_probe_end(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
                          int64_t latency_us, const char *error)
 {
 	fb_transition tr;
+	note_outcome(e, d, now_ms, ok, latency_us);
+	shadow_outcome(e, d, now_ms, ok, latency_us);
 	d->probe_began_ms = -1;
 	fb_history_add(&d->history, now_ms, latency_us, ok);
 	if (ok) {
@@ -224,6 +368,9 @@ void fb_engine_probe_abandon(fb_engine *e, fb_dep *d)
 	(void)e;
 	d->probe_began_ms = -1;
 	fb_breaker_release(d->breaker);
+	if (d->shadow && d->shadow_permit)
+		fb_breaker_release(d->shadow);
+	d->shadow_permit = false;
 }
 
 static void operator_event(fb_engine *e, fb_action action, const char *dep,
@@ -298,6 +445,7 @@ void fb_engine_tick(fb_engine *e, int64_t now_ms)
 	if (e->grace_pending)
 		end_grace(e, now_ms);
 	fb_engine_calls_expire(e, now_ms);
+	fb_engine_flush_outcomes(e, now_ms, false);
 	/* The decision only moves with transitions, health and mode, which
 	 * update the gate themselves; time alone ends an override or a
 	 * grace. */
@@ -330,6 +478,16 @@ static void carry_over(fb_dep *to, fb_dep *from)
 	to->last_error_ms = from->last_error_ms;
 	to->calls = from->calls;
 	memcpy(to->last_error, from->last_error, sizeof to->last_error);
+	to->outsum = from->outsum;
+	fb_breaker_config sc;
+	if (from->shadow && to->shadow &&
+	    fb_dep_shadow_config(&to->cfg, &sc)) { /* keeps its state */
+		fb_breaker_free(to->shadow);
+		to->shadow = from->shadow;
+		from->shadow = NULL;
+		fb_breaker_configure(to->shadow, &sc);
+		to->shadow_permit = from->shadow_permit;
+	}
 }
 
 static void list_name(char *buf, size_t len, const char *label,
@@ -350,6 +508,10 @@ int fb_engine_reload(fb_engine *e, const fb_config *cfg, int64_t now_ms,
 	fb_rng rng = {fb_rng_xorshift, &e->rng_state};
 	if (fb_registry_init(&next, cfg, rng, now_ms) != 0)
 		return -1;
+	if (make_shadows(e, &next, now_ms) != 0) {
+		fb_registry_free(&next);
+		return -1;
+	}
 	char added[512] = "", removed[512] = "";
 	int nadd = 0, nrem = 0;
 	for (size_t i = 0; i < next.count; i++) {
@@ -406,4 +568,48 @@ void fb_engine_restore_allow(fb_engine *e, int64_t now_ms, int64_t left_ms,
 	fb_gate_set(&e->gate, FB_GATE_ALLOW, now_ms, actor, reason);
 	e->gate.override_until_ms = now_ms + (left_ms > 0 ? left_ms : 0);
 	update_gate(e, now_ms);
+}
+
+/* ---- what the fleet decided (SPEC 8) ------------------------------------ */
+
+int fb_engine_fleet_open(fb_engine *e, const char *dep, int64_t now_ms,
+                         int64_t wait_ms, uint32_t failed_trials,
+                         const char *why, fb_error *err)
+{
+	fb_dep *d = dep ? fb_registry_find(&e->reg, dep) : NULL;
+	fb_transition tr, ignored;
+	if (!d) {
+		snprintf(err->text, sizeof err->text, "unknown dependency '%s'",
+		         dep ? dep : "");
+		return -1;
+	}
+	fb_state was = fb_breaker_state(d->breaker);
+	if (was == FB_STATE_FORCED_OPEN || was == FB_STATE_FORCED_CLOSED)
+		return 0; /* an operator's word stands over the fleet's */
+	if (was != FB_STATE_CLOSED)
+		fb_breaker_reset(d->breaker, now_ms, &ignored);
+	fb_breaker_restore_open(d->breaker, now_ms, wait_ms, failed_trials,
+	                        &tr);
+	tr.from = was;
+	tr.changed = was != FB_STATE_OPEN;
+	after(e, d, &tr, now_ms, why);
+	return 0;
+}
+
+int fb_engine_fleet_close(fb_engine *e, const char *dep, int64_t now_ms,
+                          const char *why, fb_error *err)
+{
+	fb_dep *d = dep ? fb_registry_find(&e->reg, dep) : NULL;
+	fb_transition tr;
+	if (!d) {
+		snprintf(err->text, sizeof err->text, "unknown dependency '%s'",
+		         dep ? dep : "");
+		return -1;
+	}
+	fb_state was = fb_breaker_state(d->breaker);
+	if (was != FB_STATE_OPEN && was != FB_STATE_HALF_OPEN)
+		return 0;
+	fb_breaker_reset(d->breaker, now_ms, &tr);
+	after(e, d, &tr, now_ms, why);
+	return 0;
 }

@@ -9,4 +9,9 @@
 void fb_engine_settle(fb_engine *e, fb_dep *d, const fb_transition *tr,
                       int64_t now_ms);
 
+/* A reported call's outcome, for the outcome summaries and the shadow
+ * breaker, as a probe's goes (SPEC 6 outcomes). */
+void fb_engine_note_call(fb_engine *e, fb_dep *d, int64_t now_ms, bool ok,
+                         int64_t latency_us);
+
 #endif

@@ -51,7 +51,8 @@ void fb_event_describe(const fb_event *ev, char *buf, size_t len)
 {
 	const char *reason = ev->reason && ev->reason[0] ? ev->reason : NULL;
 	char wait[64] = "";
-	if (ev->kind == FB_EV_TRANSITION && ev->retry_after_ms > 0) {
+	if ((ev->kind == FB_EV_TRANSITION || ev->kind == FB_EV_SHADOW) &&
+	    ev->retry_after_ms > 0) {
 		char w[32];
 		fb_format_wait(ev->retry_after_ms, w, sizeof w);
 		snprintf(wait, sizeof wait, "%sretry in %s", reason ? "; " : "",
@@ -84,6 +85,21 @@ void fb_event_describe(const fb_event *ev, char *buf, size_t len)
 		         ev->lost == 1 ? "" : "s", reason ? ": " : "",
 		         or_empty(reason));
 		break;
+	case FB_EV_OUTCOMES:
+		if (ev->outcomes)
+			snprintf(buf, len,
+			         "%s outcomes: %u ok, %u failed, %u slow",
+			         or_empty(ev->dep), ev->outcomes->ok,
+			         ev->outcomes->failed, ev->outcomes->slow);
+		else
+			snprintf(buf, len, "%s outcomes summarised",
+			         or_empty(ev->dep));
+		break;
+	case FB_EV_SHADOW:
+		snprintf(buf, len, "%s shadow would go %s -> %s (%s%s)",
+		         or_empty(ev->dep), or_empty(ev->from),
+		         or_empty(ev->to), or_empty(reason), wait);
+		break;
 	case FB_EV_TRANSITION: {
 		/* a recovery is not an error: the last one is not repeated */
 		bool err = ev->error && ev->error[0] &&
@@ -105,12 +121,15 @@ void fb_event_describe(const fb_event *ev, char *buf, size_t len)
 fb_tone fb_event_tone(const fb_event *ev)
 {
 	const char *to = or_empty(ev->to);
+	if (ev->kind == FB_EV_SHADOW) /* would-be: moves nothing */
+		return FB_TONE_PLAIN;
 	if (ev->kind == FB_EV_OPERATOR || strncmp(to, "forced", 6) == 0)
 		return FB_TONE_FORCED;
 	if (ev->kind == FB_EV_GAP || !strcmp(to, "open") ||
 	    !strcmp(to, "unhealthy") || !strcmp(to, "blocked"))
 		return FB_TONE_BAD;
-	if (!strcmp(to, "half_open") || !strcmp(to, "degraded"))
+	if (!strcmp(to, "half_open") || !strcmp(to, "degraded") ||
+	    ev->kind == FB_EV_OUTCOMES)
 		return FB_TONE_WARN;
 	if (ev->kind == FB_EV_START || ev->kind == FB_EV_STOP ||
 	    !strcmp(to, "unknown"))

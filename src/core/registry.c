@@ -55,8 +55,10 @@ int fb_registry_init(fb_registry *reg, const fb_config *cfg, fb_rng rng,
 
 void fb_registry_free(fb_registry *reg)
 {
-	for (size_t i = 0; i < reg->count; i++)
+	for (size_t i = 0; i < reg->count; i++) {
 		fb_breaker_free(reg->deps[i].breaker);
+		fb_breaker_free(reg->deps[i].shadow);
+	}
 	free(reg->deps);
 	free(reg->slots);
 	memset(reg, 0, sizeof *reg);
