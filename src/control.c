@@ -40,6 +40,8 @@ typedef struct client {
 	bool busy;           /* a request is being read or answered */
 	bool closing;        /* close once the reply is out */
 	bool watching;       /* gets every event until it goes (op watch) */
+	size_t watch_cap;    /* bytes it may have unsent: WATCH_CAP, plus
+	                        the snapshot while that is still going out */
 	fb_delta_memo *memo; /* what op delta last sent it */
 } client;
 
@@ -211,6 +213,9 @@ static void do_watch(fb_control *c, client *cl)
 		cJSON_AddNumberToObject(o, "pid", (double)getpid());
 	}
 	cl->watching = reply_doc(c, cl, o);
+	/* a big instance's snapshot is megabytes: the events that come
+	 * while it goes out get WATCH_CAP of their own */
+	cl->watch_cap = cl->out_len + WATCH_CAP;
 }
 
 /* {"op":"delta",...}: see control_delta.c. */
@@ -428,6 +433,7 @@ static bool write_out(fb_control *c, client *cl)
 	free(cl->out);
 	cl->out = NULL;
 	cl->out_len = cl->out_off = 0;
+	cl->watch_cap = WATCH_CAP;
 	if (cl->closing)
 		return false;
 	fb_loop_watch(c->rt->loop, cl->fd, POLLIN, on_client, c);
@@ -524,7 +530,7 @@ static void on_accept(void *ctx, int fd, short revents)
  * watcher's cap or memory runs out. */
 static bool queue_out(client *cl, const char *data, size_t len)
 {
-	if (cl->out_len - cl->out_off + len > WATCH_CAP)
+	if (cl->out_len - cl->out_off + len > cl->watch_cap)
 		return false;
 	if (cl->out_off > 65536 && cl->out_off > cl->out_len / 2) {
 		memmove(cl->out, cl->out + cl->out_off,

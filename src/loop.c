@@ -1,5 +1,6 @@
 /* The event loop around curl_multi_poll(). */
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@ struct fb_loop {
 	watch *w;
 	size_t nw, capw;
 	struct curl_waitfd *wait; /* scratch, capw long */
+	bool behind; /* finished transfers left unhandled: poll, not wait */
 };
 
 void fb_loop_on_curl_done(fb_loop *l, fb_curl_done_fn done, void *ctx)
@@ -104,10 +106,17 @@ void fb_loop_unwatch(fb_loop *l, int fd)
 	}
 }
 
+/* Hands finished transfers to the listener for at most FB_LOOP_DRAIN_MS:
+ * each may cost an event written and synced, and a storm of thousands
+ * (a start, a vendor outage) must not keep curl from reading the
+ * transfers still running (their timeouts count meanwhile) or the
+ * control socket from being served. The rest wait, in order, for the
+ * next turn, which then does not sleep. */
 static void drain_curl(fb_loop *l)
 {
 	CURLMsg *msg;
-	int left;
+	int left = 0;
+	int64_t until = fb_now_ms() + FB_LOOP_DRAIN_MS;
 	while ((msg = curl_multi_info_read(l->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
@@ -118,7 +127,10 @@ static void drain_curl(fb_loop *l)
 			l->done(l->done_ctx, easy, result);
 		if (l->also)
 			l->also(l->also_ctx, easy, result);
+		if (left > 0 && fb_now_ms() >= until)
+			break;
 	}
+	l->behind = msg && left > 0;
 }
 
 int fb_loop_run_once(fb_loop *l, int timeout_ms)
@@ -127,8 +139,8 @@ int fb_loop_run_once(fb_loop *l, int timeout_ms)
 	for (size_t i = 0; i < n; i++)
 		l->wait[i] =
 		    (struct curl_waitfd){l->w[i].fd, (short)l->w[i].events, 0};
-	if (curl_multi_poll(l->multi, l->wait, (unsigned)n, timeout_ms, NULL) !=
-	    CURLM_OK)
+	if (curl_multi_poll(l->multi, l->wait, (unsigned)n,
+	                    l->behind ? 0 : timeout_ms, NULL) != CURLM_OK)
 		return -1;
 	int running;
 	if (curl_multi_perform(l->multi, &running) != CURLM_OK)

@@ -12,6 +12,7 @@
 typedef struct fb_loop fb_loop;
 
 #define FB_LOOP_MAX_CONNECTIONS 256L /* open HTTP connections, all probes */
+#define FB_LOOP_DRAIN_MS        20 /* finished transfers handled per turn, at most */
 
 /* Called when a watched fd is ready; revents as poll() reports them. */
 typedef void (*fb_fd_fn)(void *ctx, int fd, short revents);
@@ -33,8 +34,10 @@ CURLM *fb_loop_multi(fb_loop *l);
 int fb_loop_watch(fb_loop *l, int fd, short events, fb_fd_fn fn, void *ctx);
 void fb_loop_unwatch(fb_loop *l, int fd);
 
-/* Waits up to timeout_ms for curl or a watched fd, then runs curl and the
- * callbacks of ready fds. Returns 0, or -1 on a curl error. */
+/* Waits up to timeout_ms for curl or a watched fd (not at all while
+ * finished transfers wait from the last turn), then runs curl, hands
+ * finished transfers to the listener for up to FB_LOOP_DRAIN_MS, and
+ * runs the callbacks of ready fds. Returns 0, or -1 on a curl error. */
 int fb_loop_run_once(fb_loop *l, int timeout_ms);
 
 #endif

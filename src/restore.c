@@ -18,6 +18,8 @@ struct fb_restore {
 	fb_log_place at;      /* just after the last event tracked */
 	fb_log_place written; /* where the last checkpoint stands */
 	bool failing;         /* the last checkpoint could not be written */
+	bool pending;         /* due, held back until FB_RESTORE_EVERY_MS */
+	int64_t saved_ms;     /* when the last checkpoint was written */
 	bool dirty;           /* changed at start: write it at once */
 	bool lost;            /* an event was written that it never saw */
 };
@@ -31,6 +33,7 @@ static const char *actor_or_us(const char *actor)
 static void save(fb_restore *r, const fb_log *log)
 {
 	fb_error err;
+	r->pending = false;
 	int rc = fb_checkpoint_write(r->path, log->path, &r->lasting, &r->at,
 	                             0600, &err);
 	r->written = r->at; /* failing or not: retried at the next change */
@@ -89,7 +92,22 @@ void fb_restore_track(fb_restore *r, const fb_event *ev, const fb_log *log,
 	if (changed || r->at.ino != r->written.ino ||
 	    r->at.dev != r->written.dev ||
 	    r->at.offset - r->written.offset >= FB_RESTORE_REWRITE)
-		save(r, log);
+		r->pending = true;
+	/* the whole fold each time: a storm of transitions (thousands of
+	 * breakers opening) is one checkpoint a period, not one each;
+	 * what a crash meanwhile loses is read from the log after it */
+	fb_restore_tick(r, log, ev->at_ms);
+}
+
+int64_t fb_restore_tick(fb_restore *r, const fb_log *log, int64_t now_ms)
+{
+	if (!r || !r->pending || r->lost)
+		return INT64_MAX;
+	if (now_ms - r->saved_ms < FB_RESTORE_EVERY_MS)
+		return r->saved_ms + FB_RESTORE_EVERY_MS - now_ms;
+	save(r, log);
+	r->saved_ms = now_ms;
+	return INT64_MAX;
 }
 
 void fb_restore_free(fb_restore *r, const fb_log *log)
@@ -289,8 +307,10 @@ int fb_restore_start(fb_runtime *rt, fb_error *err)
 	 * moved far from it; anything else is written again at once */
 	if (r->dirty || !src.from_checkpoint || r->at.ino != src.place.ino ||
 	    r->at.dev != src.place.dev ||
-	    r->at.offset - src.place.offset >= FB_RESTORE_REWRITE)
+	    r->at.offset - src.place.offset >= FB_RESTORE_REWRITE) {
 		save(r, &rt->log);
+		r->saved_ms = fb_now_ms();
+	}
 	say_done(&src, seq_before, restored, t1 - t0, fb_now_us() - t1);
 	return 0;
 }

@@ -16,7 +16,8 @@
 #include "fusebox/config.h"
 #include "fusebox/event.h"
 
-#define FB_RESTORE_REWRITE (1 << 20) /* log bytes between checkpoints */
+#define FB_RESTORE_REWRITE  (1 << 20) /* log bytes between checkpoints */
+#define FB_RESTORE_EVERY_MS 1000      /* at most one checkpoint this often */
 
 struct fb_runtime;
 typedef struct fb_restore fb_restore;
@@ -29,11 +30,18 @@ typedef struct fb_restore fb_restore;
 int fb_restore_start(struct fb_runtime *rt, fb_error *err);
 
 /* After each event written to the log (log->seq is now its seq): folds
- * it in and rewrites the checkpoint when needed. A checkpoint that
- * cannot be written is said once on stderr; the next start then reads
- * the log instead. */
+ * it in and rewrites the checkpoint when needed -- at once, unless one
+ * was written less than FB_RESTORE_EVERY_MS ago (ev->at_ms on the
+ * monotonic clock): then fb_restore_tick writes it when that passed. A
+ * checkpoint that cannot be written is said once on stderr; the next
+ * start then reads the log instead. */
 void fb_restore_track(fb_restore *r, const fb_event *ev, const fb_log *log,
                       int64_t wall_ms, int64_t ttl_ms);
+
+/* Writes a checkpoint held back by fb_restore_track once it is due.
+ * Returns the ms until it is, or INT64_MAX with none waiting (r NULL
+ * too). */
+int64_t fb_restore_tick(fb_restore *r, const fb_log *log, int64_t now_ms);
 
 /* Writes a last checkpoint when the log moved on since the last one
  * (log still open), and frees r (NULL is fine). */

@@ -247,6 +247,9 @@ void fb_runtime_step(fb_runtime *rt, int max_wait_ms)
 	if (metrics < next)
 		next = metrics;
 	next = retry_log(rt, now, next);
+	int64_t ckpt = fb_restore_tick(rt->restore, &rt->log, now);
+	if (ckpt < next)
+		next = ckpt;
 	if (rt->fleet) {
 		int64_t fleet = fb_fleet_run(rt->fleet, now);
 		next = fleet < next ? fleet : next;

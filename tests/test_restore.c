@@ -1012,6 +1012,8 @@ static void test_events_after_the_checkpoint_count(void **state)
 	write_config(e, NULL, "30s");
 	start(e, err1);
 	EXPECT(e, 0, "trip", "api", "--reason", "one");
+	/* at most one checkpoint a second: the trip's comes within one */
+	assert_true(th_wait_file_contains(ck, "forced_open", WAIT_MS));
 	char *old = th_slurp(ck, NULL);
 	assert_non_null(old);
 	assert_non_null(strstr(old, "forced_open"));
