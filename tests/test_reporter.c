@@ -176,7 +176,9 @@ static void test_reporter_never_blocks_when_frozen(void **state)
 	              "dropped %llu\n",
 	              (long long)worst, (unsigned long long)st.sent,
 	              (unsigned long long)st.dropped_full);
-	assert_true(worst < 100);
+	/* a blocking add would wait for the frozen instance (seconds, for
+	 * ever); a scheduling hiccup on a loaded machine is not that */
+	assert_true(worst < 1000);
 	assert_true(st.dropped_full > 0);
 	assert_int_equal(kill(e->fb, SIGCONT), 0);
 	fb_reporter_free(r);
