@@ -17,19 +17,7 @@ trap cleanup EXIT
 # Called from make's recipe: a make of our own, not a part of its jobserver.
 unset MAKEFLAGS MAKELEVEL MFLAGS
 
-n=0 failed=0
-check() { # check WHAT COMMAND...: one TAP line, with the output on failure
-	local what=$1 out
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n - $what"
-	else
-		echo "not ok $n - $what"
-		printf '%s\n' "$out" | head -20 | sed 's/^/# /'
-		failed=$((failed + 1))
-	fi
-}
+. "$top/tests/tap.sh"
 
 stage=$tmp/stage
 usr=$stage/usr

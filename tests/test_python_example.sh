@@ -19,19 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 failed=0
-check() { # check WHAT COMMAND...: one TAP line, with the output on failure
-	local what=$1 out
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $n - $what"
-	else
-		echo "not ok $n - $what"
-		printf '%s\n' "$out" | head -20 | sed 's/^/# /'
-		failed=$((failed + 1))
-	fi
-}
+. "$top/tests/tap.sh"
 py() { # py CODE: runs CODE with the module imported as fb
 	PYTHONPATH="$top/examples" FUSEBOX_SOCKET="$tmp/ctl.sock" \
 		python3 -c "import fusebox_client as fb, sys
