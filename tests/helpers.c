@@ -990,8 +990,25 @@ bool th_tmux_wait_gone(const char *sock, const char *needle, int timeout_ms)
 	                    timeout_ms, NULL);
 }
 
+/* The console is asked to quit before the server goes: a sanitized
+ * console whose terminal hangs up spins for ever in LeakSanitizer's
+ * exit-time scan (its tracer waits on a process that never stops), and
+ * each such orphan eats half a core for the rest of the run. Esc leaves
+ * any dialog, q leaves a replay and then the console; a pane whose
+ * command went on to `exec sleep` or a session that ended is done. */
 void th_tmux_kill(const char *sock)
 {
+	for (int i = 0; i < 10; i++) {
+		char *cmd = th_tmux_display(sock, "#{pane_current_command}");
+		bool done = !cmd || strcmp(cmd, "sleep") == 0;
+		free(cmd);
+		if (done)
+			break;
+		th_tmux(sock, NULL, "send-keys", "Escape", (char *)NULL);
+		th_sleep_ms(60);
+		th_tmux(sock, NULL, "send-keys", "q", (char *)NULL);
+		th_sleep_ms(300);
+	}
 	th_tmux(sock, NULL, "kill-server", (char *)NULL);
 }
 
