@@ -425,6 +425,32 @@ static void test_no_fleet_says_so(void **state)
 	WAIT_LINE(w, "the flash for i", "the instances are in the fleet view");
 }
 
+/* ---- 4. redis away: the view says so and acts for nobody -------------- */
+
+static void test_redis_away_is_shown(void **state)
+{
+	world *w = *state;
+	start(w, 0, true);
+	wait_live(w, 0, 1);
+	console(w, 0, "");
+	WAIT_LINE(w, "the attached console", "attached to web-1");
+	keys(w, "F", false);
+	WAIT_LINE(w, "the fleet header", "FLEET svc: connected");
+	WAIT_LINE(w, "one instance", "api", "closed on all 1");
+	th_redis_kill(&w->e->redis);
+	WAIT_LINE(w, "the header", "REDIS AWAY, working alone");
+	WAIT_LINE(w, "the where", "FLEET svc: redis away, working alone");
+	print_message("# %s\n", w->screen);
+	/* greyed and aged; a fleet action would reach nobody: refused */
+	keys(w, "t", false);
+	WAIT_LINE(w, "the refusal", "refused: redis is away");
+	assert_null(strstr(w->screen, "for the fleet: 1 live"));
+	assert_int_equal(
+	    th_redis_start(&w->e->redis, w->e->dir, w->e->redis.port), 0);
+	WAIT_LINE(w, "the fleet back", "FLEET svc: connected");
+	assert_null(strstr(w->screen, "REDIS AWAY"));
+}
+
 int main(void)
 {
 	if (getenv("FB_TEST_FILTER"))
@@ -436,6 +462,7 @@ int main(void)
 	    T(test_fleet_view_attached),
 	    T(test_fleet_view_embedded),
 	    T(test_no_fleet_says_so),
+	    T(test_redis_away_is_shown),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
