@@ -451,6 +451,94 @@ static void test_redis_away_is_shown(void **state)
 	assert_null(strstr(w->screen, "REDIS AWAY"));
 }
 
+/* ---- 5. hostile text from another instance stays inert ---------------- */
+
+/* An "instance" of the fleet that is no fusebox: its record written
+ * straight into Redis, now, with escapes in its host and version. */
+static void inject_hostile(const world *w)
+{
+	static const char script[] =
+	    "local t = redis.call('TIME')\n"
+	    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+	    "redis.call('ZADD', KEYS[1], now, 'evil')\n"
+	    "redis.call('HSET', KEYS[2], 'host', ARGV[1], 'pid', '1', "
+	    "'version', ARGV[2], 'seen_ms', now, 'dep:api', 'open unhealthy')\n"
+	    "return now\n";
+	char port[16];
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	char *argv[] = {"redis-cli",
+	                "-p",
+	                port,
+	                "EVAL",
+	                (char *)script,
+	                "2",
+	                "{fusebox:svc}:instances",
+	                "{fusebox:svc}:inst:evil",
+	                "\033]0;pwned\007ev\033[2Jil\r\nhost\033[5m",
+	                "9.9\033[31m\302\233",
+	                NULL};
+	th_result r;
+	assert_int_equal(th_run(argv, 5000, &r), 0);
+	th_result_free(&r);
+}
+
+typedef struct hostile {
+	world *w;
+	const char *const *needles;
+} hostile;
+
+/* Keeps the record alive (it expires with no heartbeat) while waiting
+ * for a line with every needle. */
+static bool hostile_shown(void *ctx)
+{
+	hostile *h = ctx;
+	char line[1024];
+	inject_hostile(h->w);
+	free(h->w->screen);
+	h->w->screen = th_tmux_capture(h->w->tmux, false);
+	return h->w->screen &&
+	       line_with(h->w->screen, h->needles, line, sizeof line);
+}
+
+static void wait_hostile(world *w, const char *what, const char *const *needles)
+{
+	hostile h = {w, needles};
+	if (!th_wait_until(hostile_shown, &h, WAIT_MS)) {
+		print_message("# the screen:\n%s\n",
+		              w->screen ? w->screen : "");
+		fail_msg("not seen on the screen: %s", what);
+	}
+}
+
+static void test_hostile_fleet_text_is_inert(void **state)
+{
+	world *w = *state;
+	start(w, 0, true);
+	wait_live(w, 0, 1);
+	console(w, 0, "");
+	WAIT_LINE(w, "the attached console", "attached to web-1");
+	keys(w, "F", false);
+	WAIT_LINE(w, "the fleet header", "FLEET svc: connected");
+	/* the escapes go whole; the line break is a space */
+	wait_hostile(
+	    w, "the hostile host, inert",
+	    (const char *const[]){"api", "open on evil host (1/2)", NULL});
+	keys(w, "i", false);
+	wait_hostile(
+	    w, "the hostile instance's row",
+	    (const char *const[]){"evil host", "9.9 ", "api open", NULL});
+	print_message("# %s\n", w->screen);
+	assert_non_null(strstr(w->screen, "web-1"));
+	char *title = th_tmux_display(w->tmux, "#{pane_title}");
+	assert_non_null(title);
+	assert_null(strstr(title, "pwned"));
+	free(title);
+	char *colours = th_tmux_capture(w->tmux, true);
+	assert_non_null(colours);
+	assert_null(strstr(colours, "\033[5m")); /* no blink came through */
+	free(colours);
+}
+
 int main(void)
 {
 	if (getenv("FB_TEST_FILTER"))
@@ -463,6 +551,7 @@ int main(void)
 	    T(test_fleet_view_embedded),
 	    T(test_no_fleet_says_so),
 	    T(test_redis_away_is_shown),
+	    T(test_hostile_fleet_text_is_inert),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
