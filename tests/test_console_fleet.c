@@ -377,6 +377,21 @@ static void fleet_view_and_trip(world *w, int at)
 	}
 	WAIT_LINE(w, "api forced open on all three", "api",
 	          "forced_open on web-1 web-2 web-3 (3/3)");
+	/* the gate key locks the fleet gate, the prompt naming whom */
+	keys(w, "g", false);
+	WAIT_LINE(w, "the gate menu", "Gate: b block");
+	keys(w, "b", false);
+	WAIT_LINE(w, "the gate reason prompt",
+	          "Reason for gate_block for the fleet: 3 live instances");
+	keys(w, "migration", true);
+	keys(w, "Enter", false);
+	WAIT_LINE(w, "the gate outcome", "done for the fleet: gate_block sent");
+	want_action g = {w, "gate_block", from, user_name(), "migration"};
+	if (!th_wait_until(all_logged, &g, 5000)) {
+		show(w);
+		fail_msg("not every log has the fleet gate lock");
+	}
+	WAIT_LINE(w, "the fleet gate locked", "GATE BLOCKED (block)");
 	/* F: back to this instance's own view */
 	keys(w, "F", false);
 	WAIT_LINE(w, "this instance again", "back to this instance");

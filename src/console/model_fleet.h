@@ -26,7 +26,8 @@ typedef struct con_fleet_inst {
 /* The fleet view over `base` (not owned: it must outlive the view), the
  * instance's fleet asked either of its runtime (rt, embedded) or over
  * its control socket (sock, attached; rt NULL); actor is who the
- * console's user is, for the embedded runtime to record. Returns NULL
+ * console's user is, for the embedded runtime to record. Returns a new
+ * model (the caller frees it with con_model_free, before base), or NULL
  * with *err. */
 con_model *con_fleet_open(con_model *base, struct fb_runtime *rt,
                           const char *sock, const char *actor, fb_error *err);

@@ -566,9 +566,11 @@ static void draw_hints(fb_console *c, const layout *l, int64_t now)
 	static const char *const watch[] = {
 	    "?:help", "j/k:move", "/:filter", "Enter:detail",
 	    "s:sort", "Tab:log",  "R:replay", "q:quit"};
-	static const char *const fleet[] = {
-	    "?:help",      "t:trip",   "r:reset", "d:disable", "g:gate",
-	    "i:instances", "/:filter", "s:sort",  "F:back",    "q:quit"};
+	const char *rows =
+	    c->fleet_instances ? "i:dependencies" : "i:instances";
+	const char *const fleet[] = {
+	    "?:help", "t:trip",   "r:reset", "d:disable", "g:gate",
+	    rows,     "/:filter", "s:sort",  "F:back",    "q:quit"};
 	char text[200];
 	if (c->fleet && !c->readonly)
 		con_hints_fit(fleet, (int)(sizeof fleet / sizeof fleet[0]),
