@@ -29,10 +29,10 @@ static const con_col priority[] = {
     CON_COL_HOSTS, CON_COL_FAIL,    CON_COL_ERROR,  CON_COL_CRIT,
     CON_COL_CALLS, CON_COL_LATENCY, CON_COL_RECENT, CON_COL_KIND,
 };
-#define MUST                                                                   \
-	4 /* name, state, health, timer: even when they do not fit,
-                 and the hosts when asked for */
-#define HOSTS_MAX 44
+/* name, state, health, timer: even when they do not fit (and the hosts,
+ * when asked for) */
+#define MUST      4
+#define HOSTS_MAX 44 /* the hosts column at its widest */
 
 const char *con_col_title(con_col col)
 {

@@ -663,8 +663,8 @@ static void draw_dialog(fb_console *c)
 	    [FB_ACT_DISABLE] = "Disable %s (force it closed; probes go on)?"};
 	switch (c->mode) {
 	case MODE_CONFIRM:
-		if (scope
-		        [0]) /* "trip api for the fleet: 3 live instances..." */
+		/* "trip api for the fleet: 3 live instances of checkout?" */
+		if (scope[0])
 			snprintf(a, sizeof a, "%s%s%s %s? (y/n)",
 			         fb_action_name(c->pending),
 			         c->pending < FB_ACT_GATE_BLOCK ? " " : "",
