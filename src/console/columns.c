@@ -19,23 +19,28 @@ static const struct {
     [CON_COL_CALLS] = {"CALLS/MIN", 11}, /* "999k 100%!" */
     [CON_COL_LATENCY] = {"P50/P95 ms", 10},
     [CON_COL_TIMER] = {"TIMER", 13}, /* "retry 59m 59s" */
+    [CON_COL_HOSTS] = {"HOSTS", 24}, /* "open on web-1 web-2 (2/3)" */
     [CON_COL_RECENT] = {"RECENT", 16},
     [CON_COL_ERROR] = {"LAST ERROR", ERROR_MIN},
 };
 
 static const con_col priority[] = {
-    CON_COL_NAME,    CON_COL_STATE,  CON_COL_HEALTH, CON_COL_TIMER,
-    CON_COL_FAIL,    CON_COL_ERROR,  CON_COL_CRIT,   CON_COL_CALLS,
-    CON_COL_LATENCY, CON_COL_RECENT, CON_COL_KIND,
+    CON_COL_NAME,  CON_COL_STATE,   CON_COL_HEALTH, CON_COL_TIMER,
+    CON_COL_HOSTS, CON_COL_FAIL,    CON_COL_ERROR,  CON_COL_CRIT,
+    CON_COL_CALLS, CON_COL_LATENCY, CON_COL_RECENT, CON_COL_KIND,
 };
-#define MUST 4 /* name, state, health, timer: even when they do not fit */
+/* name, state, health, timer: even when they do not fit (and the hosts,
+ * when asked for) */
+#define MUST      4
+#define HOSTS_MAX 44 /* the hosts column at its widest */
 
 const char *con_col_title(con_col col)
 {
 	return (unsigned)col < CON_COL_COUNT ? cols_def[col].title : "";
 }
 
-void con_columns_fit(int cols, int name_w, bool calls, con_columns *out)
+void con_columns_fit(int cols, int name_w, bool calls, bool hosts,
+                     con_columns *out)
 {
 	int used = 0;
 	memset(out, 0, sizeof *out);
@@ -46,8 +51,14 @@ void con_columns_fit(int cols, int name_w, bool calls, con_columns *out)
 	for (size_t i = 0; i < sizeof priority / sizeof priority[0]; i++) {
 		con_col c = priority[i];
 		int w = c == CON_COL_NAME ? name_w : cols_def[c].width;
+		if (c == CON_COL_HOSTS) {
+			if (!hosts)
+				continue;
+			int room = cols - used - 1;
+			w = room > HOSTS_MAX ? HOSTS_MAX : room > w ? room : w;
+		}
 		int need = w + (used ? 1 : 0);
-		if (i >= MUST &&
+		if (i >= MUST && c != CON_COL_HOSTS &&
 		    (used + need > cols || (c == CON_COL_CALLS && !calls)))
 			continue;
 		out->on[c] = true;

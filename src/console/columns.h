@@ -18,6 +18,7 @@ typedef enum {
 	CON_COL_CALLS,
 	CON_COL_LATENCY,
 	CON_COL_TIMER,
+	CON_COL_HOSTS,
 	CON_COL_RECENT,
 	CON_COL_ERROR,
 	CON_COL_COUNT
@@ -32,11 +33,13 @@ typedef struct con_columns {
 const char *con_col_title(con_col col);
 
 /* The columns for a terminal `cols` wide whose longest dependency name
- * is name_w columns: name, state, health and timer always; then, while
- * they fit, failures, the last error (at least 12 wide; it takes what is
- * left), criticality, the calls services reported (only when `calls`:
- * some row has any), latency, the recent outcomes and kind. */
-void con_columns_fit(int cols, int name_w, bool calls, con_columns *out);
+ * is name_w columns: name, state, health and timer always, and the
+ * fleet view's hosts when `hosts` (24 to 44 wide, as room allows); then,
+ * while they fit, failures, the last error (at least 12 wide; it takes
+ * what is left), criticality, the calls services reported (only when
+ * `calls`: some row has any), latency, the recent outcomes and kind. */
+void con_columns_fit(int cols, int name_w, bool calls, bool hosts,
+                     con_columns *out);
 
 /* The CALLS/MIN cell: calls reported in the last minute and the share
  * that failed, "1.2k 3%"; "-" when none is known. */

@@ -345,7 +345,7 @@ void con_run(fb_console *c)
 		/* wake for the next whole second: the countdowns tick */
 		int64_t next = 1000 - fb_now_ms() % 1000;
 		short rev = con_model_step(
-		    m, STDIN_FILENO,
+		    c->fleet ? c->fleet : m, STDIN_FILENO, /* it steps m */
 		    (int)(wait >= 0 && wait < next ? wait : next));
 		read_keys(c, rev);
 	}
@@ -444,6 +444,7 @@ int fb_console_main(const char *config, const char *theme, bool readonly,
 	}
 	int saved = divert_stderr(c->model->log_path, errpath, sizeof errpath);
 	con_run(c);
+	con_fleet_close(c);
 	con_replay_free(c->replay);
 	endwin();
 	restore_stderr(saved, errpath);

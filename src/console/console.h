@@ -71,6 +71,9 @@ typedef struct fb_console {
 	int empty_reads;           /* wake-ups on stdin that read nothing */
 	int64_t last_key_ms;       /* rows stay put for a while after a key */
 	struct con_replay *replay; /* replay mode over the live console */
+	con_model *fleet;          /* the fleet view (F) over the live
+	                              source, shown while not NULL */
+	bool fleet_instances;      /* its rows are the instances (i) */
 } fb_console;
 
 /* Drawing (view.c): the whole screen from the console's state; or only
@@ -115,6 +118,16 @@ void con_operate(fb_console *c, fb_action action, const char *reason);
 /* The terminal (console.c): curses on with the theme, and off again. */
 int con_screen_start(fb_console *c, const char *theme, fb_error *err);
 void con_screen_end(void);
+
+/* The fleet view (fleet_screen.c): F opens it over the live source and closes
+ * it again, i switches its rows between dependencies and instances
+ * (both return con_key's flags); closing is also what leaving the
+ * console or opening a replay does first. The instances' table goes in
+ * rows y0 .. y0 + h - 1, where the dependencies' would. */
+int con_fleet_toggle(fb_console *c);
+int con_fleet_rows(fb_console *c);
+void con_fleet_close(fb_console *c);
+void con_fleet_draw_instances(fb_console *c, int y0, int h);
 
 /* The colour role for an event's tone (view.c). */
 fb_role con_tone_role(fb_tone tone);

@@ -190,6 +190,7 @@ static int act_replay(fb_console *c)
 		con_flash(c, "replay: there is no event log to replay");
 		return ACT_REDRAW;
 	}
+	con_fleet_close(c); /* the replay is of this instance */
 	/* the configured dependencies are rows too, events or not */
 	c->replay = con_replay_open(&path, 1, c->live, &err);
 	if (!c->replay) {
@@ -201,6 +202,16 @@ static int act_replay(fb_console *c)
 	c->detail = false;
 	c->log_scroll = 0;
 	return ACT_REDRAW;
+}
+
+static int act_fleet(fb_console *c)
+{
+	return con_fleet_toggle(c);
+}
+
+static int act_fleet_rows(fb_console *c)
+{
+	return con_fleet_rows(c);
 }
 
 static int act_redraw(fb_console *c)
@@ -239,6 +250,9 @@ static int act_redraw(fb_console *c)
 	X(KEY_F(1), "", "", act_help)                                          \
 	X('R', "R", "replay this instance's event log (q comes back)",         \
 	  act_replay)                                                          \
+	X('F', "F i", "fleet view, t r d g for all (F: back; i: instances)",   \
+	  act_fleet)                                                           \
+	X('i', "", "", act_fleet_rows)                                         \
 	X('z', "z", "times in UTC or local time (--utc starts in UTC)",        \
 	  act_zone)                                                            \
 	X(12, "Ctrl-L", "redraw the screen", act_redraw)                       \

@@ -72,6 +72,15 @@ void con_model_free(con_model *m)
 		m->ops->free(m);
 }
 
+con_model *con_model_fleet(con_model *m, fb_error *err)
+{
+	if (m->ops->fleet)
+		return m->ops->fleet(m, err);
+	snprintf(err->text, sizeof err->text,
+	         "no fleet view here: it shows live instances");
+	return NULL;
+}
+
 long con_model_find(const con_model *m, const char *name)
 {
 	for (size_t i = 0; i < m->nrows; i++) {

@@ -3,8 +3,9 @@
  * never names. Sources: embedded (this process's own engine, model
  * _embedded.c), attached (a running instance over its control socket,
  * model_attached.c) and replay (a log's reconstructed past,
- * model_replay.c); a fleet view would be one more. As in htop, where a
- * platform backend fills the tables the panels draw.
+ * model_replay.c) and the fleet (every instance of the service, over
+ * a live source, model_fleet.c). As in htop, where a platform backend
+ * fills the tables the panels draw.
  *
  * Times in a model are durations worked out at the last refresh, so the
  * drawing code never mixes clocks; wall times (log lines) are ms since
@@ -45,6 +46,9 @@ typedef struct con_row {
 	int64_t calls_min, calls_failed_min, calls_total;
 	uint8_t nrecent;
 	fb_sample recent[CON_RECENT]; /* newest first */
+	const char *fleet_hosts; /* the fleet view's HOSTS cell, owned by it
+	                            ("open on web-1 web-2 (2/3)"); NULL in
+	                            the other sources */
 } con_row;
 
 /* Everything about one dependency, for the detail pane. */
@@ -118,6 +122,11 @@ typedef struct con_model_ops {
 	size_t (*nevents)(con_model *m);
 	bool (*event)(con_model *m, size_t back, con_log_line *out);
 	void (*free)(con_model *m);
+	/* The fleet view of this source's instance (console/model_fleet.h): a new
+	 * model over this one, which it does not own (free it first). NULL
+	 * with *err when the instance has no fleet; a NULL op: a source
+	 * with none at all. */
+	con_model *(*fleet)(con_model *m, fb_error *err);
 } con_model_ops;
 
 struct con_model {
@@ -138,6 +147,8 @@ struct con_model {
 	char log_path[512];   /* the event log (R replays it); "" none */
 	char fleet_note[200]; /* "fleet: redis away (...); working alone
 	                         from own probes"; "" when shared or none */
+	char act_scope[120];  /* whom actions reach, when not this instance:
+	                        "for the fleet: 3 live instances of checkout" */
 };
 
 /* ---- calls, through the source's table -------------------------------- */
@@ -153,6 +164,8 @@ int con_model_probe(con_model *m, const char *dep, char *msg, size_t len);
 size_t con_model_nevents(con_model *m);
 bool con_model_event(con_model *m, size_t back, con_log_line *out);
 void con_model_free(con_model *m);
+/* The source's fleet view (see ops.fleet). */
+con_model *con_model_fleet(con_model *m, fb_error *err);
 
 /* log_trouble's words for an event log that fails with `error`, with
  * `queued` events waiting and `lost` lost; "" when error is NULL. */

@@ -30,6 +30,7 @@
 #include "client.h"
 #include "clock.h"
 #include "console/model.h"
+#include "console/model_fleet.h"
 #include "core/hash.h"
 #include "core/parse.h"
 #include "fusebox/sanitize.h"
@@ -79,6 +80,7 @@ typedef struct attached {
 	int64_t gate_retry_at, gate_override_until;
 	uint64_t seq; /* the last event the rows reflect */
 	bool ever_live;
+	bool has_fleet; /* its status document has a "fleet" part */
 	row_time *times;
 	uint32_t *slots; /* name -> row + 1, open addressing */
 	size_t nslots;
@@ -377,6 +379,8 @@ static void take_snapshot(attached *a, const char *line, size_t len)
 	gate_from(a, cJSON_GetObjectItemCaseSensitive(doc, "gate"), now);
 	log_trouble_from(a, doc);
 	system_from(a, doc);
+	a->has_fleet =
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "fleet"));
 	copy_text(a->m.src.host, sizeof a->m.src.host, str_of(doc, "host"));
 	if (!fb_json_int(num_of(doc, "pid", -1), 0, INT32_MAX, &pid))
 		pid = 0;
@@ -937,6 +941,17 @@ static int probe(con_model *m, const char *dep, char *msg, size_t len)
 	return rc;
 }
 
+static con_model *fleet(con_model *m, fb_error *err)
+{
+	attached *a = (attached *)m;
+	if (!a->has_fleet) {
+		snprintf(err->text, sizeof err->text,
+		         "no fleet: this instance has no [redis] section");
+		return NULL;
+	}
+	return con_fleet_open(m, NULL, a->sock, a->actor, err);
+}
+
 static void free_attached(con_model *m)
 {
 	attached *a = (attached *)m;
@@ -961,6 +976,7 @@ static const con_model_ops ops = {
     .act = act,
     .probe = probe,
     .free = free_attached,
+    .fleet = fleet,
 };
 
 static int watch_signals(attached *a)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "console/model.h"
+#include "console/model_fleet.h"
 #include "fleet.h"
 #include "probe_now.h"
 #include "runtime.h"
@@ -179,6 +180,17 @@ static int probe(con_model *m, const char *dep, char *msg, size_t len)
 	return fb_probe_now(((embedded *)m)->rt, dep, msg, len);
 }
 
+static con_model *fleet(con_model *m, fb_error *err)
+{
+	embedded *e = (embedded *)m;
+	if (!e->rt->fleet) {
+		snprintf(err->text, sizeof err->text,
+		         "no fleet: this instance has no [redis] section");
+		return NULL;
+	}
+	return con_fleet_open(m, e->rt, NULL, e->actor, err);
+}
+
 static void free_embedded(con_model *m)
 {
 	embedded *e = (embedded *)m;
@@ -198,6 +210,7 @@ static const con_model_ops ops = {
     .act = act,
     .probe = probe,
     .free = free_embedded,
+    .fleet = fleet,
 };
 
 con_model *con_model_embedded(fb_runtime *rt, const char *actor, fb_error *err)

@@ -41,7 +41,8 @@ void con_table_columns(const fb_console *c, int cols, con_columns *out)
 	bool calls = false; /* the CALLS column only when services report */
 	for (size_t i = 0; i < c->model->nrows && !calls; i++)
 		calls = c->model->rows[i].calls_total > 0;
-	con_columns_fit(cols, c->name_w, calls, out);
+	bool hosts = c->model->nrows && c->model->rows[0].fleet_hosts;
+	con_columns_fit(cols, c->name_w, calls, hosts, out);
 }
 
 /* ---- shared bits ------------------------------------------------------- */
@@ -325,6 +326,9 @@ static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
 	    [CON_COL_TIMER] = d->known && d->state == FB_STATE_OPEN
 	                          ? FB_ROLE_BAD
 	                          : FB_ROLE_DIM,
+	    [CON_COL_HOSTS] = d->known && d->state != FB_STATE_CLOSED
+	                          ? state_role(d->state)
+	                          : FB_ROLE_DIM,
 	    [CON_COL_RECENT] = FB_ROLE_DIM,
 	    [CON_COL_ERROR] = FB_ROLE_DIM};
 	if (!live) /* stale data is never drawn as live */
@@ -345,7 +349,9 @@ static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
 			sparkline(c, y, col->x[i], col->w[i], at, d->nrecent);
 		} else {
 			con_put(c, y, col->x[i], col->w[i], role,
-			        i == CON_COL_ERROR ? d->error : cell[i]);
+			        i == CON_COL_ERROR   ? d->error
+			        : i == CON_COL_HOSTS ? d->fleet_hosts
+			                             : cell[i]);
 		}
 	}
 }
@@ -560,8 +566,16 @@ static void draw_hints(fb_console *c, const layout *l, int64_t now)
 	static const char *const watch[] = {
 	    "?:help", "j/k:move", "/:filter", "Enter:detail",
 	    "s:sort", "Tab:log",  "R:replay", "q:quit"};
+	const char *rows =
+	    c->fleet_instances ? "i:dependencies" : "i:instances";
+	const char *const fleet[] = {
+	    "?:help", "t:trip",   "r:reset", "d:disable", "g:gate",
+	    rows,     "/:filter", "s:sort",  "F:back",    "q:quit"};
 	char text[200];
-	if (c->readonly)
+	if (c->fleet && !c->readonly)
+		con_hints_fit(fleet, (int)(sizeof fleet / sizeof fleet[0]),
+		              l->cols, text, sizeof text);
+	else if (c->readonly)
 		con_hints_fit(watch, (int)(sizeof watch / sizeof watch[0]),
 		              l->cols, text, sizeof text);
 	else
@@ -640,7 +654,8 @@ static void allow_question(const fb_console *c, char *buf, size_t len)
 static void draw_dialog(fb_console *c)
 {
 	const con_row *d = con_selected(c);
-	char a[160], b[160];
+	const char *scope = c->model->act_scope;
+	char a[200], b[160];
 	const char *rows[3] = {a, "", b};
 	static const char *const what[FB_ACT_COUNT] = {
 	    [FB_ACT_TRIP] = "Trip %s (force it open until reset)?",
@@ -648,7 +663,15 @@ static void draw_dialog(fb_console *c)
 	    [FB_ACT_DISABLE] = "Disable %s (force it closed; probes go on)?"};
 	switch (c->mode) {
 	case MODE_CONFIRM:
-		if (c->pending == FB_ACT_GATE_ALLOW)
+		/* "trip api for the fleet: 3 live instances of checkout?" */
+		if (scope[0])
+			snprintf(a, sizeof a, "%s%s%s %s? (y/n)",
+			         fb_action_name(c->pending),
+			         c->pending < FB_ACT_GATE_BLOCK ? " " : "",
+			         c->pending < FB_ACT_GATE_BLOCK && d ? d->name
+			                                             : "",
+			         scope);
+		else if (c->pending == FB_ACT_GATE_ALLOW)
 			allow_question(c, a, sizeof a);
 		else
 			snprintf(a, sizeof a, what[c->pending],
@@ -666,8 +689,9 @@ static void draw_dialog(fb_console *c)
 		break;
 	}
 	case MODE_REASON: {
-		snprintf(a, sizeof a, "Reason for %s (optional):",
-		         fb_action_name(c->pending));
+		snprintf(a, sizeof a, "Reason for %s%s%s (optional):",
+		         fb_action_name(c->pending), scope[0] ? " " : "",
+		         scope);
 		/* room for the longest line the prompt may hold */
 		snprintf(b, sizeof b, "> %*s", 60, "");
 		rows[1] = "Enter: go   Esc: cancel";
@@ -698,6 +722,10 @@ static void draw_too_small(fb_console *c)
 
 void con_draw_body(fb_console *c, int y0, int h)
 {
+	if (c->fleet && c->fleet_instances) {
+		con_fleet_draw_instances(c, y0, h);
+		return;
+	}
 	layout l = plan(c, y0, h);
 	if (c->cursor >= c->top + (size_t)l.table_h)
 		c->top = c->cursor - (size_t)l.table_h + 1;

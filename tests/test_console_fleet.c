@@ -1,0 +1,573 @@
+/* End to end: the console's fleet view (F). Three instances of one
+ * service and one real redis-server, as in test_fleet.c, each instance
+ * probing a path of its own on the fault-injection fixture so that one
+ * host alone can see the dependency down; a console inside tmux,
+ * attached to one instance (or embedding the third), is driven with
+ * send-keys and read with capture-pane. Every wait polls a condition
+ * with a deadline. */
+/* cmocka.h needs these first */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define WAIT_MS 15000
+#define CLI_MS  15000
+#define NINST   3
+
+static char g_fusebox[PATH_MAX];
+static char g_fixture[PATH_MAX];
+
+typedef struct inst {
+	char name[8], host[16];
+	char cfg[400], log[400], sock[400], err[400];
+	pid_t pid;
+} inst;
+
+typedef struct world {
+	th_env *e;
+	inst in[NINST];
+	char tmux[64];
+	bool tmux_on;
+	char *screen; /* the last capture */
+} world;
+
+static int setup(void **state)
+{
+	world *w = calloc(1, sizeof *w);
+	if (!w || !(w->e = th_env_new(g_fixture)))
+		return -1;
+	if (th_redis_start(&w->e->redis, w->e->dir, 0) != 0)
+		return -1;
+	for (int i = 0; i < NINST; i++) {
+		inst *in = &w->in[i];
+		int c = 'a' + i;
+		snprintf(in->name, sizeof in->name, "%c", c);
+		snprintf(in->host, sizeof in->host, "web-%d", i + 1);
+		snprintf(in->cfg, sizeof in->cfg, "%s/%c.ini", w->e->dir, c);
+		snprintf(in->log, sizeof in->log, "%s/%c.jsonl", w->e->dir, c);
+		snprintf(in->sock, sizeof in->sock, "%s/%c.sock", w->e->dir, c);
+		snprintf(in->err, sizeof in->err, "%s/%c.err", w->e->dir, c);
+	}
+	snprintf(w->tmux, sizeof w->tmux, "fbfcon%ld", (long)getpid());
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world *w = *state;
+	if (w->tmux_on)
+		th_tmux_kill(w->tmux);
+	for (int i = 0; i < NINST; i++)
+		if (w->in[i].pid > 0)
+			th_kill(w->in[i].pid, SIGKILL, 5000);
+	free(w->screen);
+	th_env_free(w->e);
+	free(w);
+	return 0;
+}
+
+static void show(const world *w)
+{
+	for (int i = 0; i < NINST; i++) {
+		th_show_tail(w->in[i].host, w->in[i].log);
+		th_show_tail("stderr", w->in[i].err);
+	}
+}
+
+/* Instance i's config: api on a path of its own, critical; the fleet
+ * when `fleet` (quorum 9: never, with three). */
+static void write_config(const world *w, const inst *in, bool fleet)
+{
+	FILE *f = fopen(in->cfg, "w");
+	assert_non_null(f);
+	fprintf(
+	    f,
+	    "[fusebox]\nlog = %s.jsonl\ncontrol_socket = %s.sock\nhost = "
+	    "%s\n\n[defaults]\ninterval = 200ms\ntimeout = 300ms\n"
+	    "failure_threshold = 2\nrecovery_timeout = 30s\njitter = 0\n\n"
+	    "[dep api]\nurl = http://127.0.0.1:%d/api-%s\ncritical = true\n",
+	    in->name, in->name, in->host, w->e->fx.port, in->name);
+	if (fleet)
+		fprintf(
+		    f,
+		    "\n[redis]\nurl = redis://127.0.0.1:%d/0\nservice = svc\n"
+		    "stale_after = 3s\nquorum = 9\n",
+		    w->e->redis.port);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void start(world *w, int i, bool fleet)
+{
+	inst *in = &w->in[i];
+	write_config(w, in, fleet);
+	char *argv[] = {g_fusebox, "run", "--config", in->cfg, NULL};
+	in->pid = th_spawn(argv, NULL, in->err);
+	assert_true(in->pid > 0);
+	if (!th_wait_unix_socket(in->sock, WAIT_MS)) {
+		show(w);
+		fail_msg("%s does not serve its socket", in->host);
+	}
+}
+
+/* `fusebox ARGS... --config CFG` of instance i: its exit code. */
+static int cli(const world *w, int i, th_result *r, const char *const *args)
+{
+	char *argv[16];
+	size_t n = 0;
+	argv[n++] = g_fusebox;
+	while (*args && n < 12)
+		argv[n++] = (char *)*args++;
+	argv[n++] = "--config";
+	argv[n++] = (char *)w->in[i].cfg;
+	argv[n] = NULL;
+	th_run(argv, CLI_MS, r);
+	return r->code;
+}
+
+#define CLI(w, i, r, ...)                                                      \
+	cli((w), (i), (r), (const char *const[]){__VA_ARGS__, NULL})
+
+/* How many live instances instance i's fleet view holds; -1: no answer. */
+static int live_count(const world *w, int i)
+{
+	th_result r;
+	int n = -1;
+	if (CLI(w, i, &r, "status", "--fleet", "--json") == 0) {
+		cJSON *doc = cJSON_Parse(r.out);
+		n = cJSON_GetArraySize(
+		    cJSON_GetObjectItemCaseSensitive(doc, "instances"));
+		cJSON_Delete(doc);
+	}
+	th_result_free(&r);
+	return n;
+}
+
+typedef struct want_live {
+	const world *w;
+	int i, n;
+} want_live;
+
+static bool has_live(void *ctx)
+{
+	want_live *l = ctx;
+	return live_count(l->w, l->i) == l->n;
+}
+
+static void wait_live(const world *w, int i, int n)
+{
+	want_live l = {w, i, n};
+	if (!th_wait_until(has_live, &l, WAIT_MS)) {
+		show(w);
+		fail_msg("%s does not see %d live instances", w->in[i].host, n);
+	}
+}
+
+/* ---- the console --------------------------------------------------------- */
+
+static void console(world *w, int i, const char *extra)
+{
+	char cmd[PATH_MAX + 600];
+	snprintf(cmd, sizeof cmd, "exec %s --config %s %s", g_fusebox,
+	         w->in[i].cfg, extra);
+	assert_int_equal(th_tmux_start(w->tmux, w->e->dir, 160, 40, cmd), 0);
+	w->tmux_on = true;
+}
+
+static void keys(world *w, const char *key, bool literal)
+{
+	assert_int_equal(th_tmux(w->tmux, NULL, "send-keys", "-t",
+	                         "=0:", literal ? "-l" : key,
+	                         literal ? key : NULL, NULL),
+	                 0);
+}
+
+/* The screen's line holding every needle, or NULL. */
+static const char *line_with(const char *screen, const char *const *needles,
+                             char *out, size_t len)
+{
+	for (const char *p = screen; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		snprintf(out, len, "%.*s", (int)n, p);
+		bool all = true;
+		for (const char *const *k = needles; *k && all; k++)
+			all = strstr(out, *k) != NULL;
+		if (all)
+			return out;
+		p += n + (p[n] == '\n');
+	}
+	return NULL;
+}
+
+typedef struct want_line {
+	const char *const *needles;
+} want_line;
+
+static bool has_line(const char *screen, void *ctx)
+{
+	char line[1024];
+	return line_with(screen, ((want_line *)ctx)->needles, line,
+	                 sizeof line) != NULL;
+}
+
+/* Waits for a line of the screen that holds every needle. */
+static void wait_line(world *w, const char *what, const char *const *needles)
+{
+	want_line l = {needles};
+	free(w->screen);
+	w->screen = NULL;
+	if (!th_tmux_wait(w->tmux, false, has_line, &l, WAIT_MS, &w->screen)) {
+		print_message("# the screen:\n%s\n",
+		              w->screen ? w->screen : "");
+		show(w);
+		fail_msg("not seen on the screen: %s", what);
+	}
+}
+
+#define WAIT_LINE(w, what, ...)                                                \
+	wait_line((w), (what), (const char *const[]){__VA_ARGS__, NULL})
+
+/* ---- checks of the instances -------------------------------------------- */
+
+typedef struct want_state {
+	const world *w;
+	const char *state;
+} want_state;
+
+/* Every instance's own status says api is in `state`. */
+static bool all_in_state(void *ctx)
+{
+	want_state *s = ctx;
+	for (int i = 0; i < NINST; i++) {
+		th_result r;
+		bool yes = false;
+		if (CLI(s->w, i, &r, "status", "--json") == 0) {
+			cJSON *doc = cJSON_Parse(r.out);
+			const cJSON *d =
+			    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+			                           doc, "dependencies"),
+			                       0);
+			const char *st = th_json_str(d, "state");
+			yes = st && strcmp(st, s->state) == 0;
+			cJSON_Delete(doc);
+		}
+		th_result_free(&r);
+		if (!yes)
+			return false;
+	}
+	return true;
+}
+
+typedef struct want_action {
+	const world *w;
+	const char *action, *from, *user, *reason;
+} want_action;
+
+/* Every instance logged the action, with the console's user as the
+ * actor, from the instance it was taken on, and the reason typed. */
+static bool all_logged(void *ctx)
+{
+	want_action *a = ctx;
+	for (int i = 0; i < NINST; i++) {
+		cJSON *ev = th_jsonl_read(a->w->in[i].log, NULL, NULL);
+		bool found = false;
+		const cJSON *e;
+		cJSON_ArrayForEach(e, ev)
+		{
+			const char *act = th_json_str(e, "action");
+			const char *actor = th_json_str(e, "actor");
+			const char *why = th_json_str(e, "reason");
+			if (act && strcmp(act, a->action) == 0 && actor &&
+			    strstr(actor, a->from) && strstr(actor, a->user) &&
+			    why && strstr(why, a->reason))
+				found = true;
+		}
+		cJSON_Delete(ev);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static const char *user_name(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "?";
+}
+
+/* ---- 1. attached: hosts, instances, and a trip for the fleet ----------- */
+
+/* The fleet view of console `at` (attached to or embedding instance
+ * at): the host that sees api open, the instances, then t for the
+ * fleet with the confirmation naming three instances. */
+static void fleet_view_and_trip(world *w, int at)
+{
+	char from[64];
+	const char *host = w->in[at].host;
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "fail"), 0);
+	keys(w, "F", false);
+	WAIT_LINE(w, "the fleet header", "FLEET svc: connected", "view");
+	WAIT_LINE(w, "the HOSTS title", "DEPENDENCY", "HOSTS");
+	/* web-2 alone sees it open, named, of three */
+	WAIT_LINE(w, "api open on web-2", "api", "open on web-2 (1/3)");
+	print_message("# %s\n", w->screen);
+	assert_null(strstr(w->screen, "open on web-1"));
+	assert_null(strstr(w->screen, "open on web-3"));
+
+	/* the instances as rows: host, pid, version, how long since seen */
+	keys(w, "i", false);
+	WAIT_LINE(w, "the instances' titles", "INSTANCE", "HOST", "PID",
+	          "VERSION", "SEEN", "NOT CLOSED");
+	for (int i = 0; i < NINST; i++) {
+		char pid[16], line[1024];
+		snprintf(pid, sizeof pid, " %ld ", (long)w->in[i].pid);
+		WAIT_LINE(w, w->in[i].host, w->in[i].host, FB_VERSION,
+		          i == at ? "(this one)" : "s  ",
+		          i == 1 ? "api open" : "",
+		          w->in[i].pid > 0 ? pid : "");
+		const char *row = line_with(
+		    w->screen,
+		    (const char *const[]){w->in[i].host, FB_VERSION, NULL},
+		    line, sizeof line);
+		assert_non_null(row);
+		print_message("# %s\n", row);
+		assert_non_null(strstr(row, "s  ")); /* SEEN: "  0.4s" */
+		if (i != 1)
+			assert_null(strstr(row, "api open"));
+	}
+
+	/* back to the dependencies; t asks, naming whom it reaches */
+	keys(w, "i", false);
+	WAIT_LINE(w, "the HOSTS title again", "DEPENDENCY", "HOSTS");
+	keys(w, "t", false);
+	WAIT_LINE(w, "the confirmation",
+	          "trip api for the fleet: 3 live instances of svc? (y/n)");
+	keys(w, "y", false);
+	WAIT_LINE(w, "the reason prompt", "Reason for trip for the fleet");
+	keys(w, "drill 42", true);
+	keys(w, "Enter", false);
+	WAIT_LINE(w, "the outcome", "done for the fleet: trip api sent to 3");
+
+	/* within a few heartbeats every instance is forced open, and each
+	 * logged it with the console's user, from this instance */
+	want_state s = {w, "forced_open"};
+	if (!th_wait_until(all_in_state, &s, 5000)) {
+		show(w);
+		fail_msg("the fleet trip did not force api open everywhere");
+	}
+	snprintf(from, sizeof from, "via the fleet from %s", host);
+	want_action a = {w, "trip", from, user_name(), "drill 42"};
+	if (!th_wait_until(all_logged, &a, 5000)) {
+		show(w);
+		fail_msg("not every log has the trip by %s %s", a.user, from);
+	}
+	WAIT_LINE(w, "api forced open on all three", "api",
+	          "forced_open on web-1 web-2 web-3 (3/3)");
+	/* the gate key locks the fleet gate, the prompt naming whom */
+	keys(w, "g", false);
+	WAIT_LINE(w, "the gate menu", "Gate: b block");
+	keys(w, "b", false);
+	WAIT_LINE(w, "the gate reason prompt",
+	          "Reason for gate_block for the fleet: 3 live instances");
+	keys(w, "migration", true);
+	keys(w, "Enter", false);
+	WAIT_LINE(w, "the gate outcome", "done for the fleet: gate_block sent");
+	want_action g = {w, "gate_block", from, user_name(), "migration"};
+	if (!th_wait_until(all_logged, &g, 5000)) {
+		show(w);
+		fail_msg("not every log has the fleet gate lock");
+	}
+	WAIT_LINE(w, "the fleet gate locked", "GATE BLOCKED (block)");
+	/* F: back to this instance's own view */
+	keys(w, "F", false);
+	WAIT_LINE(w, "this instance again", "back to this instance");
+	assert_null(strstr(w->screen, "HOSTS"));
+}
+
+static void test_fleet_view_attached(void **state)
+{
+	world *w = *state;
+	for (int i = 0; i < NINST; i++)
+		start(w, i, true);
+	wait_live(w, 0, NINST);
+	console(w, 0, "");
+	WAIT_LINE(w, "the attached console", "attached to web-1");
+	fleet_view_and_trip(w, 0);
+}
+
+/* ---- 2. embedded: the same view from the runtime itself -------------- */
+
+static void test_fleet_view_embedded(void **state)
+{
+	world *w = *state;
+	start(w, 0, true);
+	start(w, 1, true);
+	write_config(w, &w->in[2], true);
+	console(w, 2, "--embedded");
+	WAIT_LINE(w, "the embedded console", "(embedded)");
+	wait_live(w, 0, NINST); /* its pid goes unchecked: tmux runs it */
+	fleet_view_and_trip(w, 2);
+}
+
+/* ---- 3. no [redis]: F says so -------------------------------------------- */
+
+static void test_no_fleet_says_so(void **state)
+{
+	world *w = *state;
+	start(w, 0, false);
+	console(w, 0, "");
+	WAIT_LINE(w, "the attached console", "attached to web-1");
+	keys(w, "F", false);
+	WAIT_LINE(w, "the flash",
+	          "no fleet: this instance has no [redis] section");
+	assert_null(strstr(w->screen, "HOSTS"));
+	/* i outside the fleet view says where the instances are */
+	keys(w, "i", false);
+	WAIT_LINE(w, "the flash for i", "the instances are in the fleet view");
+}
+
+/* ---- 4. redis away: the view says so and acts for nobody -------------- */
+
+static void test_redis_away_is_shown(void **state)
+{
+	world *w = *state;
+	start(w, 0, true);
+	wait_live(w, 0, 1);
+	console(w, 0, "");
+	WAIT_LINE(w, "the attached console", "attached to web-1");
+	keys(w, "F", false);
+	WAIT_LINE(w, "the fleet header", "FLEET svc: connected");
+	WAIT_LINE(w, "one instance", "api", "closed on all 1");
+	th_redis_kill(&w->e->redis);
+	WAIT_LINE(w, "the header", "REDIS AWAY, working alone");
+	WAIT_LINE(w, "the where", "FLEET svc: redis away, working alone");
+	print_message("# %s\n", w->screen);
+	/* greyed and aged; a fleet action would reach nobody: refused */
+	keys(w, "t", false);
+	WAIT_LINE(w, "the refusal", "refused: redis is away");
+	assert_null(strstr(w->screen, "for the fleet: 1 live"));
+	assert_int_equal(
+	    th_redis_start(&w->e->redis, w->e->dir, w->e->redis.port), 0);
+	WAIT_LINE(w, "the fleet back", "FLEET svc: connected");
+	assert_null(strstr(w->screen, "REDIS AWAY"));
+}
+
+/* ---- 5. hostile text from another instance stays inert ---------------- */
+
+/* An "instance" of the fleet that is no fusebox: its record written
+ * straight into Redis, now, with escapes in its host and version. */
+static void inject_hostile(const world *w)
+{
+	static const char script[] =
+	    "local t = redis.call('TIME')\n"
+	    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+	    "redis.call('ZADD', KEYS[1], now, 'evil')\n"
+	    "redis.call('HSET', KEYS[2], 'host', ARGV[1], 'pid', '1', "
+	    "'version', ARGV[2], 'seen_ms', now, 'dep:api', 'open unhealthy')\n"
+	    "return now\n";
+	char port[16];
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	char *argv[] = {"redis-cli",
+	                "-p",
+	                port,
+	                "EVAL",
+	                (char *)script,
+	                "2",
+	                "{fusebox:svc}:instances",
+	                "{fusebox:svc}:inst:evil",
+	                "\033]0;pwned\007ev\033[2Jil\r\nhost\033[5m",
+	                "9.9\033[31m\302\233",
+	                NULL};
+	th_result r;
+	assert_int_equal(th_run(argv, 5000, &r), 0);
+	th_result_free(&r);
+}
+
+typedef struct hostile {
+	world *w;
+	const char *const *needles;
+} hostile;
+
+/* Keeps the record alive (it expires with no heartbeat) while waiting
+ * for a line with every needle. */
+static bool hostile_shown(void *ctx)
+{
+	hostile *h = ctx;
+	char line[1024];
+	inject_hostile(h->w);
+	free(h->w->screen);
+	h->w->screen = th_tmux_capture(h->w->tmux, false);
+	return h->w->screen &&
+	       line_with(h->w->screen, h->needles, line, sizeof line);
+}
+
+static void wait_hostile(world *w, const char *what, const char *const *needles)
+{
+	hostile h = {w, needles};
+	if (!th_wait_until(hostile_shown, &h, WAIT_MS)) {
+		print_message("# the screen:\n%s\n",
+		              w->screen ? w->screen : "");
+		fail_msg("not seen on the screen: %s", what);
+	}
+}
+
+static void test_hostile_fleet_text_is_inert(void **state)
+{
+	world *w = *state;
+	start(w, 0, true);
+	wait_live(w, 0, 1);
+	console(w, 0, "");
+	WAIT_LINE(w, "the attached console", "attached to web-1");
+	keys(w, "F", false);
+	WAIT_LINE(w, "the fleet header", "FLEET svc: connected");
+	/* the escapes go whole; the line break is a space */
+	wait_hostile(
+	    w, "the hostile host, inert",
+	    (const char *const[]){"api", "open on evil host (1/2)", NULL});
+	keys(w, "i", false);
+	wait_hostile(
+	    w, "the hostile instance's row",
+	    (const char *const[]){"evil host", "9.9 ", "api open", NULL});
+	print_message("# %s\n", w->screen);
+	assert_non_null(strstr(w->screen, "web-1"));
+	char *title = th_tmux_display(w->tmux, "#{pane_title}");
+	assert_non_null(title);
+	assert_null(strstr(title, "pwned"));
+	free(title);
+	char *colours = th_tmux_capture(w->tmux, true);
+	assert_non_null(colours);
+	assert_null(strstr(colours, "\033[5m")); /* no blink came through */
+	free(colours);
+}
+
+int main(void)
+{
+	if (getenv("FB_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("FB_TEST_FILTER"));
+	if (th_suite_bins(g_fusebox, g_fixture) != 0)
+		return 1;
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_fleet_view_attached),
+	    T(test_fleet_view_embedded),
+	    T(test_no_fleet_says_so),
+	    T(test_redis_away_is_shown),
+	    T(test_hostile_fleet_text_is_inert),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
