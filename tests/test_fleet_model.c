@@ -128,12 +128,14 @@ static void answer(fake *f, const char *doc)
 	assert_int_equal(th_read_line(f->cfd, 5000, &line), TH_LINE);
 	assert_string_equal(line, "{\"op\":\"status\",\"fleet\":true}");
 	free(line);
-	char reply[8192];
-	int n =
-	    snprintf(reply, sizeof reply,
-	             "{\"ok\":true,\"host\":\"web-1\",\"fleet\":%s}\n", doc);
-	assert_true(n > 0 && (size_t)n < sizeof reply);
+	size_t cap = strlen(doc) + 64;
+	char *reply = malloc(cap);
+	assert_non_null(reply);
+	int n = snprintf(reply, cap,
+	                 "{\"ok\":true,\"host\":\"web-1\",\"fleet\":%s}\n", doc);
+	assert_true(n > 0 && (size_t)n < cap);
 	assert_int_equal(th_send_all(f->cfd, reply, (size_t)n, 5000), 0);
+	free(reply);
 	/* the source takes it within a few steps, never waiting long */
 	for (int i = 0; i < 100 && !f->fleet->changed; i++) {
 		int64_t t0 = th_now_ms();
@@ -280,6 +282,39 @@ static void test_redis_away_refuses(void **state)
 	assert_non_null(strstr(msg, "redis is away"));
 }
 
+/* More dependencies than the view holds: the first are shown, and the
+ * header says so rather than leaving the rest out in silence. */
+static void test_too_many_dependencies_said(void **state)
+{
+	fake *f = *state;
+	fb_error err;
+	size_t cap = 400 * 64 + 512, used = 0;
+	char *doc = malloc(cap);
+	assert_non_null(doc);
+	used += (size_t)snprintf(
+	    doc, cap,
+	    "{\"service\":\"checkout\",\"connected\":true,\"view_age_s\":0.1,"
+	    "\"gate\":{\"decision\":\"allowed\",\"reason\":\"\"},"
+	    "\"instances\":[{\"instance\":\"aaaa\",\"host\":\"web-1\","
+	    "\"pid\":1,\"version\":\"0.1.0\",\"age_s\":0.1,"
+	    "\"dependencies\":{");
+	for (int i = 0; i < 300; i++)
+		used += (size_t)snprintf(doc + used, cap - used,
+		                         "%s\"d%03d\":{\"state\":\"closed\","
+		                         "\"health\":\"healthy\"}",
+		                         i ? "," : "", i);
+	snprintf(doc + used, cap - used, "}}],\"records\":[]}");
+	f->fleet = con_fleet_open(&f->base, NULL, f->path, "me", &err);
+	assert_non_null(f->fleet);
+	answer(f, doc);
+	free(doc);
+	con_model *m = f->fleet;
+	assert_int_equal(m->nrows, 256);
+	assert_non_null(row(m, "d000"));
+	assert_null(row(m, "d299"));
+	assert_non_null(strstr(m->fleet_note, "the first 256 are shown"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +322,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_redis_away_refuses, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_too_many_dependencies_said,
+	                                    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,6 +55,7 @@ typedef struct fleet_model {
 	int64_t asked_at, next_at;
 	/* the last view */
 	bool have, connected;
+	bool cut; /* more dependencies than ROWS_MAX: the first are shown */
 	int64_t got_at;      /* our clock when it came */
 	int64_t view_age_ms; /* as the instance said, at got_at */
 	char service[64], error[200], message[200];
@@ -160,7 +161,7 @@ static int rank(fb_state s)
 /* The names of the rows: every dependency an instance lists, then any
  * record of one none lists, each once, in the order first met. */
 static size_t row_names(const cJSON *insts, const cJSON *recs,
-                        char (*names)[FB_NAME_MAX])
+                        char (*names)[FB_NAME_MAX], bool *cut)
 {
 	size_t n = 0;
 	const cJSON *in, *d;
@@ -176,6 +177,8 @@ static size_t row_names(const cJSON *insts, const cJSON *recs,
 				k++;
 			if (k == n && n < ROWS_MAX && key[0])
 				memcpy(names[n++], key, sizeof key);
+			else if (k == n && key[0])
+				*cut = true;
 		}
 	}
 	cJSON_ArrayForEach(d, recs)
@@ -186,6 +189,8 @@ static size_t row_names(const cJSON *insts, const cJSON *recs,
 			k++;
 		if (k == n && n < ROWS_MAX && key[0])
 			memcpy(names[n++], key, sizeof key);
+		else if (k == n && key[0])
+			*cut = true;
 	}
 	return n;
 }
@@ -289,7 +294,8 @@ static int build_rows(fleet_model *f, const cJSON *fl, int64_t now)
 	const cJSON *insts = cJSON_GetObjectItemCaseSensitive(fl, "instances");
 	const cJSON *recs = cJSON_GetObjectItemCaseSensitive(fl, "records");
 	char(*names)[FB_NAME_MAX] = calloc(ROWS_MAX, FB_NAME_MAX);
-	size_t n = names ? row_names(insts, recs, names) : 0;
+	bool cut = false;
+	size_t n = names ? row_names(insts, recs, names, &cut) : 0;
 	con_row *rows = calloc(n ? n : 1, sizeof *rows);
 	char(*hosts)[160] = calloc(n ? n : 1, sizeof *hosts);
 	int64_t *until = calloc(n ? n : 1, sizeof *until);
@@ -330,6 +336,7 @@ static int build_rows(fleet_model *f, const cJSON *fl, int64_t now)
 	f->hosts = hosts;
 	f->open_until = until;
 	f->m.nrows = n;
+	f->cut = cut;
 	if (!same)
 		f->m.generation++;
 	return 0;
@@ -682,6 +689,12 @@ static void refresh(con_model *m)
 		snprintf(m->fleet_note, sizeof m->fleet_note, " %.180s ",
 		         f->message[0] ? f->message : f->error);
 	}
+	if (f->cut && !m->fleet_note[0]) /* never silently fewer rows */
+		snprintf(
+		    m->fleet_note, sizeof m->fleet_note,
+		    " the fleet lists more than %d dependencies: the first "
+		    "%d are shown (fusebox status --fleet lists all) ",
+		    ROWS_MAX, ROWS_MAX);
 	for (size_t i = 0; i < m->nrows; i++) {
 		int64_t u = f->open_until[i];
 		m->rows[i].retry_in_ms = u < 0 ? -1 : u > now ? u - now : 0;
