@@ -13,7 +13,9 @@ static const struct {
     [CON_COL_NAME] = {"DEPENDENCY", 0},
     [CON_COL_KIND] = {"KIND", 5},
     [CON_COL_CRIT] = {"C", 1},
-    [CON_COL_STATE] = {"STATE", 15},  /* "x forced_closed" */
+    [CON_COL_STATE] = {"STATE", 15},    /* "x forced_closed" */
+    [CON_COL_WHATIF] = {"WHAT-IF", 11}, /* "≠ half_open" */
+    [CON_COL_SHADOW] = {"SHADOW", 11},
     [CON_COL_HEALTH] = {"HEALTH", 9}, /* "unhealthy" */
     [CON_COL_FAIL] = {"FAIL", 4},
     [CON_COL_CALLS] = {"CALLS/MIN", 11}, /* "999k 100%!" */
@@ -24,9 +26,10 @@ static const struct {
 };
 
 static const con_col priority[] = {
-    CON_COL_NAME,    CON_COL_STATE,  CON_COL_HEALTH, CON_COL_TIMER,
-    CON_COL_FAIL,    CON_COL_ERROR,  CON_COL_CRIT,   CON_COL_CALLS,
-    CON_COL_LATENCY, CON_COL_RECENT, CON_COL_KIND,
+    CON_COL_NAME,   CON_COL_STATE,  CON_COL_HEALTH,  CON_COL_TIMER,
+    CON_COL_WHATIF, CON_COL_SHADOW, CON_COL_FAIL,    CON_COL_ERROR,
+    CON_COL_CRIT,   CON_COL_CALLS,  CON_COL_LATENCY, CON_COL_RECENT,
+    CON_COL_KIND,
 };
 #define MUST 4 /* name, state, health, timer: even when they do not fit */
 
@@ -36,6 +39,17 @@ const char *con_col_title(con_col col)
 }
 
 void con_columns_fit(int cols, int name_w, bool calls, con_columns *out)
+{
+	con_columns_fit_with(cols, name_w, calls ? 1u << CON_COL_CALLS : 0,
+	                     out);
+}
+
+/* Columns shown only when asked for. */
+#define OPTIONAL                                                               \
+	(1u << CON_COL_CALLS | 1u << CON_COL_SHADOW | 1u << CON_COL_WHATIF)
+
+void con_columns_fit_with(int cols, int name_w, unsigned extra,
+                          con_columns *out)
 {
 	int used = 0;
 	memset(out, 0, sizeof *out);
@@ -47,8 +61,11 @@ void con_columns_fit(int cols, int name_w, bool calls, con_columns *out)
 		con_col c = priority[i];
 		int w = c == CON_COL_NAME ? name_w : cols_def[c].width;
 		int need = w + (used ? 1 : 0);
-		if (i >= MUST &&
-		    (used + need > cols || (c == CON_COL_CALLS && !calls)))
+		bool must = i < MUST || (c == CON_COL_WHATIF &&
+		                         (extra & 1u << CON_COL_WHATIF));
+		if ((OPTIONAL & 1u << c) && !(extra & 1u << c))
+			continue;
+		if (!must && used + need > cols)
 			continue;
 		out->on[c] = true;
 		out->w[c] = w;

@@ -13,6 +13,8 @@ typedef enum {
 	CON_COL_KIND,
 	CON_COL_CRIT,
 	CON_COL_STATE,
+	CON_COL_WHATIF, /* a replay's what-if overlay, while it is on */
+	CON_COL_SHADOW, /* only when some row has a shadow breaker */
 	CON_COL_HEALTH,
 	CON_COL_FAIL,
 	CON_COL_CALLS,
@@ -37,6 +39,12 @@ const char *con_col_title(con_col col);
  * left), criticality, the calls services reported (only when `calls`:
  * some row has any), latency, the recent outcomes and kind. */
 void con_columns_fit(int cols, int name_w, bool calls, con_columns *out);
+
+/* The same with the optional columns in `extra` (bits 1 << CON_COL_CALLS,
+ * CON_COL_SHADOW, CON_COL_WHATIF): the what-if's is shown whatever the
+ * width (it was asked for), the shadow's before failures. */
+void con_columns_fit_with(int cols, int name_w, unsigned extra,
+                          con_columns *out);
 
 /* The CALLS/MIN cell: calls reported in the last minute and the share
  * that failed, "1.2k 3%"; "-" when none is known. */

@@ -45,6 +45,11 @@ typedef struct con_row {
 	int64_t calls_min, calls_failed_min, calls_total;
 	uint8_t nrecent;
 	fb_sample recent[CON_RECENT]; /* newest first */
+	/* beside the real state: its shadow breaker's (shadow.KEY
+	 * settings), and a replay's what-if run's (the overlay), when the
+	 * row has one */
+	bool has_shadow, has_whatif;
+	fb_state shadow, whatif;
 } con_row;
 
 /* Everything about one dependency, for the detail pane. */
@@ -59,6 +64,13 @@ typedef struct con_detail {
 	fb_history history;       /* probe outcomes, as fb_history_at reads */
 	con_setting settings[FB_TUNABLE_COUNT];
 	int nsettings;
+	/* the shadow breaker, when there is one: its state, failures and
+	 * the shadow.KEY settings it runs with (source "shadow") */
+	bool has_shadow;
+	fb_state shadow;
+	int64_t shadow_fails; /* -1 unknown */
+	con_setting shadow_settings[FB_TUNABLE_COUNT];
+	int nshadow;
 } con_detail;
 
 /* Where the data comes from, in words, and how current it is. */
@@ -138,6 +150,9 @@ struct con_model {
 	char log_path[512];   /* the event log (R replays it); "" none */
 	char fleet_note[200]; /* "fleet: redis away (...); working alone
 	                         from own probes"; "" when shared or none */
+	/* its configuration (a replay's what-if runs today's settings from
+	 * it); "" unknown */
+	char config_path[512];
 };
 
 /* ---- calls, through the source's table -------------------------------- */
