@@ -341,8 +341,12 @@ static void draw_header(fb_console *c, con_replay *r)
 		if (!ww || x + con_width(text) + ww <= COLS)
 			break; /* without an overlay: as it always was */
 	}
+	int room = COLS - x - con_width(text); /* narrower still: the set
+	                                          is cut, never the gate */
+	if (ww > room)
+		ww = room >= 10 ? room : 0;
 	con_put(c, 0, x, COLS - x - ww, FB_ROLE_HEADER, text);
-	if (what[0])
+	if (ww)
 		con_put(c, 0, COLS - ww + 1, ww - 1, FB_ROLE_BANNER, what);
 }
 
