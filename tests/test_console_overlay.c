@@ -360,7 +360,8 @@ static void expect_shadow_shown(con *c, bool detail)
 	keys(c, "Enter");
 	assert_true(wait_for(c, shows, "DISAGREES with the real one (closed)",
 	                     "the detail's words"));
-	assert_non_null(strstr(c->screen, "shadow breaker: open"));
+	assert_non_null(
+	    strstr(c->screen, "shadow: open, 1 consecutive failures;"));
 	assert_non_null(
 	    strstr(c->screen, "shadow settings: failure_threshold=1"));
 	keys(c, "Enter");

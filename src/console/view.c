@@ -513,9 +513,8 @@ static void detail_shadow(detail_writer *w, const con_detail *d)
 		         (long long)d->shadow_fails);
 	bool agrees = d->shadow == d->snap.state;
 	dline(w, agrees ? FB_ROLE_NORMAL : FB_ROLE_BANNER,
-	      "shadow breaker: %s%s -- %s the real one (%s)",
-	      fb_state_name(d->shadow), fails,
-	      agrees ? "agrees with" : "DISAGREES with",
+	      "shadow: %s%s; %s the real one (%s)", fb_state_name(d->shadow),
+	      fails, agrees ? "agrees with" : "DISAGREES with",
 	      fb_state_name(d->snap.state));
 	dline(w, FB_ROLE_NORMAL, "shadow settings: %s",
 	      set[0] ? set : "(not known here)");
