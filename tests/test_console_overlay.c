@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "console/replay.h"
 #include "helpers.h"
 
 #define FUSEBOX_BIN "build/tests/fusebox"
@@ -394,6 +395,130 @@ static void test_shadow_attached_and_replayed(void **state)
 	expect_shadow_shown(c, false);
 }
 
+/* ---- the replay model, without a terminal ------------------------------ */
+
+static con_past *past_of(char *dir, const char *text)
+{
+	char path[700];
+	fb_error err;
+	th_tempdir(dir, 512);
+	th_write_file(dir, "events.jsonl", text, path, sizeof path);
+	char *paths[] = {path};
+	con_past *p = con_past_open(paths, 1, NULL, &err);
+	if (!p)
+		print_message("# %s\n", err.text);
+	assert_non_null(p);
+	return p;
+}
+
+#define EV(seq, s, rest)                                                       \
+	"{\"v\":1,\"seq\":" #seq ",\"ts\":\"2026-11-23T10:00:0" s              \
+	"Z\",\"host\":\"h\"," rest "}\n"
+#define AT(s) (1795428000000LL + (int64_t)((s)*1000))
+
+static const con_row *row_at(con_past *p, const char *name, double s)
+{
+	con_past_seek(p, AT(s));
+	con_model_refresh(&p->m);
+	long i = con_model_find(&p->m, name);
+	assert_true(i >= 0);
+	return &p->m.rows[i];
+}
+
+/* The shadow at the cursor is its last `shadow` event's state, and a
+ * fresh (closed) one after a restart. */
+static void test_replayed_shadow_follows_restarts(void **state)
+{
+	(void)state;
+	char dir[512];
+	con_past *p = past_of(
+	    dir, EV(1, "0.000",
+	            "\"kind\":\"start\",\"version\":\"0\",\"config\":\"c\"")
+	             EV(2, "0.500",
+	                "\"kind\":\"health\",\"dep\":\"other\","
+	                "\"from\":\"unknown\",\"to\":\"healthy\"")
+	                 EV(3, "1.000",
+	                    "\"kind\":\"shadow\",\"dep\":\"api\","
+	                    "\"from\":\"closed\",\"to\":\"open\"")
+	                     EV(4, "2.000", "\"kind\":\"stop\"")
+	                         EV(5, "3.000", "\"kind\":\"start\"")
+	                             EV(6, "4.000",
+	                                "\"kind\":\"health\",\"dep\":"
+	                                "\"api\",\"from\":\"unknown\","
+	                                "\"to\":\"healthy\""));
+	const con_row *r = row_at(p, "api", 0.5);
+	assert_true(r->has_shadow);
+	assert_int_equal(r->shadow, FB_STATE_CLOSED);
+	assert_int_equal(row_at(p, "api", 1.0)->shadow, FB_STATE_OPEN);
+	assert_int_equal(row_at(p, "api", 2.5)->shadow, FB_STATE_OPEN);
+	assert_int_equal(row_at(p, "api", 3.0)->shadow, FB_STATE_CLOSED);
+	assert_false(row_at(p, "other", 4.0)->has_shadow);
+	con_model_free(&p->m);
+	th_rmtree(dir);
+}
+
+/* With an overlay, the log pane has the run's transitions after the
+ * events of their instant, and the rows its state at the cursor. */
+static void test_overlay_lines_interleave(void **state)
+{
+	(void)state;
+	char dir[512];
+	con_past *p = past_of(
+	    dir, EV(1, "0.000", "\"kind\":\"start\"")
+	             EV(2, "1.000",
+	                "\"kind\":\"health\",\"dep\":\"api\","
+	                "\"from\":\"unknown\",\"to\":\"healthy\"")
+	                 EV(3, "2.000",
+	                    "\"kind\":\"health\",\"dep\":\"api\","
+	                    "\"from\":\"healthy\",\"to\":\"degraded\""));
+	con_whatif *w = calloc(1, sizeof *w);
+	assert_non_null(w);
+	long api = con_model_find(&p->m, "api");
+	assert_int_equal(api, 0);
+	w->nrows = p->m.nrows;
+	w->moves = calloc(w->nrows, sizeof *w->moves);
+	w->nmoves = calloc(w->nrows, sizeof *w->nmoves);
+	w->moves[0] = calloc(3, sizeof *w->moves[0]);
+	w->lines = calloc(3, sizeof *w->lines);
+	const fb_whatif_move m[3] = {
+	    {AT(1.0), FB_STATE_CLOSED, FB_STATE_OPEN},
+	    {AT(1.5), FB_STATE_OPEN, FB_STATE_HALF_OPEN},
+	    {AT(2.0), FB_STATE_HALF_OPEN, FB_STATE_OPEN}};
+	for (size_t i = 0; i < 3; i++) {
+		w->moves[0][i] = m[i];
+		w->lines[i] = (con_wi_line){
+		    m[i].at_ms, fb_timeline_count_at(&p->tl, m[i].at_ms), 0,
+		    m[i].from, m[i].to};
+	}
+	w->nmoves[0] = 3;
+	w->nlines = 3;
+	w->ready = true;
+	p->whatif = w;
+	static const char *const want[] = {
+	    "what-if: api half_open -> open", "api health healthy -> degraded",
+	    "what-if: api open -> half_open", "what-if: api closed -> open",
+	    "api health unknown -> healthy"};
+	con_past_seek(p, AT(2.0));
+	assert_int_equal(con_model_nevents(&p->m), 6);
+	for (size_t back = 0; back < 5; back++) {
+		con_log_line l;
+		assert_true(con_model_event(&p->m, back, &l));
+		assert_non_null(strstr(l.text, want[back]));
+	}
+	con_past_seek(p, AT(1.2)); /* only what happened by then */
+	assert_int_equal(con_model_nevents(&p->m), 3);
+	con_log_line l;
+	assert_true(con_model_event(&p->m, 0, &l));
+	assert_string_equal(l.text, "what-if: api closed -> open");
+	assert_int_equal(row_at(p, "api", 0.5)->whatif, FB_STATE_CLOSED);
+	assert_int_equal(row_at(p, "api", 1.7)->whatif, FB_STATE_HALF_OPEN);
+	assert_int_equal(row_at(p, "api", 2.0)->whatif, FB_STATE_OPEN);
+	p->whatif = NULL;
+	con_whatif_free(w);
+	con_model_free(&p->m);
+	th_rmtree(dir);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -401,6 +526,8 @@ int main(void)
 	    T(test_whatif_overlay_in_replay),
 	    T(test_shadow_embedded),
 	    T(test_shadow_attached_and_replayed),
+	    cmocka_unit_test(test_replayed_shadow_follows_restarts),
+	    cmocka_unit_test(test_overlay_lines_interleave),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
