@@ -573,6 +573,8 @@ static void delta_row(attached *a, const cJSON *d, bool stale, int64_t now)
 	row_time *t = &a->times[i];
 	if (!stale) { /* events since it was made know better */
 		set_state(r, str_of(d, "state"), str_of(d, "health"));
+		if (str_of(d, "service")) /* a full row: shadow or none */
+			r->has_shadow = false;
 		shadow_from(r, cJSON_GetObjectItemCaseSensitive(d, "shadow"));
 	}
 	r->fails = ms_of(d, "fail", 1, r->fails);
