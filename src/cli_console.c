@@ -44,6 +44,7 @@ int fb_cmd_console(int argc, char **argv)
 		return FB_EXIT_USAGE;
 	}
 	if (nreplay)
-		return fb_replay_console_main(replay, nreplay, theme, utc);
+		return fb_replay_console_main(replay, nreplay, config, theme,
+		                              utc);
 	return fb_console_main(config, theme, readonly, embedded, utc);
 }

@@ -6,10 +6,13 @@
  *    "gate":{..as in status..},"override_ttl_s":N,
  *    "deps":[{"i":N,"state":..,"health":..,"fail":N,"p50":MS|null,
  *             "p95":MS|null,"error":TEXT|null,"retry_ms":N,"due_ms":N,
- *             "calls_min":N,"calls_failed_min":N,"calls_total":N},...],
+ *             "calls_min":N,"calls_failed_min":N,"calls_total":N,
+ *             "shadow":STATE (with shadow.KEY settings; in full rows)},...],
  *    "recent":[{"i":N,"add"|"set":[US,...]},...],
  *    "detail":{"i":N,"url":..,"for_ms":N,"reason":..,"counters":{..},
- *              "history":[US,...],"settings":[[KEY,VALUE,SOURCE],...]}}
+ *              "history":[US,...],"settings":[[KEY,VALUE,SOURCE],...],
+ *              "shadow":{"state":..,"failure_count":N,
+ *                        "settings":[[KEY,VALUE],...]} (when it has one)}}
  *
  * `deps` holds only the dependencies whose shown fields (state, health,
  * consecutive failures, p50/p95, last error, open wait) changed since
@@ -130,6 +133,10 @@ static cJSON *dep_delta(const fb_runtime *rt, size_t i, bool full,
 		cJSON_AddBoolToObject(o, "critical", d->cfg.critical);
 		cJSON_AddNumberToObject(o, "interval_ms",
 		                        (double)d->cfg.t[FB_T_INTERVAL]);
+		if (d->shadow) /* later, its `shadow` events say */
+			cJSON_AddStringToObject(
+			    o, "shadow",
+			    fb_state_name(fb_breaker_state(d->shadow)));
 	}
 	cJSON_AddStringToObject(o, "state", fb_state_name(s->state));
 	cJSON_AddStringToObject(o, "health", fb_health_name(d->health));
@@ -268,6 +275,27 @@ static void shown_url(const char *url, char *out, size_t len)
 		snprintf(out, len, "%s", url);
 }
 
+/* The shadow breaker: its state, failures and shadow.KEY settings. */
+static cJSON *shadow_detail(const fb_dep *d)
+{
+	fb_breaker_snapshot s;
+	fb_breaker_snapshot_get(d->shadow, &s);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "state", fb_state_name(s.state));
+	cJSON_AddNumberToObject(o, "failure_count", s.consecutive_failures);
+	cJSON *set = cJSON_AddArrayToObject(o, "settings");
+	for (int i = 0; i < FB_TUNABLE_COUNT; i++) {
+		char v[40];
+		if (!(d->cfg.shadow.set & (1u << i)))
+			continue;
+		fb_tunable_format((fb_tunable)i, d->cfg.shadow.v[i], v,
+		                  sizeof v);
+		const char *row[2] = {fb_tunable_key((fb_tunable)i), v};
+		cJSON_AddItemToArray(set, cJSON_CreateStringArray(row, 2));
+	}
+	return o;
+}
+
 static cJSON *detail(const fb_runtime *rt, fb_dep *d, int64_t now)
 {
 	fb_breaker_snapshot s;
@@ -292,6 +320,8 @@ static cJSON *detail(const fb_runtime *rt, fb_dep *d, int64_t now)
 		                      fb_source_name(d->cfg.source[i])};
 		cJSON_AddItemToArray(set, cJSON_CreateStringArray(row, 3));
 	}
+	if (d->shadow)
+		cJSON_AddItemToObject(o, "shadow", shadow_detail(d));
 	return o;
 }
 

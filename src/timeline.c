@@ -129,7 +129,8 @@ static uint8_t code_of(const fb_log_event *e)
 	fb_health h;
 	if (!e->to)
 		return FB_TL_UNKNOWN;
-	if (e->kind == FB_EV_TRANSITION && fb_state_parse(e->to, &s))
+	if ((e->kind == FB_EV_TRANSITION || e->kind == FB_EV_SHADOW) &&
+	    fb_state_parse(e->to, &s))
 		return (uint8_t)s;
 	if (e->kind == FB_EV_HEALTH && fb_health_parse(e->to, &h))
 		return (uint8_t)h;

@@ -21,10 +21,10 @@ typedef struct fb_tl_event {
 	uint64_t off; /* of the line in its file */
 	uint32_t len;
 	uint16_t file;
-	uint16_t dep; /* index into deps, or FB_TL_NONE */
-	uint8_t kind; /* fb_event_kind */
-	uint8_t
-	    to; /* transition: fb_state; health: fb_health; gate: 1 blocked */
+	uint16_t dep;   /* index into deps, or FB_TL_NONE */
+	uint8_t kind;   /* fb_event_kind */
+	uint8_t to;     /* transition, shadow: fb_state; health: fb_health;
+	               gate: 1 blocked */
 	uint8_t health; /* transition: health after it, or FB_TL_UNKNOWN */
 } fb_tl_event;
 

@@ -401,7 +401,17 @@ static void compare(const fb_whatif *w, wi_dep *d)
 
 int fb_whatif_run(fb_whatif *w)
 {
-	for (size_t i = 0; i < w->ndeps; i++) {
+	return fb_whatif_run_deps(w, 0, w->ndeps);
+}
+
+size_t fb_whatif_ndeps(const fb_whatif *w)
+{
+	return w->ndeps;
+}
+
+int fb_whatif_run_deps(fb_whatif *w, size_t from, size_t n)
+{
+	for (size_t i = from; i < w->ndeps && i - from < n; i++) {
 		wi_dep *d = &w->deps[i];
 		qsort(d->pts.v, d->pts.n, sizeof *d->pts.v, cmp_point);
 		qsort(d->truth.v, d->truth.n, sizeof *d->truth.v, cmp_truth);
@@ -419,7 +429,7 @@ int fb_whatif_run(fb_whatif *w)
 		}
 		compare(w, d);
 	}
-	w->ran = true;
+	w->ran = from + n >= w->ndeps;
 	return 0;
 }
 

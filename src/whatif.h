@@ -91,4 +91,29 @@ void fb_cli_whatif_add(fb_cli_whatif *c, const fb_log_event *ev);
 /* Runs, prints and frees. Returns 0, or -1 after saying why. */
 int fb_cli_whatif_end(fb_cli_whatif *c, fb_summary_format format);
 
+/* ---- for the console's what-if overlay (whatif_moves.c) ---------------- */
+
+/* A transition of one run, at a wall time of the log (ms since the
+ * epoch). */
+typedef struct fb_whatif_move {
+	int64_t at_ms;
+	fb_state from, to;
+} fb_whatif_move;
+
+/* After fb_whatif_run(): the transitions run `run` (0 today's settings,
+ * 1..nsets the sets) made for dependency `dep` (of the first host the
+ * log names it for), in time order, in a new array in *out (caller
+ * frees; NULL when there are none). Returns how many, or -1 when `dep`
+ * is not in the log, the run did not happen or memory ran out (*out
+ * NULL). */
+long fb_whatif_moves(const fb_whatif *w, const char *dep, int run,
+                     fb_whatif_move **out);
+
+/* fb_whatif_run() a part at a time, so that a screen stays responsive:
+ * runs dependencies from .. from + n - 1 of the fb_whatif_ndeps() fed,
+ * each once, in order; the run is done with the last. Returns 0, or -1
+ * when out of memory. */
+size_t fb_whatif_ndeps(const fb_whatif *w);
+int fb_whatif_run_deps(fb_whatif *w, size_t from, size_t n);
+
 #endif

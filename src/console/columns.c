@@ -13,7 +13,9 @@ static const struct {
     [CON_COL_NAME] = {"DEPENDENCY", 0},
     [CON_COL_KIND] = {"KIND", 5},
     [CON_COL_CRIT] = {"C", 1},
-    [CON_COL_STATE] = {"STATE", 15},  /* "x forced_closed" */
+    [CON_COL_STATE] = {"STATE", 15},    /* "x forced_closed" */
+    [CON_COL_WHATIF] = {"WHAT-IF", 11}, /* "≠ half_open" */
+    [CON_COL_SHADOW] = {"SHADOW", 11},
     [CON_COL_HEALTH] = {"HEALTH", 9}, /* "unhealthy" */
     [CON_COL_FAIL] = {"FAIL", 4},
     [CON_COL_CALLS] = {"CALLS/MIN", 11}, /* "999k 100%!" */
@@ -25,22 +27,29 @@ static const struct {
 };
 
 static const con_col priority[] = {
-    CON_COL_NAME,  CON_COL_STATE,   CON_COL_HEALTH, CON_COL_TIMER,
-    CON_COL_HOSTS, CON_COL_FAIL,    CON_COL_ERROR,  CON_COL_CRIT,
-    CON_COL_CALLS, CON_COL_LATENCY, CON_COL_RECENT, CON_COL_KIND,
+    CON_COL_NAME,   CON_COL_STATE, CON_COL_HEALTH, CON_COL_TIMER,
+    CON_COL_WHATIF, CON_COL_HOSTS, CON_COL_SHADOW, CON_COL_FAIL,
+    CON_COL_ERROR,  CON_COL_CRIT,  CON_COL_CALLS,  CON_COL_LATENCY,
+    CON_COL_RECENT, CON_COL_KIND,
 };
-/* name, state, health, timer: even when they do not fit (and the hosts,
- * when asked for) */
+/* name, state, health, timer: even when they do not fit (and the
+ * what-if's and the hosts, when asked for) */
 #define MUST      4
 #define HOSTS_MAX 44 /* the hosts column at its widest */
+
+/* Columns shown only when asked for, and of them those shown whatever
+ * the width. */
+#define OPTIONAL                                                               \
+	(1u << CON_COL_CALLS | 1u << CON_COL_SHADOW | 1u << CON_COL_WHATIF |   \
+	 1u << CON_COL_HOSTS)
+#define ASKED (1u << CON_COL_WHATIF | 1u << CON_COL_HOSTS)
 
 const char *con_col_title(con_col col)
 {
 	return (unsigned)col < CON_COL_COUNT ? cols_def[col].title : "";
 }
 
-void con_columns_fit(int cols, int name_w, bool calls, bool hosts,
-                     con_columns *out)
+void con_columns_fit(int cols, int name_w, unsigned extra, con_columns *out)
 {
 	int used = 0;
 	memset(out, 0, sizeof *out);
@@ -51,15 +60,15 @@ void con_columns_fit(int cols, int name_w, bool calls, bool hosts,
 	for (size_t i = 0; i < sizeof priority / sizeof priority[0]; i++) {
 		con_col c = priority[i];
 		int w = c == CON_COL_NAME ? name_w : cols_def[c].width;
+		if ((OPTIONAL & 1u << c) && !(extra & 1u << c))
+			continue;
 		if (c == CON_COL_HOSTS) {
-			if (!hosts)
-				continue;
 			int room = cols - used - 1;
 			w = room > HOSTS_MAX ? HOSTS_MAX : room > w ? room : w;
 		}
 		int need = w + (used ? 1 : 0);
-		if (i >= MUST && c != CON_COL_HOSTS &&
-		    (used + need > cols || (c == CON_COL_CALLS && !calls)))
+		bool must = i < MUST || (ASKED & 1u << c);
+		if (!must && used + need > cols)
 			continue;
 		out->on[c] = true;
 		out->w[c] = w;

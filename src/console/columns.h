@@ -13,6 +13,8 @@ typedef enum {
 	CON_COL_KIND,
 	CON_COL_CRIT,
 	CON_COL_STATE,
+	CON_COL_WHATIF, /* a replay's what-if overlay, while it is on */
+	CON_COL_SHADOW, /* only when some row has a shadow breaker */
 	CON_COL_HEALTH,
 	CON_COL_FAIL,
 	CON_COL_CALLS,
@@ -33,13 +35,15 @@ typedef struct con_columns {
 const char *con_col_title(con_col col);
 
 /* The columns for a terminal `cols` wide whose longest dependency name
- * is name_w columns: name, state, health and timer always, and the
- * fleet view's hosts when `hosts` (24 to 44 wide, as room allows); then,
- * while they fit, failures, the last error (at least 12 wide; it takes
- * what is left), criticality, the calls services reported (only when
- * `calls`: some row has any), latency, the recent outcomes and kind. */
-void con_columns_fit(int cols, int name_w, bool calls, bool hosts,
-                     con_columns *out);
+ * is name_w columns: name, state, health and timer always; the optional
+ * ones in `extra` (bits 1 << CON_COL_X) only when asked for: the
+ * what-if's whatever the width (a replay's overlay was asked for), the
+ * fleet view's hosts likewise (24 to 44 wide, as room allows), the
+ * shadow's before failures, the calls services reported (some row has
+ * any) after criticality. Then, while they fit, failures, the last
+ * error (at least 12 wide; it takes what is left), criticality,
+ * latency, the recent outcomes and kind. */
+void con_columns_fit(int cols, int name_w, unsigned extra, con_columns *out);
 
 /* The CALLS/MIN cell: calls reported in the last minute and the share
  * that failed, "1.2k 3%"; "-" when none is known. */

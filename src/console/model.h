@@ -49,6 +49,11 @@ typedef struct con_row {
 	const char *fleet_hosts; /* the fleet view's HOSTS cell, owned by it
 	                            ("open on web-1 web-2 (2/3)"); NULL in
 	                            the other sources */
+	/* beside the real state: its shadow breaker's (shadow.KEY
+	 * settings), and a replay's what-if run's (the overlay), when the
+	 * row has one */
+	bool has_shadow, has_whatif;
+	fb_state shadow, whatif;
 } con_row;
 
 /* Everything about one dependency, for the detail pane. */
@@ -63,6 +68,13 @@ typedef struct con_detail {
 	fb_history history;       /* probe outcomes, as fb_history_at reads */
 	con_setting settings[FB_TUNABLE_COUNT];
 	int nsettings;
+	/* the shadow breaker, when there is one: its state, failures and
+	 * the shadow.KEY settings it runs with (source "shadow") */
+	bool has_shadow;
+	fb_state shadow;
+	int64_t shadow_fails; /* -1 unknown */
+	con_setting shadow_settings[FB_TUNABLE_COUNT];
+	int nshadow;
 } con_detail;
 
 /* Where the data comes from, in words, and how current it is. */
@@ -149,6 +161,9 @@ struct con_model {
 	                         from own probes"; "" when shared or none */
 	char act_scope[120];  /* whom actions reach, when not this instance:
 	                        "for the fleet: 3 live instances of checkout" */
+	/* its configuration (a replay's what-if runs today's settings from
+	 * it); "" unknown */
+	char config_path[512];
 };
 
 /* ---- calls, through the source's table -------------------------------- */

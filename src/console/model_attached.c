@@ -264,6 +264,19 @@ static void set_state(con_row *r, const char *state, const char *health)
 	}
 }
 
+/* "shadow": the shadow breaker's state (a status document's object, or
+ * a delta's name of it); nothing when absent. */
+static void shadow_from(con_row *r, const cJSON *sh)
+{
+	fb_state s;
+	const char *name =
+	    cJSON_IsString(sh) ? sh->valuestring : str_of(sh, "state");
+	if (name && fb_state_parse(name, &s)) {
+		r->has_shadow = true;
+		r->shadow = s;
+	}
+}
+
 /* A row from the status document (the watch's first line). */
 static void row_from_status(attached *a, size_t i, const cJSON *d, int64_t now)
 {
@@ -280,6 +293,7 @@ static void row_from_status(attached *a, size_t i, const cJSON *d, int64_t now)
 	r->calls_min = ms_of(calls, "last_min", 1, -1);
 	r->calls_failed_min = ms_of(calls, "last_min_failed", 1, -1);
 	r->calls_total = ms_of(calls, "total", 1, -1);
+	shadow_from(r, cJSON_GetObjectItemCaseSensitive(d, "shadow"));
 }
 
 static void gate_from(attached *a, const cJSON *g, int64_t now)
@@ -450,6 +464,11 @@ static void apply_event(attached *a, const fb_log_event *ev, int64_t now)
 		if (r)
 			set_state(r, NULL, ev->to);
 		break;
+	case FB_EV_SHADOW:
+		if (r && ev->to)
+			shadow_from(r, cJSON_GetObjectItemCaseSensitive(
+			                   ev->json, "to"));
+		break;
 	case FB_EV_GATE: {
 		fb_gate_mode mode;
 		a->m.gate.blocked = ev->to && strcmp(ev->to, "blocked") == 0;
@@ -556,8 +575,12 @@ static void delta_row(attached *a, const cJSON *d, bool stale, int64_t now)
 		return;
 	con_row *r = &a->m.rows[i];
 	row_time *t = &a->times[i];
-	if (!stale) /* events since it was made know better */
+	if (!stale) { /* events since it was made know better */
 		set_state(r, str_of(d, "state"), str_of(d, "health"));
+		if (str_of(d, "service")) /* a full row: shadow or none */
+			r->has_shadow = false;
+		shadow_from(r, cJSON_GetObjectItemCaseSensitive(d, "shadow"));
+	}
 	r->fails = ms_of(d, "fail", 1, r->fails);
 	r->p50_ms = num_of(d, "p50", -1);
 	r->p95_ms = num_of(d, "p95", -1);
@@ -572,6 +595,33 @@ static void delta_row(attached *a, const cJSON *d, bool stale, int64_t now)
 	int64_t due = ms_of(d, "due_ms", 1, -1);
 	t->due_at = due < 0 ? -1 : now + due;
 	t->interval_ms = ms_of(d, "interval_ms", 1, t->interval_ms);
+}
+
+/* The detail's "shadow": {"state","failure_count","settings":[[K,V]]}. */
+static void detail_shadow_from(con_detail *d, const cJSON *sh)
+{
+	fb_state s;
+	const char *state = str_of(sh, "state");
+	if (!state || !fb_state_parse(state, &s))
+		return;
+	d->has_shadow = true;
+	d->shadow = s;
+	d->shadow_fails = ms_of(sh, "failure_count", 1, -1);
+	const cJSON *row;
+	cJSON_ArrayForEach(row,
+	                   cJSON_GetObjectItemCaseSensitive(sh, "settings"))
+	{
+		if (d->nshadow >= FB_TUNABLE_COUNT)
+			break;
+		con_setting *st = &d->shadow_settings[d->nshadow++];
+		const cJSON *k = cJSON_GetArrayItem(row, 0);
+		const cJSON *v = cJSON_GetArrayItem(row, 1);
+		copy_text(st->key, sizeof st->key,
+		          cJSON_IsString(k) ? k->valuestring : "?");
+		copy_text(st->value, sizeof st->value,
+		          cJSON_IsString(v) ? v->valuestring : "?");
+		snprintf(st->source, sizeof st->source, "shadow");
+	}
 }
 
 static void detail_from(attached *a, const cJSON *o, int64_t now)
@@ -628,6 +678,7 @@ static void detail_from(attached *a, const cJSON *o, int64_t now)
 		copy_text(st->source, sizeof st->source,
 		          cJSON_IsString(src) ? src->valuestring : "?");
 	}
+	detail_shadow_from(d, cJSON_GetObjectItemCaseSensitive(o, "shadow"));
 	a->detail_row = (long)i;
 	a->detail_at = now;
 	a->have_detail = true;
@@ -1011,6 +1062,7 @@ con_model *con_model_attached(const fb_config *cfg, fb_error *err)
 	         cfg->control_socket);
 	snprintf(a->sock, sizeof a->sock, "%s", cfg->control_socket);
 	snprintf(a->m.log_path, sizeof a->m.log_path, "%s", cfg->log);
+	snprintf(a->m.config_path, sizeof a->m.config_path, "%s", cfg->path);
 	struct passwd *pw = getpwuid(getuid());
 	snprintf(a->actor, sizeof a->actor, "%s (uid %u)",
 	         pw ? pw->pw_name : "?", (unsigned)getuid());

@@ -108,6 +108,32 @@ static void fill_row(embedded *e, size_t i, int64_t now)
 	                                                   : CON_RECENT);
 	for (uint32_t k = 0; k < r->nrecent; k++)
 		r->recent[k] = *fb_history_at(&d->history, k);
+	r->has_shadow = d->shadow != NULL;
+	if (d->shadow)
+		r->shadow = fb_breaker_state(d->shadow);
+}
+
+/* The shadow breaker of the detail pane: its state and the shadow.KEY
+ * settings. */
+static void detail_shadow(const fb_dep *d, con_detail *out)
+{
+	fb_breaker_snapshot s;
+	if (!d->shadow)
+		return;
+	fb_breaker_snapshot_get(d->shadow, &s);
+	out->has_shadow = true;
+	out->shadow = s.state;
+	out->shadow_fails = s.consecutive_failures;
+	for (int i = 0; i < FB_TUNABLE_COUNT; i++) {
+		if (!(d->cfg.shadow.set & (1u << i)))
+			continue;
+		con_setting *st = &out->shadow_settings[out->nshadow++];
+		snprintf(st->key, sizeof st->key, "%s",
+		         fb_tunable_key((fb_tunable)i));
+		fb_tunable_format((fb_tunable)i, d->cfg.shadow.v[i], st->value,
+		                  sizeof st->value);
+		snprintf(st->source, sizeof st->source, "shadow");
+	}
 }
 
 static void refresh(con_model *m)
@@ -133,6 +159,7 @@ static void refresh(con_model *m)
 	snprintf(m->src.where, sizeof m->src.where, "%.100s (embedded)",
 	         e->rt->cfg.host);
 	snprintf(m->log_path, sizeof m->log_path, "%s", e->rt->cfg.log);
+	snprintf(m->config_path, sizeof m->config_path, "%s", e->rt->cfg.path);
 }
 
 static bool detail(con_model *m, size_t row, con_detail *out)
@@ -157,6 +184,7 @@ static bool detail(con_model *m, size_t row, con_detail *out)
 		snprintf(s->source, sizeof s->source, "%s",
 		         fb_source_name(d->cfg.source[i]));
 	}
+	detail_shadow(d, out);
 	return true;
 }
 

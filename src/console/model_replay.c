@@ -39,8 +39,12 @@ void con_past_step(con_past *p, int dir)
 {
 	if (dir > 0 && p->pos < p->tl.n)
 		con_past_seek(p, p->tl.ev[p->pos].ts_ms);
-	else if (dir < 0 && p->pos > 1)
-		con_past_seek(p, p->tl.ev[p->pos - 2].ts_ms);
+	else if (dir < 0) { /* the instant before the cursor's, whatever
+	                       number of events share it */
+		size_t before = fb_timeline_count_at(&p->tl, p->cursor_ms - 1);
+		if (before > 0)
+			con_past_seek(p, p->tl.ev[before - 1].ts_ms);
+	}
 }
 
 /* Has an instance started at or before the cursor? */
@@ -58,6 +62,37 @@ static short step(con_model *m, int in_fd, int max_ms)
 	return fd.revents;
 }
 
+/* The shadow breaker of tl's dependency d at the cursor: its last
+ * `shadow` event's state, or closed (a fresh one) when none came since
+ * the last start; false when the log has no shadow of it. */
+static bool shadow_now(const con_past *p, long d, fb_state *out)
+{
+	if (d < 0 || !p->shadow_at || p->shadow_at[d] == p->shadow_at[d + 1])
+		return false;
+	const size_t *ev = p->shadow_ev + p->shadow_at[d];
+	size_t lo = 0, hi = p->shadow_at[d + 1] - p->shadow_at[d];
+	while (lo < hi) { /* shadow events before the cursor */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ev[mid] < p->pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t s = 0, e = p->nstarts;
+	while (s < e) { /* starts before the cursor */
+		size_t mid = s + (e - s) / 2;
+		if (p->starts[mid] < p->pos)
+			s = mid + 1;
+		else
+			e = mid;
+	}
+	bool restarted = s && lo && p->starts[s - 1] > ev[lo - 1];
+	uint8_t to = lo ? p->tl.ev[ev[lo - 1]].to : FB_TL_UNKNOWN;
+	*out =
+	    to != FB_TL_UNKNOWN && !restarted ? (fb_state)to : FB_STATE_CLOSED;
+	return true;
+}
+
 static void refresh(con_model *m)
 {
 	con_past *p = (con_past *)m;
@@ -72,6 +107,10 @@ static void refresh(con_model *m)
 		r->health_known = h != FB_TL_UNKNOWN;
 		r->health =
 		    h != FB_TL_UNKNOWN ? (fb_health)h : FB_HEALTH_HEALTHY;
+		r->has_shadow = shadow_now(p, d, &r->shadow);
+		r->has_whatif =
+		    p->whatif &&
+		    con_whatif_state(p->whatif, i, p->cursor_ms, &r->whatif);
 	}
 	m->gate.blocked = p->st.gate_blocked;
 	snprintf(m->gate.reason, sizeof m->gate.reason, "%s at the cursor",
@@ -86,9 +125,56 @@ static bool detail(con_model *m, size_t row, con_detail *out)
 	return false; /* the log keeps no counters */
 }
 
+/* The what-if overlay's lines up to the cursor. */
+static size_t whatif_lines(const con_past *p)
+{
+	const con_whatif *w = p->whatif;
+	size_t lo = 0, hi = w ? w->nlines : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->lines[mid].at_ms <= p->cursor_ms)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static size_t nevents(con_model *m)
 {
-	return ((con_past *)m)->pos;
+	con_past *p = (con_past *)m;
+	return p->pos + whatif_lines(p);
+}
+
+/* The log pane's lines are the events up to the cursor and, with the
+ * overlay on, the what-if run's transitions after the events of their
+ * instant. Line b of the overlay is number lines[b].after + b of them
+ * all: *line gets b when `rank` is one of those, else -1 and *event the
+ * timeline's event. */
+static void line_at(const con_past *p, size_t rank, long *line, size_t *event)
+{
+	const con_wi_line *l = p->whatif ? p->whatif->lines : NULL;
+	size_t lo = 0, hi = whatif_lines(p);
+	while (lo < hi) { /* overlay lines before rank */
+		size_t mid = lo + (hi - lo) / 2;
+		if (l[mid].after + mid < rank)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	bool ours = lo < whatif_lines(p) && l[lo].after + lo == rank;
+	*line = ours ? (long)lo : -1;
+	*event = rank - lo;
+}
+
+static fb_tone move_tone(fb_state to)
+{
+	switch (to) {
+	case FB_STATE_CLOSED: return FB_TONE_GOOD;
+	case FB_STATE_HALF_OPEN: return FB_TONE_WARN;
+	case FB_STATE_OPEN: return FB_TONE_BAD;
+	default: return FB_TONE_FORCED;
+	}
 }
 
 static bool event(con_model *m, size_t back, con_log_line *out)
@@ -96,7 +182,22 @@ static bool event(con_model *m, size_t back, con_log_line *out)
 	con_past *p = (con_past *)m;
 	fb_log_event ev;
 	fb_event e;
-	if (back >= p->pos || fb_timeline_event(&p->tl, p->pos - 1 - back, &ev))
+	size_t total = nevents(m), at;
+	long line;
+	if (back >= total)
+		return false;
+	line_at(p, total - 1 - back, &line, &at);
+	if (line >= 0) {
+		const con_wi_line *l = &p->whatif->lines[line];
+		out->seq = 0;
+		out->wall_ms = l->at_ms;
+		out->tone = move_tone(l->to);
+		snprintf(out->text, sizeof out->text, "what-if: %s %s -> %s",
+		         m->rows[l->row].name, fb_state_name(l->from),
+		         fb_state_name(l->to));
+		return true;
+	}
+	if (fb_timeline_event(&p->tl, at, &ev))
 		return false;
 	fb_log_event_as_event(&ev, &e);
 	out->seq = ev.seq;
@@ -132,6 +233,8 @@ static void free_past(con_model *m)
 	free(p->st.health);
 	free(p->dep_of);
 	free(p->starts);
+	free(p->shadow_at);
+	free(p->shadow_ev);
 	free(m->rows);
 	free(p);
 }
@@ -227,6 +330,37 @@ static int find_starts(con_past *p)
 	return 0;
 }
 
+/* The `shadow` events of each dependency, in order (see con_past). */
+static int find_shadows(con_past *p)
+{
+	size_t nd = p->tl.ndeps, n = 0;
+	p->shadow_at = calloc(nd + 1, sizeof *p->shadow_at);
+	if (!p->shadow_at)
+		return -1;
+	for (size_t i = 0; i < p->tl.n; i++) {
+		const fb_tl_event *e = &p->tl.ev[i];
+		if (e->kind == FB_EV_SHADOW && e->dep != FB_TL_NONE) {
+			p->shadow_at[e->dep + 1]++;
+			n++;
+		}
+	}
+	for (size_t d = 0; d < nd; d++)
+		p->shadow_at[d + 1] += p->shadow_at[d];
+	p->shadow_ev = calloc(n ? n : 1, sizeof *p->shadow_ev);
+	size_t *next = calloc(nd ? nd : 1, sizeof *next);
+	if (!p->shadow_ev || !next) {
+		free(next);
+		return -1;
+	}
+	for (size_t i = 0; i < p->tl.n; i++) {
+		const fb_tl_event *e = &p->tl.ev[i];
+		if (e->kind == FB_EV_SHADOW && e->dep != FB_TL_NONE)
+			p->shadow_ev[p->shadow_at[e->dep] + next[e->dep]++] = i;
+	}
+	free(next);
+	return 0;
+}
+
 con_past *con_past_open(char *const *paths, size_t n, const con_model *also,
                         fb_error *err)
 {
@@ -251,7 +385,7 @@ con_past *con_past_open(char *const *paths, size_t n, const con_model *also,
 	p->st.state = malloc(nd);
 	p->st.health = malloc(nd);
 	if (!p->st.state || !p->st.health || build_rows(p, also) != 0 ||
-	    find_starts(p) != 0) {
+	    find_starts(p) != 0 || find_shadows(p) != 0) {
 		snprintf(err->text, sizeof err->text, "out of memory");
 		free_past(&p->m);
 		return NULL;
@@ -264,6 +398,9 @@ con_past *con_past_open(char *const *paths, size_t n, const con_model *also,
 	snprintf(p->m.src.no_action, sizeof p->m.src.no_action,
 	         "REPLAY: actions are off (this is the past)");
 	snprintf(p->m.log_path, sizeof p->m.log_path, "%s", paths[0]);
+	if (also) /* a what-if starts from the settings it runs */
+		snprintf(p->m.config_path, sizeof p->m.config_path, "%s",
+		         also->config_path);
 	con_past_seek(p, con_past_first_ms(p));
 	refresh(&p->m);
 	return p;

@@ -44,20 +44,99 @@ void con_replay_free(con_replay *r)
 {
 	if (!r)
 		return;
+	con_whatif_free(r->whatif);
 	con_model_free(&r->past->m);
 	free(r->marks);
 	free(r);
 }
 
+/* ---- the what-if overlay ---------------------------------------------- */
+
+#define WHATIF_SLICE_MS 30 /* of work between key polls while computing */
+
+static void whatif_off(con_replay *r)
+{
+	con_whatif_free(r->whatif);
+	r->whatif = NULL;
+	r->past->whatif = NULL;
+	r->whatif_note[0] = '\0';
+	r->past->m.changed = true;
+}
+
+/* Computes a slice of the overlay that is coming; true when the screen
+ * should show something new. */
+static bool whatif_work(con_replay *r)
+{
+	char err[160];
+	con_whatif *w = r->whatif;
+	if (!w || w->ready)
+		return false;
+	int rc = con_whatif_work(w, r->past, WHATIF_SLICE_MS, err, sizeof err);
+	if (rc < 0) {
+		whatif_off(r);
+		snprintf(r->note, sizeof r->note, " %.110s", err);
+		return true;
+	}
+	char note[sizeof r->whatif_note];
+	snprintf(note, sizeof note, "computing what-if... %d%%",
+	         con_whatif_percent(w, r->past));
+	bool news = rc > 0 || strcmp(note, r->whatif_note) != 0;
+	snprintf(r->whatif_note, sizeof r->whatif_note, "%s",
+	         rc > 0 ? "" : note);
+	if (rc > 0) {
+		r->past->whatif = w;
+		r->past->m.changed = true;
+		snprintf(r->note, sizeof r->note,
+		         " what-if %.60s: computed in %lld ms", w->set.text,
+		         (long long)w->took_ms);
+	}
+	return news;
+}
+
+/* Enter on the `w` prompt: an empty answer cancels, a bad set says why;
+ * either way nothing changes. */
+static void whatif_answer(con_replay *r)
+{
+	char err[160];
+	r->asking_whatif = false;
+	if (!r->line.text[0]) {
+		snprintf(r->note, sizeof r->note, " what-if cancelled");
+		return;
+	}
+	con_whatif *w = con_whatif_start(r->line.text, r->past->m.config_path,
+	                                 err, sizeof err);
+	if (!w) { /* the parser's words are the command line's */
+		snprintf(r->note, sizeof r->note, " %.110s",
+		         err + (strncmp(err, "--", 2) == 0 ? 2 : 0));
+		return;
+	}
+	r->whatif = w;
+	whatif_work(r); /* a small log is done at once */
+}
+
+static void whatif_key(con_replay *r, int key)
+{
+	if (key == 27) {
+		r->asking_whatif = false;
+		snprintf(r->note, sizeof r->note, " what-if cancelled");
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		whatif_answer(r);
+	} else {
+		con_line_key(&r->line, key);
+	}
+}
+
 bool con_replay_tick(con_replay *r, int64_t now_ms, int64_t *next_ms)
 {
-	*next_ms = -1;
+	bool news = whatif_work(r);
+	bool busy = r->whatif && !r->whatif->ready;
+	*next_ms = busy ? 0 : -1; /* the next slice after a look at the keys */
 	if (!r->playing)
-		return false;
+		return news;
 	int64_t dt = now_ms - r->last_tick_ms;
 	if (dt < TICK_MS) {
-		*next_ms = TICK_MS - dt;
-		return false;
+		*next_ms = busy ? 0 : TICK_MS - dt;
+		return news;
 	}
 	r->last_tick_ms = now_ms;
 	con_past_seek(r->past, r->past->cursor_ms + dt * speeds[r->speed]);
@@ -65,7 +144,7 @@ bool con_replay_tick(con_replay *r, int64_t now_ms, int64_t *next_ms)
 		r->playing = false;
 		snprintf(r->note, sizeof r->note, " end of the log");
 	}
-	*next_ms = r->playing ? TICK_MS : -1;
+	*next_ms = busy ? 0 : r->playing ? TICK_MS : -1;
 	return true;
 }
 
@@ -111,6 +190,10 @@ bool con_replay_key(fb_console *c, con_replay *r, int key)
 		goto_key(r, key);
 		return true;
 	}
+	if (r->asking_whatif) {
+		whatif_key(r, key);
+		return true;
+	}
 	if (r->help) {
 		r->help = false; /* any key closes it */
 		return true;
@@ -137,6 +220,17 @@ bool con_replay_key(fb_console *c, con_replay *r, int key)
 		r->asking_time = true;
 		r->input_len = 0;
 		r->input[0] = '\0';
+		break;
+	case 'w': /* the overlay off, or the prompt for one */
+		if (r->whatif) {
+			bool was = r->whatif->ready;
+			whatif_off(r);
+			snprintf(r->note, sizeof r->note, " what-if %s",
+			         was ? "off" : "cancelled");
+		} else {
+			r->asking_whatif = true;
+			con_line_set(&r->line, NULL);
+		}
 		break;
 	case '?':
 	case KEY_F(1): r->help = true; break;
@@ -219,18 +313,41 @@ static void draw_bar(fb_console *c, con_replay *r, int y)
 	}
 }
 
+/* The header: the cursor, play and speed, the event, the gate and, at
+ * the right, the what-if overlay's set (or its progress); with it,
+ * the event count gives way first when they do not all fit, then the
+ * cursor's day. */
 static void draw_header(fb_console *c, con_replay *r)
 {
 	const con_past *p = r->past;
-	char ts[40], text[200];
+	char ts[40], text[200], event[48], what[120] = "";
 	fb_format_rfc3339(p->cursor_ms, ts, sizeof ts);
 	attrset(c->attr[FB_ROLE_HEADER]);
 	mvhline(0, 0, ' ', COLS);
 	int x = con_put(c, 0, 0, COLS, FB_ROLE_BANNER, " REPLAY ");
-	snprintf(text, sizeof text, " %s  %s %dx  event %zu/%zu  gate %s", ts,
-	         r->playing ? "playing" : "paused", speeds[r->speed], p->pos,
-	         p->tl.n, p->st.gate_blocked ? "BLOCKED" : "allowed");
-	con_put(c, 0, x, COLS - x, FB_ROLE_HEADER, text);
+	if (r->whatif && r->whatif->ready)
+		snprintf(what, sizeof what, " what-if %.100s ",
+		         r->whatif->set.text);
+	else if (r->whatif)
+		snprintf(what, sizeof what, " %s ", r->whatif_note);
+	int ww = what[0] ? con_width(what) + 1 : 0;
+	snprintf(event, sizeof event, "  event %zu/%zu", p->pos, p->tl.n);
+	for (int pass = 0; pass < 3; pass++) { /* then the day goes */
+		snprintf(text, sizeof text, " %s  %s %dx%s  gate %s",
+		         pass < 2 || strlen(ts) < 12 ? ts : ts + 11,
+		         r->playing ? "playing" : "paused", speeds[r->speed],
+		         pass ? "" : event,
+		         p->st.gate_blocked ? "BLOCKED" : "allowed");
+		if (!ww || x + con_width(text) + ww <= COLS)
+			break; /* without an overlay: as it always was */
+	}
+	int room = COLS - x - con_width(text); /* narrower still: the set
+	                                          is cut, never the gate */
+	if (ww > room)
+		ww = room >= 10 ? room : 0;
+	con_put(c, 0, x, COLS - x - ww, FB_ROLE_HEADER, text);
+	if (ww)
+		con_put(c, 0, COLS - ww + 1, ww - 1, FB_ROLE_BANNER, what);
 }
 
 /* The replay's keys, and the table's that work here too. */
@@ -250,6 +367,8 @@ static void draw_help(fb_console *c)
 	    "Up Down j k select a row",
 	    "/  s  Tab   filter, sort, the log pane",
 	    "z           the log pane's times in UTC or local time",
+	    "w           what-if overlay: KEY=VALUE[,KEY=VALUE] (as replay",
+	    "            --what-if), its states beside the real ones; w: off",
 	    "q Esc F10   leave",
 	};
 	int n = (int)(sizeof rows / sizeof rows[0]), w = 0;
@@ -270,8 +389,8 @@ void con_replay_draw(fb_console *c, con_replay *r)
 {
 	static const char *const hints[] = {
 	    "?:help",    "space:play", "<-/->:step", "g:go to",
-	    "+/-:speed", "[ ]:1m",     "{ }:10m",    "Home/End",
-	    "/:filter",  "Tab:log",    "q:leave"};
+	    "+/-:speed", "w:what-if",  "[ ]:1m",     "{ }:10m",
+	    "Home/End",  "/:filter",   "Tab:log",    "q:leave"};
 	erase();
 	if (COLS < CON_MIN_COLS || LINES < CON_MIN_ROWS) {
 		con_put(c, 0, 0, COLS, FB_ROLE_BAD, "terminal too small");
@@ -290,6 +409,8 @@ void con_replay_draw(fb_console *c, con_replay *r)
 		         " go to (RFC 3339, HH:MM:SS UTC, or -5m, +1h from the "
 		         "cursor): %s_",
 		         r->input);
+	else if (r->asking_whatif)
+		snprintf(hint, sizeof hint, " what-if (KEY=VALUE,...): ");
 	else if (c->mode == MODE_FILTER)
 		snprintf(hint, sizeof hint, " filter: ");
 	else if (r->note[0])
@@ -299,7 +420,10 @@ void con_replay_draw(fb_console *c, con_replay *r)
 		              COLS, hint, sizeof hint);
 	int x = con_put(c, LINES - 1, 0, COLS,
 	                r->note[0] ? FB_ROLE_BANNER : FB_ROLE_HINT, hint);
-	if (c->mode == MODE_FILTER && !r->asking_time)
+	if (r->asking_whatif)
+		con_prompt(c, LINES - 1, x, COLS - x - 1, FB_ROLE_HINT,
+		           &r->line);
+	else if (c->mode == MODE_FILTER && !r->asking_time)
 		con_prompt(c, LINES - 1, x, COLS - x - 1, FB_ROLE_HINT,
 		           &c->line);
 	if (r->help)
@@ -310,8 +434,8 @@ void con_replay_draw(fb_console *c, con_replay *r)
 
 /* ---- on its own -------------------------------------------------------- */
 
-int fb_replay_console_main(char *const *paths, size_t n, const char *theme,
-                           bool utc)
+int fb_replay_console_main(char *const *paths, size_t n, const char *config,
+                           const char *theme, bool utc)
 {
 	fb_console c = {.readonly = true, .utc = utc};
 	fb_error err;
@@ -328,6 +452,8 @@ int fb_replay_console_main(char *const *paths, size_t n, const char *theme,
 		fb_cli_error("%s", err.text);
 		return FB_EXIT_DATAERR;
 	}
+	snprintf(r->past->m.config_path, sizeof r->past->m.config_path, "%s",
+	         config ? config : "");
 	if (con_screen_start(&c, theme ? theme : "default", &err) != 0) {
 		fb_cli_error("%s", err.text);
 		con_replay_free(r);

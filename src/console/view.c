@@ -38,11 +38,17 @@ static layout plan(const fb_console *c, int y0, int h)
 
 void con_table_columns(const fb_console *c, int cols, con_columns *out)
 {
-	bool calls = false; /* the CALLS column only when services report */
-	for (size_t i = 0; i < c->model->nrows && !calls; i++)
-		calls = c->model->rows[i].calls_total > 0;
-	bool hosts = c->model->nrows && c->model->rows[0].fleet_hosts;
-	con_columns_fit(cols, c->name_w, calls, hosts, out);
+	unsigned extra = 0; /* CALLS only when services report; SHADOW and
+	                       WHAT-IF only when some row has one; HOSTS in
+	                       the fleet view */
+	for (size_t i = 0; i < c->model->nrows; i++) {
+		const con_row *r = &c->model->rows[i];
+		extra |= (r->calls_total > 0 ? 1u << CON_COL_CALLS : 0) |
+		         (r->has_shadow ? 1u << CON_COL_SHADOW : 0) |
+		         (r->has_whatif ? 1u << CON_COL_WHATIF : 0) |
+		         (r->fleet_hosts ? 1u << CON_COL_HOSTS : 0);
+	}
+	con_columns_fit(cols, c->name_w, extra, out);
 }
 
 /* ---- shared bits ------------------------------------------------------- */
@@ -285,6 +291,24 @@ static void draw_titles(fb_console *c, const layout *l)
 		con_put(c, y, l->cols - w, w, FB_ROLE_BANNER, what);
 }
 
+/* A SHADOW or WHAT-IF cell: the other breaker's state, marked and
+ * highlighted where it differs from the real one ("≠ open"); "-" when
+ * the row has none. */
+static fb_role other_cell(const fb_console *c, const con_row *d, bool has,
+                          fb_state other, char *buf, size_t len)
+{
+	if (!has || !d->known) {
+		snprintf(buf, len, "%s", has ? fb_state_name(other) : "-");
+		return FB_ROLE_DIM;
+	}
+	if (other == d->state) {
+		snprintf(buf, len, "%s", fb_state_name(other));
+		return FB_ROLE_DIM;
+	}
+	snprintf(buf, len, "%s %s", c->utf8 ? "≠" : "!", fb_state_name(other));
+	return FB_ROLE_BANNER;
+}
+
 static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
                      bool selected)
 {
@@ -309,6 +333,10 @@ static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
 		snprintf(cell[CON_COL_LATENCY], 64,
 		         d->p95_ms < 10 ? "%.1f/%.1f" : "%.0f/%.0f", d->p50_ms,
 		         d->p95_ms);
+	fb_role shadow = other_cell(c, d, d->has_shadow, d->shadow,
+	                            cell[CON_COL_SHADOW], 64);
+	fb_role whatif = other_cell(c, d, d->has_whatif, d->whatif,
+	                            cell[CON_COL_WHATIF], 64);
 	countdown(d, cell[CON_COL_TIMER], 64);
 	con_calls_cell(d->calls_total > 0 ? d->calls_min : -1,
 	               d->calls_failed_min, cell[CON_COL_CALLS], 64);
@@ -319,6 +347,8 @@ static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
 	    [CON_COL_KIND] = FB_ROLE_DIM,
 	    [CON_COL_CRIT] = FB_ROLE_WARN,
 	    [CON_COL_STATE] = d->known ? state_role(d->state) : FB_ROLE_DIM,
+	    [CON_COL_SHADOW] = shadow,
+	    [CON_COL_WHATIF] = whatif,
 	    [CON_COL_HEALTH] =
 	        d->health_known ? health_role(d->health) : FB_ROLE_DIM,
 	    [CON_COL_FAIL] = d->fails > 0 ? FB_ROLE_WARN : FB_ROLE_DIM,
@@ -340,7 +370,8 @@ static void draw_row(fb_console *c, const layout *l, int y, const con_row *d,
 		if (!col->on[i])
 			continue;
 		bool keeps =
-		    live && (i == CON_COL_STATE || i == CON_COL_HEALTH);
+		    live && (i == CON_COL_STATE || i == CON_COL_HEALTH ||
+		             roles[i] == FB_ROLE_BANNER);
 		fb_role role = selected && !keeps ? FB_ROLE_SELECTED : roles[i];
 		if (i == CON_COL_RECENT) {
 			const fb_sample *at[CON_RECENT];
@@ -470,6 +501,32 @@ static void detail_config(detail_writer *w, const con_detail *d)
 		dline(w, FB_ROLE_NORMAL, "%s", line);
 }
 
+/* The shadow breaker: its state in words against the real one, then
+ * the shadow.KEY settings it runs with. */
+static void detail_shadow(detail_writer *w, const con_detail *d)
+{
+	char set[400] = "", fails[48] = "";
+	size_t used = 0;
+	if (!d->has_shadow)
+		return;
+	for (int i = 0; i < d->nshadow && used < sizeof set; i++) {
+		int n = snprintf(set + used, sizeof set - used, "%s%s=%s",
+		                 i ? " " : "", d->shadow_settings[i].key,
+		                 d->shadow_settings[i].value);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	if (d->shadow_fails >= 0)
+		snprintf(fails, sizeof fails, ", %lld consecutive failures",
+		         (long long)d->shadow_fails);
+	bool agrees = d->shadow == d->snap.state;
+	dline(w, agrees ? FB_ROLE_NORMAL : FB_ROLE_BANNER,
+	      "shadow: %s%s; %s the real one (%s)", fb_state_name(d->shadow),
+	      fails, agrees ? "agrees with" : "DISAGREES with",
+	      fb_state_name(d->snap.state));
+	dline(w, FB_ROLE_NORMAL, "shadow settings: %s",
+	      set[0] ? set : "(not known here)");
+}
+
 static void draw_detail(fb_console *c, const layout *l)
 {
 	const con_row *r = con_selected(c);
@@ -536,6 +593,7 @@ static void draw_detail(fb_console *c, const layout *l)
 		    l->cols - 12 < FB_HISTORY ? l->cols - 12 : FB_HISTORY;
 		sparkline(c, w.y++, 10, width, at, d.history.len);
 	}
+	detail_shadow(&w, &d);
 	detail_config(&w, &d);
 }
 
