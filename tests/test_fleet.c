@@ -1449,6 +1449,49 @@ static void test_publish_script_exactly_once(void **state)
 	th_result_free(&r);
 }
 
+/* The stream is trimmed (MAXLEN ~) once a batch, by its last event: a
+ * batch of 300 with a cap of 10 leaves whole nodes of 100 (Redis's
+ * stream-node-max-entries) at most, not 300. */
+static void test_publish_script_trims(void **state)
+{
+	world *w = *state;
+	enum { N = 300 };
+	static char seqs[N][16], evs[N][48];
+	char port[16];
+	char *argv[16 + 2 * N];
+	size_t n = 0;
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	argv[n++] = "redis-cli";
+	argv[n++] = "-p";
+	argv[n++] = port;
+	argv[n++] = "--raw";
+	argv[n++] = "EVAL";
+	argv[n++] = (char *)fb_fleet_scripts[FB_SCRIPT_PUBLISH];
+	argv[n++] = "2";
+	argv[n++] = "{t}:cursor";
+	argv[n++] = "{t}:events";
+	argv[n++] = "i1";
+	argv[n++] = "10";
+	argv[n++] = "h";
+	for (int i = 0; i < N; i++) {
+		snprintf(seqs[i], sizeof seqs[i], "%d", i + 1);
+		snprintf(evs[i], sizeof evs[i], "{\"seq\":%d}", i + 1);
+		argv[n++] = seqs[i];
+		argv[n++] = evs[i];
+	}
+	argv[n] = NULL;
+	th_result r;
+	assert_int_equal(th_run(argv, 10000, &r), 0);
+	assert_string_equal(r.out, "300\n300\n");
+	th_result_free(&r);
+	char *xlen[] = {"redis-cli", "-p", port, "XLEN", "{t}:events", NULL};
+	assert_int_equal(th_run(xlen, 10000, &r), 0);
+	long len = strtol(r.out, NULL, 10);
+	print_message("stream after 300 with MAXLEN ~ 10: %ld\n", len);
+	assert_true(len >= 10 && len <= 200);
+	th_result_free(&r);
+}
+
 int main(void)
 {
 	if (getenv("FB_TEST_FILTER"))
@@ -1460,6 +1503,7 @@ int main(void)
 	    cmocka_unit_test(test_core_fleet_gate),
 	    cmocka_unit_test(test_core_quorum_and_lease),
 	    T(test_publish_script_exactly_once),
+	    T(test_publish_script_trims),
 	    T(test_view_and_fleet_gate),
 	    T(test_killed_instance_drops_out),
 	    T(test_redis_outage_exactly_once),
