@@ -1285,6 +1285,131 @@ static void test_gap_when_rotation_took_events(void **state)
 	cJSON_Delete(live);
 }
 
+/* ---- 11b. connections dropped while batches are in flight ------------ */
+
+/* Walks the stream in Redis: how many entries instance `id` has, its
+ * last seq, and how many of its entries do not follow the one before
+ * by exactly one (a repeat, a hole, a batch overtaken). */
+static const char CHECK_STREAM[] =
+    "local e = redis.call('XRANGE', KEYS[1], '-', '+')\n"
+    "local n, last, bad = 0, 0, 0\n"
+    "for i = 1, #e do\n"
+    "  local f, inst, seq = e[i][2], nil, nil\n"
+    "  for j = 1, #f, 2 do\n"
+    "    if f[j] == 'instance' then inst = f[j + 1] end\n"
+    "    if f[j] == 'seq' then seq = tonumber(f[j + 1]) end\n"
+    "  end\n"
+    "  if inst == ARGV[1] then\n"
+    "    if seq ~= last + 1 then bad = bad + 1 end\n"
+    "    n, last = n + 1, seq\n"
+    "  end\n"
+    "end\n"
+    "return {n, last, bad}\n";
+
+static long long redis_cursor(const world *w, const char *id)
+{
+	char port[16];
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	char *argv[] = {"redis-cli", "-p", port, "HGET", "{fusebox:svc}:cursor",
+	                (char *)id,  NULL};
+	th_result r;
+	long long c = -1;
+	if (th_run(argv, 10000, &r) == 0)
+		c = strtoll(r.out, NULL, 10);
+	th_result_free(&r);
+	return c;
+}
+
+static void test_publish_survives_dropped_connections(void **state)
+{
+	world *w = *state;
+	enum { N = 60000 };
+	char port[16], id[64];
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	/* a backlog it never published: many batches, several in flight */
+	FILE *f = fopen(w->in[0].log, "w");
+	assert_non_null(f);
+	for (int i = 1; i <= N; i++)
+		fprintf(
+		    f,
+		    "{\"v\":1,\"seq\":%d,\"ts\":\"2026-11-23T00:00:00.000Z\","
+		    "\"host\":\"web-1\",\"kind\":\"operator\",\"action\":"
+		    "\"trip\",\"dep\":\"old\",\"actor\":\"backlog\","
+		    "\"reason\":\"event %d of the backlog\"}\n",
+		    i, i);
+	assert_int_equal(fclose(f), 0);
+	snprintf(w->fusebox_extra, sizeof w->fusebox_extra,
+	         "log_max_size = 0\nlog_keep = 1\n");
+	/* an id of our own, so the cursor can be watched from the start */
+	snprintf(id, sizeof id, "%s", "00112233445566778899aabbccddeeff");
+	char path[512];
+	snprintf(path, sizeof path, "%s.instance", w->in[0].log);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", id);
+	assert_int_equal(fclose(f), 0);
+	chmod(path, 0600);
+	start(w, 0);
+	/* drop every client connection of Redis while it publishes: the
+	 * replies of what was in flight are lost, some of it ran, some not */
+	char *kill_all[] = {"redis-cli", "-p",   port,     "CLIENT",
+	                    "KILL",      "TYPE", "normal", NULL};
+	int kills = 0;
+	long long c = 0, first_kill = -1;
+	int64_t t0 = th_now_ms();
+	while (th_now_ms() - t0 < 60000 && (c = redis_cursor(w, id)) < N) {
+		if (c > 0 && kills < 5) {
+			th_result r;
+			assert_int_equal(th_run(kill_all, 10000, &r), 0);
+			th_result_free(&r);
+			if (first_kill < 0)
+				first_kill = c;
+			kills++;
+			th_sleep_ms(300); /* the backoff, and a few batches */
+		}
+		th_sleep_ms(5);
+	}
+	print_message("%d drops, the first at cursor %lld of %d; cursor %lld\n",
+	              kills, first_kill, N, c);
+	assert_true(c >= N);
+	/* the drops came while there was much left to send */
+	assert_true(kills >= 2);
+	assert_true(first_kill > 0 && first_kill < N - 4 * 1000);
+	/* every event of the backlog, and those logged since, once and in
+	 * order */
+	char *check[] = {"redis-cli", "-p",
+	                 port,        "--raw",
+	                 "EVAL",      (char *)CHECK_STREAM,
+	                 "1",         "{fusebox:svc}:events",
+	                 id,          NULL};
+	cJSON *log = th_jsonl_read(w->in[0].log, NULL, NULL);
+	int nlog = cJSON_GetArraySize(log);
+	cJSON_Delete(log);
+	th_result r;
+	long n = 0, last = 0, bad = -1;
+	for (int tries = 0; tries < 100; tries++) {
+		assert_int_equal(th_run(check, 10000, &r), 0);
+		assert_int_equal(sscanf(r.out, "%ld %ld %ld", &n, &last, &bad),
+		                 3);
+		th_result_free(&r);
+		if (n >= nlog)
+			break;
+		th_sleep_ms(100);
+	}
+	print_message("stream: %ld of ours, last seq %ld, %ld out of step; "
+	              "the log holds %d\n",
+	              n, last, bad, nlog);
+	assert_int_equal(bad, 0);
+	assert_true(n >= nlog);
+	assert_int_equal(n, last);
+	size_t len = 0;
+	char *err = th_slurp(w->in[0].err, &len);
+	assert_non_null(err);
+	/* and the drops were drops */
+	assert_non_null(strstr(err, "redis: connection lost"));
+	free(err);
+}
+
 /* ---- 12. the console says when the instance works alone -------------- */
 
 static void test_console_says_it_works_alone(void **state)
@@ -1542,6 +1667,7 @@ int main(void)
 	    T(test_one_fleet_trial),
 	    T(test_skewed_clock_changes_nothing),
 	    T(test_gap_when_rotation_took_events),
+	    T(test_publish_survives_dropped_connections),
 	    T(test_console_says_it_works_alone),
 	    T(test_noscript_reloads_without_reconnecting),
 	    T(test_replay_redis),
