@@ -1596,11 +1596,38 @@ static void test_replay_redis(void **state)
 		assert_int_equal(n[i], cJSON_GetArraySize(log));
 		cJSON_Delete(log);
 	}
-	/* the timeline names the hosts */
+	/* the timeline has a host column: every event line is "TS  HOST
+	 * ...", the same events as the logs, by time, web-1's and web-2's
+	 * merged (web-1 tripped after web-2 started) */
 	assert_int_equal(CLI(w, 0, &r, "replay", "--redis"), 0);
-	assert_non_null(strstr(r.out, "web-1"));
-	assert_non_null(strstr(r.out, "web-2"));
+	int per[2] = {0, 0}, switches = 0, prev = -1;
+	last_ts = 0;
+	save = NULL;
+	for (char *line = strtok_r(r.out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char ts[48], host[16];
+		if (line[0] < '0' || line[0] > '9')
+			continue; /* not an event line */
+		assert_int_equal(sscanf(line, "%47s %15s", ts, host), 2);
+		int h = strcmp(host, "web-1") == 0   ? 0
+		        : strcmp(host, "web-2") == 0 ? 1
+		                                     : -1;
+		if (h < 0)
+			fail_msg("no host column: %s", line);
+		int64_t t = th_rfc3339_ms(ts);
+		assert_true(t > 0 && t >= last_ts);
+		last_ts = t;
+		switches += prev >= 0 && h != prev;
+		prev = h;
+		per[h]++;
+	}
 	th_result_free(&r);
+	print_message("timeline: web-1 %d, web-2 %d lines, the host changes "
+	              "%d times\n",
+	              per[0], per[1], switches);
+	assert_int_equal(per[0], n[0]);
+	assert_int_equal(per[1], n[1]);
+	assert_true(switches >= 2);
 }
 
 /* ---- 7. the publish script appends only above the cursor -------------- */
