@@ -20,10 +20,10 @@
 struct fb_runtime;
 typedef struct fb_fleet fb_fleet;
 
-#define FB_FLEET_BATCH_EVENTS 2000        /* events per publish script */
-#define FB_FLEET_BATCH_BYTES  (512 << 10) /* and their bytes */
+#define FB_FLEET_BATCH_EVENTS 1000        /* events per publish script */
+#define FB_FLEET_BATCH_BYTES  (256 << 10) /* and their bytes */
 #define FB_FLEET_LIVE_MAX     20000       /* events held while publishing */
-#define FB_FLEET_PUB_DEPTH    2           /* publish scripts in flight */
+#define FB_FLEET_PUB_DEPTH    4           /* publish scripts in flight */
 
 /* Starts the fleet for rt when [redis] is configured (*out NULL when it
  * is not): the instance id next to the log, the password, and a

@@ -1,8 +1,9 @@
 /* Publishing every logged event exactly once (SPEC 8): the cursor
- * script appends an event only above the instance's cursor, one batch in
- * flight at a time, so a batch sent again after a lost reply or a
- * NOSCRIPT is never appended twice and never overtaken: at most
- * FB_FLEET_PUB_DEPTH batches are in flight, in seq order, and replies
+ * script appends an event only above the instance's cursor, so a batch
+ * sent again after a lost reply or a NOSCRIPT is never appended twice
+ * and never overtaken: at most FB_FLEET_PUB_DEPTH batches are in
+ * flight, in seq order (more than one, so Redis has the next whole
+ * command to run while this one is answered), and replies
  * (and NOSCRIPT retries) keep that order; a lost connection starts again
  * from the cursor Redis holds. While caught up,
  * new lines go from memory; otherwise, and after every outage, they are
