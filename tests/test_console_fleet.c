@@ -350,6 +350,10 @@ static void fleet_view_and_trip(world *w, int at)
 			assert_null(strstr(row, "api open"));
 	}
 
+	/* the dependency t would trip is not on screen here: it says so */
+	keys(w, "t", false);
+	WAIT_LINE(w, "the refusal", "pick the dependency first");
+
 	/* back to the dependencies; t asks, naming whom it reaches */
 	keys(w, "i", false);
 	WAIT_LINE(w, "the HOSTS title again", "DEPENDENCY", "HOSTS");

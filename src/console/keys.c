@@ -134,6 +134,10 @@ static int ask(fb_console *c, fb_action a)
 		con_flash(c, "no dependency selected");
 		return ACT_REDRAW;
 	}
+	if (c->fleet_instances) { /* the selected row is hidden there */
+		con_flash(c, "pick the dependency first: i shows them again");
+		return ACT_REDRAW;
+	}
 	c->pending = a;
 	c->mode = MODE_CONFIRM;
 	return ACT_REDRAW;
