@@ -40,6 +40,8 @@ typedef struct fb_log_event {
 	    *mode, *health;
 	int64_t retry_after_ms; /* -1 when absent */
 	int64_t lost;           /* gap: events lost; 0 when absent */
+	/* set instead of json when read by fb_log_event_scan() */
+	const struct fb_log_scan *scan;
 } fb_log_event;
 
 /* Opens a log and reads it in; a FIFO, device or directory is refused
@@ -68,6 +70,44 @@ bool fb_log_reader_line(fb_log_reader *r, const char **line, size_t *len);
  * (unless quiet). On success free ev->json with cJSON_Delete. */
 int fb_log_event_parse(fb_log_reader *r, const char *line, size_t len,
                        fb_log_event *ev);
+
+/* ---- the fast path ---------------------------------------------------- */
+
+#define FB_LOG_SCAN_KEYS 4 /* members asked for beyond fb_log_event's */
+
+typedef enum {
+	FB_LOG_NONE, /* no such member */
+	FB_LOG_STRING,
+	FB_LOG_NUMBER,
+	FB_LOG_OTHER /* true, false, null */
+} fb_log_type;
+
+/* What fb_log_event_scan() keeps of a line: the caller names up to
+ * FB_LOG_SCAN_KEYS more top-level members (names under 32 bytes, the
+ * strings static); each scan says what they were. Big (a line's worth
+ * of text): allocate it. */
+typedef struct fb_log_scan {
+	const char *keys[FB_LOG_SCAN_KEYS];
+	int nkeys;
+	fb_log_type type[FB_LOG_SCAN_KEYS];
+	const char *str[FB_LOG_SCAN_KEYS]; /* FB_LOG_STRING: in buf */
+	int64_t num[FB_LOG_SCAN_KEYS];     /* FB_LOG_NUMBER */
+	char buf[FB_LOG_LINE_MAX + 1];     /* the strings, sanitised */
+} fb_log_scan;
+
+/* Reads a line the way the engine writes them without cJSON: true with
+ * the event in *ev (json NULL, its strings in sc until the next scan
+ * with it), exactly what fb_log_event_parse() would give. False, with
+ * nothing said, for any line of another shape, good or bad: then parse
+ * it with fb_log_event_parse(). */
+bool fb_log_event_scan(fb_log_reader *r, const char *line, size_t len,
+                       fb_log_event *ev, fb_log_scan *sc);
+
+/* The top-level member `key` of a parsed event, or of a scanned one
+ * when its scan asked for it: FB_LOG_STRING with *str, FB_LOG_NUMBER
+ * with *num (a fraction cut; one beyond int64_t is FB_LOG_OTHER). */
+fb_log_type fb_log_event_member(const fb_log_event *ev, const char *key,
+                                const char **str, int64_t *num);
 
 /* A line that is obviously not an event ({...} with no control bytes) is
  * reported as skipped; used for lines a filter rules out unparsed. */
