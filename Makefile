@@ -78,7 +78,7 @@ LIB_SRC    := $(wildcard src/core/*.c) \
                 client.c clock.c client_http.c client_curl.c client_status.c client_peer.c reporter.c)
 FRONT_SRC  := $(addprefix src/,main.c front.c cli_help.c cli_config.c cli_ctl.c \
                 cli_status.c cli_fleet.c cli_events.c metrics.c cli_replay.c cli_whatif.c whatif.c whatif_sim.c whatif_print.c \
-                logread.c logscan.c timeline.c replay.c \
+                logread.c logscan.c jsonout.c timeline.c replay.c \
                 eventlog.c cli_health.c cli_gate_exec.c)
 # The engine: every other file of src/, and the console.
 ENGINE_SRC := $(filter-out $(LIB_SRC) src/front.c,$(wildcard src/*.c)) \
