@@ -120,8 +120,80 @@ int fb_log_reader_open_span(fb_log_reader *r, const char *path, int64_t from,
 	return 0;
 }
 
+int fb_log_reader_open_stream(fb_log_reader *r, const char *path, size_t span,
+                              char *err, size_t len)
+{
+	struct stat st;
+	memset(r, 0, sizeof *r);
+	snprintf(r->path, sizeof r->path, "%s", path);
+	int fd = open_regular(path, &st, err, len);
+	if (fd < 0)
+		return -1;
+	r->cap = span ? span : 1;
+	char *buf = malloc(r->cap);
+	if (!buf) {
+		snprintf(err, len, "%s: out of memory (%zu bytes)", path,
+		         r->cap);
+		close(fd);
+		return -1;
+	}
+	r->buf = buf;
+	r->stream = true;
+	r->fd = fd;
+	r->end = st.st_size;
+	return 0;
+}
+
+/* The next span of a stream into its buffer, ending after its last
+ * whole line unless the file ends first; the buffer grows for a line
+ * longer than it. False at the end (or on a read error, said). */
+static bool next_span(fb_log_reader *r)
+{
+	char *buf = (char *)r->buf;
+	size_t got = 0, size = 0;
+	while (r->stream && r->next + (int64_t)got < r->end) {
+		size_t left = (size_t)(r->end - r->next);
+		size_t want = left < r->cap ? left : r->cap;
+		ssize_t n = pread(r->fd, buf + got, want - got,
+		                  (off_t)(r->next + (int64_t)got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fb_cli_error("%s: %s", r->path, strerror(errno));
+		if (n <= 0) { /* an error, or the file shrank: it ends here */
+			r->end = r->next + (int64_t)got;
+			break;
+		}
+		got += (size_t)n;
+		if (got < want)
+			continue;
+		if (r->next + (int64_t)got == r->end)
+			break;
+		const char *nl = memrchr(buf, '\n', got);
+		if (nl) {
+			size = (size_t)(nl - buf) + 1;
+			break;
+		}
+		char *more = realloc(buf, r->cap * 2); /* a long line */
+		if (!more) {
+			fb_cli_error("%s: out of memory (%zu bytes)", r->path,
+			             r->cap * 2);
+			break;
+		}
+		r->buf = buf = more;
+		r->cap *= 2;
+	}
+	r->size = size ? size : got;
+	r->off = 0;
+	r->next += (int64_t)r->size;
+	return r->size > 0;
+}
+
 void fb_log_reader_close(fb_log_reader *r)
 {
+	if (r->stream)
+		close(r->fd);
+	r->stream = false;
 	free((void *)r->buf);
 	if (r->skipped > r->warnings)
 		fb_cli_error("%s: %ld more bad lines skipped", r->path,
@@ -131,7 +203,7 @@ void fb_log_reader_close(fb_log_reader *r)
 
 bool fb_log_reader_line(fb_log_reader *r, const char **line, size_t *len)
 {
-	if (r->off >= r->size)
+	if (r->off >= r->size && !(r->stream && next_span(r)))
 		return false;
 	const char *p = r->buf + r->off;
 	const char *nl = memchr(p, '\n', r->size - r->off);

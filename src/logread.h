@@ -25,6 +25,11 @@ typedef struct fb_log_reader {
 	/* Optional: told of each bad line instead of printing it. */
 	void (*on_skip)(void *ctx, long line, const char *why);
 	void *skip_ctx;
+	/* fb_log_reader_open_stream(): buf holds one span of the file */
+	bool stream;
+	int fd;
+	int64_t next, end; /* the next span's start; the size at the open */
+	size_t cap;        /* of buf */
 } fb_log_reader;
 
 /* A parsed event. Strings point into `json` (cJSON owns them). */
@@ -61,6 +66,13 @@ int fb_log_reader_open_tail(fb_log_reader *r, const char *path,
 int fb_log_reader_open_span(fb_log_reader *r, const char *path, int64_t from,
                             size_t max_bytes, int64_t *next, char *err,
                             size_t len);
+/* The whole log as fb_log_reader_open() reads it (what it held then),
+ * but span bytes at a time into one buffer, more for a longer line:
+ * less memory, no new pages for every megabyte. A line, and all that
+ * points into it, lasts only until the next is asked for. Returns 0, or
+ * -1 with a message in err. */
+int fb_log_reader_open_stream(fb_log_reader *r, const char *path, size_t span,
+                              char *err, size_t len);
 void fb_log_reader_close(fb_log_reader *r);
 
 /* The next line, raw (pointer and length), or false at the end. */

@@ -103,11 +103,15 @@ typedef struct scan {
 	fb_log_scan *sc;
 	size_t used;                     /* of sc->buf */
 	size_t keylen[FB_LOG_SCAN_KEYS]; /* of sc->keys */
+	uint64_t lengths;                /* bit n: one of them is n long */
+	bool plain;                      /* the line: printable ASCII */
 } scan;
 
 /* extra_of() while scanning, the lengths known. */
 static int extra_at(const scan *s, const char *key, size_t len)
 {
+	if (len >= 64 || !(s->lengths >> len & 1))
+		return -1; /* no member asked for is this long */
 	for (int k = 0; k < s->sc->nkeys; k++) {
 		if (s->keylen[k] == len && !memcmp(s->sc->keys[k], key, len))
 			return k;
@@ -136,9 +140,17 @@ static bool take_string(scan *s, const char *key, size_t klen, const char *v,
 		return true;
 	if (s->used + len + 1 > sizeof s->sc->buf)
 		return false;
-	/* sanitised as the full parse does it in place */
+	/* sanitised as the full parse does it in place; on a line of
+	 * printable ASCII alone that only makes a run of spaces one, so a
+	 * string without two together is copied as it is */
 	char *out = s->sc->buf + s->used;
-	s->used += fb_sanitize(out, len + 1, v, len) + 1;
+	if (s->plain && !memmem(v, len, "  ", 2)) {
+		memcpy(out, v, len);
+		out[len] = '\0';
+		s->used += len + 1;
+	} else {
+		s->used += fb_sanitize(out, len + 1, v, len) + 1;
+	}
 	if (slot)
 		*slot = out;
 	if (x >= 0) {
@@ -240,14 +252,15 @@ bool fb_log_event_scan(fb_log_reader *r, const char *line, size_t len,
 	 * of a line that member() then reads as flat: no byte to check as
 	 * UTF-8 or as a control, no bracket outside a string but the outer
 	 * two. Other bytes get its verdict; a backslash is declined. */
-	if (!fb_log_plain(u, len) &&
-	    (memchr(line, '\\', len) || fb_log_check_bytes(u, len)))
+	bool plain = fb_log_plain(u, len);
+	if (!plain && (memchr(line, '\\', len) || fb_log_check_bytes(u, len)))
 		return false;
-	scan s = {.ev = ev, .sc = sc};
+	scan s = {.ev = ev, .sc = sc, .plain = plain};
 	fb_log_fields_start(ev, &s.f);
 	for (int k = 0; k < sc->nkeys; k++) {
 		sc->type[k] = FB_LOG_NONE;
 		s.keylen[k] = strlen(sc->keys[k]);
+		s.lengths |= s.keylen[k] < 64 ? 1ULL << s.keylen[k] : 0;
 	}
 	const char *p = line + 1, *end = line + len - 1; /* the last '}' */
 	for (;;) {

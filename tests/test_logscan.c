@@ -125,6 +125,8 @@ static void test_engine_lines_are_scanned(void **state)
 	         "\"span_ms\":\"1000\",\"skipped_ok\":null}",
 	    HEAD "\"kind\":\"health\",\"retry_after_ms\":-1,\"\":\"empty key\","
 	         "\"a_key_much_longer_than_any_member_read\":\"x\"}",
+	    HEAD "\"kind\":\"stop\",\"reason\":\" lead, two  and   three, "
+	         "end \",\"error\":\"  \",\"host\":\" \"}",
 	    /* seq -1 then 5: no duplicate to the parse either */
 	    "{\"v\":1,\"seq\":-1,\"seq\":5,\"ts\":\"2026-11-23T00:00:01.000Z\","
 	    "\"kind\":\"stop\"}",
@@ -341,6 +343,55 @@ static void test_mangled_lines_agree(void **state)
 	free(sc);
 }
 
+/* ---- reading a span at a time ------------------------------------------ */
+
+/* A log read whole and read a span at a time (spans shorter than its
+ * lines, and longer) gives the same lines with the same numbers. */
+static void test_stream_reads_what_open_reads(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/fusebox-logscan-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	static char text[100000];
+	size_t n = 0;
+	for (int i = 0; i < 120; i++) {
+		size_t len = (size_t)(i * 37 % 300) * (i % 17 == 0 ? 20 : 1);
+		for (size_t k = 0; k < len && n < sizeof text - 2; k++)
+			text[n++] = (char)('a' + (i + k) % 26);
+		text[n++] = '\n';
+	}
+	memcpy(text + n, "last, no newline", 16);
+	n += 16;
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
+	static const size_t spans[] = {1, 7, 64, 333, 4096, 1 << 20};
+	for (size_t s = 0; s < N(spans); s++) {
+		fb_log_reader whole, part;
+		char err[256];
+		assert_int_equal(
+		    fb_log_reader_open(&whole, path, err, sizeof err), 0);
+		assert_int_equal(fb_log_reader_open_stream(
+		                     &part, path, spans[s], err, sizeof err),
+		                 0);
+		const char *a, *b;
+		size_t alen, blen;
+		long lines = 0;
+		while (fb_log_reader_line(&whole, &a, &alen)) {
+			assert_true(fb_log_reader_line(&part, &b, &blen));
+			assert_int_equal(alen, blen);
+			assert_memory_equal(a, b, alen);
+			assert_int_equal(whole.line, part.line);
+			lines++;
+		}
+		assert_false(fb_log_reader_line(&part, &b, &blen));
+		assert_int_equal(lines, 121);
+		fb_log_reader_close(&whole);
+		fb_log_reader_close(&part);
+	}
+	unlink(path);
+}
+
 /* ---- a what-if fed both ways ------------------------------------------- */
 
 /* A small incident of three dependencies on two hosts, with operator
@@ -484,6 +535,7 @@ int main(void)
 	    cmocka_unit_test(test_hostile_lines_are_declined),
 	    cmocka_unit_test(test_torn_lines_are_declined),
 	    cmocka_unit_test(test_mangled_lines_agree),
+	    cmocka_unit_test(test_stream_reads_what_open_reads),
 	    cmocka_unit_test(test_whatif_reads_scanned_events_alike),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
