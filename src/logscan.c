@@ -104,7 +104,8 @@ typedef struct scan {
 	size_t used;                     /* of sc->buf */
 	size_t keylen[FB_LOG_SCAN_KEYS]; /* of sc->keys */
 	uint64_t lengths;                /* bit n: one of them is n long */
-	bool plain;                      /* the line: printable ASCII */
+	bool ascii;                      /* the line is printable ASCII alone */
+	bool spaces; /* two spaces together somewhere in it */
 } scan;
 
 /* extra_of() while scanning, the lengths known. */
@@ -119,21 +120,28 @@ static int extra_at(const scan *s, const char *key, size_t len)
 	return -1;
 }
 
-/* The closing quote of the string whose text starts at p, or NULL. No
- * memchr(): the strings of an event are short. */
+/* The closing quote of the string whose text starts at p, or NULL. */
 static const char *string_end(const char *p, const char *end)
 {
-	while (p < end && *p != '"')
-		p++;
-	return p < end ? p : NULL;
+	return memchr(p, '"', (size_t)(end - p));
 }
 
-/* A string member; false to decline the line. */
-static bool take_string(scan *s, const char *key, size_t klen, const char *v,
+/* Two spaces together in v? */
+static bool two_spaces(const char *v, size_t len)
+{
+	for (size_t i = 1; i < len; i++) {
+		if (v[i] == ' ' && v[i - 1] == ' ')
+			return true;
+	}
+	return false;
+}
+
+/* A string member (x: which member asked for it is, or -1); false to
+ * decline the line. */
+static bool take_string(scan *s, const char *key, int x, const char *v,
                         size_t len)
 {
 	const char **slot = fb_log_fields_slot(s->ev, &s->f, key);
-	int x = extra_at(s, key, klen);
 	if ((slot && *slot) || (x >= 0 && s->sc->type[x] != FB_LOG_NONE))
 		return false; /* given twice: the full parse says so */
 	if (!slot && x < 0)
@@ -144,7 +152,7 @@ static bool take_string(scan *s, const char *key, size_t klen, const char *v,
 	 * printable ASCII alone that only makes a run of spaces one, so a
 	 * string without two together is copied as it is */
 	char *out = s->sc->buf + s->used;
-	if (s->plain && !memmem(v, len, "  ", 2)) {
+	if (s->ascii && !two_spaces(v, len)) {
 		memcpy(out, v, len);
 		out[len] = '\0';
 		s->used += len + 1;
@@ -161,10 +169,8 @@ static bool take_string(scan *s, const char *key, size_t klen, const char *v,
 }
 
 /* A number member; false to decline the line. */
-static bool take_number(scan *s, const char *key, size_t klen, bool simple,
-                        int64_t v)
+static bool take_number(scan *s, const char *key, int x, bool simple, int64_t v)
 {
-	int x = extra_at(s, key, klen);
 	if (x >= 0 && (s->sc->type[x] != FB_LOG_NONE || !simple))
 		return false;
 	if (x >= 0) {
@@ -180,9 +186,8 @@ static bool take_number(scan *s, const char *key, size_t klen, bool simple,
 }
 
 /* true, false or null; false to decline the line. */
-static bool take_other(scan *s, const char *key, size_t klen)
+static bool take_other(scan *s, int x)
 {
-	int x = extra_at(s, key, klen);
 	if (x >= 0 && s->sc->type[x] != FB_LOG_NONE)
 		return false;
 	if (x >= 0)
@@ -202,9 +207,11 @@ static bool member(scan *s, const char **p, const char *end)
 		return false;
 	size_t klen = (size_t)(close - q);
 	bool known = klen < sizeof key; /* else no member anyone reads */
+	int x = -1;
 	if (known) {
 		memcpy(key, q, klen);
 		key[klen] = '\0';
+		x = extra_at(s, key, klen);
 	}
 	q = close + 2;
 	if (q == end)
@@ -215,7 +222,7 @@ static bool member(scan *s, const char **p, const char *end)
 		if (!close)
 			return false;
 		if (known)
-			ok = take_string(s, key, klen, q + 1,
+			ok = take_string(s, key, x, q + 1,
 			                 (size_t)(close - q - 1));
 		q = close + 1;
 	} else if (*q == '-' || digit(*q)) {
@@ -225,14 +232,14 @@ static bool member(scan *s, const char **p, const char *end)
 		if (!n)
 			return false;
 		if (known)
-			ok = take_number(s, key, klen, simple, v);
+			ok = take_number(s, key, x, simple, v);
 		q += n;
 	} else {
 		size_t n = literal_at(q, end);
 		if (!n)
 			return false; /* an object, an array, or no JSON */
 		if (known)
-			ok = take_other(s, key, klen);
+			ok = take_other(s, x);
 		q += n;
 	}
 	*p = q;
@@ -252,10 +259,10 @@ bool fb_log_event_scan(fb_log_reader *r, const char *line, size_t len,
 	 * of a line that member() then reads as flat: no byte to check as
 	 * UTF-8 or as a control, no bracket outside a string but the outer
 	 * two. Other bytes get its verdict; a backslash is declined. */
-	bool plain = fb_log_plain(u, len);
-	if (!plain && (memchr(line, '\\', len) || fb_log_check_bytes(u, len)))
+	bool ascii = fb_log_plain(u, len);
+	if (!ascii && (memchr(line, '\\', len) || fb_log_check_bytes(u, len)))
 		return false;
-	scan s = {.ev = ev, .sc = sc, .plain = plain};
+	scan s = {.ev = ev, .sc = sc, .ascii = ascii};
 	fb_log_fields_start(ev, &s.f);
 	for (int k = 0; k < sc->nkeys; k++) {
 		sc->type[k] = FB_LOG_NONE;
