@@ -78,7 +78,7 @@ LIB_SRC    := $(wildcard src/core/*.c) \
                 client.c clock.c client_http.c client_curl.c client_status.c client_peer.c reporter.c)
 FRONT_SRC  := $(addprefix src/,main.c front.c cli_help.c cli_config.c cli_ctl.c \
                 cli_status.c cli_fleet.c cli_events.c metrics.c cli_replay.c cli_whatif.c whatif.c whatif_sim.c whatif_print.c \
-                logread.c timeline.c replay.c \
+                logread.c logscan.c jsonout.c timeline.c replay.c \
                 eventlog.c cli_health.c cli_gate_exec.c)
 # The engine: every other file of src/, and the console.
 ENGINE_SRC := $(filter-out $(LIB_SRC) src/front.c,$(wildcard src/*.c)) \
@@ -444,7 +444,7 @@ build/fuzzrun/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c tests/fuzz/replay.c 
 # aside), then every fuzz corpus; lcov reports lines and branches of
 # src/core/ and of the parsers; the HTML report is build/cov/html.
 COV_PARSERS := src/core/parse.c src/core/url.c src/core/sanitize.c src/config.c \
-               src/config_env.c src/tunables.c src/inireader.c src/logread.c \
+               src/config_env.c src/tunables.c src/inireader.c src/logread.c src/logscan.c \
                src/eventlog.c src/control.c src/console/theme.c
 LCOV := lcov --quiet --rc lcov_branch_coverage=1
 # test_alloc needs the sanitizers' leak checker: not in a gcov build

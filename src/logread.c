@@ -14,6 +14,7 @@
 #include "core/parse.h"
 #include "fusebox/sanitize.h"
 #include "logread.h"
+#include "logread_impl.h"
 
 #define MAX_WARNINGS 50 /* printed per file; the rest are counted */
 
@@ -119,8 +120,80 @@ int fb_log_reader_open_span(fb_log_reader *r, const char *path, int64_t from,
 	return 0;
 }
 
+int fb_log_reader_open_stream(fb_log_reader *r, const char *path, size_t span,
+                              char *err, size_t len)
+{
+	struct stat st;
+	memset(r, 0, sizeof *r);
+	snprintf(r->path, sizeof r->path, "%s", path);
+	int fd = open_regular(path, &st, err, len);
+	if (fd < 0)
+		return -1;
+	r->cap = span ? span : 1;
+	char *buf = malloc(r->cap);
+	if (!buf) {
+		snprintf(err, len, "%s: out of memory (%zu bytes)", path,
+		         r->cap);
+		close(fd);
+		return -1;
+	}
+	r->buf = buf;
+	r->stream = true;
+	r->fd = fd;
+	r->end = st.st_size;
+	return 0;
+}
+
+/* The next span of a stream into its buffer, ending after its last
+ * whole line unless the file ends first; the buffer grows for a line
+ * longer than it. False at the end (or on a read error, said). */
+static bool next_span(fb_log_reader *r)
+{
+	char *buf = (char *)r->buf;
+	size_t got = 0, size = 0;
+	while (r->stream && r->next + (int64_t)got < r->end) {
+		size_t left = (size_t)(r->end - r->next);
+		size_t want = left < r->cap ? left : r->cap;
+		ssize_t n = pread(r->fd, buf + got, want - got,
+		                  (off_t)(r->next + (int64_t)got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fb_cli_error("%s: %s", r->path, strerror(errno));
+		if (n <= 0) { /* an error, or the file shrank: it ends here */
+			r->end = r->next + (int64_t)got;
+			break;
+		}
+		got += (size_t)n;
+		if (got < want)
+			continue;
+		if (r->next + (int64_t)got == r->end)
+			break;
+		const char *nl = memrchr(buf, '\n', got);
+		if (nl) {
+			size = (size_t)(nl - buf) + 1;
+			break;
+		}
+		char *more = realloc(buf, r->cap * 2); /* a long line */
+		if (!more) {
+			fb_cli_error("%s: out of memory (%zu bytes)", r->path,
+			             r->cap * 2);
+			break;
+		}
+		r->buf = buf = more;
+		r->cap *= 2;
+	}
+	r->size = size ? size : got;
+	r->off = 0;
+	r->next += (int64_t)r->size;
+	return r->size > 0;
+}
+
 void fb_log_reader_close(fb_log_reader *r)
 {
+	if (r->stream)
+		close(r->fd);
+	r->stream = false;
 	free((void *)r->buf);
 	if (r->skipped > r->warnings)
 		fb_cli_error("%s: %ld more bad lines skipped", r->path,
@@ -130,7 +203,7 @@ void fb_log_reader_close(fb_log_reader *r)
 
 bool fb_log_reader_line(fb_log_reader *r, const char **line, size_t *len)
 {
-	if (r->off >= r->size)
+	if (r->off >= r->size && !(r->stream && next_span(r)))
 		return false;
 	const char *p = r->buf + r->off;
 	const char *nl = memchr(p, '\n', r->size - r->off);
@@ -217,11 +290,29 @@ static bool plain8(const unsigned char *s)
 	         has_byte(w, '"') | has_byte(w, '\\'));
 }
 
+bool fb_log_plain(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		uint64_t low =
+		    (w - ONES * 0x20) & ~w & HIGHS; /* a byte < 0x20 */
+		if ((w & HIGHS) | low | has_byte(w, 0x7f) | has_byte(w, '\\'))
+			return false;
+	}
+	for (; i < n; i++) {
+		if (s[i] < 0x20 || s[i] >= 0x7f || s[i] == '\\')
+			return false;
+	}
+	return true;
+}
+
 /* One pass over the raw line: valid UTF-8, no raw control bytes (JSON
  * escapes them), and containers nested no deeper than an event ever is
  * -- counting only brackets outside strings, so an error that quotes a
  * JSON body is still an event. Returns NULL when clean, else why not. */
-static const char *check_bytes(const unsigned char *s, size_t n)
+const char *fb_log_check_bytes(const unsigned char *s, size_t n)
 {
 	const unsigned char *cls = byte_classes();
 	int depth = 0;
@@ -267,8 +358,8 @@ static const char *check_bytes(const unsigned char *s, size_t n)
 
 /* Where each string member goes; one pass over the object's members
  * instead of a lookup per field. */
-static const char **slot_for(fb_log_event *ev, const char *key, const char **ts,
-                             const char **kind)
+const char **fb_log_fields_slot(fb_log_event *ev, fb_log_fields *f,
+                                const char *key)
 {
 	switch (key[0]) {
 	case 'a':
@@ -282,23 +373,72 @@ static const char **slot_for(fb_log_event *ev, const char *key, const char **ts,
 		return !strcmp(key, "host")     ? &ev->host
 		       : !strcmp(key, "health") ? &ev->health
 		                                : NULL;
-	case 'k': return !strcmp(key, "kind") ? kind : NULL;
+	case 'k': return !strcmp(key, "kind") ? &f->kind : NULL;
 	case 'm': return !strcmp(key, "mode") ? &ev->mode : NULL;
 	case 'r': return !strcmp(key, "reason") ? &ev->reason : NULL;
 	case 't':
-		return !strcmp(key, "ts")   ? ts
+		return !strcmp(key, "ts")   ? &f->ts
 		       : !strcmp(key, "to") ? &ev->to
 		                            : NULL;
 	default: return NULL;
 	}
 }
 
+void fb_log_fields_start(fb_log_event *ev, fb_log_fields *f)
+{
+	*f = (fb_log_fields){NULL, NULL, -1, -1};
+	ev->retry_after_ms = -1;
+}
+
+bool fb_log_fields_number(fb_log_event *ev, fb_log_fields *f, const char *key,
+                          double value)
+{
+	int64_t n, *num = NULL;
+	bool lost = false;
+	switch (key[0]) { /* the first letter, then the name */
+	case 's': num = !strcmp(key, "seq") ? &f->seq : NULL; break;
+	case 'v': num = !key[1] ? &f->v : NULL; break;
+	case 'r':
+		num =
+		    !strcmp(key, "retry_after_ms") ? &ev->retry_after_ms : NULL;
+		break;
+	case 'l': lost = !strcmp(key, "lost"); break;
+	default: break;
+	}
+	if ((!num && !lost) || !fb_json_int(value, -1, FB_JSON_INT_MAX, &n))
+		return true;
+	if (num && *num != -1)
+		return false;
+	if (num)
+		*num = n;
+	else if (n > 0)
+		ev->lost = n;
+	return true;
+}
+
+bool fb_log_fields_end(fb_log_event *ev, const fb_log_fields *f,
+                       const char **why)
+{
+	*why = "not a fusebox event (needs v 1, seq, ts, kind)";
+	if (f->v != 1 || f->seq < 0 || !f->ts || !f->kind)
+		return false;
+	if (fb_parse_rfc3339(f->ts, strlen(f->ts), &ev->ts_ms) != 0) {
+		*why = "bad timestamp";
+		return false;
+	}
+	if (fb_event_kind_parse(f->kind, &ev->kind) != 0) {
+		*why = "unknown event kind";
+		return false;
+	}
+	ev->seq = (uint64_t)f->seq;
+	return true;
+}
+
 /* Fills the event's fields from its JSON; false when it is not one. */
 static bool fill(fb_log_event *ev, const char **why)
 {
-	const char *ts = NULL, *kind = NULL;
-	int64_t v = -1, seq = -1, n;
-	ev->retry_after_ms = -1;
+	fb_log_fields f;
+	fb_log_fields_start(ev, &f);
 	*why = "not a fusebox event (needs v 1, seq, ts, kind)";
 	if (!cJSON_IsObject(ev->json))
 		return false;
@@ -313,25 +453,16 @@ static bool fill(fb_log_event *ev, const char **why)
 			size_t len = strlen(m->valuestring);
 			fb_sanitize(m->valuestring, len + 1, m->valuestring,
 			            len);
-			const char **slot = slot_for(ev, m->string, &ts, &kind);
+			const char **slot =
+			    fb_log_fields_slot(ev, &f, m->string);
 			if (slot && *slot)
 				break; /* duplicate */
 			if (slot)
 				*slot = m->valuestring;
 		} else if (cJSON_IsNumber(m) &&
-		           fb_json_int(m->valuedouble, -1, FB_JSON_INT_MAX,
-		                       &n)) {
-			int64_t *num = !strcmp(m->string, "seq") ? &seq
-			               : !strcmp(m->string, "v") ? &v
-			               : !strcmp(m->string, "retry_after_ms")
-			                   ? &ev->retry_after_ms
-			                   : NULL;
-			if (num && *num != -1)
-				break; /* duplicate */
-			if (num)
-				*num = n;
-			else if (!strcmp(m->string, "lost") && n > 0)
-				ev->lost = n;
+		           !fb_log_fields_number(ev, &f, m->string,
+		                                 m->valuedouble)) {
+			break;
 		}
 	}
 	/* a field given twice reads one way here and another elsewhere (the
@@ -340,18 +471,7 @@ static bool fill(fb_log_event *ev, const char **why)
 		*why = "a field appears twice";
 		return false;
 	}
-	if (v != 1 || seq < 0 || !ts || !kind)
-		return false;
-	if (fb_parse_rfc3339(ts, strlen(ts), &ev->ts_ms) != 0) {
-		*why = "bad timestamp";
-		return false;
-	}
-	if (fb_event_kind_parse(kind, &ev->kind) != 0) {
-		*why = "unknown event kind";
-		return false;
-	}
-	ev->seq = (uint64_t)seq;
-	return true;
+	return fb_log_fields_end(ev, &f, why);
 }
 
 int fb_log_event_parse(fb_log_reader *r, const char *line, size_t len,
@@ -363,7 +483,7 @@ int fb_log_event_parse(fb_log_reader *r, const char *line, size_t len,
 		why = "empty line";
 	else if (len > FB_LOG_LINE_MAX)
 		why = "line too long";
-	else if ((why = check_bytes((const unsigned char *)line, len)))
+	else if ((why = fb_log_check_bytes((const unsigned char *)line, len)))
 		;
 	else if (!(ev->json = cJSON_ParseWithLength(line, len)))
 		why = "not JSON (torn or truncated?)";

@@ -25,6 +25,11 @@ typedef struct fb_log_reader {
 	/* Optional: told of each bad line instead of printing it. */
 	void (*on_skip)(void *ctx, long line, const char *why);
 	void *skip_ctx;
+	/* fb_log_reader_open_stream(): buf holds one span of the file */
+	bool stream;
+	int fd;
+	int64_t next, end; /* the next span's start; the size at the open */
+	size_t cap;        /* of buf */
 } fb_log_reader;
 
 /* A parsed event. Strings point into `json` (cJSON owns them). */
@@ -40,6 +45,8 @@ typedef struct fb_log_event {
 	    *mode, *health;
 	int64_t retry_after_ms; /* -1 when absent */
 	int64_t lost;           /* gap: events lost; 0 when absent */
+	/* set instead of json when read by fb_log_event_scan() */
+	const struct fb_log_scan *scan;
 } fb_log_event;
 
 /* Opens a log and reads it in; a FIFO, device or directory is refused
@@ -59,6 +66,13 @@ int fb_log_reader_open_tail(fb_log_reader *r, const char *path,
 int fb_log_reader_open_span(fb_log_reader *r, const char *path, int64_t from,
                             size_t max_bytes, int64_t *next, char *err,
                             size_t len);
+/* The whole log as fb_log_reader_open() reads it (what it held then),
+ * but span bytes at a time into one buffer, more for a longer line:
+ * less memory, no new pages for every megabyte. A line, and all that
+ * points into it, lasts only until the next is asked for. Returns 0, or
+ * -1 with a message in err. */
+int fb_log_reader_open_stream(fb_log_reader *r, const char *path, size_t span,
+                              char *err, size_t len);
 void fb_log_reader_close(fb_log_reader *r);
 
 /* The next line, raw (pointer and length), or false at the end. */
@@ -68,6 +82,44 @@ bool fb_log_reader_line(fb_log_reader *r, const char **line, size_t *len);
  * (unless quiet). On success free ev->json with cJSON_Delete. */
 int fb_log_event_parse(fb_log_reader *r, const char *line, size_t len,
                        fb_log_event *ev);
+
+/* ---- the fast path ---------------------------------------------------- */
+
+#define FB_LOG_SCAN_KEYS 4 /* members asked for beyond fb_log_event's */
+
+typedef enum {
+	FB_LOG_NONE, /* no such member */
+	FB_LOG_STRING,
+	FB_LOG_NUMBER,
+	FB_LOG_OTHER /* true, false, null */
+} fb_log_type;
+
+/* What fb_log_event_scan() keeps of a line: the caller names up to
+ * FB_LOG_SCAN_KEYS more top-level members (names under 32 bytes, the
+ * strings static); each scan says what they were. Big (a line's worth
+ * of text): allocate it. */
+typedef struct fb_log_scan {
+	const char *keys[FB_LOG_SCAN_KEYS];
+	int nkeys;
+	fb_log_type type[FB_LOG_SCAN_KEYS];
+	const char *str[FB_LOG_SCAN_KEYS]; /* FB_LOG_STRING: in buf */
+	int64_t num[FB_LOG_SCAN_KEYS];     /* FB_LOG_NUMBER */
+	char buf[FB_LOG_LINE_MAX + 1];     /* the strings, sanitised */
+} fb_log_scan;
+
+/* Reads a line the way the engine writes them without cJSON: true with
+ * the event in *ev (json NULL, its strings in sc until the next scan
+ * with it), exactly what fb_log_event_parse() would give. False, with
+ * nothing said, for any line of another shape, good or bad: then parse
+ * it with fb_log_event_parse(). */
+bool fb_log_event_scan(fb_log_reader *r, const char *line, size_t len,
+                       fb_log_event *ev, fb_log_scan *sc);
+
+/* The top-level member `key` of a parsed event, or of a scanned one
+ * when its scan asked for it: FB_LOG_STRING with *str, FB_LOG_NUMBER
+ * with *num (a fraction cut; one beyond int64_t is FB_LOG_OTHER). */
+fb_log_type fb_log_event_member(const fb_log_event *ev, const char *key,
+                                const char **str, int64_t *num);
 
 /* A line that is obviously not an event ({...} with no control bytes) is
  * reported as skipped; used for lines a filter rules out unparsed. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config_impl.h"
+#include "core/hash.h"
 #include "fusebox/breaker.h"
 #include "fusebox/outcomes.h"
 #include "fusebox/sanitize.h"
@@ -120,14 +121,49 @@ static void default_dep(fb_dep_config *d, const char *name)
 		d->t[t] = fb_tunable_default((fb_tunable)t);
 }
 
+/* A dependency's key: its host and name hashed together. */
+static uint32_t dep_hash(const char *host, const char *name)
+{
+	return fb_hash_name(host) * 31u ^ fb_hash_name(name);
+}
+
+/* The slot where (host, name) is, or the free one where it would go. */
+static uint32_t *find_slot(const fb_whatif *w, const char *host,
+                           const char *name)
+{
+	size_t mask = w->nslots - 1;
+	for (size_t i = dep_hash(host, name) & mask;; i = (i + 1) & mask) {
+		uint32_t *slot = &w->slot[i];
+		const wi_dep *d = *slot ? &w->deps[*slot - 1] : NULL;
+		if (!d || (!strcmp(d->name, name) && !strcmp(d->host, host)))
+			return slot;
+	}
+}
+
+/* Doubles the slot table and puts every dependency back. */
+static int rehash(fb_whatif *w)
+{
+	size_t n = w->nslots ? w->nslots * 2 : 256;
+	uint32_t *slot = calloc(n, sizeof *slot);
+	if (!slot)
+		return -1;
+	free(w->slot);
+	w->slot = slot;
+	w->nslots = n;
+	for (size_t i = 0; i < w->ndeps; i++)
+		*find_slot(w, w->deps[i].host, w->deps[i].name) =
+		    (uint32_t)(i + 1);
+	return 0;
+}
+
 static wi_dep *find_dep(fb_whatif *w, const char *host, const char *name)
 {
-	for (size_t i = 0; i < w->ndeps; i++) {
-		if (!strcmp(w->deps[i].name, name) &&
-		    !strcmp(w->deps[i].host, host))
-			return &w->deps[i];
-	}
-	if (strlen(name) >= FB_NAME_MAX ||
+	if ((w->ndeps + 1) * 2 > w->nslots && rehash(w))
+		return NULL;
+	uint32_t *slot = find_slot(w, host, name);
+	if (*slot)
+		return &w->deps[*slot - 1];
+	if (strlen(name) >= FB_NAME_MAX || w->ndeps >= UINT32_MAX - 1 ||
 	    fb_wi_grow((void **)&w->deps, &w->cap, w->ndeps, sizeof *w->deps))
 		return NULL;
 	wi_dep *d = &w->deps[w->ndeps++];
@@ -142,6 +178,7 @@ static wi_dep *find_dep(fb_whatif *w, const char *host, const char *name)
 			d->in_config = true;
 		}
 	}
+	*slot = (uint32_t)w->ndeps;
 	return d;
 }
 
@@ -169,22 +206,34 @@ static int add_call(fb_whatif *w, wi_dep *d, int64_t begin, int64_t end,
 	return 0;
 }
 
-static int64_t num(const cJSON *o, const char *key, int64_t def)
+static int64_t num(const fb_log_event *ev, const char *key, int64_t def)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
+	const char *str;
+	int64_t v;
+	return fb_log_event_member(ev, key, &str, &v) == FB_LOG_NUMBER ? v
+	                                                               : def;
+}
+
+static const char *const scan_keys[] = {"trace", "span_ms", "skipped_ok"};
+
+void fb_whatif_scan_keys(fb_log_scan *sc)
+{
+	sc->nkeys = (int)(sizeof scan_keys / sizeof scan_keys[0]);
+	memcpy(sc->keys, scan_keys, sizeof scan_keys);
 }
 
 static int add_outcomes(fb_whatif *w, wi_dep *d, const fb_log_event *ev)
 {
 	static fb_outcome entries[FB_OUTSUM_TRACE];
-	const cJSON *tj = cJSON_GetObjectItemCaseSensitive(ev->json, "trace");
-	int64_t start = ev->ts_ms - num(ev->json, "span_ms", 0);
-	int64_t skipped = num(ev->json, "skipped_ok", 0);
-	int n = cJSON_IsString(tj)
-	            ? fb_outsum_trace_parse(tj->valuestring, start, entries,
-	                                    FB_OUTSUM_TRACE)
-	            : -1;
+	const char *trace = NULL;
+	int64_t unused;
+	bool has_trace =
+	    fb_log_event_member(ev, "trace", &trace, &unused) == FB_LOG_STRING;
+	int64_t start = ev->ts_ms - num(ev, "span_ms", 0);
+	int64_t skipped = num(ev, "skipped_ok", 0);
+	int n = has_trace ? fb_outsum_trace_parse(trace, start, entries,
+	                                          FB_OUTSUM_TRACE)
+	                  : -1;
 	if (n < 0)
 		return 0; /* not one this version wrote: nothing to replay */
 	w->summaries++;
@@ -304,6 +353,20 @@ static int cmp_truth(const void *a, const void *b)
 	return (x->at > y->at) - (x->at < y->at);
 }
 
+/* qsort() unless already in order, as the log mostly gives them (one
+ * look instead of n log n). */
+static void sort(void *v, size_t n, size_t size,
+                 int (*cmp)(const void *, const void *))
+{
+	const char *p = v;
+	for (size_t i = 1; i < n; i++) {
+		if (cmp(p + (i - 1) * size, p + i * size) > 0) {
+			qsort(v, n, size, cmp);
+			return;
+		}
+	}
+}
+
 /* The raw rng value whose jitter turns `base` into exactly `wait` (the
  * closest when none does): a binary search over the 53 bits the breaker
  * uses, as fb_backoff_jitter() is monotonic in them. */
@@ -413,8 +476,8 @@ int fb_whatif_run_deps(fb_whatif *w, size_t from, size_t n)
 {
 	for (size_t i = from; i < w->ndeps && i - from < n; i++) {
 		wi_dep *d = &w->deps[i];
-		qsort(d->pts.v, d->pts.n, sizeof *d->pts.v, cmp_point);
-		qsort(d->truth.v, d->truth.n, sizeof *d->truth.v, cmp_truth);
+		sort(d->pts.v, d->pts.n, sizeof *d->pts.v, cmp_point);
+		sort(d->truth.v, d->truth.n, sizeof *d->truth.v, cmp_truth);
 		d->runs = calloc((size_t)w->nsets + 1, sizeof *d->runs);
 		if (!d->runs || find_draws(d))
 			return -1;
@@ -457,6 +520,7 @@ void fb_whatif_free(fb_whatif *w)
 		free(d->draws.v);
 	}
 	free(w->deps);
+	free(w->slot);
 	free(w->modes.v);
 	free(w);
 }

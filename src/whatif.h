@@ -62,6 +62,10 @@ fb_whatif *fb_whatif_new(const fb_config *cfg, const char *cfg_path,
 #define FB_WHATIF_POINTS (64u << 20)
 int fb_whatif_add(fb_whatif *w, const fb_log_event *ev);
 
+/* Names in sc the members an outcomes event is read for, so that events
+ * read by fb_log_event_scan() with it can be fed too (json NULL). */
+void fb_whatif_scan_keys(fb_log_scan *sc);
+
 /* Runs every set (and today's settings) over what was fed. Returns 0, or
  * -1 when out of memory. */
 int fb_whatif_run(fb_whatif *w);

@@ -90,6 +90,8 @@ struct fb_whatif {
 	int nsets;
 	wi_dep *deps;
 	size_t ndeps, cap;
+	uint32_t *slot; /* deps by host and name: index + 1, 0 = free */
+	size_t nslots;  /* a power of two, at least twice ndeps */
 	WI_LIST(wi_mode) modes;
 	size_t points; /* over every dependency */
 	uint32_t order;

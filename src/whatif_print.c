@@ -1,13 +1,13 @@
 /* replay --what-if: the comparison, as a table (text or Markdown) or as
  * one JSON document. Column 0 is what really happened (the recorded
  * transitions), 1 today's settings run again, then each set. */
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "eventlog.h"
 #include "fusebox/gate.h"
+#include "jsonout.h"
 #include "whatif_impl.h"
 
 #define TRANSITIONS_SHOWN 12 /* per run in the text form */
@@ -302,102 +302,132 @@ static void print_table(const fb_whatif *w, bool md)
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static cJSON *metrics_json(const wi_metrics *m)
+/* Written as it goes, not built: with every transition listed the
+ * document holds millions of values. The same bytes as the cJSON tree
+ * it replaces (jsonout.h). */
+
+static void metrics_json(fb_jw *j, const fb_whatif *w, const wi_metrics *m)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "transitions", m->transitions);
-	cJSON_AddNumberToObject(o, "opens", m->opens);
-	cJSON_AddNumberToObject(o, "trials", m->trials);
-	cJSON_AddNumberToObject(o, "down_windows", m->down_windows);
-	cJSON_AddNumberToObject(o, "down_ms", (double)m->down_ms);
-	cJSON_AddNumberToObject(o, "first_open_ms_after_start",
-	                        (double)m->first_open_ms);
-	cJSON_AddNumberToObject(o, "detect_ms", (double)m->detect_ms);
-	cJSON_AddNumberToObject(o, "recover_ms", (double)m->recover_ms);
-	cJSON_AddNumberToObject(o, "false_trip_calls",
-	                        (double)m->false_trip_calls);
-	cJSON_AddNumberToObject(o, "let_through_calls",
-	                        (double)m->let_through_calls);
-	return o;
+	fb_jw_number(j, "transitions", m->transitions);
+	fb_jw_number(j, "opens", m->opens);
+	fb_jw_number(j, "trials", m->trials);
+	fb_jw_number(j, "down_windows", m->down_windows);
+	fb_jw_number(j, "down_ms", (double)m->down_ms);
+	fb_jw_number(j, "first_open_ms_after_start",
+	             (double)(m->first_open_ms >= 0
+	                          ? m->first_open_ms - w->first_ms
+	                          : m->first_open_ms));
+	fb_jw_number(j, "detect_ms", (double)m->detect_ms);
+	fb_jw_number(j, "recover_ms", (double)m->recover_ms);
+	fb_jw_number(j, "false_trip_calls", (double)m->false_trip_calls);
+	fb_jw_number(j, "let_through_calls", (double)m->let_through_calls);
 }
 
-static cJSON *transitions_json(const fb_whatif *w, const column *col)
+/* fb_format_rfc3339() with its date kept: the day's "YYYY-MM-DDT" comes
+ * from it once, the time of day ("HH:MM:SS.mmmZ") is counted here, as
+ * UTC days have 86,400 seconds each. Before 1970 (or another shape):
+ * fb_format_rfc3339() itself. */
+typedef struct ts_cache {
+	int64_t day; /* -1: none */
+	char text[40];
+} ts_cache;
+
+static const char *ts_text(ts_cache *c, int64_t ms)
 {
-	cJSON *a = cJSON_CreateArray();
-	char ts[40];
-	(void)w;
-	for (size_t i = 0; i < col->n; i++) {
-		cJSON *t = cJSON_CreateObject();
-		fb_format_rfc3339(col->tr[i].at, ts, sizeof ts);
-		cJSON_AddStringToObject(t, "ts", ts);
-		cJSON_AddStringToObject(t, "from",
-		                        fb_state_name(col->tr[i].from));
-		cJSON_AddStringToObject(t, "to", fb_state_name(col->tr[i].to));
-		if (col->tr[i].to == FB_STATE_OPEN)
-			cJSON_AddNumberToObject(
-			    t, "retry_after_ms",
-			    (double)col->tr[i].retry_after_ms);
-		if (col->tr[i].restored)
-			cJSON_AddTrueToObject(t, "restored");
-		cJSON_AddItemToArray(a, t);
+	int64_t day = ms >= 0 ? ms / 86400000 : -1;
+	if (day < 0 || day != c->day) {
+		fb_format_rfc3339(ms, c->text, sizeof c->text);
+		c->day = day >= 0 && strlen(c->text) == 24 && c->text[10] == 'T'
+		             ? day
+		             : -1;
+		return c->text;
 	}
-	return a;
+	int64_t in_day = ms % 86400000;
+	int v[4] = {(int)(in_day / 3600000), (int)(in_day / 60000 % 60),
+	            (int)(in_day / 1000 % 60), (int)(in_day % 1000)};
+	char *p = c->text + 11;
+	for (int k = 0; k < 3; k++, p += 3) {
+		p[0] = (char)('0' + v[k] / 10);
+		p[1] = (char)('0' + v[k] % 10);
+	}
+	p[0] = (char)('0' + v[3] / 100);
+	p[1] = (char)('0' + v[3] / 10 % 10);
+	p[2] = (char)('0' + v[3] % 10);
+	return c->text;
+}
+
+static void transitions_json(fb_jw *j, const column *col)
+{
+	ts_cache ts = {-1, ""};
+	fb_jw_array(j, "transitions_list");
+	for (size_t i = 0; i < col->n; i++) {
+		const wi_trans *t = &col->tr[i];
+		fb_jw_object(j, NULL);
+		fb_jw_string(j, "ts", ts_text(&ts, t->at));
+		fb_jw_string(j, "from", fb_state_name(t->from));
+		fb_jw_string(j, "to", fb_state_name(t->to));
+		if (t->to == FB_STATE_OPEN)
+			fb_jw_number(j, "retry_after_ms",
+			             (double)t->retry_after_ms);
+		if (t->restored)
+			fb_jw_bool(j, "restored", true);
+		fb_jw_close(j, '}');
+	}
+	fb_jw_close(j, ']');
 }
 
 static void print_json(const fb_whatif *w)
 {
 	char name[16], label[160];
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "events", (double)w->events);
-	cJSON_AddNumberToObject(o, "summaries", (double)w->summaries);
-	cJSON_AddStringToObject(o, "config", w->cfg_path);
-	cJSON_AddBoolToObject(o, "reproduced", fb_whatif_reproduced(w));
-	cJSON *sets = cJSON_AddArrayToObject(o, "sets");
+	fb_jw *j = malloc(sizeof *j); /* big: a buffer of output */
+	if (!j)
+		return;
+	fb_jw_start(j, stdout);
+	fb_jw_object(j, NULL);
+	fb_jw_number(j, "events", (double)w->events);
+	fb_jw_number(j, "summaries", (double)w->summaries);
+	fb_jw_string(j, "config", w->cfg_path);
+	fb_jw_bool(j, "reproduced", fb_whatif_reproduced(w));
+	fb_jw_array(j, "sets");
 	for (int s = 0; s < w->nsets; s++)
-		cJSON_AddItemToArray(sets, cJSON_CreateString(w->sets[s].text));
-	cJSON *deps = cJSON_AddArrayToObject(o, "dependencies");
+		fb_jw_string(j, NULL, w->sets[s].text);
+	fb_jw_close(j, ']');
+	fb_jw_array(j, "dependencies");
 	for (size_t i = 0; i < w->ndeps; i++) {
 		const wi_dep *d = &w->deps[i];
-		cJSON *dj = cJSON_CreateObject();
-		cJSON_AddStringToObject(dj, "dep",
-		                        dep_label(w, d, label, sizeof label));
-		cJSON_AddBoolToObject(dj, "reproduced", d->reproduced);
+		fb_jw_object(j, NULL);
+		fb_jw_string(j, "dep", dep_label(w, d, label, sizeof label));
+		fb_jw_bool(j, "reproduced", d->reproduced);
 		if (!d->reproduced)
-			cJSON_AddStringToObject(dj, "mismatch", d->mismatch);
-		cJSON *runs = cJSON_AddArrayToObject(dj, "runs");
+			fb_jw_string(j, "mismatch", d->mismatch);
+		fb_jw_array(j, "runs");
 		for (int c = 0; c < columns(w); c++) {
 			column col = column_of(w, d, c);
-			cJSON *r = metrics_json(&col.m);
-			cJSON_AddStringToObject(
-			    r, "run", column_name(w, c, name, sizeof name));
-			if (col.m.first_open_ms >= 0)
-				cJSON_ReplaceItemInObject(
-				    r, "first_open_ms_after_start",
-				    cJSON_CreateNumber(
-				        (double)(col.m.first_open_ms -
-				                 w->first_ms)));
-			cJSON_AddItemToObject(r, "transitions_list",
-			                      transitions_json(w, &col));
-			cJSON_AddItemToArray(runs, r);
+			fb_jw_object(j, NULL);
+			metrics_json(j, w, &col.m);
+			fb_jw_string(j, "run",
+			             column_name(w, c, name, sizeof name));
+			transitions_json(j, &col);
+			fb_jw_close(j, '}');
 		}
-		cJSON_AddItemToArray(deps, dj);
+		fb_jw_close(j, ']');
+		fb_jw_close(j, '}');
 	}
-	cJSON *gate = cJSON_AddArrayToObject(o, "gate");
+	fb_jw_close(j, ']');
+	fb_jw_array(j, "gate");
 	for (int c = 0; c < columns(w); c++) {
 		int64_t count, ms;
 		gate_windows(w, c, &count, &ms);
-		cJSON *g = cJSON_CreateObject();
-		cJSON_AddStringToObject(g, "run",
-		                        column_name(w, c, name, sizeof name));
-		cJSON_AddNumberToObject(g, "blocked_windows", (double)count);
-		cJSON_AddNumberToObject(g, "blocked_ms", (double)ms);
-		cJSON_AddItemToArray(gate, g);
+		fb_jw_object(j, NULL);
+		fb_jw_string(j, "run", column_name(w, c, name, sizeof name));
+		fb_jw_number(j, "blocked_windows", (double)count);
+		fb_jw_number(j, "blocked_ms", (double)ms);
+		fb_jw_close(j, '}');
 	}
-	char *text = cJSON_PrintUnformatted(o);
-	if (text)
-		puts(text);
-	free(text);
-	cJSON_Delete(o);
+	fb_jw_close(j, ']');
+	fb_jw_close(j, '}');
+	fb_jw_end(j);
+	free(j);
 }
 
 void fb_whatif_print(const fb_whatif *w, fb_summary_format format)

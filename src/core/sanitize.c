@@ -129,6 +129,15 @@ size_t fb_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 	if (dstlen == 0)
 		return 0;
 	while (i < srclen && s[i] != '\0') {
+		/* the common case first: printable ASCII but the space starts
+		 * no escape and is no control, so it is kept as it is */
+		if (s[i] > ' ' && s[i] < 0x7F) {
+			if (out + 1 >= dstlen)
+				break;
+			dst[out++] = (char)s[i++];
+			space = false;
+			continue;
+		}
 		size_t esc = escape_len(s + i, srclen - i);
 		if (esc) {
 			i += esc;

@@ -2,7 +2,9 @@
  * fb_log_reader_line(), each checked by fb_log_event_parse() and
  * fb_log_check_shape(). A line is either refused with a reason or gives
  * an event whose strings are safe to draw (no control or escape bytes
- * left), which then reads as one line of text (fb_event_describe). */
+ * left), which then reads as one line of text (fb_event_describe). The
+ * fast path, fb_log_event_scan(), takes only lines the parse takes and
+ * reads them the same, member for member. */
 #include <stdbool.h>
 
 #include "fusebox/sanitize.h"
@@ -33,6 +35,42 @@ static void check_text(const char *s, bool field)
 		           memcmp(again, s, len) == 0);
 }
 
+static bool same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* The scan of a line agrees with its parse (p, or NULL when refused). */
+static void check_scan(fb_log_reader *r, const char *line, size_t len,
+                       const fb_log_event *p)
+{
+	static fb_log_scan sc = {.keys = {"trace", "span_ms", "skipped_ok",
+	                                  "host"},
+	                         .nkeys = 4};
+	fb_log_event s;
+	if (!fb_log_event_scan(r, line, len, &s, &sc))
+		return;
+	FUZZ_CHECK(p != NULL);
+	FUZZ_CHECK(s.ts_ms == p->ts_ms && s.seq == p->seq &&
+	           s.kind == p->kind && s.retry_after_ms == p->retry_after_ms &&
+	           s.lost == p->lost && s.raw == p->raw && s.line == p->line);
+	const char *a[] = {s.host,  s.dep,    s.from,  s.to,   s.reason,
+	                   s.actor, s.action, s.error, s.mode, s.health};
+	const char *b[] = {p->host,  p->dep,    p->from,  p->to,   p->reason,
+	                   p->actor, p->action, p->error, p->mode, p->health};
+	for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+		FUZZ_CHECK(same_text(a[i], b[i]));
+	for (int k = 0; k < sc.nkeys; k++) {
+		const char *x = NULL, *y = NULL;
+		int64_t m = 0, n = 0;
+		fb_log_type tx = fb_log_event_member(&s, sc.keys[k], &x, &m);
+		fb_log_type ty = fb_log_event_member(p, sc.keys[k], &y, &n);
+		FUZZ_CHECK(tx == ty);
+		FUZZ_CHECK(tx != FB_LOG_STRING || !strcmp(x, y));
+		FUZZ_CHECK(tx != FB_LOG_NUMBER || m == n);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fb_log_reader r = {
@@ -50,8 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fb_log_event ev;
 		if (fb_log_event_parse(&r, line, len, &ev) != 0) {
 			FUZZ_CHECK(ev.json == NULL);
+			check_scan(&r, line, len, NULL);
 			continue;
 		}
+		check_scan(&r, line, len, &ev);
 		good++;
 		FUZZ_CHECK(ev.raw == line && ev.raw_len == len);
 		FUZZ_CHECK(ev.line == r.line);

@@ -1,0 +1,39 @@
+/* Private to the log reader: what the full parse (logread.c) and the
+ * scan (logscan.c) share, so that both read a line's members the same
+ * way. */
+#ifndef FB_LOGREAD_IMPL_H
+#define FB_LOGREAD_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "logread.h"
+
+/* NULL when the raw line is clean (UTF-8, no control bytes, nested no
+ * deeper than an event), else why not. */
+const char *fb_log_check_bytes(const unsigned char *s, size_t n);
+
+/* True when s is printable ASCII alone, with no backslash. */
+bool fb_log_plain(const unsigned char *s, size_t n);
+
+/* The members of an event that are not fb_log_event's own, collected
+ * while its members are read one by one. */
+typedef struct fb_log_fields {
+	const char *ts, *kind;
+	int64_t v, seq; /* -1 while not seen */
+} fb_log_fields;
+
+void fb_log_fields_start(fb_log_event *ev, fb_log_fields *f);
+/* Where the string member `key` goes (in ev or f), NULL when nowhere;
+ * a slot already set means the member is given twice. */
+const char **fb_log_fields_slot(fb_log_event *ev, fb_log_fields *f,
+                                const char *key);
+/* A number member; false when it is given twice. */
+bool fb_log_fields_number(fb_log_event *ev, fb_log_fields *f, const char *key,
+                          double value);
+/* True when the members make an event (ts and kind parsed into ev),
+ * else false with why. */
+bool fb_log_fields_end(fb_log_event *ev, const fb_log_fields *f,
+                       const char **why);
+
+#endif
