@@ -87,7 +87,7 @@ else
 	not_ok "healthy intervals are not written, only counted" "early=$early skipped_ok=$ok_before"
 fi
 
-wi --json --what-if api.failure_threshold=2 --what-if recovery_timeout=4s \
+wi --json --what-if api.failure_threshold=2 --what-if recovery_timeout=4s,backoff_cap=16s \
 	--what-if flappy.failure_threshold=2 >"$tmp/wi.json" 2>"$tmp/wi.err"
 rc=$?
 [ $rc -eq 0 ] && ok "--what-if --json runs" || not_ok "--what-if --json runs" "rc $rc $(cat "$tmp/wi.err")"
@@ -136,11 +136,18 @@ else
 	not_ok "failure_threshold=2 opens one interval earlier" "delta=$delta gap=$gap"
 fi
 
+# Trials in the first 6 s after the first opening, while api was hard
+# down (8 s): today's waits of 1 s then 2 s (jitter 0.3) put two there or
+# more, B's 4 s then 8 s one alone, however the jitter falls. Counting
+# all trials would depend on how the flapping fell afterwards.
 b_api=$(run_of api B)
-trials=$(py "($rec_api['trials'], $b_api['trials'])" <"$tmp/wi.json")
-fewer=$(py "$b_api['trials'] < $rec_api['trials'] and $b_api['opens'] >= 1" <"$tmp/wi.json")
-[ "$fewer" = True ] && ok "a longer recovery_timeout runs fewer trials $trials" ||
-	not_ok "a longer recovery_timeout runs fewer trials" "$trials"
+early_trials() {
+	echo "(lambda ts: (lambda t0: sum(1 for t in $1['transitions_list'] if t['to']=='half_open' and ts(t['ts']) < t0 + 6))(min(ts(t['ts']) for t in $1['transitions_list'] if t['to']=='open')))(lambda x: __import__('datetime').datetime.strptime(x, '%Y-%m-%dT%H:%M:%S.%fZ').timestamp())"
+}
+trials=$(py "($(early_trials "$rec_api"), $(early_trials "$b_api"))" <"$tmp/wi.json")
+fewer=$(py "$(early_trials "$b_api") < $(early_trials "$rec_api") and $b_api['opens'] >= 1" <"$tmp/wi.json")
+[ "$fewer" = True ] && ok "a longer recovery_timeout runs fewer trials while down $trials" ||
+	not_ok "a longer recovery_timeout runs fewer trials while down" "$trials"
 
 rec_f=$(run_of flappy recorded) c_f=$(run_of flappy C)
 ft=$(py "($rec_f['opens'], $rec_f['false_trip_calls'], $c_f['opens'], $c_f['false_trip_calls'])" <"$tmp/wi.json")
