@@ -517,10 +517,11 @@ static void dispatch(fb_fleet_conn *c, redisReply *r)
 static void read_replies(fb_fleet_conn *c)
 {
 	if (redisBufferRead(c->redis) != REDIS_OK) {
+		/* one wording whatever hiredis saw first (the server closing
+		 * it, a reset): an operator greps for one line */
 		char why[300];
-		snprintf(why, sizeof why, "redis: %s",
-		         c->redis->errstr[0] ? c->redis->errstr
-		                             : "connection lost");
+		snprintf(why, sizeof why, "redis: connection lost%s%s",
+		         c->redis->errstr[0] ? ": " : "", c->redis->errstr);
 		fb_fleet_conn_drop(c, why);
 		return;
 	}
