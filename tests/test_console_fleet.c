@@ -42,7 +42,9 @@ typedef struct world {
 	inst in[NINST];
 	char tmux[64];
 	bool tmux_on;
-	char *screen; /* the last capture */
+	char *screen;       /* the last capture */
+	char defaults[300]; /* the [defaults] section's lines */
+	int quorum;
 } world;
 
 static int setup(void **state)
@@ -63,6 +65,10 @@ static int setup(void **state)
 		snprintf(in->err, sizeof in->err, "%s/%c.err", w->e->dir, c);
 	}
 	snprintf(w->tmux, sizeof w->tmux, "fbfcon%ld", (long)getpid());
+	snprintf(w->defaults, sizeof w->defaults,
+	         "interval = 200ms\ntimeout = 300ms\nfailure_threshold = 2\n"
+	         "recovery_timeout = 30s\njitter = 0\n");
+	w->quorum = 9; /* never, with three */
 	*state = w;
 	return 0;
 }
@@ -89,8 +95,8 @@ static void show(const world *w)
 	}
 }
 
-/* Instance i's config: api on a path of its own, critical; the fleet
- * when `fleet` (quorum 9: never, with three). */
+/* Instance i's config: api on a path of its own, critical, with the
+ * world's defaults; the fleet, with the world's quorum, when `fleet`. */
 static void write_config(const world *w, const inst *in, bool fleet)
 {
 	FILE *f = fopen(in->cfg, "w");
@@ -98,16 +104,15 @@ static void write_config(const world *w, const inst *in, bool fleet)
 	fprintf(
 	    f,
 	    "[fusebox]\nlog = %s.jsonl\ncontrol_socket = %s.sock\nhost = "
-	    "%s\n\n[defaults]\ninterval = 200ms\ntimeout = 300ms\n"
-	    "failure_threshold = 2\nrecovery_timeout = 30s\njitter = 0\n\n"
+	    "%s\n\n[defaults]\n%s\n"
 	    "[dep api]\nurl = http://127.0.0.1:%d/api-%s\ncritical = true\n",
-	    in->name, in->name, in->host, w->e->fx.port, in->name);
+	    in->name, in->name, in->host, w->defaults, w->e->fx.port, in->name);
 	if (fleet)
 		fprintf(
 		    f,
 		    "\n[redis]\nurl = redis://127.0.0.1:%d/0\nservice = svc\n"
-		    "stale_after = 3s\nquorum = 9\n",
-		    w->e->redis.port);
+		    "stale_after = 3s\nquorum = %d\n",
+		    w->e->redis.port, w->quorum);
 	assert_int_equal(fclose(f), 0);
 }
 
@@ -558,6 +563,235 @@ static void test_hostile_fleet_text_is_inert(void **state)
 	free(colours);
 }
 
+/* ---- 6. the fleet's one trial, named on screen ------------------------ */
+
+#define DEP_KEY "{fusebox:svc}:dep:api"
+
+/* `HGET key field` through redis-cli: the value's first line in out, ""
+ * when absent or on error. */
+static void hget(const world *w, const char *key, const char *field, char *out,
+                 size_t len)
+{
+	char port[16];
+	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	char *argv[] = {"redis-cli", "-p",        port,          "--raw",
+	                "HGET",      (char *)key, (char *)field, NULL};
+	th_result r;
+	out[0] = '\0';
+	if (th_run(argv, 5000, &r) == 0)
+		snprintf(out, len, "%.*s", (int)strcspn(r.out, "\r\n"), r.out);
+	th_result_free(&r);
+}
+
+/* The host of the instance Redis says holds api's trial lease: "" for
+ * none; its id in brackets when its instance record has no host. */
+static void lease_host(const world *w, char *out, size_t len)
+{
+	char id[128], key[200];
+	hget(w, DEP_KEY, "trial_owner", id, sizeof id);
+	out[0] = '\0';
+	if (!id[0])
+		return;
+	snprintf(key, sizeof key, "{fusebox:svc}:inst:%s", id);
+	hget(w, key, "host", out, len);
+	if (!out[0])
+		snprintf(out, len, "[%.100s]", id);
+}
+
+static int host_index(const world *w, const char *host)
+{
+	for (int i = 0; i < NINST; i++)
+		if (strcmp(w->in[i].host, host) == 0)
+			return i;
+	return -1;
+}
+
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+typedef struct want_record {
+	const world *w;
+	const char *state;
+} want_record;
+
+static bool record_in(void *ctx)
+{
+	want_record *r = ctx;
+	char st[32];
+	hget(r->w, DEP_KEY, "state", st, sizeof st);
+	return strcmp(st, r->state) == 0;
+}
+
+typedef struct want_trial {
+	world *w;
+	char row[1024];  /* the api row that named it */
+	char named[64];  /* the host after "trial: " */
+	char redis[128]; /* the lease holder's host, as Redis has it */
+	long inflight[NINST];
+} want_trial;
+
+/* The screen's api row names the trial's holder, Redis names the same
+ * instance as the lease's, and its path alone has a request out: the
+ * single trial, in flight. */
+static bool trial_shown(void *ctx)
+{
+	want_trial *t = ctx;
+	world *w = t->w;
+	free(w->screen);
+	w->screen = th_tmux_capture(w->tmux, false);
+	if (!w->screen ||
+	    !line_with(w->screen, (const char *const[]){"api", "trial: ", NULL},
+	               t->row, sizeof t->row))
+		return false;
+	const char *at = strstr(t->row, "trial: ") + strlen("trial: ");
+	snprintf(t->named, sizeof t->named, "%.*s", (int)strcspn(at, " ,;)"),
+	         at);
+	lease_host(w, t->redis, sizeof t->redis);
+	int k = host_index(w, t->named);
+	bool alone = k >= 0;
+	for (int i = 0; i < NINST; i++) {
+		char path[16];
+		snprintf(path, sizeof path, "/api-%s", w->in[i].name);
+		t->inflight[i] = th_fixture_inflight(&w->e->fx, path);
+		alone = alone && t->inflight[i] == (i == k ? 1 : 0);
+	}
+	return alone && strcmp(t->named, t->redis) == 0;
+}
+
+/* Quorum 1: web-2's failures open api for the fleet. Every path then
+ * fails before any trial, and recovers slowly (5s an answer, under the
+ * 8s timeout), so the one trial that succeeds is in flight for seconds:
+ * the console attached to web-1 names its holder, the host Redis has as
+ * the lease's, and once it succeeded no trial and closed on all. */
+static void test_fleet_trial_holder_shown(void **state)
+{
+	world *w = *state;
+	char st[32], owner[128], action[32];
+	w->quorum = 1;
+	snprintf(w->defaults, sizeof w->defaults,
+	         "interval = 200ms\ntimeout = 8s\nfailure_threshold = 2\n"
+	         "recovery_timeout = 3s\njitter = 0\n");
+	for (int i = 0; i < NINST; i++)
+		start(w, i, true);
+	wait_live(w, 0, NINST);
+	console(w, 0, "");
+	WAIT_LINE(w, "the attached console", "attached to web-1");
+	keys(w, "F", false);
+	WAIT_LINE(w, "the fleet header", "FLEET svc: connected");
+	WAIT_LINE(w, "api closed", "api", "closed on all 3");
+
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "fail"), 0);
+	want_record open = {w, "open"};
+	if (!th_wait_until(record_in, &open, WAIT_MS)) {
+		show(w);
+		fail_msg("web-2 alone did not open api for the fleet");
+	}
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "fail"), 0);
+	assert_int_equal(th_fixture_set(&w->e->fx, "/api-c", "fail"), 0);
+	/* no lease was taken before every path failed: no trial could
+	 * have passed on a path that was still ok */
+	hget(w, DEP_KEY, "action", action, sizeof action);
+	if (strcmp(action, "quorum") != 0)
+		fail_msg("the record's action is '%s', not 'quorum': a trial "
+		         "began before the test failed every path (it was "
+		         "slower than the 3s recovery_timeout)",
+		         action);
+	want_state s = {w, "open"};
+	if (!th_wait_until(all_in_state, &s, WAIT_MS)) {
+		show(w);
+		fail_msg("the fleet's open did not reach every instance");
+	}
+	WAIT_LINE(w, "api open on all three", "api", "(3/3)");
+
+	for (int i = 0; i < NINST; i++) {
+		char path[16];
+		snprintf(path, sizeof path, "/api-%s", w->in[i].name);
+		assert_int_equal(th_fixture_set(&w->e->fx, path, "slow:5000"),
+		                 0);
+	}
+	want_trial t = {.w = w};
+	if (!th_wait_until(trial_shown, &t, 40000)) {
+		print_message("# the screen:\n%s\n",
+		              w->screen ? w->screen : "");
+		show(w);
+		fail_msg(
+		    "no api row naming the trial's holder with its request "
+		    "in flight: the screen named '%s', Redis '%s'; in "
+		    "flight a=%ld b=%ld c=%ld",
+		    t.named, t.redis, t.inflight[0], t.inflight[1],
+		    t.inflight[2]);
+	}
+	print_message("# %s\n", t.row);
+	int holder = host_index(w, t.named);
+	/* one instance named, for the one trial, and first: ahead of who
+	 * sees what, since the cell's tail is what the column cuts */
+	assert_int_equal(count_of(w->screen, "trial: "), 1);
+	const char *at = strstr(t.row, "trial: ");
+	const char *after = at + strlen("trial: ") + strlen(t.named);
+	assert_int_equal(strncmp(after, "; open on ", 10), 0);
+	assert_true(strstr(t.row, "open on") > at);
+
+	/* it succeeds. The first view with api closed on all three has no
+	 * trial: the record dropped its lease before any follower closed */
+	want_line l = {(const char *const[]){"api", "closed on all 3", NULL}};
+	free(w->screen);
+	w->screen = NULL;
+	if (!th_tmux_wait(w->tmux, false, has_line, &l, 30000, &w->screen)) {
+		print_message("# the screen:\n%s\n",
+		              w->screen ? w->screen : "");
+		show(w);
+		fail_msg("api not seen closed on all three after the trial");
+	}
+	assert_non_null(line_with(w->screen, l.needles, t.row, sizeof t.row));
+	print_message("# %s\n", t.row);
+	assert_int_equal(count_of(w->screen, "trial: "), 0);
+	assert_non_null(strstr(t.row, " closed "));
+	want_state c = {w, "closed"};
+	if (!th_wait_until(all_in_state, &c, WAIT_MS)) {
+		show(w);
+		fail_msg("the trial's success did not close api everywhere");
+	}
+	hget(w, DEP_KEY, "state", st, sizeof st);
+	hget(w, DEP_KEY, "trial_owner", owner, sizeof owner);
+	assert_string_equal(st, "closed");
+	assert_string_equal(owner, "");
+	/* the instance named ran the trial that closed it; the others
+	 * followed its result */
+	char why[200];
+	snprintf(why, sizeof why, "fleet: the trial on %s succeeded", t.named);
+	for (int i = 0; i < NINST; i++) {
+		cJSON *ev = th_jsonl_read(w->in[i].log, NULL, NULL);
+		const cJSON *e;
+		bool ran = false, followed = false;
+		cJSON_ArrayForEach(e, ev)
+		{
+			const char *kind = th_json_str(e, "kind");
+			const char *from = th_json_str(e, "from");
+			const char *to = th_json_str(e, "to");
+			const char *r = th_json_str(e, "reason");
+			if (!kind || strcmp(kind, "transition") != 0 || !from ||
+			    !to || strcmp(to, "closed") != 0)
+				continue;
+			ran = ran || strcmp(from, "half_open") == 0;
+			followed = followed || (strcmp(from, "open") == 0 &&
+			                        r && strstr(r, why));
+		}
+		cJSON_Delete(ev);
+		if (ran != (i == holder) || followed == (i == holder)) {
+			show(w);
+			fail_msg(
+			    "%s: ran a trial that closed api: %d, followed "
+			    "'%s': %d",
+			    w->in[i].host, ran, why, followed);
+		}
+	}
+}
+
 int main(void)
 {
 	if (getenv("FB_TEST_FILTER"))
@@ -571,6 +805,7 @@ int main(void)
 	    T(test_no_fleet_says_so),
 	    T(test_redis_away_is_shown),
 	    T(test_hostile_fleet_text_is_inert),
+	    T(test_fleet_trial_holder_shown),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,8 +131,8 @@ static void answer(fake *f, const char *doc)
 	size_t cap = strlen(doc) + 64;
 	char *reply = malloc(cap);
 	assert_non_null(reply);
-	int n = snprintf(reply, cap,
-	                 "{\"ok\":true,\"host\":\"web-1\",\"fleet\":%s}\n", doc);
+	int n = snprintf(
+	    reply, cap, "{\"ok\":true,\"host\":\"web-1\",\"fleet\":%s}\n", doc);
 	assert_true(n > 0 && (size_t)n < cap);
 	assert_int_equal(th_send_all(f->cfd, reply, (size_t)n, 5000), 0);
 	free(reply);
@@ -197,8 +197,8 @@ static void test_rows_cells_and_records(void **state)
 	assert_int_equal(api->state, FB_STATE_HALF_OPEN);
 	assert_int_equal(api->health, FB_HEALTH_UNHEALTHY);
 	assert_string_equal(api->fleet_hosts,
-	                    "open on web-1 web-2; half_open on web-3 (3/3), "
-	                    "trial: web-3");
+	                    "trial: web-3; open on web-1 web-2; half_open on "
+	                    "web-3 (3/3)");
 	assert_string_equal(api->error,
 	                    "fleet: open (quorum 2 of 3), from web-1");
 	/* no record: the worst an instance sees; no probe yet is unknown */

@@ -195,9 +195,11 @@ static size_t row_names(const cJSON *insts, const cJSON *recs,
 	return n;
 }
 
-/* The HOSTS cell of dependency `name`: the hosts that do not see it
- * closed, by state, "(n/N)"; "closed on all N" when every one does; and
- * who holds the fleet's trial. Sets the worst state and health seen. */
+/* The HOSTS cell of dependency `name`: who holds the fleet's trial,
+ * first (the column is narrower than a list of hosts, and the tail is
+ * what gets cut); then the hosts that do not see it closed, by state,
+ * "(n/N)"; "closed on all N" when every one does. Sets the worst state
+ * and health seen. */
 static void hosts_cell(const cJSON *insts, const char *name,
                        const char *trial_by, con_row *r, char *out, size_t len)
 {
@@ -209,6 +211,11 @@ static void hosts_cell(const cJSON *insts, const char *name,
 	char host[64];
 	const cJSON *in;
 	out[0] = '\0';
+	if (trial_by[0]) {
+		add(out, len, &used, "trial: ");
+		add(out, len, &used, trial_by);
+		add(out, len, &used, "; ");
+	}
 	/* a closed state with no outcome yet counts as unknown */
 	for (size_t g = 0; g <= sizeof groups / sizeof groups[0]; g++) {
 		bool unknown = g == sizeof groups / sizeof groups[0];
@@ -235,7 +242,8 @@ static void hosts_cell(const cJSON *insts, const char *name,
 			not_closed++;
 			label_of(in, host, sizeof host);
 			if (first) {
-				add(out, len, &used, used ? "; " : "");
+				add(out, len, &used,
+				    not_closed > 1 ? "; " : "");
 				add(out, len, &used,
 				    unknown ? "unknown"
 				            : fb_state_name(groups[g]));
@@ -254,10 +262,6 @@ static void hosts_cell(const cJSON *insts, const char *name,
 	else
 		snprintf(tail, sizeof tail, "no instance lists it");
 	add(out, len, &used, tail);
-	if (trial_by[0]) {
-		add(out, len, &used, ", trial: ");
-		add(out, len, &used, trial_by);
-	}
 }
 
 /* The fleet-wide state, from the record while it decides for the whole
