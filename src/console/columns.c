@@ -34,8 +34,9 @@ static const con_col priority[] = {
 };
 /* name, state, health, timer: even when they do not fit (and the
  * what-if's and the hosts, when asked for) */
-#define MUST      4
-#define HOSTS_MAX 44 /* the hosts column at its widest */
+#define MUST 4
+/* the hosts column at its widest: a trial and three hosts */
+#define HOSTS_MAX 60
 
 /* Columns shown only when asked for, and of them those shown whatever
  * the width. */

@@ -38,7 +38,7 @@ const char *con_col_title(con_col col);
  * is name_w columns: name, state, health and timer always; the optional
  * ones in `extra` (bits 1 << CON_COL_X) only when asked for: the
  * what-if's whatever the width (a replay's overlay was asked for), the
- * fleet view's hosts likewise (24 to 44 wide, as room allows), the
+ * fleet view's hosts likewise (24 to 60 wide, as room allows), the
  * shadow's before failures, the calls services reported (some row has
  * any) after criticality. Then, while they fit, failures, the last
  * error (at least 12 wide; it takes what is left), criticality,
