@@ -87,27 +87,9 @@ static void console(world *w, int i, const char *extra)
 
 static void keys(world *w, const char *key, bool literal)
 {
-	assert_int_equal(th_tmux(w->tmux, NULL, "send-keys", "-t",
-	                         "=0:", literal ? "-l" : key,
-	                         literal ? key : NULL, NULL),
+	assert_int_equal(literal ? th_tmux_type(w->tmux, key)
+	                         : th_tmux_keys(w->tmux, key),
 	                 0);
-}
-
-/* The screen's line holding every needle, or NULL. */
-static const char *line_with(const char *screen, const char *const *needles,
-                             char *out, size_t len)
-{
-	for (const char *p = screen; p && *p;) {
-		size_t n = strcspn(p, "\n");
-		snprintf(out, len, "%.*s", (int)n, p);
-		bool all = true;
-		for (const char *const *k = needles; *k && all; k++)
-			all = strstr(out, *k) != NULL;
-		if (all)
-			return out;
-		p += n + (p[n] == '\n');
-	}
-	return NULL;
 }
 
 typedef struct want_line {
@@ -117,8 +99,8 @@ typedef struct want_line {
 static bool has_line(const char *screen, void *ctx)
 {
 	char line[1024];
-	return line_with(screen, ((want_line *)ctx)->needles, line,
-	                 sizeof line) != NULL;
+	return th_screen_line_with(screen, ((want_line *)ctx)->needles, line,
+	                           sizeof line) != NULL;
 }
 
 /* Waits for a line of the screen that holds every needle. */
@@ -236,7 +218,7 @@ static void fleet_view_and_trip(world *w, int at)
 		          i == at ? "(this one)" : "s  ",
 		          i == 1 ? "api open" : "",
 		          w->f.in[i].pid > 0 ? pid : "");
-		const char *row = line_with(
+		const char *row = th_screen_line_with(
 		    w->screen,
 		    (const char *const[]){w->f.in[i].host, FB_VERSION, NULL},
 		    line, sizeof line);
@@ -414,7 +396,7 @@ static bool hostile_shown(void *ctx)
 	free(h->w->screen);
 	h->w->screen = th_tmux_capture(h->w->tmux, false);
 	return h->w->screen &&
-	       line_with(h->w->screen, h->needles, line, sizeof line);
+	       th_screen_line_with(h->w->screen, h->needles, line, sizeof line);
 }
 
 static void wait_hostile(world *w, const char *what, const char *const *needles)
@@ -538,8 +520,9 @@ static bool trial_shown(void *ctx)
 	free(w->screen);
 	w->screen = th_tmux_capture(w->tmux, false);
 	if (!w->screen ||
-	    !line_with(w->screen, (const char *const[]){"api", "trial: ", NULL},
-	               t->row, sizeof t->row))
+	    !th_screen_line_with(w->screen,
+	                         (const char *const[]){"api", "trial: ", NULL},
+	                         t->row, sizeof t->row))
 		return false;
 	const char *at = strstr(t->row, "trial: ") + strlen("trial: ");
 	snprintf(t->named, sizeof t->named, "%.*s", (int)strcspn(at, " ,;)"),
@@ -640,7 +623,8 @@ static void test_fleet_trial_holder_shown(void **state)
 		th_fleet_show(&w->f);
 		fail_msg("api not seen closed on all three after the trial");
 	}
-	assert_non_null(line_with(w->screen, l.needles, t.row, sizeof t.row));
+	assert_non_null(
+	    th_screen_line_with(w->screen, l.needles, t.row, sizeof t.row));
 	print_message("# %s\n", t.row);
 	assert_int_equal(count_of(w->screen, "trial: "), 0);
 	assert_non_null(strstr(t.row, " closed "));
