@@ -103,7 +103,7 @@ T_FRONT  := $(FRONT_SRC:src/%.c=build/asan/%.o)
 T_OBJ    := $(T_LIB) $(filter-out build/asan/main.o,$(T_ENGINE))
 T_SUITES := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 T_SCRIPTS := $(wildcard tests/test_*.sh)
-T_HELPER := build/asan/tests/helpers.o
+T_HELPER := build/asan/tests/helpers.o build/asan/tests/fleet_world.o
 T_PROGS  := build/tests/fusebox build/tests/fusebox-engine \
             build/tests/fixture-httpd
 

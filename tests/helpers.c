@@ -968,14 +968,77 @@ bool th_tmux_wait(const char *sock, bool escapes, th_screen_fn fn, void *ctx,
 	return ok;
 }
 
-static bool th_screen_has(const char *screen, void *ctx)
+bool th_screen_has(const char *screen, void *needle)
 {
-	return strstr(screen, ctx) != NULL;
+	return strstr(screen, needle) != NULL;
 }
 
-static bool th_screen_lacks(const char *screen, void *ctx)
+bool th_screen_lacks(const char *screen, void *needle)
 {
-	return strstr(screen, ctx) == NULL;
+	return strstr(screen, needle) == NULL;
+}
+
+const char *th_screen_line(const char *screen, int line, char *out, size_t len)
+{
+	const char *p = screen;
+	for (int i = 0; p && i < line; i++) {
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	size_t n = p ? strcspn(p, "\n") : 0;
+	snprintf(out, len, "%.*s", (int)n, p ? p : "");
+	return out;
+}
+
+int th_screen_row_of(const char *screen, const char *name)
+{
+	size_t n = strlen(name);
+	int line = 0;
+	for (const char *p = screen; p && *p; line++) {
+		if (strncmp(p, name, n) == 0 && p[n] == ' ')
+			return line;
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return -1;
+}
+
+const char *th_screen_row(const char *screen, const char *name, char *out,
+                          size_t len)
+{
+	int r = th_screen_row_of(screen, name);
+	if (r < 0) {
+		out[0] = '\0';
+		return out;
+	}
+	return th_screen_line(screen, r, out, len);
+}
+
+const char *th_screen_line_with(const char *screen, const char *const *needles,
+                                char *out, size_t len)
+{
+	for (const char *p = screen; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		snprintf(out, len, "%.*s", (int)n, p);
+		bool all = true;
+		for (const char *const *k = needles; *k && all; k++)
+			all = strstr(out, *k) != NULL;
+		if (all)
+			return out;
+		p += n + (p[n] == '\n');
+	}
+	return NULL;
+}
+
+int th_tmux_keys(const char *sock, const char *key)
+{
+	return th_tmux(sock, NULL, "send-keys", "-t", "=0:", key, (char *)NULL);
+}
+
+int th_tmux_type(const char *sock, const char *text)
+{
+	return th_tmux(sock, NULL, "send-keys", "-t", "=0:", "-l", text,
+	               (char *)NULL);
 }
 
 bool th_tmux_wait_text(const char *sock, const char *needle, int timeout_ms)

@@ -270,6 +270,34 @@ bool th_tmux_wait_gone(const char *sock, const char *needle, int timeout_ms);
 /* `kill-server`: ends the panes' processes (SIGHUP) and the server. */
 void th_tmux_kill(const char *sock);
 
+/* `send-keys -t =0: KEY`: one key by its name ("Enter", "F", "C-c").
+ * Returns th_tmux's status (0 when sent). */
+int th_tmux_keys(const char *sock, const char *key);
+/* `send-keys -t =0: -l TEXT`: the text typed as it stands. */
+int th_tmux_type(const char *sock, const char *text);
+
+/* ---- reading a captured screen (th_tmux_capture's text) -------------- */
+
+/* th_screen_fns: the screen holds (lacks) the text needle. */
+bool th_screen_has(const char *screen, void *needle);
+bool th_screen_lacks(const char *screen, void *needle);
+
+/* Line number `line` (from 0) of the screen into out (len bytes, cut to
+ * fit); "" past the end. Returns out. */
+const char *th_screen_line(const char *screen, int line, char *out, size_t len);
+
+/* The number (from 0) of the first line that starts with "name " (a
+ * table row), or -1. */
+int th_screen_row_of(const char *screen, const char *name);
+/* That line into out (as th_screen_line); "" when none. Returns out. */
+const char *th_screen_row(const char *screen, const char *name, char *out,
+                          size_t len);
+
+/* The first line holding every needle (the list ends with NULL) into
+ * out (cut to len); NULL when no line does. */
+const char *th_screen_line_with(const char *screen, const char *const *needles,
+                                char *out, size_t len);
+
 /* The pid of a running process whose argv[0] is argv0 and which has arg
  * among its arguments (NULL: any), found in /proc; -1 when none. */
 pid_t th_proc_find(const char *argv0, const char *arg);

@@ -149,16 +149,6 @@ static bool find_console(void *ctx)
 	return f->t->pid > 0;
 }
 
-static bool shows(const char *screen, void *ctx)
-{
-	return strstr(screen, ctx) != NULL;
-}
-
-static bool lacks(const char *screen, void *ctx)
-{
-	return strstr(screen, ctx) == NULL;
-}
-
 /* Waits for fn on terminal t's screen; on failure prints it. */
 static bool wait_screen(term *t, bool escapes, th_screen_fn fn, void *ctx,
                         int timeout_ms, const char *what)
@@ -203,22 +193,18 @@ static void start_attached(world *w, term *t)
 	char where[128];
 	snprintf(where, sizeof where, "attached to attach-test pid %ld",
 	         (long)w->env->fb);
-	assert_true(wait_screen(t, false, shows, where, WAIT_MS,
+	assert_true(wait_screen(t, false, th_screen_has, where, WAIT_MS,
 	                        "the header naming the instance"));
 }
 
 static void keys(term *t, const char *key)
 {
-	assert_int_equal(
-	    th_tmux(t->sock, NULL, "send-keys", "-t", "=0:", key, (char *)NULL),
-	    0);
+	assert_int_equal(th_tmux_keys(t->sock, key), 0);
 }
 
 static void type_text(term *t, const char *text)
 {
-	assert_int_equal(th_tmux(t->sock, NULL, "send-keys", "-t", "=0:", "-l",
-	                         text, (char *)NULL),
-	                 0);
+	assert_int_equal(th_tmux_type(t->sock, text), 0);
 }
 
 /* ---- reading screens --------------------------------------------------- */
@@ -340,11 +326,12 @@ static void test_trip_from_an_attached_console(void **state)
 
 	/* worst first: the critical bravo on top, under the cursor */
 	keys(&w->t[0], "t");
-	assert_true(wait_screen(&w->t[0], false, shows, "Trip bravo", WAIT_MS,
-	                        "the confirmation naming bravo"));
+	assert_true(wait_screen(&w->t[0], false, th_screen_has, "Trip bravo",
+	                        WAIT_MS, "the confirmation naming bravo"));
 	keys(&w->t[0], "y");
-	assert_true(wait_screen(&w->t[0], false, shows, "Reason for trip",
-	                        WAIT_MS, "the reason prompt"));
+	assert_true(wait_screen(&w->t[0], false, th_screen_has,
+	                        "Reason for trip", WAIT_MS,
+	                        "the reason prompt"));
 	type_text(&w->t[0], "attach drill 7");
 	keys(&w->t[0], "Enter");
 	int64_t acted = th_now_ms();
@@ -356,7 +343,7 @@ static void test_trip_from_an_attached_console(void **state)
 	assert_true(
 	    wait_screen(&w->t[0], false, row_shows, &tripped, WAIT_MS,
 	                "bravo forced_open in the console that did it"));
-	assert_true(wait_screen(&w->t[1], false, shows,
+	assert_true(wait_screen(&w->t[1], false, th_screen_has,
 	                        "trip bravo -- attach drill 7 (via console)",
 	                        WAIT_MS, "the operator event, other console"));
 	print_message("# the other console showed the trip %lld ms after Enter "
@@ -435,16 +422,17 @@ static void test_disconnect_and_resume(void **state)
 	                        "alpha and bravo healthy"));
 	/* one action before, to count afterwards (bravo is on top) */
 	keys(t, "d");
-	assert_true(wait_screen(t, false, shows, "Disable bravo", WAIT_MS,
-	                        "the confirmation"));
+	assert_true(wait_screen(t, false, th_screen_has, "Disable bravo",
+	                        WAIT_MS, "the confirmation"));
 	keys(t, "y");
-	assert_true(wait_screen(t, false, shows, "Reason for disable", WAIT_MS,
-	                        "the reason prompt"));
+	assert_true(wait_screen(t, false, th_screen_has, "Reason for disable",
+	                        WAIT_MS, "the reason prompt"));
 	type_text(t, "before the kill");
 	keys(t, "Enter");
-	assert_true(wait_screen(
-	    t, false, shows, "disable bravo -- before the kill (via console)",
-	    WAIT_MS, "the operator event"));
+	assert_true(
+	    wait_screen(t, false, th_screen_has,
+	                "disable bravo -- before the kill (via console)",
+	                WAIT_MS, "the operator event"));
 	assert_true(wait_screen(t, true, alpha_coloured, NULL, WAIT_MS,
 	                        "alpha drawn in colour while live"));
 
@@ -452,7 +440,8 @@ static void test_disconnect_and_resume(void **state)
 	pid_t old = e->fb;
 	int64_t killed = th_now_ms();
 	assert_int_equal(kill(old, SIGKILL), 0);
-	assert_true(wait_screen(t, false, shows, "DISCONNECTED, retrying", 1000,
+	assert_true(wait_screen(t, false, th_screen_has,
+	                        "DISCONNECTED, retrying", 1000,
 	                        "DISCONNECTED within a second of the kill"));
 	print_message("# DISCONNECTED shown %lld ms after the kill\n",
 	              (long long)(th_now_ms() - killed));
@@ -460,13 +449,14 @@ static void test_disconnect_and_resume(void **state)
 	e->fb = 0;
 	assert_true(wait_screen(t, true, alpha_greyed, NULL, WAIT_MS,
 	                        "alpha greyed while disconnected"));
-	assert_true(wait_screen(t, false, shows, " old)", WAIT_MS,
+	assert_true(wait_screen(t, false, th_screen_has, " old)", WAIT_MS,
 	                        "the age of the data"));
 
 	/* actions are refused, and nothing is asked */
 	keys(t, "t");
-	assert_true(wait_screen(t, false, shows, "refused: not connected",
-	                        WAIT_MS, "the refusal"));
+	assert_true(wait_screen(t, false, th_screen_has,
+	                        "refused: not connected", WAIT_MS,
+	                        "the refusal"));
 	assert_null(strstr(t->screen, "Trip bravo"));
 
 	/* back: the console resumes by itself from a new snapshot */
@@ -474,10 +464,10 @@ static void test_disconnect_and_resume(void **state)
 	char where[128];
 	snprintf(where, sizeof where, "attached to attach-test pid %ld",
 	         (long)e->fb);
-	assert_true(wait_screen(t, false, shows, where, WAIT_MS,
+	assert_true(wait_screen(t, false, th_screen_has, where, WAIT_MS,
 	                        "the header naming the new instance"));
-	assert_true(wait_screen(t, false, lacks, "DISCONNECTED", WAIT_MS,
-	                        "DISCONNECTED gone"));
+	assert_true(wait_screen(t, false, th_screen_lacks, "DISCONNECTED",
+	                        WAIT_MS, "DISCONNECTED gone"));
 	assert_true(wait_screen(t, true, alpha_coloured, NULL, WAIT_MS,
 	                        "alpha in colour again"));
 	/* both starts in the log pane, and every earlier event once */
@@ -493,14 +483,14 @@ static void test_disconnect_and_resume(void **state)
 	assert_int_equal(count_lines(t->screen, "lost the instance"), 1);
 	/* and acting works again */
 	keys(t, "g");
-	assert_true(wait_screen(t, false, shows, "Gate: b block", WAIT_MS,
-	                        "the gate menu"));
+	assert_true(wait_screen(t, false, th_screen_has, "Gate: b block",
+	                        WAIT_MS, "the gate menu"));
 	keys(t, "b");
 	type_text(t, "after the restart");
 	keys(t, "Enter");
 	assert_true(
 	    th_wait_events(e->log, 1, "gate", NULL, NULL, "blocked", WAIT_MS));
-	assert_true(wait_screen(t, false, shows, "GATE BLOCKED (block)",
+	assert_true(wait_screen(t, false, th_screen_has, "GATE BLOCKED (block)",
 	                        WAIT_MS, "the gate blocked in the header"));
 }
 
@@ -519,8 +509,9 @@ static void test_stopped_instance_is_not_answering(void **state)
 	/* stopped: its socket stays, nothing answers */
 	assert_int_equal(kill(e->fb, SIGSTOP), 0);
 	int64_t stopped = th_now_ms();
-	assert_true(wait_screen(t, false, shows, "NOT ANSWERING, waiting",
-	                        WAIT_MS, "NOT ANSWERING"));
+	assert_true(wait_screen(t, false, th_screen_has,
+	                        "NOT ANSWERING, waiting", WAIT_MS,
+	                        "NOT ANSWERING"));
 	int64_t took = th_now_ms() - stopped;
 	print_message("# NOT ANSWERING shown %lld ms after SIGSTOP\n",
 	              (long long)took);
@@ -528,20 +519,21 @@ static void test_stopped_instance_is_not_answering(void **state)
 	assert_true(wait_screen(t, true, alpha_greyed, NULL, WAIT_MS,
 	                        "alpha greyed while it does not answer"));
 	keys(t, "t");
-	assert_true(wait_screen(t, false, shows,
+	assert_true(wait_screen(t, false, th_screen_has,
 	                        "refused: the instance does not answer",
 	                        WAIT_MS, "actions refused"));
 	/* a busy instance is waited for, not dropped and asked again */
 	int64_t left = stopped + 6000 - th_now_ms();
 	if (left > 0)
 		th_sleep_ms((int)left);
-	assert_true(wait_screen(t, false, shows, "NOT ANSWERING, waiting", WAIT_MS,
+	assert_true(wait_screen(t, false, th_screen_has,
+	                        "NOT ANSWERING, waiting", WAIT_MS,
 	                        "still waiting after 6 s"));
 	assert_null(strstr(t->screen, "DISCONNECTED"));
 	/* going on: the same connection, no new snapshot, nothing lost */
 	assert_int_equal(kill(e->fb, SIGCONT), 0);
-	assert_true(wait_screen(t, false, lacks, "NOT ANSWERING", WAIT_MS,
-	                        "live again"));
+	assert_true(wait_screen(t, false, th_screen_lacks, "NOT ANSWERING",
+	                        WAIT_MS, "live again"));
 	assert_true(wait_screen(t, true, alpha_coloured, NULL, WAIT_MS,
 	                        "alpha in colour again"));
 	assert_int_equal(count_lines(t->screen, "lost the instance"), 0);
@@ -576,7 +568,7 @@ static void test_embedded_refused_while_an_instance_runs(void **state)
 	term *t = &w->t[0];
 	start_console(w, t, 200, 30, "--embedded");
 	assert_int_equal(exit_code(t), 75); /* already running */
-	assert_true(wait_screen(t, false, shows,
+	assert_true(wait_screen(t, false, th_screen_has,
 	                        "--embedded would start a second engine",
 	                        WAIT_MS, "the refusal"));
 	assert_true(th_alive(e->fb));
@@ -590,8 +582,9 @@ static void test_embedded_refused_while_an_instance_runs(void **state)
 	e->fb = 0;
 	term *u = &w->t[1];
 	start_console(w, u, 120, 30, "--embedded");
-	assert_true(wait_screen(u, false, shows, "attach-test (embedded)",
-	                        WAIT_MS, "the header saying embedded"));
+	assert_true(wait_screen(u, false, th_screen_has,
+	                        "attach-test (embedded)", WAIT_MS,
+	                        "the header saying embedded"));
 	assert_true(wait_screen(u, false, both_healthy, NULL, WAIT_MS,
 	                        "its own probes"));
 }

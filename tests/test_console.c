@@ -173,14 +173,12 @@ static bool find_console(void *ctx)
 
 static void keys(con *c, const char *key)
 {
-	assert_int_equal(th_tmux(c->sock, NULL, "send-keys", "-t", "=0:", key,
-	                         (char *)NULL), 0);
+	assert_int_equal(th_tmux_keys(c->sock, key), 0);
 }
 
 static void type_text(con *c, const char *text)
 {
-	assert_int_equal(th_tmux(c->sock, NULL, "send-keys", "-t", "=0:", "-l",
-	                         text, (char *)NULL), 0);
+	assert_int_equal(th_tmux_type(c->sock, text), 0);
 }
 
 static void resize(con *c, int cols, int rows)
@@ -250,16 +248,6 @@ static const char *wait_screen(con *c, th_screen_fn fn, void *ctx,
 	return c->screen;
 }
 
-static bool shows(const char *screen, void *ctx)
-{
-	return strstr(screen, ctx) != NULL;
-}
-
-static bool lacks(const char *screen, void *ctx)
-{
-	return strstr(screen, ctx) == NULL;
-}
-
 /* Starts the console on c->cfg in a cols x rows terminal and waits for
  * its table. env: variables to set first ("TZ=JST-9"), or NULL; extra:
  * more arguments, or NULL. */
@@ -288,8 +276,8 @@ static void start_console_with(con *c, int cols, int rows, const char *env,
 		fail_msg("no console process for %s", c->cfg);
 	}
 	c->watch_pid = true;
-	assert_true(wait_screen_for(c, false, shows, "DEPENDENCY", WAIT_MS,
-	                            "the table's titles"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "DEPENDENCY",
+	                            WAIT_MS, "the table's titles"));
 }
 
 static void start_console(con *c, int cols, int rows, const char *extra)
@@ -299,50 +287,11 @@ static void start_console(con *c, int cols, int rows, const char *extra)
 
 /* ---- reading the screen ------------------------------------------------ */
 
-/* The number (from 0) of the line that starts with "name " -- a table
- * row; the log pane's lines start with a space and a time -- or -1. */
-static int row_of(const char *screen, const char *name)
-{
-	size_t n = strlen(name);
-	int line = 0;
-	for (const char *p = screen; p && *p; line++) {
-		if (strncmp(p, name, n) == 0 && p[n] == ' ')
-			return line;
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	return -1;
-}
-
-/* Line number `line` (from 0) of the screen; "" past the end. */
-static const char *line_at(const char *screen, int line, char *out, size_t len)
-{
-	const char *p = screen;
-	for (int i = 0; p && i < line; i++) {
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	size_t n = p ? strcspn(p, "\n") : 0;
-	snprintf(out, len, "%.*s", (int)n, p ? p : "");
-	return out;
-}
-
-/* The table row of `name`, or "" when it is not on the screen. */
-static const char *row_text(const char *screen, const char *name, char *out,
-                            size_t len)
-{
-	int r = row_of(screen, name);
-	if (r < 0) {
-		out[0] = '\0';
-		return out;
-	}
-	return line_at(screen, r, out, len);
-}
-
 static bool row_has(const char *screen, const char *name, const char *word)
 {
 	char row[1024];
-	return strstr(row_text(screen, name, row, sizeof row), word) != NULL;
+	return strstr(th_screen_row(screen, name, row, sizeof row), word) !=
+	       NULL;
 }
 
 /* The number of lines holding `word` but not `not`, the bottom line left
@@ -481,8 +430,8 @@ static void expect_clean_exit(con *c)
 	assert_string_equal(display(c, "#{alternate_on}"), "0");
 	assert_string_equal(display(c, "#{cursor_flag}"), "1");
 	/* the main screen is back: the console's table is gone from view */
-	assert_true(wait_screen_for(c, false, lacks, "DEPENDENCY", WAIT_MS,
-	                            "the main screen after exit"));
+	assert_true(wait_screen_for(c, false, th_screen_lacks, "DEPENDENCY",
+	                            WAIT_MS, "the main screen after exit"));
 }
 
 /* ---- 1. rows and states ------------------------------------------------ */
@@ -491,16 +440,18 @@ static bool states_settled(const char *s, void *ctx)
 {
 	(void)ctx;
 	char head[512];
-	int ok = row_of(s, "api-ok"), bad = row_of(s, "billing-db"),
-	    tcp = row_of(s, "cache-tcp");
+	int ok = th_screen_row_of(s, "api-ok"),
+	    bad = th_screen_row_of(s, "billing-db"),
+	    tcp = th_screen_row_of(s, "cache-tcp");
 	return ok >= 0 && bad >= 0 && tcp >= 0 &&
-	       strstr(line_at(s, 0, head, sizeof head), "GATE BLOCKED") &&
+	       strstr(th_screen_line(s, 0, head, sizeof head),
+	              "GATE BLOCKED") &&
 	       row_has(s, "billing-db", " open ") &&
 	       row_has(s, "billing-db", "unhealthy") &&
 	       row_has(s, "cache-tcp", " open ") &&
 	       row_has(s, "cache-tcp", "unhealthy") &&
-	       row_has(s, "api-ok", " closed ") && row_has(s, "api-ok", " healthy ") &&
-	       bad < ok && tcp < ok;
+	       row_has(s, "api-ok", " closed ") &&
+	       row_has(s, "api-ok", " healthy ") && bad < ok && tcp < ok;
 }
 
 static void test_rows_and_states(void **state)
@@ -511,10 +462,11 @@ static void test_rows_and_states(void **state)
 	const char *s = wait_screen(c, states_settled, NULL,
 	                            "every row in its state, worst first");
 	char head[512];
-	assert_true(row_of(s, "api-ok") >= 0);
-	assert_true(row_of(s, "billing-db") >= 0);
-	assert_true(row_of(s, "cache-tcp") >= 0);
-	assert_non_null(strstr(line_at(s, 0, head, sizeof head), "GATE BLOCKED"));
+	assert_true(th_screen_row_of(s, "api-ok") >= 0);
+	assert_true(th_screen_row_of(s, "billing-db") >= 0);
+	assert_true(th_screen_row_of(s, "cache-tcp") >= 0);
+	assert_non_null(
+	    strstr(th_screen_line(s, 0, head, sizeof head), "GATE BLOCKED"));
 	assert_true(row_has(s, "billing-db", " open "));
 	assert_true(row_has(s, "billing-db", "unhealthy"));
 	assert_true(row_has(s, "cache-tcp", " open "));
@@ -522,8 +474,10 @@ static void test_rows_and_states(void **state)
 	assert_true(row_has(s, "api-ok", " closed "));
 	assert_true(row_has(s, "api-ok", " healthy "));
 	/* worst first: both broken dependencies above the healthy one */
-	assert_true(row_of(s, "billing-db") < row_of(s, "api-ok"));
-	assert_true(row_of(s, "cache-tcp") < row_of(s, "api-ok"));
+	assert_true(th_screen_row_of(s, "billing-db") <
+	            th_screen_row_of(s, "api-ok"));
+	assert_true(th_screen_row_of(s, "cache-tcp") <
+	            th_screen_row_of(s, "api-ok"));
 }
 
 /* ---- 2. help ----------------------------------------------------------- */
@@ -539,8 +493,10 @@ static bool help_open(const char *s, void *ctx)
 static bool all_rows_shown(const char *s, void *ctx)
 {
 	(void)ctx;
-	return !strstr(s, "fusebox keys") && row_of(s, "api-ok") >= 0 &&
-	       row_of(s, "billing-db") >= 0 && row_of(s, "cache-tcp") >= 0;
+	return !strstr(s, "fusebox keys") &&
+	       th_screen_row_of(s, "api-ok") >= 0 &&
+	       th_screen_row_of(s, "billing-db") >= 0 &&
+	       th_screen_row_of(s, "cache-tcp") >= 0;
 }
 
 static void test_help_opens_and_closes(void **state)
@@ -572,8 +528,9 @@ static void test_help_opens_and_closes(void **state)
 static bool only_billing(const char *s, void *ctx)
 {
 	(void)ctx;
-	return row_of(s, "billing-db") >= 0 && row_of(s, "api-ok") < 0 &&
-	       row_of(s, "cache-tcp") < 0;
+	return th_screen_row_of(s, "billing-db") >= 0 &&
+	       th_screen_row_of(s, "api-ok") < 0 &&
+	       th_screen_row_of(s, "cache-tcp") < 0;
 }
 
 static void test_filter(void **state)
@@ -586,21 +543,21 @@ static void test_filter(void **state)
 
 	keys(c, "/");
 	type_text(c, "bill");
-	assert_true(wait_screen_for(c, false, shows, "filter: bill", WAIT_MS,
-	                            "the filter being typed"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "filter: bill",
+	                            WAIT_MS, "the filter being typed"));
 	keys(c, "Enter");
 	assert_true(wait_screen_for(c, false, only_billing, NULL, WAIT_MS,
 	                            "only the matching row"));
-	assert_true(row_of(c->screen, "billing-db") >= 0);
-	assert_int_equal(row_of(c->screen, "api-ok"), -1);
-	assert_int_equal(row_of(c->screen, "cache-tcp"), -1);
+	assert_true(th_screen_row_of(c->screen, "billing-db") >= 0);
+	assert_int_equal(th_screen_row_of(c->screen, "api-ok"), -1);
+	assert_int_equal(th_screen_row_of(c->screen, "cache-tcp"), -1);
 
 	keys(c, "/");
 	keys(c, "Escape");
 	assert_true(wait_screen_for(c, false, all_rows_shown, NULL, WAIT_MS,
 	                            "every row back after Esc"));
-	assert_true(row_of(c->screen, "api-ok") >= 0);
-	assert_true(row_of(c->screen, "cache-tcp") >= 0);
+	assert_true(th_screen_row_of(c->screen, "api-ok") >= 0);
+	assert_true(th_screen_row_of(c->screen, "cache-tcp") >= 0);
 }
 
 /* ---- 4. trip, with confirmation ---------------------------------------- */
@@ -610,7 +567,7 @@ static void test_filter(void **state)
 static bool both_healthy(const char *s, void *ctx)
 {
 	(void)ctx;
-	int a = row_of(s, "alpha"), b = row_of(s, "bravo");
+	int a = th_screen_row_of(s, "alpha"), b = th_screen_row_of(s, "bravo");
 	return a >= 0 && b > a && row_has(s, "alpha", " closed ") &&
 	       row_has(s, "bravo", " closed ") &&
 	       row_has(s, "alpha", " healthy ") && row_has(s, "bravo", " healthy ");
@@ -634,29 +591,30 @@ static void test_trip_with_confirmation(void **state)
 	/* rows by name when all are healthy: alpha, then bravo */
 	keys(c, "j");
 	keys(c, "t");
-	assert_true(wait_screen_for(c, false, shows, "Trip bravo", WAIT_MS,
-	                            "a dialog naming bravo"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "Trip bravo",
+	                            WAIT_MS, "a dialog naming bravo"));
 	assert_non_null(strstr(c->screen, "y: yes"));
 
 	/* no: nothing changes */
 	keys(c, "n");
-	assert_true(wait_screen_for(c, false, lacks, "Trip bravo", WAIT_MS,
-	                            "the dialog closed by 'n'"));
-	assert_true(wait_screen_for(c, false, shows, "cancelled", WAIT_MS,
-	                            "the cancel message"));
+	assert_true(wait_screen_for(c, false, th_screen_lacks, "Trip bravo",
+	                            WAIT_MS, "the dialog closed by 'n'"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "cancelled",
+	                            WAIT_MS, "the cancel message"));
 	assert_true(row_has(c->screen, "bravo", " closed "));
 	assert_int_equal(count_events(c, "operator", NULL, NULL), 0);
 
 	/* yes, with a reason */
 	keys(c, "t");
-	assert_true(wait_screen_for(c, false, shows, "Trip bravo", WAIT_MS,
-	                            "the dialog again"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "Trip bravo",
+	                            WAIT_MS, "the dialog again"));
 	keys(c, "y");
-	assert_true(wait_screen_for(c, false, shows, "Reason for trip", WAIT_MS,
-	                            "the reason prompt"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "Reason for trip",
+	                            WAIT_MS, "the reason prompt"));
 	type_text(c, reason);
-	assert_true(wait_screen_for(c, false, shows, "> planned maintenance 42",
-	                            WAIT_MS, "the reason as typed"));
+	assert_true(wait_screen_for(c, false, th_screen_has,
+	                            "> planned maintenance 42", WAIT_MS,
+	                            "the reason as typed"));
 	keys(c, "Enter");
 	assert_true(wait_screen_for(c, false, bravo_tripped, NULL, WAIT_MS,
 	                            "bravo forced_open"));
@@ -702,20 +660,21 @@ static void test_readonly_refuses(void **state)
 	start_console(c, 80, 24, "--readonly");
 	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
 	                            "alpha and bravo healthy"));
-	assert_true(wait_screen_for(c, false, shows, "READ-ONLY", WAIT_MS,
-	                            "the read-only banner"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "READ-ONLY",
+	                            WAIT_MS, "the read-only banner"));
 
 	keys(c, "t");
-	assert_true(wait_screen_for(c, false, shows, "read-only: actions are disabled",
-	                            WAIT_MS, "the read-only message"));
+	assert_true(wait_screen_for(c, false, th_screen_has,
+	                            "read-only: actions are disabled", WAIT_MS,
+	                            "the read-only message"));
 	assert_null(strstr(c->screen, "Trip "));
 	assert_null(strstr(c->screen, "y: yes"));
 	/* had a dialog opened after all, these would carry the trip out */
 	keys(c, "y");
 	keys(c, "Enter");
 	keys(c, "?"); /* keys are handled in order: this one marks the end */
-	assert_true(wait_screen_for(c, false, shows, "fusebox keys", WAIT_MS,
-	                            "the help, after the other keys"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "fusebox keys",
+	                            WAIT_MS, "the help, after the other keys"));
 	keys(c, "x");
 	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
 	                            "both rows still closed"));
@@ -746,7 +705,7 @@ static bool table_at_100(const char *s, void *ctx)
 static bool clock_moved(const char *s, void *ctx)
 {
 	char head[512];
-	line_at(s, 0, head, sizeof head);
+	th_screen_line(s, 0, head, sizeof head);
 	return table_at_100(s, NULL) && !strstr(head, ctx);
 }
 
@@ -764,14 +723,14 @@ static void test_resize(void **state)
 	assert_true(wait_screen_for(c, false, table_at_80, NULL, WAIT_MS,
 	                            "the table at 80x24"));
 	resize(c, 20, 5);
-	assert_true(wait_screen_for(c, false, shows, "too small", WAIT_MS,
-	                            "'too small' at 20x5"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "too small",
+	                            WAIT_MS, "'too small' at 20x5"));
 	resize(c, 100, 30);
 	assert_true(wait_screen_for(c, false, table_at_100, NULL, WAIT_MS,
 	                            "the table again at 100x30"));
 	/* and it keeps drawing: wait for the next tick of the header clock */
 	char head[512], clock[16] = "";
-	line_at(c->screen, 0, head, sizeof head);
+	th_screen_line(c->screen, 0, head, sizeof head);
 	size_t len = strlen(head);
 	while (len && head[len - 1] == ' ')
 		head[--len] = '\0';
@@ -863,11 +822,12 @@ static void test_hostile_text_is_inert(void **state)
 	assert_true(wait_screen_for(c, false, feed_open, NULL, WAIT_MS,
 	                            "the screen after Ctrl-L"));
 	char head[512];
-	assert_non_null(strstr(line_at(c->screen, 0, head, sizeof head), "fusebox"));
+	assert_non_null(
+	    strstr(th_screen_line(c->screen, 0, head, sizeof head), "fusebox"));
 
 	const char *title = display(c, "#{pane_title}");
 	assert_null(strstr(title, "PWNED"));
-	assert_true(wait_screen_for(c, true, shows, "feed", WAIT_MS,
+	assert_true(wait_screen_for(c, true, th_screen_has, "feed", WAIT_MS,
 	                            "the screen with escapes"));
 	assert_null(strstr(c->screen, "\x1b]0;PWNED"));
 	assert_null(strstr(c->screen, "\x1b]2;"));
@@ -1002,7 +962,8 @@ static void test_unknown_until_the_first_probe(void **state)
 static bool three_healthy_in_order(const char *s, void *ctx)
 {
 	(void)ctx;
-	int a = row_of(s, "alpha"), b = row_of(s, "bravo"), ch = row_of(s, "charlie");
+	int a = th_screen_row_of(s, "alpha"), b = th_screen_row_of(s, "bravo"),
+	    ch = th_screen_row_of(s, "charlie");
 	return a >= 0 && b >= 0 && ch >= 0 && a < b && b < ch &&
 	       row_has(s, "alpha", " healthy ") && row_has(s, "bravo", " healthy ") &&
 	       row_has(s, "charlie", " healthy ");
@@ -1043,7 +1004,8 @@ static void test_rows_stay_put_while_navigating(void **state)
 	                            "charlie open"));
 	/* the premise: all of this within the hands-off time after a key */
 	assert_true(th_now_ms() - key_at < 4000);
-	assert_true(row_of(c->screen, "charlie") > row_of(c->screen, "bravo"));
+	assert_true(th_screen_row_of(c->screen, "charlie") >
+	            th_screen_row_of(c->screen, "bravo"));
 
 	/* moving up selects alpha, and the rows do not jump under the cursor */
 	memset(&sel, 0, sizeof sel);
@@ -1055,17 +1017,13 @@ static void test_rows_stay_put_while_navigating(void **state)
 	free(c->screen);
 	c->screen = th_tmux_capture(c->sock, false);
 	assert_non_null(c->screen);
-	int a = row_of(c->screen, "alpha"), b = row_of(c->screen, "bravo"),
-	    ch = row_of(c->screen, "charlie");
+	int a = th_screen_row_of(c->screen, "alpha"),
+	    b = th_screen_row_of(c->screen, "bravo"),
+	    ch = th_screen_row_of(c->screen, "charlie");
 	if (!(a < b && b < ch))
 		print_screen(c->screen);
 	assert_true(a < b);
 	assert_true(b < ch);
-}
-
-static bool shows_text(const char *screen, void *needle)
-{
-	return strstr(screen, needle) != NULL;
 }
 
 /* The event pane starts with what the log already held: the operator sees
@@ -1082,9 +1040,10 @@ static void test_event_pane_starts_with_the_log(void **state)
 	      f);
 	fclose(f);
 	start_console(c, 100, 30, NULL);
-	assert_true(wait_screen_for(c, false, shows_text,
-	                            "carol (uid 4242): trip bravo -- earlier drill",
-	                            WAIT_MS, "the earlier operator event"));
+	assert_true(
+	    wait_screen_for(c, false, th_screen_has,
+	                    "carol (uid 4242): trip bravo -- earlier drill",
+	                    WAIT_MS, "the earlier operator event"));
 }
 
 /* ---- 11. the replay screen is the console's table over the past ------- */
@@ -1092,8 +1051,8 @@ static void test_event_pane_starts_with_the_log(void **state)
 static bool billing_open_live(const char *s, void *ctx)
 {
 	(void)ctx;
-	return row_has(s, "billing-db", " open ") && row_of(s, "api-ok") >= 0 &&
-	       !strstr(s, "REPLAY");
+	return row_has(s, "billing-db", " open ") &&
+	       th_screen_row_of(s, "api-ok") >= 0 && !strstr(s, "REPLAY");
 }
 
 static bool replay_at_end(const char *s, void *ctx)
@@ -1111,7 +1070,7 @@ static void test_replay_shows_every_configured_dependency(void **state)
 	assert_true(wait_screen_for(c, false, billing_open_live, NULL, WAIT_MS,
 	                            "billing-db open, live"));
 	keys(c, "R");
-	assert_true(wait_screen_for(c, false, shows, "REPLAY", WAIT_MS,
+	assert_true(wait_screen_for(c, false, th_screen_has, "REPLAY", WAIT_MS,
 	                            "the replay screen"));
 	/* api-ok never had an event: still a row, closed since the start */
 	keys(c, "End");
@@ -1119,22 +1078,23 @@ static void test_replay_shows_every_configured_dependency(void **state)
 	                            "every configured row at the log's end"));
 	/* its keys on ?, not the live console's */
 	keys(c, "?");
-	assert_true(wait_screen_for(c, false, shows, "REPLAY keys", WAIT_MS,
-	                            "the replay's keys"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "REPLAY keys",
+	                            WAIT_MS, "the replay's keys"));
 	assert_non_null(strstr(c->screen, "one minute back or forward"));
 	keys(c, "x");
-	assert_true(wait_screen_for(c, false, lacks, "REPLAY keys", WAIT_MS,
-	                            "the help closed"));
+	assert_true(wait_screen_for(c, false, th_screen_lacks, "REPLAY keys",
+	                            WAIT_MS, "the help closed"));
 	/* the table's keys work here too: a filter */
 	keys(c, "/");
 	type_text(c, "api");
 	keys(c, "Enter");
-	assert_true(wait_screen_for(c, false, lacks, "billing-db      ", WAIT_MS,
+	assert_true(wait_screen_for(c, false, th_screen_lacks,
+	                            "billing-db      ", WAIT_MS,
 	                            "only api-ok under the filter"));
-	assert_true(row_of(c->screen, "api-ok") >= 0);
+	assert_true(th_screen_row_of(c->screen, "api-ok") >= 0);
 	keys(c, "q");
-	assert_true(wait_screen_for(c, false, lacks, "REPLAY", WAIT_MS,
-	                            "back to the live console"));
+	assert_true(wait_screen_for(c, false, th_screen_lacks, "REPLAY",
+	                            WAIT_MS, "back to the live console"));
 	assert_true(th_proc_alive(c->pid));
 }
 
@@ -1164,7 +1124,7 @@ static void write_slow_recovery_config(con *c)
 static bool line_starts(const char *s, int n, const char *word)
 {
 	char line[1024];
-	line_at(s, n, line, sizeof line);
+	th_screen_line(s, n, line, sizeof line);
 	return strncmp(line, word, strlen(word)) == 0;
 }
 
@@ -1189,7 +1149,7 @@ static bool hints_whole(const char *s, void *ctx)
 		n++;
 	/* the last non-empty line: the key hints */
 	for (int i = n; i >= 0; i--) {
-		line_at(s, i, last, sizeof last);
+		th_screen_line(s, i, last, sizeof last);
 		size_t len = strlen(last);
 		while (len && last[len - 1] == ' ')
 			last[--len] = '\0';
@@ -1204,7 +1164,7 @@ static bool timer_whole_at_80(const char *s, void *ctx)
 {
 	(void)ctx;
 	char row[1024];
-	row_text(s, "billing-db", row, sizeof row);
+	th_screen_row(s, "billing-db", row, sizeof row);
 	const char *t = strstr(row, "retry 1m ");
 	/* "retry 1m 05s": the seconds and their unit, never cut */
 	return t && t[9] >= '0' && t[9] <= '9' && t[10] >= '0' && t[10] <= '9' &&
@@ -1234,14 +1194,14 @@ static bool only_billing_titled(const char *s, void *ctx)
 {
 	char head[512];
 	return only_billing(s, NULL) &&
-	       strstr(line_at(s, 2, head, sizeof head), ctx) != NULL;
+	       strstr(th_screen_line(s, 2, head, sizeof head), ctx) != NULL;
 }
 
 static bool all_rows_unfiltered(const char *s, void *ctx)
 {
 	(void)ctx;
 	char head[512];
-	line_at(s, 2, head, sizeof head);
+	th_screen_line(s, 2, head, sizeof head);
 	return all_rows_shown(s, NULL) && !strstr(head, "filter:") &&
 	       strstr(head, "sort: worst first");
 }
@@ -1250,9 +1210,12 @@ static bool sorted_by_name(const char *s, void *ctx)
 {
 	(void)ctx;
 	char head[512];
-	line_at(s, 2, head, sizeof head);
-	return strstr(head, "sort: name") && row_of(s, "api-ok") < row_of(s, "billing-db") &&
-	       row_of(s, "billing-db") < row_of(s, "cache-tcp");
+	th_screen_line(s, 2, head, sizeof head);
+	return strstr(head, "sort: name") &&
+	       th_screen_row_of(s, "api-ok") <
+	           th_screen_row_of(s, "billing-db") &&
+	       th_screen_row_of(s, "billing-db") <
+	           th_screen_row_of(s, "cache-tcp");
 }
 
 static void test_filter_live_and_shown_in_the_title(void **state)
@@ -1291,8 +1254,9 @@ static bool oldest_on_top(const char *s, void *ctx)
 	(void)ctx;
 	char line[512];
 	return pane_right_under_rows(s, NULL) && strstr(s, "scrolled back") &&
-	       strstr(line_at(s, 7, line, sizeof line), "fusebox start") &&
-	       strstr(line_at(s, 10, line, sizeof line), " -> ");
+	       strstr(th_screen_line(s, 7, line, sizeof line),
+	              "fusebox start") &&
+	       strstr(th_screen_line(s, 10, line, sizeof line), " -> ");
 }
 
 static void test_spare_rows_go_to_the_log_pane(void **state)
@@ -1354,14 +1318,14 @@ static void test_gate_allow_asks_naming_the_expiry(void **state)
 	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
 	                            "alpha and bravo healthy"));
 	keys(c, "g");
-	assert_true(wait_screen_for(c, false, shows, "a allow", WAIT_MS,
+	assert_true(wait_screen_for(c, false, th_screen_has, "a allow", WAIT_MS,
 	                            "the gate menu"));
 	keys(c, "a");
 	assert_true(wait_screen_for(c, false, allow_asked, NULL, WAIT_MS,
 	                            "the question naming 15m and its end"));
 	keys(c, "n");
-	assert_true(wait_screen_for(c, false, shows, "cancelled", WAIT_MS,
-	                            "cancelled"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "cancelled",
+	                            WAIT_MS, "cancelled"));
 	assert_int_equal(count_events(c, "operator", NULL, NULL), 0);
 
 	keys(c, "g");
@@ -1369,24 +1333,29 @@ static void test_gate_allow_asks_naming_the_expiry(void **state)
 	assert_true(wait_screen_for(c, false, allow_asked, NULL, WAIT_MS,
 	                            "the question again"));
 	keys(c, "y");
-	assert_true(wait_screen_for(c, false, shows, "Reason for gate_allow",
-	                            WAIT_MS, "the reason prompt"));
+	assert_true(wait_screen_for(c, false, th_screen_has,
+	                            "Reason for gate_allow", WAIT_MS,
+	                            "the reason prompt"));
 	type_text(c, "schema migration");
 	keys(c, "Enter");
-	assert_true(wait_screen_for(c, false, shows, "GATE ALLOWED (allow)",
-	                            WAIT_MS, "the override in the header"));
+	assert_true(wait_screen_for(c, false, th_screen_has,
+	                            "GATE ALLOWED (allow)", WAIT_MS,
+	                            "the override in the header"));
 	/* the gate event says what moved: the mode, not a decision */
-	assert_true(wait_screen_for(c, false, shows, "gate stays allowed, mode allow",
-	                            WAIT_MS, "the gate event in words"));
+	assert_true(wait_screen_for(c, false, th_screen_has,
+	                            "gate stays allowed, mode allow", WAIT_MS,
+	                            "the gate event in words"));
 	assert_null(strstr(c->screen, "allowed -> allowed"));
 	/* auto asks for a reason too, as the CLI takes one */
 	keys(c, "g");
 	keys(c, "u");
-	assert_true(wait_screen_for(c, false, shows, "Reason for gate_auto",
-	                            WAIT_MS, "the reason prompt for auto"));
+	assert_true(wait_screen_for(c, false, th_screen_has,
+	                            "Reason for gate_auto", WAIT_MS,
+	                            "the reason prompt for auto"));
 	type_text(c, "migration done");
 	keys(c, "Enter");
-	assert_true(wait_screen_for(c, false, shows, "GATE ALLOWED (auto)", WAIT_MS,
+	assert_true(wait_screen_for(c, false, th_screen_has,
+	                            "GATE ALLOWED (auto)", WAIT_MS,
 	                            "auto again"));
 	cJSON *events = th_jsonl_read(c->log, NULL, NULL);
 	assert_non_null(events);
@@ -1409,18 +1378,18 @@ static void test_reason_prompt_takes_utf8_and_readline_keys(void **state)
 	assert_true(wait_screen_for(c, false, both_healthy, NULL, WAIT_MS,
 	                            "alpha and bravo healthy"));
 	keys(c, "t");
-	assert_true(wait_screen_for(c, false, shows, "Trip alpha", WAIT_MS,
-	                            "the confirmation"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "Trip alpha",
+	                            WAIT_MS, "the confirmation"));
 	keys(c, "y");
-	assert_true(wait_screen_for(c, false, shows, "Reason for trip", WAIT_MS,
-	                            "the reason prompt"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "Reason for trip",
+	                            WAIT_MS, "the reason prompt"));
 	type_text(c, "café naïve");
-	assert_true(wait_screen_for(c, false, shows, "> café naïve", WAIT_MS,
-	                            "UTF-8 as typed"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "> café naïve",
+	                            WAIT_MS, "UTF-8 as typed"));
 	keys(c, "C-w"); /* the word before the cursor */
 	type_text(c, "ok");
-	assert_true(wait_screen_for(c, false, shows, "> café ok", WAIT_MS,
-	                            "Ctrl-W took the word"));
+	assert_true(wait_screen_for(c, false, th_screen_has, "> café ok",
+	                            WAIT_MS, "Ctrl-W took the word"));
 	keys(c, "C-a"); /* to the start */
 	type_text(c, "¡");
 	keys(c, "C-e"); /* to the end, then back over "ok" */
@@ -1429,7 +1398,8 @@ static void test_reason_prompt_takes_utf8_and_readline_keys(void **state)
 	type_text(c, "-");
 	keys(c, "BSpace"); /* and the "-" goes again */
 	type_text(c, "+");
-	assert_true(wait_screen_for(c, false, shows, "> ¡café +ok", WAIT_MS,
+	assert_true(wait_screen_for(c, false, th_screen_has, "> ¡café +ok",
+	                            WAIT_MS,
 	                            "Ctrl-A, Ctrl-E, Left and Backspace"));
 	keys(c, "Enter");
 	assert_true(th_wait_events(c->log, 1, "operator", "alpha", NULL, NULL,
@@ -1461,7 +1431,7 @@ static bool clock_in(const char *s, void *zone)
 {
 	char head[512], want[16];
 	snprintf(want, sizeof want, " %s ", (const char *)zone);
-	line_at(s, 0, head, sizeof head);
+	th_screen_line(s, 0, head, sizeof head);
 	size_t len = strlen(head);
 	while (len && head[len - 1] == ' ')
 		head[--len] = '\0';
@@ -1496,7 +1466,8 @@ static bool recovered_cleanly(const char *s, void *ctx)
 	(void)ctx;
 	char line[1024];
 	for (int i = 0; i < 60; i++) {
-		if (strstr(line_at(s, i, line, sizeof line), "flip half_open -> closed"))
+		if (strstr(th_screen_line(s, i, line, sizeof line),
+		           "flip half_open -> closed"))
 			return strstr(line, "(1 trial success)") && !strstr(line, "503");
 	}
 	return false;
@@ -1593,12 +1564,13 @@ static bool not_scrolled(const char *s, void *ctx)
 	(void)ctx;
 	char line[256];
 	return !strstr(s, "(scrolled back)") &&
-	       strcmp(line_at(s, 22, line, sizeof line), newest_line) == 0;
+	       strcmp(th_screen_line(s, 22, line, sizeof line), newest_line) ==
+	           0;
 }
 
 static bool no_row(const char *s, void *name)
 {
-	return row_of(s, name) < 0;
+	return th_screen_row_of(s, name) < 0;
 }
 
 static void test_mouse_click_selects_and_wheel_scrolls(void **state)
@@ -1626,7 +1598,7 @@ static void test_mouse_click_selects_and_wheel_scrolls(void **state)
 	assert_string_equal(display(c, "#{mouse_all_flag}"), "0");
 
 	/* a click on the fourth row selects it */
-	int y = row_of(c->screen, "dep-04");
+	int y = th_screen_row_of(c->screen, "dep-04");
 	assert_int_equal(y, 6);
 	click(c, 20, y);
 	assert_true(wait_screen_for(c, true, selected_is, "dep-04", WAIT_MS,
@@ -1644,9 +1616,9 @@ static void test_mouse_click_selects_and_wheel_scrolls(void **state)
 	                            "dep-13 after a notch up"));
 
 	/* the wheel over the log pane scrolls it, not the table */
-	assert_true(wait_screen_for(c, false, shows, "21 shown", WAIT_MS,
-	                            "the log pane"));
-	line_at(c->screen, 22, newest_line, sizeof newest_line);
+	assert_true(wait_screen_for(c, false, th_screen_has, "21 shown",
+	                            WAIT_MS, "the log pane"));
+	th_screen_line(c->screen, 22, newest_line, sizeof newest_line);
 	assert_non_null(strstr(newest_line, " health unknown -> healthy"));
 	for (int i = 0; i < 4; i++)
 		mouse(c, MOUSE_WHEEL_UP, 20, 19);
@@ -1662,8 +1634,9 @@ static void test_mouse_click_selects_and_wheel_scrolls(void **state)
 
 	/* a click on a column's title sorts by it */
 	click(c, 2, 2);
-	assert_true(wait_screen_for(c, false, shows, "sort: name", WAIT_MS,
-	                            "sorted by name after a click on its title"));
+	assert_true(
+	    wait_screen_for(c, false, th_screen_has, "sort: name", WAIT_MS,
+	                    "sorted by name after a click on its title"));
 }
 
 int main(void)

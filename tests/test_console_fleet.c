@@ -22,53 +22,36 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "fleet_world.h"
 #include "helpers.h"
 
 #define WAIT_MS 15000
 #define CLI_MS  15000
-#define NINST   3
+#define NINST   TH_FLEET_N
 
 static char g_fusebox[PATH_MAX];
 static char g_fixture[PATH_MAX];
 
-typedef struct inst {
-	char name[8], host[16];
-	char cfg[400], log[400], sock[400], err[400];
-	pid_t pid;
-} inst;
-
+/* Three instances and redis (fleet_world.h), and the console in tmux. */
 typedef struct world {
-	th_env *e;
-	inst in[NINST];
+	th_fleet f;
 	char tmux[64];
 	bool tmux_on;
-	char *screen;       /* the last capture */
-	char defaults[300]; /* the [defaults] section's lines */
-	int quorum;
+	char *screen; /* the last capture */
 } world;
 
 static int setup(void **state)
 {
 	world *w = calloc(1, sizeof *w);
-	if (!w || !(w->e = th_env_new(g_fixture)))
+	if (!w)
 		return -1;
-	if (th_redis_start(&w->e->redis, w->e->dir, 0) != 0)
+	if (th_fleet_init(&w->f, g_fusebox, g_fixture, WAIT_MS, CLI_MS) != 0) {
+		th_fleet_free(&w->f);
+		free(w);
 		return -1;
-	for (int i = 0; i < NINST; i++) {
-		inst *in = &w->in[i];
-		int c = 'a' + i;
-		snprintf(in->name, sizeof in->name, "%c", c);
-		snprintf(in->host, sizeof in->host, "web-%d", i + 1);
-		snprintf(in->cfg, sizeof in->cfg, "%s/%c.ini", w->e->dir, c);
-		snprintf(in->log, sizeof in->log, "%s/%c.jsonl", w->e->dir, c);
-		snprintf(in->sock, sizeof in->sock, "%s/%c.sock", w->e->dir, c);
-		snprintf(in->err, sizeof in->err, "%s/%c.err", w->e->dir, c);
 	}
+	w->f.show_all = true; /* an embedded console's instance has no pid */
 	snprintf(w->tmux, sizeof w->tmux, "fbfcon%ld", (long)getpid());
-	snprintf(w->defaults, sizeof w->defaults,
-	         "interval = 200ms\ntimeout = 300ms\nfailure_threshold = 2\n"
-	         "recovery_timeout = 30s\njitter = 0\n");
-	w->quorum = 9; /* never, with three */
 	*state = w;
 	return 0;
 }
@@ -78,108 +61,17 @@ static int teardown(void **state)
 	world *w = *state;
 	if (w->tmux_on)
 		th_tmux_kill(w->tmux);
-	for (int i = 0; i < NINST; i++)
-		if (w->in[i].pid > 0)
-			th_kill(w->in[i].pid, SIGKILL, 5000);
+	th_fleet_free(&w->f);
 	free(w->screen);
-	th_env_free(w->e);
 	free(w);
 	return 0;
 }
 
-static void show(const world *w)
-{
-	for (int i = 0; i < NINST; i++) {
-		th_show_tail(w->in[i].host, w->in[i].log);
-		th_show_tail("stderr", w->in[i].err);
-	}
-}
-
-/* Instance i's config: api on a path of its own, critical, with the
- * world's defaults; the fleet, with the world's quorum, when `fleet`. */
-static void write_config(const world *w, const inst *in, bool fleet)
-{
-	FILE *f = fopen(in->cfg, "w");
-	assert_non_null(f);
-	fprintf(
-	    f,
-	    "[fusebox]\nlog = %s.jsonl\ncontrol_socket = %s.sock\nhost = "
-	    "%s\n\n[defaults]\n%s\n"
-	    "[dep api]\nurl = http://127.0.0.1:%d/api-%s\ncritical = true\n",
-	    in->name, in->name, in->host, w->defaults, w->e->fx.port, in->name);
-	if (fleet)
-		fprintf(
-		    f,
-		    "\n[redis]\nurl = redis://127.0.0.1:%d/0\nservice = svc\n"
-		    "stale_after = 3s\nquorum = %d\n",
-		    w->e->redis.port, w->quorum);
-	assert_int_equal(fclose(f), 0);
-}
-
+/* Starts instance i: a fleet member when `fleet`, else with no [redis]. */
 static void start(world *w, int i, bool fleet)
 {
-	inst *in = &w->in[i];
-	write_config(w, in, fleet);
-	char *argv[] = {g_fusebox, "run", "--config", in->cfg, NULL};
-	in->pid = th_spawn(argv, NULL, in->err);
-	assert_true(in->pid > 0);
-	if (!th_wait_unix_socket(in->sock, WAIT_MS)) {
-		show(w);
-		fail_msg("%s does not serve its socket", in->host);
-	}
-}
-
-/* `fusebox ARGS... --config CFG` of instance i: its exit code. */
-static int cli(const world *w, int i, th_result *r, const char *const *args)
-{
-	char *argv[16];
-	size_t n = 0;
-	argv[n++] = g_fusebox;
-	while (*args && n < 12)
-		argv[n++] = (char *)*args++;
-	argv[n++] = "--config";
-	argv[n++] = (char *)w->in[i].cfg;
-	argv[n] = NULL;
-	th_run(argv, CLI_MS, r);
-	return r->code;
-}
-
-#define CLI(w, i, r, ...)                                                      \
-	cli((w), (i), (r), (const char *const[]){__VA_ARGS__, NULL})
-
-/* How many live instances instance i's fleet view holds; -1: no answer. */
-static int live_count(const world *w, int i)
-{
-	th_result r;
-	int n = -1;
-	if (CLI(w, i, &r, "status", "--fleet", "--json") == 0) {
-		cJSON *doc = cJSON_Parse(r.out);
-		n = cJSON_GetArraySize(
-		    cJSON_GetObjectItemCaseSensitive(doc, "instances"));
-		cJSON_Delete(doc);
-	}
-	th_result_free(&r);
-	return n;
-}
-
-typedef struct want_live {
-	const world *w;
-	int i, n;
-} want_live;
-
-static bool has_live(void *ctx)
-{
-	want_live *l = ctx;
-	return live_count(l->w, l->i) == l->n;
-}
-
-static void wait_live(const world *w, int i, int n)
-{
-	want_live l = {w, i, n};
-	if (!th_wait_until(has_live, &l, WAIT_MS)) {
-		show(w);
-		fail_msg("%s does not see %d live instances", w->in[i].host, n);
-	}
+	w->f.no_redis = !fleet;
+	th_fleet_start(&w->f, i);
 }
 
 /* ---- the console --------------------------------------------------------- */
@@ -188,34 +80,16 @@ static void console(world *w, int i, const char *extra)
 {
 	char cmd[PATH_MAX + 600];
 	snprintf(cmd, sizeof cmd, "exec %s --config %s %s", g_fusebox,
-	         w->in[i].cfg, extra);
-	assert_int_equal(th_tmux_start(w->tmux, w->e->dir, 160, 40, cmd), 0);
+	         w->f.in[i].cfg, extra);
+	assert_int_equal(th_tmux_start(w->tmux, w->f.e->dir, 160, 40, cmd), 0);
 	w->tmux_on = true;
 }
 
 static void keys(world *w, const char *key, bool literal)
 {
-	assert_int_equal(th_tmux(w->tmux, NULL, "send-keys", "-t",
-	                         "=0:", literal ? "-l" : key,
-	                         literal ? key : NULL, NULL),
+	assert_int_equal(literal ? th_tmux_type(w->tmux, key)
+	                         : th_tmux_keys(w->tmux, key),
 	                 0);
-}
-
-/* The screen's line holding every needle, or NULL. */
-static const char *line_with(const char *screen, const char *const *needles,
-                             char *out, size_t len)
-{
-	for (const char *p = screen; p && *p;) {
-		size_t n = strcspn(p, "\n");
-		snprintf(out, len, "%.*s", (int)n, p);
-		bool all = true;
-		for (const char *const *k = needles; *k && all; k++)
-			all = strstr(out, *k) != NULL;
-		if (all)
-			return out;
-		p += n + (p[n] == '\n');
-	}
-	return NULL;
 }
 
 typedef struct want_line {
@@ -225,8 +99,8 @@ typedef struct want_line {
 static bool has_line(const char *screen, void *ctx)
 {
 	char line[1024];
-	return line_with(screen, ((want_line *)ctx)->needles, line,
-	                 sizeof line) != NULL;
+	return th_screen_line_with(screen, ((want_line *)ctx)->needles, line,
+	                           sizeof line) != NULL;
 }
 
 /* Waits for a line of the screen that holds every needle. */
@@ -238,7 +112,7 @@ static void wait_line(world *w, const char *what, const char *const *needles)
 	if (!th_tmux_wait(w->tmux, false, has_line, &l, WAIT_MS, &w->screen)) {
 		print_message("# the screen:\n%s\n",
 		              w->screen ? w->screen : "");
-		show(w);
+		th_fleet_show(&w->f);
 		fail_msg("not seen on the screen: %s", what);
 	}
 }
@@ -260,7 +134,7 @@ static bool all_in_state(void *ctx)
 	for (int i = 0; i < NINST; i++) {
 		th_result r;
 		bool yes = false;
-		if (CLI(s->w, i, &r, "status", "--json") == 0) {
+		if (TH_FLEET_CLI(&s->w->f, i, &r, "status", "--json") == 0) {
 			cJSON *doc = cJSON_Parse(r.out);
 			const cJSON *d =
 			    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
@@ -288,7 +162,7 @@ static bool all_logged(void *ctx)
 {
 	want_action *a = ctx;
 	for (int i = 0; i < NINST; i++) {
-		cJSON *ev = th_jsonl_read(a->w->in[i].log, NULL, NULL);
+		cJSON *ev = th_jsonl_read(a->w->f.in[i].log, NULL, NULL);
 		bool found = false;
 		const cJSON *e;
 		cJSON_ArrayForEach(e, ev)
@@ -322,8 +196,8 @@ static const char *user_name(void)
 static void fleet_view_and_trip(world *w, int at)
 {
 	char from[64];
-	const char *host = w->in[at].host;
-	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "fail"), 0);
+	const char *host = w->f.in[at].host;
+	assert_int_equal(th_fixture_set(&w->f.e->fx, "/api-b", "fail"), 0);
 	keys(w, "F", false);
 	WAIT_LINE(w, "the fleet header", "FLEET svc: connected", "view");
 	WAIT_LINE(w, "the HOSTS title", "DEPENDENCY", "HOSTS");
@@ -339,14 +213,14 @@ static void fleet_view_and_trip(world *w, int at)
 	          "VERSION", "SEEN", "NOT CLOSED");
 	for (int i = 0; i < NINST; i++) {
 		char pid[16], line[1024];
-		snprintf(pid, sizeof pid, " %ld ", (long)w->in[i].pid);
-		WAIT_LINE(w, w->in[i].host, w->in[i].host, FB_VERSION,
+		snprintf(pid, sizeof pid, " %ld ", (long)w->f.in[i].pid);
+		WAIT_LINE(w, w->f.in[i].host, w->f.in[i].host, FB_VERSION,
 		          i == at ? "(this one)" : "s  ",
 		          i == 1 ? "api open" : "",
-		          w->in[i].pid > 0 ? pid : "");
-		const char *row = line_with(
+		          w->f.in[i].pid > 0 ? pid : "");
+		const char *row = th_screen_line_with(
 		    w->screen,
-		    (const char *const[]){w->in[i].host, FB_VERSION, NULL},
+		    (const char *const[]){w->f.in[i].host, FB_VERSION, NULL},
 		    line, sizeof line);
 		assert_non_null(row);
 		print_message("# %s\n", row);
@@ -375,13 +249,13 @@ static void fleet_view_and_trip(world *w, int at)
 	 * logged it with the console's user, from this instance */
 	want_state s = {w, "forced_open"};
 	if (!th_wait_until(all_in_state, &s, 5000)) {
-		show(w);
+		th_fleet_show(&w->f);
 		fail_msg("the fleet trip did not force api open everywhere");
 	}
 	snprintf(from, sizeof from, "via the fleet from %s", host);
 	want_action a = {w, "trip", from, user_name(), "drill 42"};
 	if (!th_wait_until(all_logged, &a, 5000)) {
-		show(w);
+		th_fleet_show(&w->f);
 		fail_msg("not every log has the trip by %s %s", a.user, from);
 	}
 	WAIT_LINE(w, "api forced open on all three", "api",
@@ -397,7 +271,7 @@ static void fleet_view_and_trip(world *w, int at)
 	WAIT_LINE(w, "the gate outcome", "done for the fleet: gate_block sent");
 	want_action g = {w, "gate_block", from, user_name(), "migration"};
 	if (!th_wait_until(all_logged, &g, 5000)) {
-		show(w);
+		th_fleet_show(&w->f);
 		fail_msg("not every log has the fleet gate lock");
 	}
 	WAIT_LINE(w, "the fleet gate locked", "GATE BLOCKED (block)");
@@ -412,7 +286,7 @@ static void test_fleet_view_attached(void **state)
 	world *w = *state;
 	for (int i = 0; i < NINST; i++)
 		start(w, i, true);
-	wait_live(w, 0, NINST);
+	th_fleet_wait_live(&w->f, 0, NINST, WAIT_MS);
 	console(w, 0, "");
 	WAIT_LINE(w, "the attached console", "attached to web-1");
 	fleet_view_and_trip(w, 0);
@@ -425,10 +299,11 @@ static void test_fleet_view_embedded(void **state)
 	world *w = *state;
 	start(w, 0, true);
 	start(w, 1, true);
-	write_config(w, &w->in[2], true);
+	th_fleet_write_config(&w->f, &w->f.in[2]);
 	console(w, 2, "--embedded");
 	WAIT_LINE(w, "the embedded console", "(embedded)");
-	wait_live(w, 0, NINST); /* its pid goes unchecked: tmux runs it */
+	/* its pid goes unchecked: tmux runs it */
+	th_fleet_wait_live(&w->f, 0, NINST, WAIT_MS);
 	fleet_view_and_trip(w, 2);
 }
 
@@ -455,13 +330,13 @@ static void test_redis_away_is_shown(void **state)
 {
 	world *w = *state;
 	start(w, 0, true);
-	wait_live(w, 0, 1);
+	th_fleet_wait_live(&w->f, 0, 1, WAIT_MS);
 	console(w, 0, "");
 	WAIT_LINE(w, "the attached console", "attached to web-1");
 	keys(w, "F", false);
 	WAIT_LINE(w, "the fleet header", "FLEET svc: connected");
 	WAIT_LINE(w, "one instance", "api", "closed on all 1");
-	th_redis_kill(&w->e->redis);
+	th_redis_kill(&w->f.e->redis);
 	WAIT_LINE(w, "the header", "REDIS AWAY, working alone");
 	WAIT_LINE(w, "the where", "FLEET svc: redis away, working alone");
 	print_message("# %s\n", w->screen);
@@ -470,7 +345,7 @@ static void test_redis_away_is_shown(void **state)
 	WAIT_LINE(w, "the refusal", "refused: redis is away");
 	assert_null(strstr(w->screen, "for the fleet: 1 live"));
 	assert_int_equal(
-	    th_redis_start(&w->e->redis, w->e->dir, w->e->redis.port), 0);
+	    th_redis_start(&w->f.e->redis, w->f.e->dir, w->f.e->redis.port), 0);
 	WAIT_LINE(w, "the fleet back", "FLEET svc: connected");
 	assert_null(strstr(w->screen, "REDIS AWAY"));
 }
@@ -489,7 +364,7 @@ static void inject_hostile(const world *w)
 	    "'version', ARGV[2], 'seen_ms', now, 'dep:api', 'open unhealthy')\n"
 	    "return now\n";
 	char port[16];
-	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	snprintf(port, sizeof port, "%d", w->f.e->redis.port);
 	char *argv[] = {"redis-cli",
 	                "-p",
 	                port,
@@ -521,7 +396,7 @@ static bool hostile_shown(void *ctx)
 	free(h->w->screen);
 	h->w->screen = th_tmux_capture(h->w->tmux, false);
 	return h->w->screen &&
-	       line_with(h->w->screen, h->needles, line, sizeof line);
+	       th_screen_line_with(h->w->screen, h->needles, line, sizeof line);
 }
 
 static void wait_hostile(world *w, const char *what, const char *const *needles)
@@ -538,7 +413,7 @@ static void test_hostile_fleet_text_is_inert(void **state)
 {
 	world *w = *state;
 	start(w, 0, true);
-	wait_live(w, 0, 1);
+	th_fleet_wait_live(&w->f, 0, 1, WAIT_MS);
 	console(w, 0, "");
 	WAIT_LINE(w, "the attached console", "attached to web-1");
 	keys(w, "F", false);
@@ -573,7 +448,7 @@ static void hget(const world *w, const char *key, const char *field, char *out,
                  size_t len)
 {
 	char port[16];
-	snprintf(port, sizeof port, "%d", w->e->redis.port);
+	snprintf(port, sizeof port, "%d", w->f.e->redis.port);
 	char *argv[] = {"redis-cli", "-p",        port,          "--raw",
 	                "HGET",      (char *)key, (char *)field, NULL};
 	th_result r;
@@ -601,7 +476,7 @@ static void lease_host(const world *w, char *out, size_t len)
 static int host_index(const world *w, const char *host)
 {
 	for (int i = 0; i < NINST; i++)
-		if (strcmp(w->in[i].host, host) == 0)
+		if (strcmp(w->f.in[i].host, host) == 0)
 			return i;
 	return -1;
 }
@@ -645,8 +520,9 @@ static bool trial_shown(void *ctx)
 	free(w->screen);
 	w->screen = th_tmux_capture(w->tmux, false);
 	if (!w->screen ||
-	    !line_with(w->screen, (const char *const[]){"api", "trial: ", NULL},
-	               t->row, sizeof t->row))
+	    !th_screen_line_with(w->screen,
+	                         (const char *const[]){"api", "trial: ", NULL},
+	                         t->row, sizeof t->row))
 		return false;
 	const char *at = strstr(t->row, "trial: ") + strlen("trial: ");
 	snprintf(t->named, sizeof t->named, "%.*s", (int)strcspn(at, " ,;)"),
@@ -656,8 +532,8 @@ static bool trial_shown(void *ctx)
 	bool alone = k >= 0;
 	for (int i = 0; i < NINST; i++) {
 		char path[16];
-		snprintf(path, sizeof path, "/api-%s", w->in[i].name);
-		t->inflight[i] = th_fixture_inflight(&w->e->fx, path);
+		snprintf(path, sizeof path, "/api-%s", w->f.in[i].name);
+		t->inflight[i] = th_fixture_inflight(&w->f.e->fx, path);
 		alone = alone && t->inflight[i] == (i == k ? 1 : 0);
 	}
 	return alone && strcmp(t->named, t->redis) == 0;
@@ -672,27 +548,27 @@ static void test_fleet_trial_holder_shown(void **state)
 {
 	world *w = *state;
 	char st[32], owner[128], action[32];
-	w->quorum = 1;
-	snprintf(w->defaults, sizeof w->defaults,
+	w->f.quorum = 1;
+	snprintf(w->f.defaults, sizeof w->f.defaults,
 	         "interval = 200ms\ntimeout = 8s\nfailure_threshold = 2\n"
 	         "recovery_timeout = 3s\njitter = 0\n");
 	for (int i = 0; i < NINST; i++)
 		start(w, i, true);
-	wait_live(w, 0, NINST);
+	th_fleet_wait_live(&w->f, 0, NINST, WAIT_MS);
 	console(w, 0, "");
 	WAIT_LINE(w, "the attached console", "attached to web-1");
 	keys(w, "F", false);
 	WAIT_LINE(w, "the fleet header", "FLEET svc: connected");
 	WAIT_LINE(w, "api closed", "api", "closed on all 3");
 
-	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "fail"), 0);
+	assert_int_equal(th_fixture_set(&w->f.e->fx, "/api-b", "fail"), 0);
 	want_record open = {w, "open"};
 	if (!th_wait_until(record_in, &open, WAIT_MS)) {
-		show(w);
+		th_fleet_show(&w->f);
 		fail_msg("web-2 alone did not open api for the fleet");
 	}
-	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "fail"), 0);
-	assert_int_equal(th_fixture_set(&w->e->fx, "/api-c", "fail"), 0);
+	assert_int_equal(th_fixture_set(&w->f.e->fx, "/api-a", "fail"), 0);
+	assert_int_equal(th_fixture_set(&w->f.e->fx, "/api-c", "fail"), 0);
 	/* no lease was taken before every path failed: no trial could
 	 * have passed on a path that was still ok */
 	hget(w, DEP_KEY, "action", action, sizeof action);
@@ -703,22 +579,22 @@ static void test_fleet_trial_holder_shown(void **state)
 		         action);
 	want_state s = {w, "open"};
 	if (!th_wait_until(all_in_state, &s, WAIT_MS)) {
-		show(w);
+		th_fleet_show(&w->f);
 		fail_msg("the fleet's open did not reach every instance");
 	}
 	WAIT_LINE(w, "api open on all three", "api", "(3/3)");
 
 	for (int i = 0; i < NINST; i++) {
 		char path[16];
-		snprintf(path, sizeof path, "/api-%s", w->in[i].name);
-		assert_int_equal(th_fixture_set(&w->e->fx, path, "slow:5000"),
+		snprintf(path, sizeof path, "/api-%s", w->f.in[i].name);
+		assert_int_equal(th_fixture_set(&w->f.e->fx, path, "slow:5000"),
 		                 0);
 	}
 	want_trial t = {.w = w};
 	if (!th_wait_until(trial_shown, &t, 40000)) {
 		print_message("# the screen:\n%s\n",
 		              w->screen ? w->screen : "");
-		show(w);
+		th_fleet_show(&w->f);
 		fail_msg(
 		    "no api row naming the trial's holder with its request "
 		    "in flight: the screen named '%s', Redis '%s'; in "
@@ -744,16 +620,17 @@ static void test_fleet_trial_holder_shown(void **state)
 	if (!th_tmux_wait(w->tmux, false, has_line, &l, 30000, &w->screen)) {
 		print_message("# the screen:\n%s\n",
 		              w->screen ? w->screen : "");
-		show(w);
+		th_fleet_show(&w->f);
 		fail_msg("api not seen closed on all three after the trial");
 	}
-	assert_non_null(line_with(w->screen, l.needles, t.row, sizeof t.row));
+	assert_non_null(
+	    th_screen_line_with(w->screen, l.needles, t.row, sizeof t.row));
 	print_message("# %s\n", t.row);
 	assert_int_equal(count_of(w->screen, "trial: "), 0);
 	assert_non_null(strstr(t.row, " closed "));
 	want_state c = {w, "closed"};
 	if (!th_wait_until(all_in_state, &c, WAIT_MS)) {
-		show(w);
+		th_fleet_show(&w->f);
 		fail_msg("the trial's success did not close api everywhere");
 	}
 	hget(w, DEP_KEY, "state", st, sizeof st);
@@ -765,7 +642,7 @@ static void test_fleet_trial_holder_shown(void **state)
 	char why[200];
 	snprintf(why, sizeof why, "fleet: the trial on %s succeeded", t.named);
 	for (int i = 0; i < NINST; i++) {
-		cJSON *ev = th_jsonl_read(w->in[i].log, NULL, NULL);
+		cJSON *ev = th_jsonl_read(w->f.in[i].log, NULL, NULL);
 		const cJSON *e;
 		bool ran = false, followed = false;
 		cJSON_ArrayForEach(e, ev)
@@ -783,11 +660,11 @@ static void test_fleet_trial_holder_shown(void **state)
 		}
 		cJSON_Delete(ev);
 		if (ran != (i == holder) || followed == (i == holder)) {
-			show(w);
+			th_fleet_show(&w->f);
 			fail_msg(
 			    "%s: ran a trial that closed api: %d, followed "
 			    "'%s': %d",
-			    w->in[i].host, ran, why, followed);
+			    w->f.in[i].host, ran, why, followed);
 		}
 	}
 }

@@ -89,16 +89,12 @@ static int teardown(void **state)
 
 static void keys(con *c, const char *key)
 {
-	assert_int_equal(
-	    th_tmux(c->sock, NULL, "send-keys", "-t", "=0:", key, (char *)NULL),
-	    0);
+	assert_int_equal(th_tmux_keys(c->sock, key), 0);
 }
 
 static void type_text(con *c, const char *text)
 {
-	assert_int_equal(th_tmux(c->sock, NULL, "send-keys", "-t", "=0:", "-l",
-	                         text, (char *)NULL),
-	                 0);
+	assert_int_equal(th_tmux_type(c->sock, text), 0);
 }
 
 /* Starts `fusebox --config CFG ARGS` in a cols x rows terminal and waits
@@ -117,11 +113,6 @@ static void start(con *c, int cols, int rows, const char *args,
 	assert_true(th_tmux_wait_text(c->sock, needle, WAIT_MS));
 }
 
-static bool shows(const char *screen, void *ctx)
-{
-	return strstr(screen, ctx) != NULL;
-}
-
 /* Waits for fn on the screen; on failure prints the last one. */
 static bool wait_for(con *c, th_screen_fn fn, void *ctx, const char *what)
 {
@@ -136,42 +127,12 @@ static bool wait_for(con *c, th_screen_fn fn, void *ctx, const char *what)
 	return ok;
 }
 
-/* Line `line` (from 0) of the screen into out; "" past the end. */
-static const char *line_at(const char *screen, int line, char *out, size_t len)
-{
-	const char *p = screen;
-	for (int i = 0; p && i < line; i++) {
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	size_t n = p ? strcspn(p, "\n") : 0;
-	snprintf(out, len, "%.*s", (int)n, p ? p : "");
-	return out;
-}
-
-/* The table row of `name` (a line that starts with "name "); "" none. */
-static const char *row_text(const char *screen, const char *name, char *out,
-                            size_t len)
-{
-	size_t n = strlen(name);
-	for (const char *p = screen; p && *p;) {
-		size_t l = strcspn(p, "\n");
-		if (l > n && strncmp(p, name, n) == 0 && p[n] == ' ') {
-			snprintf(out, len, "%.*s", (int)l, p);
-			return out;
-		}
-		p = p[l] ? p + l + 1 : NULL;
-	}
-	out[0] = '\0';
-	return out;
-}
-
 /* The column (in characters) where `title` starts on the titles line. */
 static int title_col(const char *screen, const char *title)
 {
 	char line[1024];
 	for (int i = 0; i < 6; i++) {
-		line_at(screen, i, line, sizeof line);
+		th_screen_line(screen, i, line, sizeof line);
 		const char *t = strstr(line, "DEPENDENCY");
 		const char *at = t ? strstr(line, title) : NULL;
 		if (at)
@@ -187,7 +148,7 @@ static const char *cell(const char *screen, const char *name, const char *title,
 {
 	char row[1024];
 	int col = title_col(screen, title);
-	row_text(screen, name, row, sizeof row);
+	th_screen_row(screen, name, row, sizeof row);
 	out[0] = '\0';
 	if (col < 0 || !row[0])
 		return out;
@@ -268,25 +229,28 @@ static void test_whatif_overlay_in_replay(void **state)
 
 	/* a bad set: one line says why, nothing changes */
 	keys(c, "w");
-	assert_true(wait_for(c, shows, "what-if (KEY=VALUE", "the prompt"));
+	assert_true(
+	    wait_for(c, th_screen_has, "what-if (KEY=VALUE", "the prompt"));
 	type_text(c, "failure_treshold=1");
 	keys(c, "Enter");
-	assert_true(wait_for(c, shows, "unknown breaker tunable", "the error"));
+	assert_true(
+	    wait_for(c, th_screen_has, "unknown breaker tunable", "the error"));
 	assert_non_null(strstr(c->screen, "'failure_treshold'"));
 	assert_null(strstr(c->screen, "WHAT-IF"));
 	/* Esc cancels */
 	keys(c, "w");
 	type_text(c, "failure_threshold=1");
 	keys(c, "Escape");
-	assert_true(wait_for(c, shows, "what-if cancelled", "cancelled"));
+	assert_true(
+	    wait_for(c, th_screen_has, "what-if cancelled", "cancelled"));
 	assert_null(strstr(c->screen, "WHAT-IF"));
 
 	keys(c, "w");
 	type_text(c, "failure_threshold=1");
 	keys(c, "Enter");
-	assert_true(wait_for(c, shows, "what-if failure_threshold=1",
+	assert_true(wait_for(c, th_screen_has, "what-if failure_threshold=1",
 	                     "the set in the header"));
-	line_at(c->screen, 0, line, sizeof line);
+	th_screen_line(c->screen, 0, line, sizeof line);
 	assert_non_null(strstr(line, "what-if failure_threshold=1"));
 	assert_true(title_col(c->screen, "WHAT-IF") >
 	            title_col(c->screen, "STATE"));
@@ -312,7 +276,8 @@ static void test_whatif_overlay_in_replay(void **state)
 	assert_non_null(strstr(c->screen, "what-if: api closed -> open"));
 	assert_null(strstr(c->screen, "api closed -> open (3 consecutive"));
 	keys(c, "End");
-	assert_true(wait_for(c, shows, "fusebox stop", "the log's end"));
+	assert_true(
+	    wait_for(c, th_screen_has, "fusebox stop", "the log's end"));
 
 	/* w again: the overlay is gone */
 	keys(c, "w");
@@ -359,7 +324,8 @@ static void expect_shadow_shown(con *c, bool detail)
 		return;
 	/* api is the worst: the selected row */
 	keys(c, "Enter");
-	assert_true(wait_for(c, shows, "DISAGREES with the real one (closed)",
+	assert_true(wait_for(c, th_screen_has,
+	                     "DISAGREES with the real one (closed)",
 	                     "the detail's words"));
 	assert_non_null(
 	    strstr(c->screen, "shadow: open, 1 consecutive failures;"));
@@ -390,7 +356,7 @@ static void test_shadow_attached_and_replayed(void **state)
 	expect_shadow_shown(c, true);
 	/* the log's shadow events, replayed */
 	keys(c, "R");
-	assert_true(wait_for(c, shows, "REPLAY", "the replay screen"));
+	assert_true(wait_for(c, th_screen_has, "REPLAY", "the replay screen"));
 	keys(c, "End");
 	expect_shadow_shown(c, false);
 }

@@ -583,9 +583,7 @@ static void wait_screen(world *w, th_screen_fn fn, const char *text)
 
 static void keys(world *w, const char *key)
 {
-	assert_int_equal(
-	    th_tmux(w->tmux, NULL, "send-keys", "-t", "=0:", key, (char *)NULL),
-	    0);
+	assert_int_equal(th_tmux_keys(w->tmux, key), 0);
 }
 
 static void test_console_header_and_refusal(void **state)

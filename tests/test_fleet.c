@@ -24,56 +24,31 @@
 
 #include "core/fleet.h"
 #include "fleet_scripts.h"
+#include "fleet_world.h"
 #include "fusebox/client.h"
 #include "fusebox/registry.h"
 #include "helpers.h"
 
 #define WAIT_MS 10000
 #define CLI_MS  15000
-#define NINST   3
+#define NINST   TH_FLEET_N
 
 static char g_fusebox[PATH_MAX];
 static char g_fixture[PATH_MAX];
 
-typedef struct inst {
-	char name[8], host[16];
-	char cfg[400], log[400], sock[400], err[400];
-	pid_t pid;
-} inst;
-
-typedef struct world {
-	th_env *e;
-	inst in[NINST];
-	char redis_extra[1024]; /* more [redis] lines */
-	char defaults[512];
-	int quorum; /* 9 (never, with three) unless a test is about it */
-	char fusebox_extra[256]; /* more [fusebox] lines */
-} world;
-
-static const char DEFAULTS[] = "interval = 200ms\ntimeout = 300ms\n"
-                               "failure_threshold = 2\nrecovery_timeout = 30s\n"
-                               "jitter = 0\n";
+/* The world of every test: three instances and redis (fleet_world.h). */
+typedef th_fleet world;
+typedef th_fleet_inst inst;
 
 static int setup(void **state)
 {
 	world *w = calloc(1, sizeof *w);
-	if (!w || !(w->e = th_env_new(g_fixture)))
+	if (!w)
 		return -1;
-	if (th_redis_start(&w->e->redis, w->e->dir, 0) != 0)
+	if (th_fleet_init(w, g_fusebox, g_fixture, WAIT_MS, CLI_MS) != 0) {
+		th_fleet_free(w);
+		free(w);
 		return -1;
-	snprintf(w->defaults, sizeof w->defaults, "%s", DEFAULTS);
-	w->quorum = 9;
-	for (int i = 0; i < NINST; i++) {
-		inst *in = &w->in[i];
-		snprintf(in->name, sizeof in->name, "%c", 'a' + i);
-		snprintf(in->host, sizeof in->host, "web-%d", i + 1);
-		char dir[256];
-		int c = 'a' + i;
-		snprintf(dir, sizeof dir, "%s", w->e->dir);
-		snprintf(in->cfg, sizeof in->cfg, "%s/%c.ini", dir, c);
-		snprintf(in->log, sizeof in->log, "%s/%c.jsonl", dir, c);
-		snprintf(in->sock, sizeof in->sock, "%s/%c.sock", dir, c);
-		snprintf(in->err, sizeof in->err, "%s/%c.err", dir, c);
 	}
 	*state = w;
 	return 0;
@@ -82,10 +57,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	world *w = *state;
-	for (int i = 0; i < NINST; i++)
-		if (w->in[i].pid > 0)
-			th_kill(w->in[i].pid, SIGKILL, 5000);
-	th_env_free(w->e);
+	th_fleet_free(w);
 	free(w);
 	return 0;
 }
@@ -95,112 +67,11 @@ static const char *nz(const char *s)
 	return s ? s : "(null)";
 }
 
-static void show(const world *w)
-{
-	for (int i = 0; i < NINST; i++) {
-		if (!w->in[i].pid)
-			continue;
-		th_show_tail(w->in[i].host, w->in[i].log);
-		th_show_tail("stderr", w->in[i].err);
-	}
-}
-
-static void write_config(const world *w, const inst *in)
-{
-	FILE *f = fopen(in->cfg, "w");
-	assert_non_null(f);
-	fprintf(
-	    f,
-	    "[fusebox]\nlog = %s.jsonl\ncontrol_socket = %s.sock\nhost = "
-	    "%s\n%s\n"
-	    "[defaults]\n%s\n"
-	    "[dep api]\nurl = http://127.0.0.1:%d/api-%s\ncritical = true\n\n"
-	    "[redis]\nurl = redis://127.0.0.1:%d/0\nservice = svc\n"
-	    "stale_after = 3s\nquorum = %d\n%s",
-	    in->name, in->name, in->host, w->fusebox_extra, w->defaults,
-	    w->e->fx.port, in->name, w->e->redis.port, w->quorum,
-	    w->redis_extra);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void start(world *w, int i)
-{
-	inst *in = &w->in[i];
-	write_config(w, in);
-	char *argv[] = {g_fusebox, "run", "--config", in->cfg, NULL};
-	in->pid = th_spawn(argv, NULL, in->err);
-	assert_true(in->pid > 0);
-	if (!th_wait_unix_socket(in->sock, WAIT_MS)) {
-		show(w);
-		fail_msg("%s does not serve its socket", in->host);
-	}
-}
-
-/* Runs `fusebox ARGS... --config CFG` for instance i. */
-static int cli(const world *w, int i, th_result *r, const char *const *args)
-{
-	char *argv[16];
-	size_t n = 0;
-	argv[n++] = g_fusebox;
-	while (*args && n < 12)
-		argv[n++] = (char *)*args++;
-	argv[n++] = "--config";
-	argv[n++] = (char *)w->in[i].cfg;
-	argv[n] = NULL;
-	th_run(argv, CLI_MS, r);
-	return r->code;
-}
-
-#define CLI(w, i, r, ...)                                                      \
-	cli((w), (i), (r), (const char *const[]){__VA_ARGS__, NULL})
-
-/* `status --fleet --json` of instance i; NULL when it did not answer. */
-static cJSON *fleet_doc(const world *w, int i)
-{
-	th_result r;
-	cJSON *doc = NULL;
-	if (CLI(w, i, &r, "status", "--fleet", "--json") == 0)
-		doc = cJSON_Parse(r.out);
-	th_result_free(&r);
-	return doc;
-}
-
-static int live_count(const world *w, int i)
-{
-	cJSON *doc = fleet_doc(w, i);
-	int n = doc ? cJSON_GetArraySize(
-	                  cJSON_GetObjectItemCaseSensitive(doc, "instances"))
-	            : -1;
-	cJSON_Delete(doc);
-	return n;
-}
-
-typedef struct want_live {
-	const world *w;
-	int i, n;
-} want_live;
-
-static bool has_live(void *ctx)
-{
-	want_live *l = ctx;
-	return live_count(l->w, l->i) == l->n;
-}
-
-static void wait_live(const world *w, int i, int n, int ms)
-{
-	want_live l = {w, i, n};
-	if (!th_wait_until(has_live, &l, ms)) {
-		show(w);
-		fail_msg("%s does not see %d live instances (sees %d)",
-		         w->in[i].host, n, live_count(w, i));
-	}
-}
-
 /* `gate check --fleet` on instance i: exit code, reason in out. */
 static int fleet_gate(const world *w, int i, char *out, size_t len)
 {
 	th_result r;
-	int code = CLI(w, i, &r, "gate", "check", "--fleet");
+	int code = TH_FLEET_CLI(w, i, &r, "gate", "check", "--fleet");
 	snprintf(out, len, "%s", r.out);
 	out[strcspn(out, "\n")] = '\0';
 	th_result_free(&r);
@@ -226,7 +97,7 @@ static void wait_gate(const world *w, int i, int code, const char *needle,
 {
 	want_gate g = {.w = w, .i = i, .code = code, .needle = needle};
 	if (!th_wait_until(gate_is, &g, ms)) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("%s: fleet gate never exit %d with '%s'; last: %s",
 		         w->in[i].host, code, nz(needle), g.last);
 	}
@@ -383,9 +254,9 @@ static void test_view_and_fleet_gate(void **state)
 	world *w = *state;
 	char reason[512];
 	for (int i = 0; i < NINST; i++)
-		start(w, i);
+		th_fleet_start(w, i);
 	for (int i = 0; i < NINST; i++)
-		wait_live(w, i, NINST, WAIT_MS);
+		th_fleet_wait_live(w, i, NINST, WAIT_MS);
 	for (int i = 0; i < NINST; i++)
 		wait_gate(w, i, 0, "3 instances", WAIT_MS);
 	/* instance ids: stable, in a file next to each log */
@@ -404,7 +275,7 @@ static void test_view_and_fleet_gate(void **state)
 	for (int i = 0; i < NINST; i++)
 		wait_gate(w, i, 75, "web-2 sees api open", WAIT_MS);
 	th_result r;
-	assert_int_equal(CLI(w, 0, &r, "gate", "check"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 0, &r, "gate", "check"), 0);
 	th_result_free(&r);
 	assert_int_equal(fleet_gate(w, 0, reason, sizeof reason), 75);
 	print_message("fleet gate: %s\n", reason);
@@ -416,14 +287,14 @@ static void test_view_and_fleet_gate(void **state)
 	assert_true(fb_gate_allows(w->in[0].sock, 5000, why, sizeof why));
 
 	/* the table names the host and what it sees */
-	assert_int_equal(CLI(w, 0, &r, "status", "--fleet"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 0, &r, "status", "--fleet"), 0);
 	print_message("%s", r.out);
 	assert_non_null(strstr(r.out, "web-2"));
 	assert_non_null(strstr(r.out, "api open"));
 	th_result_free(&r);
 
 	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "ok"), 0);
-	assert_int_equal(CLI(w, 1, &r, "reset", "api"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 1, &r, "reset", "api"), 0);
 	th_result_free(&r);
 	for (int i = 0; i < NINST; i++)
 		wait_gate(w, i, 0, "3 instances", WAIT_MS);
@@ -432,11 +303,11 @@ static void test_view_and_fleet_gate(void **state)
 	/* the id survives a restart */
 	th_kill(w->in[0].pid, SIGTERM, 5000);
 	w->in[0].pid = 0;
-	start(w, 0);
+	th_fleet_start(w, 0);
 	cJSON *doc = NULL;
 	for (int tries = 0; tries < 50; tries++) {
 		cJSON_Delete(doc);
-		doc = fleet_doc(w, 0);
+		doc = th_fleet_status(w, 0);
 		if (doc)
 			break;
 		th_sleep_ms(100);
@@ -452,8 +323,8 @@ static void test_killed_instance_drops_out(void **state)
 {
 	world *w = *state;
 	for (int i = 0; i < NINST; i++)
-		start(w, i);
-	wait_live(w, 0, NINST, WAIT_MS);
+		th_fleet_start(w, i);
+	th_fleet_wait_live(w, 0, NINST, WAIT_MS);
 	/* web-3 sees api open: the fleet is blocked because of it */
 	assert_int_equal(th_fixture_set(&w->e->fx, "/api-c", "fail"), 0);
 	wait_gate(w, 0, 75, "web-3 sees api open", WAIT_MS);
@@ -462,7 +333,7 @@ static void test_killed_instance_drops_out(void **state)
 	w->in[2].pid = 0;
 	/* gone from the live set within 3 heartbeats (and a little), and
 	 * the fleet gate says who is left */
-	wait_live(w, 0, 2, 5000);
+	th_fleet_wait_live(w, 0, 2, 5000);
 	int64_t gone = th_now_ms() - t0;
 	print_message("web-3 left the live set after %lld ms\n",
 	              (long long)gone);
@@ -616,8 +487,8 @@ static void test_redis_outage_exactly_once(void **state)
 	world *w = *state;
 	char reason[512];
 	for (int i = 0; i < NINST; i++)
-		start(w, i);
-	wait_live(w, 0, NINST, WAIT_MS);
+		th_fleet_start(w, i);
+	th_fleet_wait_live(w, 0, NINST, WAIT_MS);
 	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
 	want_stream c = {.w = w};
 	if (!th_wait_until(all_published, &c, WAIT_MS))
@@ -641,8 +512,9 @@ static void test_redis_outage_exactly_once(void **state)
 	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "ok"), 0);
 	assert_int_equal(th_fixture_set(&w->e->fx, "/api-b", "ok"), 0);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(
-		    CLI(w, i, &r, "reset", "api", "--reason", "outage"), 0);
+		assert_int_equal(TH_FLEET_CLI(w, i, &r, "reset", "api",
+		                              "--reason", "outage"),
+		                 0);
 		th_result_free(&r);
 	}
 
@@ -653,15 +525,15 @@ static void test_redis_outage_exactly_once(void **state)
 	assert_int_equal(fleet_gate(w, 2, reason, sizeof reason), 75);
 	print_message("while redis is away: %s\n", reason);
 	assert_non_null(strstr(reason, "old"));
-	assert_int_equal(CLI(w, 2, &r, "status"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 2, &r, "status"), 0);
 	assert_non_null(strstr(r.out, "working alone from own probes"));
 	th_result_free(&r);
-	cJSON *doc = fleet_doc(w, 2);
+	cJSON *doc = th_fleet_status(w, 2);
 	assert_non_null(doc);
 	assert_string_equal(nz(th_json_str(doc, "mode")), "local");
 	cJSON_Delete(doc);
 	/* the instances' own gates still answer from their own probes */
-	assert_int_equal(CLI(w, 2, &r, "gate", "check"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 2, &r, "gate", "check"), 0);
 	th_result_free(&r);
 
 	int64_t left = 10000 - (th_now_ms() - t0);
@@ -672,7 +544,7 @@ static void test_redis_outage_exactly_once(void **state)
 	/* back: every instance catches up, every event exactly once, in
 	 * per-instance order */
 	if (!th_wait_until(all_published, &c, 15000)) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("after the outage: %s", c.why);
 	}
 	/* the stream came back as it was, and grew */
@@ -747,26 +619,26 @@ static void test_acl_user(void **state)
 	chmod(pw, 0600);
 	snprintf(w->redis_extra, sizeof w->redis_extra,
 	         "user = fusebox\npassword_file = %s\n", pw);
-	start(w, 0);
-	wait_live(w, 0, 1, WAIT_MS);
+	th_fleet_start(w, 0);
+	th_fleet_wait_live(w, 0, 1, WAIT_MS);
 	wait_gate(w, 0, 0, "1 instance", WAIT_MS);
 	/* and it publishes its events with them */
 	want_stream c = {.w = w};
 	if (!th_wait_until(all_published, &c, WAIT_MS)) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("the README's user does not publish: %s", c.why);
 	}
 
 	/* the password from the environment; a user without the rights */
 	setenv("FUSEBOX_REDIS_PASSWORD", "s3cret", 1);
 	snprintf(w->redis_extra, sizeof w->redis_extra, "user = weak\n");
-	start(w, 1);
+	th_fleet_start(w, 1);
 	unsetenv("FUSEBOX_REDIS_PASSWORD");
 	cJSON *doc = NULL;
 	const char *err = "";
 	for (int tries = 0; tries < 100; tries++) {
 		cJSON_Delete(doc);
-		doc = fleet_doc(w, 1);
+		doc = th_fleet_status(w, 1);
 		err = doc ? nz(th_json_str(doc, "error")) : "";
 		if (strstr(err, "NOPERM"))
 			break;
@@ -780,15 +652,15 @@ static void test_acl_user(void **state)
 	th_result r;
 	assert_true(th_wait_events(w->in[1].log, 1, "gate", NULL, "blocked",
 	                           "allowed", WAIT_MS));
-	assert_int_equal(CLI(w, 1, &r, "gate", "check"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 1, &r, "gate", "check"), 0);
 	th_result_free(&r);
 	/* the good one never saw the weak one */
-	assert_int_equal(live_count(w, 0), 1);
+	assert_int_equal(th_fleet_live_count(w, 0), 1);
 
 	/* a wrong password: refused with a clear message */
 	setenv("FUSEBOX_REDIS_PASSWORD", "wrong", 1);
 	snprintf(w->redis_extra, sizeof w->redis_extra, "user = fusebox\n");
-	start(w, 2);
+	th_fleet_start(w, 2);
 	unsetenv("FUSEBOX_REDIS_PASSWORD");
 	assert_true(th_wait_file_contains(w->in[2].err,
 	                                  "AUTH refused for user "
@@ -806,7 +678,7 @@ static void test_password_file_must_be_private(void **state)
 	chmod(pw, 0644);
 	snprintf(w->redis_extra, sizeof w->redis_extra, "password_file = %s\n",
 	         pw);
-	write_config(w, &w->in[0]);
+	th_fleet_write_config(w, &w->in[0]);
 	char *argv[] = {g_fusebox, "run", "--config", w->in[0].cfg, NULL};
 	th_result r;
 	assert_int_equal(th_run(argv, CLI_MS, &r), 78);
@@ -876,19 +748,20 @@ static void test_fleet_trip_and_gate_lock(void **state)
 	world *w = *state;
 	th_result r;
 	for (int i = 0; i < NINST; i++)
-		start(w, i);
-	wait_live(w, 0, NINST, WAIT_MS);
+		th_fleet_start(w, i);
+	th_fleet_wait_live(w, 0, NINST, WAIT_MS);
 	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
 
 	int64_t t0 = th_now_ms();
-	assert_int_equal(
-	    CLI(w, 0, &r, "trip", "api", "--fleet", "--reason", "drill"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 0, &r, "trip", "api", "--fleet",
+	                              "--reason", "drill"),
+	                 0);
 	print_message("%s", r.out);
 	assert_non_null(strstr(r.out, "3 live instances"));
 	th_result_free(&r);
 	want_action a = {w, "trip", "via the fleet from web-1"};
 	if (!th_wait_until(all_logged, &a, 3000)) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("the fleet trip did not reach every instance");
 	}
 	int64_t took = th_now_ms() - t0, spread = spread_ms(w, &a, 0);
@@ -897,7 +770,7 @@ static void test_fleet_trip_and_gate_lock(void **state)
 	              (long long)took, (long long)spread);
 	assert_true(spread < 1500); /* a heartbeat, and scheduling */
 	for (int i = 0; i < NINST; i++) {
-		assert_int_equal(CLI(w, i, &r, "gate", "check"), 75);
+		assert_int_equal(TH_FLEET_CLI(w, i, &r, "gate", "check"), 75);
 		th_result_free(&r);
 		cJSON *ev = th_jsonl_read(w->in[i].log, NULL, NULL);
 		assert_true(th_events_count(ev, "transition", "api", NULL,
@@ -906,14 +779,14 @@ static void test_fleet_trip_and_gate_lock(void **state)
 	}
 
 	t0 = th_now_ms();
-	assert_int_equal(
-	    CLI(w, 1, &r, "gate", "block", "--fleet", "--reason", "migration"),
-	    0);
+	assert_int_equal(TH_FLEET_CLI(w, 1, &r, "gate", "block", "--fleet",
+	                              "--reason", "migration"),
+	                 0);
 	th_result_free(&r);
 	/* every instance logs the lock within a heartbeat */
 	want_action lock = {w, "gate_block", "via the fleet from web-2"};
 	if (!th_wait_until(all_logged, &lock, 3000)) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("the fleet gate lock did not reach every instance");
 	}
 	took = th_now_ms() - t0;
@@ -926,9 +799,9 @@ static void test_fleet_trip_and_gate_lock(void **state)
 		wait_gate(w, i, 75, "fleet gate locked by", 1500);
 
 	/* and back: every instance follows */
-	assert_int_equal(CLI(w, 2, &r, "reset", "api", "--fleet"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 2, &r, "reset", "api", "--fleet"), 0);
 	th_result_free(&r);
-	assert_int_equal(CLI(w, 2, &r, "gate", "auto", "--fleet"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 2, &r, "gate", "auto", "--fleet"), 0);
 	th_result_free(&r);
 	for (int i = 0; i < NINST; i++)
 		wait_gate(w, i, 0, "3 instances", 5000);
@@ -946,7 +819,7 @@ static void wait_open(const world *w, int i, int ms)
 {
 	if (!th_wait_events(w->in[i].log, 1, "transition", "api", NULL, "open",
 	                    ms)) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("%s never opened api", w->in[i].host);
 	}
 }
@@ -957,7 +830,7 @@ static bool allowed_now(const world *w, int i)
 {
 	th_result r;
 	bool yes = false;
-	if (CLI(w, i, &r, "status", "--json") == 0) {
+	if (TH_FLEET_CLI(w, i, &r, "status", "--json") == 0) {
 		cJSON *doc = cJSON_Parse(r.out);
 		const cJSON *d = cJSON_GetArrayItem(
 		    cJSON_GetObjectItemCaseSensitive(doc, "dependencies"), 0);
@@ -973,8 +846,8 @@ static void test_quorum_one(void **state)
 	world *w = *state;
 	w->quorum = 1;
 	for (int i = 0; i < NINST; i++)
-		start(w, i);
-	wait_live(w, 0, NINST, WAIT_MS);
+		th_fleet_start(w, i);
+	th_fleet_wait_live(w, 0, NINST, WAIT_MS);
 	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
 	assert_true(allowed_now(w, 2));
 	/* one instance sees api down: with quorum 1 its open is everyone's */
@@ -1008,8 +881,8 @@ static void test_quorum_two(void **state)
 	world *w = *state;
 	w->quorum = 2;
 	for (int i = 0; i < NINST; i++)
-		start(w, i);
-	wait_live(w, 0, NINST, WAIT_MS);
+		th_fleet_start(w, i);
+	th_fleet_wait_live(w, 0, NINST, WAIT_MS);
 	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
 	/* one bad instance cannot open a healthy fleet */
 	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "fail"), 0);
@@ -1034,7 +907,7 @@ static void test_quorum_two(void **state)
 	assert_false(allowed_now(w, 2));
 	/* status --fleet says what the fleet decided, and who decided it */
 	th_result r;
-	assert_int_equal(CLI(w, 2, &r, "status", "--fleet"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 2, &r, "status", "--fleet"), 0);
 	print_message("%s", r.out);
 	assert_non_null(strstr(r.out, "FLEET RECORDS"));
 	assert_non_null(strstr(r.out, "api: open for "));
@@ -1094,8 +967,8 @@ static void test_one_fleet_trial(void **state)
 	         "interval = 200ms\ntimeout = 3s\nfailure_threshold = 2\n"
 	         "recovery_timeout = 2s\njitter = 0\n");
 	for (int i = 0; i < NINST; i++)
-		start(w, i);
-	wait_live(w, 0, NINST, WAIT_MS);
+		th_fleet_start(w, i);
+	th_fleet_wait_live(w, 0, NINST, WAIT_MS);
 	wait_gate(w, 0, 0, "3 instances", WAIT_MS);
 	assert_int_equal(th_fixture_set(&w->e->fx, "/api-a", "fail"), 0);
 	for (int i = 0; i < NINST; i++)
@@ -1109,7 +982,7 @@ static void test_one_fleet_trial(void **state)
 	 * fleet opens again for longer (4s) */
 	want_more m = {w, base};
 	if (!th_wait_until(more_requests, &m, 20000)) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("no trial within 20s");
 	}
 	th_sleep_ms(1500);
@@ -1134,7 +1007,7 @@ static void test_one_fleet_trial(void **state)
 			most = n > most ? n : most;
 			looks += n == 1;
 			if (n > 1) {
-				show(w);
+				th_fleet_show(w);
 				fail_msg("%ld requests in the second round "
 				         "before anyone closed",
 				         n);
@@ -1143,7 +1016,7 @@ static void test_one_fleet_trial(void **state)
 		th_sleep_ms(10);
 	}
 	if (winner < 0) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("no instance closed api within 20s");
 	}
 	print_message("%s ran the trial; the second round's request seen %d "
@@ -1188,7 +1061,7 @@ static void start_skewed(world *w, int i, const char *offset)
 	setenv("ASAN_OPTIONS", asan, 1);
 	setenv("LD_PRELOAD", LIBFAKETIME, 1);
 	setenv("FAKETIME", offset, 1);
-	write_config(w, in);
+	th_fleet_write_config(w, in);
 	char *argv[] = {g_fusebox, "run", "--config", in->cfg, NULL};
 	in->pid = th_spawn(argv, NULL, in->err);
 	unsetenv("LD_PRELOAD");
@@ -1200,7 +1073,7 @@ static void start_skewed(world *w, int i, const char *offset)
 	free(saved);
 	assert_true(in->pid > 0);
 	if (!th_wait_unix_socket(in->sock, WAIT_MS)) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("%s (faketime %s) does not serve its socket", in->host,
 		         offset);
 	}
@@ -1210,8 +1083,8 @@ static void test_skewed_clock_changes_nothing(void **state)
 {
 	world *w = *state;
 	th_result r;
-	start(w, 0);
-	start(w, 1);
+	th_fleet_start(w, 0);
+	th_fleet_start(w, 1);
 	start_skewed(w, 2, "-2h");
 	/* its log says it lives two hours behind: had it stamped its own
 	 * heartbeats, the others would drop it at once */
@@ -1229,11 +1102,11 @@ static void test_skewed_clock_changes_nothing(void **state)
 	/* it is one of the fleet, seen fresh, and stays so past three
 	 * heartbeats */
 	for (int i = 0; i < NINST; i++)
-		wait_live(w, i, NINST, WAIT_MS);
+		th_fleet_wait_live(w, i, NINST, WAIT_MS);
 	th_sleep_ms(4000);
 	for (int i = 0; i < NINST; i++) {
-		assert_int_equal(live_count(w, i), NINST);
-		cJSON *doc = fleet_doc(w, i);
+		assert_int_equal(th_fleet_live_count(w, i), NINST);
+		cJSON *doc = th_fleet_status(w, i);
 		assert_non_null(doc);
 		assert_true(th_json_num(doc, "view_age_s", 99) < 2);
 		const cJSON *in;
@@ -1247,11 +1120,11 @@ static void test_skewed_clock_changes_nothing(void **state)
 		wait_gate(w, i, 0, "3 instances", WAIT_MS);
 	}
 	/* and its fleet actions reach the others within a heartbeat */
-	assert_int_equal(CLI(w, 2, &r, "trip", "api", "--fleet"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 2, &r, "trip", "api", "--fleet"), 0);
 	th_result_free(&r);
 	want_action a = {w, "trip", "via the fleet from web-3"};
 	if (!th_wait_until(all_logged, &a, 1500)) {
-		show(w);
+		th_fleet_show(w);
 		fail_msg("a trip from the skewed instance did not reach all");
 	}
 }
@@ -1274,8 +1147,8 @@ static void test_gap_when_rotation_took_events(void **state)
 	char id[64], rotated[512];
 	snprintf(w->fusebox_extra, sizeof w->fusebox_extra,
 	         "log_max_size = 2K\nlog_keep = 1\n");
-	start(w, 0);
-	wait_live(w, 0, 1, WAIT_MS);
+	th_fleet_start(w, 0);
+	th_fleet_wait_live(w, 0, 1, WAIT_MS);
 	wait_gate(w, 0, 0, "1 instance", WAIT_MS); /* nothing more to log */
 	want_stream c = {.w = w};
 	if (!th_wait_until(all_published, &c, WAIT_MS))
@@ -1288,9 +1161,9 @@ static void test_gap_when_rotation_took_events(void **state)
 	redis_save(w);
 	th_redis_kill(&w->e->redis);
 	for (int i = 0; i < 15; i++) {
-		assert_int_equal(CLI(w, 0, &r, "trip", "api"), 0);
+		assert_int_equal(TH_FLEET_CLI(w, 0, &r, "trip", "api"), 0);
 		th_result_free(&r);
-		assert_int_equal(CLI(w, 0, &r, "reset", "api"), 0);
+		assert_int_equal(TH_FLEET_CLI(w, 0, &r, "reset", "api"), 0);
 		th_result_free(&r);
 	}
 	snprintf(rotated, sizeof rotated, "%s.1", w->in[0].log);
@@ -1408,7 +1281,7 @@ static void test_publish_survives_dropped_connections(void **state)
 	fprintf(f, "%s\n", id);
 	assert_int_equal(fclose(f), 0);
 	chmod(path, 0600);
-	start(w, 0);
+	th_fleet_start(w, 0);
 	/* drop every client connection of Redis while it publishes: the
 	 * replies of what was in flight are lost, some of it ran, some not */
 	char *kill_all[] = {"redis-cli", "-p",   port,     "CLIENT",
@@ -1475,8 +1348,8 @@ static void test_console_says_it_works_alone(void **state)
 {
 	world *w = *state;
 	char sock[64], cmd[PATH_MAX + 512];
-	start(w, 0);
-	wait_live(w, 0, 1, WAIT_MS);
+	th_fleet_start(w, 0);
+	th_fleet_wait_live(w, 0, 1, WAIT_MS);
 	snprintf(sock, sizeof sock, "fbfleet%ld", (long)getpid());
 	snprintf(cmd, sizeof cmd, "exec %s --config %s", g_fusebox,
 	         w->in[0].cfg);
@@ -1503,8 +1376,8 @@ static void test_noscript_reloads_without_reconnecting(void **state)
 {
 	world *w = *state;
 	th_result r;
-	start(w, 0);
-	wait_live(w, 0, 1, WAIT_MS);
+	th_fleet_start(w, 0);
+	th_fleet_wait_live(w, 0, 1, WAIT_MS);
 	wait_gate(w, 0, 0, "1 instance", WAIT_MS);
 	want_stream c = {.w = w};
 	if (!th_wait_until(all_published, &c, WAIT_MS))
@@ -1512,9 +1385,9 @@ static void test_noscript_reloads_without_reconnecting(void **state)
 	REDIS(w, "SCRIPT", "FLUSH");
 	/* events to publish and heartbeats: every EVALSHA meets NOSCRIPT */
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(CLI(w, 0, &r, "trip", "api"), 0);
+		assert_int_equal(TH_FLEET_CLI(w, 0, &r, "trip", "api"), 0);
 		th_result_free(&r);
-		assert_int_equal(CLI(w, 0, &r, "reset", "api"), 0);
+		assert_int_equal(TH_FLEET_CLI(w, 0, &r, "reset", "api"), 0);
 		th_result_free(&r);
 	}
 	if (!th_wait_until(all_published, &c, WAIT_MS))
@@ -1535,11 +1408,11 @@ static void test_replay_redis(void **state)
 {
 	world *w = *state;
 	th_result r;
-	start(w, 0);
-	start(w, 1);
-	wait_live(w, 0, 2, WAIT_MS);
+	th_fleet_start(w, 0);
+	th_fleet_start(w, 1);
+	th_fleet_wait_live(w, 0, 2, WAIT_MS);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(CLI(w, i, &r, "trip", "api"), 0);
+		assert_int_equal(TH_FLEET_CLI(w, i, &r, "trip", "api"), 0);
 		th_result_free(&r);
 	}
 	want_stream c = {.w = w};
@@ -1565,7 +1438,8 @@ static void test_replay_redis(void **state)
 	                NULL};
 	assert_int_equal(th_run(xadd, 10000, &r), 0);
 	th_result_free(&r);
-	assert_int_equal(CLI(w, 1, &r, "replay", "--redis", "--json"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 1, &r, "replay", "--redis", "--json"),
+	                 0);
 	int n[2] = {0, 0}, lines = 0;
 	double last_seq[2] = {0, 0};
 	int64_t last_ts = 0;
@@ -1599,7 +1473,7 @@ static void test_replay_redis(void **state)
 	/* the timeline has a host column: every event line is "TS  HOST
 	 * ...", the same events as the logs, by time, web-1's and web-2's
 	 * merged (web-1 tripped after web-2 started) */
-	assert_int_equal(CLI(w, 0, &r, "replay", "--redis"), 0);
+	assert_int_equal(TH_FLEET_CLI(w, 0, &r, "replay", "--redis"), 0);
 	int per[2] = {0, 0}, switches = 0, prev = -1;
 	last_ts = 0;
 	save = NULL;

@@ -461,9 +461,7 @@ static void resize(gold *g, int cols, int rows)
 
 static void keys(gold *g, const char *key)
 {
-	assert_int_equal(
-	    th_tmux(g->sock, NULL, "send-keys", "-t", "=0:", key, (char *)NULL),
-	    0);
+	assert_int_equal(th_tmux_keys(g->sock, key), 0);
 }
 
 /* Resizes to cols x rows, waits for a stable screen that holds ready()
@@ -580,9 +578,7 @@ static void test_replay_screens(void **state)
 	assert_true(wait_stable(g, has, "REPLAY"));
 	/* the cursor on the outage: billing-db open, the gate blocked */
 	keys(g, "g");
-	assert_int_equal(th_tmux(g->sock, NULL, "send-keys", "-t", "=0:", "-l",
-	                         "09:12:31", (char *)NULL),
-	                 0);
+	assert_int_equal(th_tmux_type(g->sock, "09:12:31"), 0);
 	keys(g, "Enter");
 	shot(g, "replay", 160, 45, NULL, replay_ready, NULL);
 	shot(g, "replay", 80, 24, NULL, replay_ready, NULL);
