@@ -357,8 +357,10 @@ int fb_cmd_replay(int argc, char **argv)
 			close_all(src, i);
 			return FB_EXIT_NOINPUT;
 		}
-		if (o.nsets && (src[i].scan = malloc(sizeof *src[i].scan)))
+		if (o.nsets && (src[i].scan = calloc(1, sizeof *src[i].scan))) {
 			fb_whatif_scan_keys(src[i].scan); /* else parsed */
+			src[i].scan->skip = fb_whatif_unread_fields();
+		}
 	}
 	fb_cli_whatif *wi = NULL;
 	if (o.nsets && fb_cli_whatif_new(&wi, o.config, o.sets, o.nsets) != 0) {

@@ -104,8 +104,9 @@ typedef struct scan {
 	size_t used;                     /* of sc->buf */
 	size_t keylen[FB_LOG_SCAN_KEYS]; /* of sc->keys */
 	uint64_t lengths;                /* bit n: one of them is n long */
+	unsigned seen;                   /* bit f: string member f was read */
+	unsigned skip;                   /* of sc->skip: slots left NULL */
 	bool ascii;                      /* the line is printable ASCII alone */
-	bool spaces; /* two spaces together somewhere in it */
 } scan;
 
 /* extra_of() while scanning, the lengths known. */
@@ -120,9 +121,23 @@ static int extra_at(const scan *s, const char *key, size_t len)
 	return -1;
 }
 
-/* The closing quote of the string whose text starts at p, or NULL. */
+/* The closing quote of the string whose text starts at p, or NULL:
+ * eight bytes at a time, as the strings of an event are short and a
+ * memchr() call each costs more than they do. */
 static const char *string_end(const char *p, const char *end)
 {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	for (; end - p >= 8; p += 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		w ^= ones * '"'; /* a quote is now a zero byte */
+		uint64_t zero = (w - ones) & ~w & (ones << 7);
+		if (zero) /* the lowest flag is exact: the first quote */
+			return p + (__builtin_ctzll(zero) >> 3);
+	}
+#endif
 	return memchr(p, '"', (size_t)(end - p));
 }
 
@@ -138,12 +153,19 @@ static bool two_spaces(const char *v, size_t len)
 
 /* A string member (x: which member asked for it is, or -1); false to
  * decline the line. */
-static bool take_string(scan *s, const char *key, int x, const char *v,
+static bool take_string(scan *s, fb_log_field field, int x, const char *v,
                         size_t len)
 {
-	const char **slot = fb_log_fields_slot(s->ev, &s->f, key);
-	if ((slot && *slot) || (x >= 0 && s->sc->type[x] != FB_LOG_NONE))
+	const char **slot = fb_log_fields_slot(s->ev, &s->f, field);
+	if ((slot && s->seen >> field & 1) ||
+	    (x >= 0 && s->sc->type[x] != FB_LOG_NONE))
 		return false; /* given twice: the full parse says so */
+	if (slot) {
+		s->seen |= 1u << field;
+		if (s->skip >> field & 1)
+			slot =
+			    NULL; /* never read: neither copied nor made safe */
+	}
 	if (!slot && x < 0)
 		return true;
 	if (s->used + len + 1 > sizeof s->sc->buf)
@@ -169,7 +191,8 @@ static bool take_string(scan *s, const char *key, int x, const char *v,
 }
 
 /* A number member; false to decline the line. */
-static bool take_number(scan *s, const char *key, int x, bool simple, int64_t v)
+static bool take_number(scan *s, fb_log_field field, int x, bool simple,
+                        int64_t v)
 {
 	if (x >= 0 && (s->sc->type[x] != FB_LOG_NONE || !simple))
 		return false;
@@ -178,11 +201,11 @@ static bool take_number(scan *s, const char *key, int x, bool simple, int64_t v)
 		s->sc->num[x] = v;
 	}
 	if (simple)
-		return fb_log_fields_number(s->ev, &s->f, key, (double)v);
+		return fb_log_fields_number(s->ev, &s->f, field, (double)v);
 	/* a float or exponent: ignored unless it is a member read as an
 	 * integer (v 1.0 is v 1 to cJSON) -- then cJSON decides */
-	return strcmp(key, "seq") && strcmp(key, "v") &&
-	       strcmp(key, "retry_after_ms") && strcmp(key, "lost");
+	return field != FB_LOG_F_SEQ && field != FB_LOG_F_V &&
+	       field != FB_LOG_F_RETRY_AFTER_MS && field != FB_LOG_F_LOST;
 }
 
 /* true, false or null; false to decline the line. */
@@ -198,7 +221,6 @@ static bool take_other(scan *s, int x)
 /* One "key":value at *p; false to decline the line. */
 static bool member(scan *s, const char **p, const char *end)
 {
-	char key[KEY_MAX];
 	const char *q = *p;
 	if (q == end || *q++ != '"')
 		return false;
@@ -206,13 +228,11 @@ static bool member(scan *s, const char **p, const char *end)
 	if (!close || close + 1 == end || close[1] != ':')
 		return false;
 	size_t klen = (size_t)(close - q);
-	bool known = klen < sizeof key; /* else no member anyone reads */
-	int x = -1;
-	if (known) {
-		memcpy(key, q, klen);
-		key[klen] = '\0';
-		x = extra_at(s, key, klen);
-	}
+	bool known = klen < KEY_MAX; /* else no member anyone reads */
+	const char *key = q;
+	fb_log_field field =
+	    known ? fb_log_field_of(key, klen) : FB_LOG_F_OTHER;
+	int x = known ? extra_at(s, key, klen) : -1;
 	q = close + 2;
 	if (q == end)
 		return false;
@@ -222,7 +242,7 @@ static bool member(scan *s, const char **p, const char *end)
 		if (!close)
 			return false;
 		if (known)
-			ok = take_string(s, key, x, q + 1,
+			ok = take_string(s, field, x, q + 1,
 			                 (size_t)(close - q - 1));
 		q = close + 1;
 	} else if (*q == '-' || digit(*q)) {
@@ -232,7 +252,7 @@ static bool member(scan *s, const char **p, const char *end)
 		if (!n)
 			return false;
 		if (known)
-			ok = take_number(s, key, x, simple, v);
+			ok = take_number(s, field, x, simple, v);
 		q += n;
 	} else {
 		size_t n = literal_at(q, end);
@@ -262,7 +282,9 @@ bool fb_log_event_scan(fb_log_reader *r, const char *line, size_t len,
 	bool ascii = fb_log_plain(u, len);
 	if (!ascii && (memchr(line, '\\', len) || fb_log_check_bytes(u, len)))
 		return false;
-	scan s = {.ev = ev, .sc = sc, .ascii = ascii};
+	/* ts and kind make the event: never skipped */
+	unsigned skip = sc->skip & ~(1u << FB_LOG_F_TS | 1u << FB_LOG_F_KIND);
+	scan s = {.ev = ev, .sc = sc, .skip = skip, .ascii = ascii};
 	fb_log_fields_start(ev, &s.f);
 	for (int k = 0; k < sc->nkeys; k++) {
 		sc->type[k] = FB_LOG_NONE;
@@ -278,7 +300,7 @@ bool fb_log_event_scan(fb_log_reader *r, const char *line, size_t len,
 		if (*p++ != ',')
 			goto declined;
 	}
-	if (!fb_log_fields_end(ev, &s.f, &why))
+	if (!fb_log_fields_end(ev, &s.f, &sc->day, &why))
 		goto declined;
 	ev->raw = line;
 	ev->raw_len = len;

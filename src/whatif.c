@@ -222,6 +222,12 @@ void fb_whatif_scan_keys(fb_log_scan *sc)
 	memcpy(sc->keys, scan_keys, sizeof scan_keys);
 }
 
+unsigned fb_whatif_unread_fields(void)
+{
+	return 1u << FB_LOG_F_ACTOR | 1u << FB_LOG_F_ERROR |
+	       1u << FB_LOG_F_MODE | 1u << FB_LOG_F_HEALTH;
+}
+
 static int add_outcomes(fb_whatif *w, wi_dep *d, const fb_log_event *ev)
 {
 	static fb_outcome entries[FB_OUTSUM_TRACE];
