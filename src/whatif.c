@@ -496,6 +496,7 @@ int fb_whatif_run_deps(fb_whatif *w, size_t from, size_t n)
 			fb_wi_measure(w, d, d->runs[s].tr, d->runs[s].n,
 			              &d->runs[s].m);
 		}
+		fb_wi_measure(w, d, d->real.v, d->real.n, &d->real_m);
 		compare(w, d);
 	}
 	w->ran = from + n >= w->ndeps;

@@ -74,6 +74,7 @@ typedef struct wi_dep {
 	uint32_t calls;
 	int64_t last_seen; /* end of the last outcome fed; -1 */
 	wi_run *runs;      /* [0] today's settings, [1..] the sets */
+	wi_metrics real_m; /* of the recorded transitions, once run */
 	bool reproduced;
 	char mismatch[200];
 } wi_dep;

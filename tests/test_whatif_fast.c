@@ -1,10 +1,11 @@
-/* What replay --what-if's scan leaves out to go faster, and what it may
- * not: the strings a reader says it never reads (fb_log_scan's skip) are
+/* What replay --what-if leaves out to go faster, and what it may not:
+ * the strings a reader says it never reads (fb_log_scan's skip) are
  * left NULL while every other member reads as the parse reads it, and a
  * member given twice is still declined; ts and kind are never skipped.
- * And the timestamp parse that keeps the day of the last stamp
+ * The timestamp parse that keeps the day of the last stamp
  * (fb_parse_rfc3339_day) answers what fb_parse_rfc3339 answers, stamp
- * for stamp, whatever came before. */
+ * for stamp, whatever came before. And a trace's numbers, read by hand,
+ * read as strtoll() read them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "core/parse.h"
+#include "fusebox/outcomes.h"
 #include "logread.h"
 #include "whatif.h"
 
@@ -187,6 +189,54 @@ static void test_day_cache_agrees_with_the_parse(void **state)
 	}
 }
 
+static void test_trace_numbers_read_as_strtoll_read_them(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int n;        /* entries, or -1 */
+		int64_t b, e; /* the first one's begin and end */
+	} cases[] = {
+	    {"-2+2x", 1, 998, 1000},
+	    {"0+0k 5+1s", 2, 1000, 1000},
+	    {"-0+7k", 1, 1000, 1007},
+	    {"0000000000000000000000003+4k", 1, 1003, 1007},
+	    {"3+0000000000000000000000004k", 1, 1003, 1007},
+	    {"-31622400000+1k", 1, 1000 - 31622400000LL, 1001 - 31622400000LL},
+	    {"31622400000+31622400000k", 1, 31622401000LL, 63244801000LL},
+	    {"-31622400001+1k", -1, 0, 0},
+	    {"31622400001+1k", -1, 0, 0},
+	    {"1+31622400001k", -1, 0, 0},
+	    {"9223372036854775807+1k", -1, 0, 0},
+	    {"9223372036854775808+1k", -1, 0, 0},
+	    {"-9223372036854775808+1k", -1, 0, 0},
+	    {"99999999999999999999999999+1k", -1, 0, 0},
+	    {"1+-1k", -1, 0, 0},
+	    {"-+1k", -1, 0, 0},
+	    {"--1+1k", -1, 0, 0},
+	    {"+1+1k", -1, 0, 0},
+	    {" 1+1k", -1, 0, 0},
+	    {"1+ 1k", -1, 0, 0},
+	    {"1+1", -1, 0, 0},
+	    {"1+1q", -1, 0, 0},
+	    {"1k", -1, 0, 0},
+	    {"-", -1, 0, 0},
+	};
+	for (size_t i = 0; i < N(cases); i++) {
+		fb_outcome out[FB_OUTSUM_TRACE];
+		int n = fb_outsum_trace_parse(cases[i].text, 1000, out,
+		                              FB_OUTSUM_TRACE);
+		if (n != cases[i].n)
+			fail_msg("'%s': %d entries, not %d", cases[i].text, n,
+			         cases[i].n);
+		if (n > 0 && (out[0].begin_ms != cases[i].b ||
+		              out[0].end_ms != cases[i].e))
+			fail_msg("'%s': %lld..%lld", cases[i].text,
+			         (long long)out[0].begin_ms,
+			         (long long)out[0].end_ms);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +244,7 @@ int main(void)
 	    cmocka_unit_test(test_skipped_strings_given_twice_are_declined),
 	    cmocka_unit_test(test_ts_and_kind_are_never_skipped),
 	    cmocka_unit_test(test_day_cache_agrees_with_the_parse),
+	    cmocka_unit_test(test_trace_numbers_read_as_strtoll_read_them),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
