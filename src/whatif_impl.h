@@ -12,6 +12,7 @@
 typedef enum {
 	WP_BEGIN, /* a call asks allow() */
 	WP_END,   /* its outcome */
+	WP_CALL,  /* both in the same ms, as one point (half the memory) */
 	WP_TRIP,  /* operator actions */
 	WP_RESET,
 	WP_DISABLE,
@@ -23,7 +24,7 @@ typedef struct wi_point {
 	int64_t at;
 	uint32_t order; /* arrival: ties keep it */
 	uint8_t what;
-	uint8_t result; /* WP_END: fb_out_result */
+	uint8_t result; /* WP_END, WP_CALL: fb_out_result */
 	uint32_t call;  /* WP_BEGIN/WP_END: which call */
 } wi_point;
 
