@@ -2,6 +2,9 @@
  * place. Never mapped: a log truncated under us must not be a SIGBUS. */
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -293,6 +296,22 @@ static bool plain8(const unsigned char *s)
 bool fb_log_plain(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
+#ifdef __SSE2__
+	/* sixteen at a time: a signed byte below 0x20 is a control or
+	 * >= 0x80 */
+	const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f),
+	              slash = _mm_set1_epi8('\\');
+	for (; i + 16 <= n; i += 16) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i bad =
+		    _mm_or_si128(_mm_cmplt_epi8(v, space),
+		                 _mm_or_si128(_mm_cmpeq_epi8(v, del),
+		                              _mm_cmpeq_epi8(v, slash)));
+		if (_mm_movemask_epi8(bad))
+			return false;
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);

@@ -15,6 +15,9 @@
  * then accepts it or says why not. So a line is never read two ways,
  * and a bad line is reported exactly as without the scan. */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "fusebox/sanitize.h"
 #include "logread.h"
@@ -127,6 +130,15 @@ static int extra_at(const scan *s, const char *key, size_t len)
  * memchr() call each costs more than they do. */
 static const char *string_end(const char *p, const char *end)
 {
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	for (; end - p >= 16; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		int hit = _mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
+		if (hit)
+			return p + __builtin_ctz((unsigned)hit);
+	}
+#endif
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ULL;
@@ -148,6 +160,17 @@ static bool two_spaces(const char *v, size_t len)
 {
 	const uint64_t ones = 0x0101010101010101ULL, low7 = ones * 0x7f;
 	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i space = _mm_set1_epi8(' ');
+	for (; i + 16 <= len; i += 16) {
+		__m128i x =
+		    _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		unsigned m =
+		    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, space));
+		if ((m & m >> 1) || (i && (m & 1) && v[i - 1] == ' '))
+			return true;
+	}
+#endif
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w;
 		memcpy(&w, v + i, 8);

@@ -133,10 +133,12 @@ static uint32_t *find_slot(const fb_whatif *w, const char *host,
                            const char *name)
 {
 	size_t mask = w->nslots - 1;
-	for (size_t i = dep_hash(host, name) & mask;; i = (i + 1) & mask) {
+	uint32_t h = dep_hash(host, name);
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		uint32_t *slot = &w->slot[i];
 		const wi_dep *d = *slot ? &w->deps[*slot - 1] : NULL;
-		if (!d || (!strcmp(d->name, name) && !strcmp(d->host, host)))
+		if (!d || (d->hash == h && !strcmp(d->name, name) &&
+		           !strcmp(d->host, host)))
 			return slot;
 	}
 }
@@ -171,6 +173,7 @@ static wi_dep *find_dep(fb_whatif *w, const char *host, const char *name)
 	memset(d, 0, sizeof *d);
 	snprintf(d->name, sizeof d->name, "%s", name);
 	snprintf(d->host, sizeof d->host, "%s", host);
+	d->hash = dep_hash(d->host, d->name);
 	d->last_seen = -1;
 	default_dep(&d->cfg, name);
 	for (size_t i = 0; w->cfg && i < w->cfg->ndeps; i++) {

@@ -66,6 +66,7 @@ typedef struct wi_run {
 typedef struct wi_dep {
 	char name[FB_NAME_MAX];
 	char host[64];
+	uint32_t hash;     /* of host and name: looked at before them */
 	fb_dep_config cfg; /* today's */
 	bool in_config;
 	WI_LIST(wi_point) pts;
