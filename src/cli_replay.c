@@ -114,6 +114,7 @@ static bool line_may_match(const filter *f, const char *line, size_t len)
 		for (int k = 0; k < FB_EV_COUNT; k++) {
 			size_t n = f->kind_lens[k];
 			if (n && (size_t)(end - p) >= n &&
+			    p[pre] == f->kind_needles[k][pre] &&
 			    !memcmp(p + pre, f->kind_needles[k] + pre, n - pre))
 				return true;
 		}
