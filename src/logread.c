@@ -293,14 +293,17 @@ static bool plain8(const unsigned char *s)
 	         has_byte(w, '"') | has_byte(w, '\\'));
 }
 
-bool fb_log_plain(const unsigned char *s, size_t n)
+bool fb_log_plain(const unsigned char *s, size_t n, bool *spaces)
 {
-	size_t i = 0;
+	size_t i = 0, from;
+	bool two = false;
 #ifdef __SSE2__
 	/* sixteen at a time: a signed byte below 0x20 is a control or
-	 * >= 0x80 */
+	 * >= 0x80; the spaces' bits, shifted by one, meet where two are
+	 * together (`last`: the block before ended with one) */
 	const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f),
 	              slash = _mm_set1_epi8('\\');
+	unsigned last = 0;
 	for (; i + 16 <= n; i += 16) {
 		__m128i v =
 		    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
@@ -310,8 +313,13 @@ bool fb_log_plain(const unsigned char *s, size_t n)
 		                              _mm_cmpeq_epi8(v, slash)));
 		if (_mm_movemask_epi8(bad))
 			return false;
+		unsigned m =
+		    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space));
+		two |= (m & (m >> 1 | last)) != 0;
+		last = m >> 15;
 	}
 #endif
+	from = i ? i : 1; /* the pairs not looked at yet end here or later */
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);
@@ -324,6 +332,9 @@ bool fb_log_plain(const unsigned char *s, size_t n)
 		if (s[i] < 0x20 || s[i] >= 0x7f || s[i] == '\\')
 			return false;
 	}
+	for (i = from; i < n && !two; i++)
+		two = s[i] == ' ' && s[i - 1] == ' ';
+	*spaces = two;
 	return true;
 }
 

@@ -13,8 +13,9 @@
  * deeper than an event), else why not. */
 const char *fb_log_check_bytes(const unsigned char *s, size_t n);
 
-/* True when s is printable ASCII alone, with no backslash. */
-bool fb_log_plain(const unsigned char *s, size_t n);
+/* True when s is printable ASCII alone, with no backslash; then
+ * *spaces says whether two spaces stand together in it. */
+bool fb_log_plain(const unsigned char *s, size_t n, bool *spaces);
 
 /* The members of an event that are not fb_log_event's own, collected
  * while its members are read one by one. */

@@ -154,23 +154,11 @@ static const char *string_end(const char *p, const char *end)
 	return memchr(p, '"', (size_t)(end - p));
 }
 
-/* Two spaces together in v? Eight bytes at a time (a line's worth
- * each time, once). */
+/* Two spaces together in v? Eight bytes at a time. */
 static bool two_spaces(const char *v, size_t len)
 {
 	const uint64_t ones = 0x0101010101010101ULL, low7 = ones * 0x7f;
 	size_t i = 0;
-#ifdef __SSE2__
-	const __m128i space = _mm_set1_epi8(' ');
-	for (; i + 16 <= len; i += 16) {
-		__m128i x =
-		    _mm_loadu_si128((const __m128i *)(const void *)(v + i));
-		unsigned m =
-		    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, space));
-		if ((m & m >> 1) || (i && (m & 1) && v[i - 1] == ' '))
-			return true;
-	}
-#endif
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w;
 		memcpy(&w, v + i, 8);
@@ -315,7 +303,8 @@ bool fb_log_event_scan(fb_log_reader *r, const char *line, size_t len,
 	 * of a line that member() then reads as flat: no byte to check as
 	 * UTF-8 or as a control, no bracket outside a string but the outer
 	 * two. Other bytes get its verdict; a backslash is declined. */
-	bool ascii = fb_log_plain(u, len);
+	bool spaces = false;
+	bool ascii = fb_log_plain(u, len, &spaces);
 	if (!ascii && (memchr(line, '\\', len) || fb_log_check_bytes(u, len)))
 		return false;
 	/* ts and kind make the event: never skipped */
@@ -331,7 +320,7 @@ bool fb_log_event_scan(fb_log_reader *r, const char *line, size_t len,
 	s.skip = skip;
 	s.ascii = ascii;
 	/* one look for two spaces in the line spares one per string */
-	s.spaces = ascii && two_spaces(line, len);
+	s.spaces = spaces;
 	fb_log_fields_start(ev, &s.f);
 	for (int k = 0; k < sc->nkeys; k++) {
 		sc->type[k] = FB_LOG_NONE;

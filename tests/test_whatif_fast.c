@@ -130,6 +130,41 @@ static void test_ts_and_kind_are_never_skipped(void **state)
 	free(sc);
 }
 
+/* Two spaces at every place in a line of printable ASCII (in the
+ * sixteen-byte blocks, across them, in the tail: a member follows):
+ * the scan makes them one as the parse does, and leaves a single one
+ * alone. */
+static void test_two_spaces_anywhere_read_as_parsed(void **state)
+{
+	(void)state;
+	fb_log_scan *sc = new_scan(0);
+	for (int k = 0; k < 48; k++) {
+		for (int gap = 1; gap <= 3; gap++) {
+			char line[256], reason[64];
+			memset(reason, 'a', (size_t)k);
+			memset(reason + k, ' ', (size_t)gap);
+			snprintf(reason + k + gap,
+			         sizeof reason - (size_t)(k + gap), "b");
+			int n = snprintf(
+			    line, sizeof line,
+			    "{\"v\":1,\"seq\":1,\"ts\":\"2026-11-23T00:00:01."
+			    "000Z\",\"kind\":\"stop\",\"reason\":\"%s\","
+			    "\"pad\":\"%s\"}",
+			    reason, "................................");
+			fb_log_reader r = reader();
+			fb_log_event s, p;
+			assert_true(
+			    fb_log_event_scan(&r, line, (size_t)n, &s, sc));
+			assert_int_equal(
+			    fb_log_event_parse(&r, line, (size_t)n, &p), 0);
+			same(s.reason, p.reason);
+			assert_int_equal(strlen(s.reason), (size_t)k + 2);
+			cJSON_Delete(p.json);
+		}
+	}
+	free(sc);
+}
+
 /* Every stamp in order through one cache agrees with the full parse. */
 static void agree_in_order(const char *const *stamps, size_t n)
 {
@@ -243,6 +278,7 @@ int main(void)
 	    cmocka_unit_test(test_skipped_strings_are_left_out),
 	    cmocka_unit_test(test_skipped_strings_given_twice_are_declined),
 	    cmocka_unit_test(test_ts_and_kind_are_never_skipped),
+	    cmocka_unit_test(test_two_spaces_anywhere_read_as_parsed),
 	    cmocka_unit_test(test_day_cache_agrees_with_the_parse),
 	    cmocka_unit_test(test_trace_numbers_read_as_strtoll_read_them),
 	};
