@@ -65,10 +65,27 @@ static const bool plain[256] = {PLAIN_16(0x00), PLAIN_16(0x10), PLAIN_16(0x20),
 #undef P
 #undef PLAIN_16
 
+#define SHORT_TEXT 64 /* a string this long at most: copied as checked */
+
 static void put_text(fb_jw *j, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = 0;
+	/* the keys and most values: each byte checked as it is copied out
+	 * after the opening quote, kept only when all were plain */
+	if (sizeof j->buf - j->n < SHORT_TEXT + 2)
+		flush(j);
+	char *out = j->buf + j->n + 1;
+	while (n < SHORT_TEXT && plain[u[n]]) {
+		out[n] = (char)u[n];
+		n++;
+	}
+	if (!u[n]) {
+		out[-1] = '"';
+		out[n] = '"';
+		j->n += n + 2;
+		return;
+	}
 	while (plain[u[n]])
 		n++;
 	if (u[n]) { /* something cJSON escapes (or may): its own way */

@@ -5,7 +5,8 @@
  * The timestamp parse that keeps the day of the last stamp
  * (fb_parse_rfc3339_day) answers what fb_parse_rfc3339 answers, stamp
  * for stamp, whatever came before. And a trace's numbers, read by hand,
- * read as strtoll() read them. */
+ * read as strtoll() read them. The JSON writer's strings, checked as
+ * they are copied, are still cJSON's, byte for byte. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,8 +17,11 @@
 /* after what it needs */
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "core/parse.h"
 #include "fusebox/outcomes.h"
+#include "jsonout.h"
 #include "logread.h"
 #include "whatif.h"
 
@@ -272,6 +276,50 @@ static void test_trace_numbers_read_as_strtoll_read_them(void **state)
 	}
 }
 
+/* Strings of every length around the writer's short-string limit, with
+ * one byte cJSON escapes (or may) at every place, or none, as keys and
+ * values: the document is cJSON's. */
+static void test_writer_strings_are_cjson_strings(void **state)
+{
+	(void)state;
+	static const char odd[] = {'"', '\\', '\n', '\x7f', '\xc3'};
+	fb_jw *j = malloc(sizeof *j);
+	assert_non_null(j);
+	for (size_t len = 0; len <= 140; len++) {
+		for (size_t at = 0; at <= len; at++) {
+			for (size_t o = 0; o < N(odd); o++) {
+				char text[160];
+				memset(text, 'x', len);
+				text[len] = '\0';
+				if (at < len)
+					text[at] = odd[o];
+				else if (o > 0)
+					break; /* the plain one once */
+				char *got = NULL;
+				size_t size = 0;
+				FILE *f = open_memstream(&got, &size);
+				assert_non_null(f);
+				fb_jw_start(j, f);
+				fb_jw_object(j, NULL);
+				fb_jw_string(j, text, text);
+				fb_jw_close(j, '}');
+				assert_int_equal(fb_jw_end(j), 0);
+				fclose(f);
+				cJSON *doc = cJSON_CreateObject();
+				cJSON_AddStringToObject(doc, text, text);
+				char *want = cJSON_PrintUnformatted(doc);
+				assert_true(size == strlen(want) + 1 &&
+				            !memcmp(got, want, size - 1) &&
+				            got[size - 1] == '\n');
+				free(want);
+				cJSON_Delete(doc);
+				free(got);
+			}
+		}
+	}
+	free(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +329,7 @@ int main(void)
 	    cmocka_unit_test(test_two_spaces_anywhere_read_as_parsed),
 	    cmocka_unit_test(test_day_cache_agrees_with_the_parse),
 	    cmocka_unit_test(test_trace_numbers_read_as_strtoll_read_them),
+	    cmocka_unit_test(test_writer_strings_are_cjson_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
