@@ -223,8 +223,9 @@ static bool take_number(scan *s, fb_log_field field, int x, bool simple,
 		s->sc->type[x] = FB_LOG_NUMBER;
 		s->sc->num[x] = v;
 	}
-	if (simple)
-		return fb_log_fields_number(s->ev, &s->f, field, (double)v);
+	if (simple) /* no field of the event's own: nothing to read */
+		return field == FB_LOG_F_OTHER ||
+		       fb_log_fields_number(s->ev, &s->f, field, (double)v);
 	/* a float or exponent: ignored unless it is a member read as an
 	 * integer (v 1.0 is v 1 to cJSON) -- then cJSON decides */
 	return field != FB_LOG_F_SEQ && field != FB_LOG_F_V &&
