@@ -141,13 +141,14 @@ static const char *string_end(const char *p, const char *end)
 #endif
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t ones = 0x0101010101010101ULL, low7 = ones * 0x7f;
 	for (; end - p >= 8; p += 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);
 		w ^= ones * '"'; /* a quote is now a zero byte */
-		uint64_t zero = (w - ones) & ~w & (ones << 7);
-		if (zero) /* the lowest flag is exact: the first quote */
+		/* exact per byte, and nothing wraps */
+		uint64_t zero = ~(((w & low7) + low7) | w) & ~low7;
+		if (zero) /* the lowest flag: the first quote */
 			return p + (__builtin_ctzll(zero) >> 3);
 	}
 #endif
