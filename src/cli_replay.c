@@ -27,6 +27,7 @@ typedef struct filter {
 	bool kinds[FB_EV_COUNT];
 	bool any_kind;
 	char kind_needles[FB_EV_COUNT][32];
+	size_t kind_lens[FB_EV_COUNT]; /* of each needle; 0 when not selected */
 	bool gate_context; /* --summary --dep: gate events pass --dep */
 } filter;
 
@@ -111,8 +112,9 @@ static bool line_may_match(const filter *f, const char *line, size_t len)
 		if ((size_t)(end - p) < pre || memcmp(p, kind_needle, pre))
 			continue;
 		for (int k = 0; k < FB_EV_COUNT; k++) {
-			size_t n = f->kinds[k] ? strlen(f->kind_needles[k]) : 0;
+			size_t n = f->kind_lens[k];
 			if (n && (size_t)(end - p) >= n &&
+			    p[pre] == f->kind_needles[k][pre] &&
 			    !memcmp(p + pre, f->kind_needles[k] + pre, n - pre))
 				return true;
 		}
@@ -222,6 +224,7 @@ static void select_kind(filter *f, fb_event_kind kind)
 	f->kinds[kind] = true;
 	snprintf(f->kind_needles[kind], sizeof f->kind_needles[0],
 	         "\"kind\":\"%s\"", fb_event_kind_name(kind));
+	f->kind_lens[kind] = strlen(f->kind_needles[kind]);
 }
 
 /* --kind NAME, or a line naming the kinds there are. */
@@ -357,8 +360,10 @@ int fb_cmd_replay(int argc, char **argv)
 			close_all(src, i);
 			return FB_EXIT_NOINPUT;
 		}
-		if (o.nsets && (src[i].scan = malloc(sizeof *src[i].scan)))
+		if (o.nsets && (src[i].scan = calloc(1, sizeof *src[i].scan))) {
 			fb_whatif_scan_keys(src[i].scan); /* else parsed */
+			src[i].scan->skip = fb_whatif_unread_fields();
+		}
 	}
 	fb_cli_whatif *wi = NULL;
 	if (o.nsets && fb_cli_whatif_new(&wi, o.config, o.sets, o.nsets) != 0) {

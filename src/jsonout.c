@@ -52,11 +52,41 @@ static void put_cjson(fb_jw *j, cJSON *item)
 	cJSON_Delete(item);
 }
 
+/* Bytes written as they are between quotes: printable ASCII but the
+ * quote and the backslash (one look per byte, not four compares). */
+#define PLAIN_16(c)                                                            \
+	P(c), P(c + 1), P(c + 2), P(c + 3), P(c + 4), P(c + 5), P(c + 6),      \
+	    P(c + 7), P(c + 8), P(c + 9), P(c + 10), P(c + 11), P(c + 12),     \
+	    P(c + 13), P(c + 14), P(c + 15)
+#define P(c) ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
+static const bool plain[256] = {PLAIN_16(0x00), PLAIN_16(0x10), PLAIN_16(0x20),
+                                PLAIN_16(0x30), PLAIN_16(0x40), PLAIN_16(0x50),
+                                PLAIN_16(0x60), PLAIN_16(0x70)};
+#undef P
+#undef PLAIN_16
+
+#define SHORT_TEXT 64 /* a string this long at most: copied as checked */
+
 static void put_text(fb_jw *j, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = 0;
-	while (u[n] >= 0x20 && u[n] < 0x7f && u[n] != '"' && u[n] != '\\')
+	/* the keys and most values: each byte checked as it is copied out
+	 * after the opening quote, kept only when all were plain */
+	if (sizeof j->buf - j->n < SHORT_TEXT + 2)
+		flush(j);
+	char *out = j->buf + j->n + 1;
+	while (n < SHORT_TEXT && plain[u[n]]) {
+		out[n] = (char)u[n];
+		n++;
+	}
+	if (!u[n]) {
+		out[-1] = '"';
+		out[n] = '"';
+		j->n += n + 2;
+		return;
+	}
+	while (plain[u[n]])
 		n++;
 	if (u[n]) { /* something cJSON escapes (or may): its own way */
 		put_cjson(j, cJSON_CreateString(s));

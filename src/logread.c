@@ -2,6 +2,9 @@
  * place. Never mapped: a log truncated under us must not be a SIGBUS. */
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -290,9 +293,33 @@ static bool plain8(const unsigned char *s)
 	         has_byte(w, '"') | has_byte(w, '\\'));
 }
 
-bool fb_log_plain(const unsigned char *s, size_t n)
+bool fb_log_plain(const unsigned char *s, size_t n, bool *spaces)
 {
-	size_t i = 0;
+	size_t i = 0, from;
+	bool two = false;
+#ifdef __SSE2__
+	/* sixteen at a time: a signed byte below 0x20 is a control or
+	 * >= 0x80; the spaces' bits, shifted by one, meet where two are
+	 * together (`last`: the block before ended with one) */
+	const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f),
+	              slash = _mm_set1_epi8('\\');
+	unsigned last = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i bad =
+		    _mm_or_si128(_mm_cmplt_epi8(v, space),
+		                 _mm_or_si128(_mm_cmpeq_epi8(v, del),
+		                              _mm_cmpeq_epi8(v, slash)));
+		if (_mm_movemask_epi8(bad))
+			return false;
+		unsigned m =
+		    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space));
+		two |= (m & (m >> 1 | last)) != 0;
+		last = m >> 15;
+	}
+#endif
+	from = i ? i : 1; /* the pairs not looked at yet end here or later */
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);
@@ -305,6 +332,9 @@ bool fb_log_plain(const unsigned char *s, size_t n)
 		if (s[i] < 0x20 || s[i] >= 0x7f || s[i] == '\\')
 			return false;
 	}
+	for (i = from; i < n && !two; i++)
+		two = s[i] == ' ' && s[i - 1] == ' ';
+	*spaces = two;
 	return true;
 }
 
@@ -356,30 +386,65 @@ const char *fb_log_check_bytes(const unsigned char *s, size_t n)
 	return NULL;
 }
 
+/* key is the literal (of that length: memcmp() of a constant size is a
+ * compare or two, not a call) */
+#define IS(lit) (!memcmp(key, lit, sizeof lit - 1))
+
+fb_log_field fb_log_field_of(const char *key, size_t len)
+{
+	switch (len) { /* the length, then the name */
+	case 1: return key[0] == 'v' ? FB_LOG_F_V : FB_LOG_F_OTHER;
+	case 2:
+		return IS("ts")   ? FB_LOG_F_TS
+		       : IS("to") ? FB_LOG_F_TO
+		                  : FB_LOG_F_OTHER;
+	case 3:
+		return IS("seq")   ? FB_LOG_F_SEQ
+		       : IS("dep") ? FB_LOG_F_DEP
+		                   : FB_LOG_F_OTHER;
+	case 4:
+		return IS("kind")   ? FB_LOG_F_KIND
+		       : IS("host") ? FB_LOG_F_HOST
+		       : IS("from") ? FB_LOG_F_FROM
+		       : IS("mode") ? FB_LOG_F_MODE
+		       : IS("lost") ? FB_LOG_F_LOST
+		                    : FB_LOG_F_OTHER;
+	case 5:
+		return IS("actor")   ? FB_LOG_F_ACTOR
+		       : IS("error") ? FB_LOG_F_ERROR
+		                     : FB_LOG_F_OTHER;
+	case 6:
+		return IS("reason")   ? FB_LOG_F_REASON
+		       : IS("action") ? FB_LOG_F_ACTION
+		       : IS("health") ? FB_LOG_F_HEALTH
+		                      : FB_LOG_F_OTHER;
+	case 14:
+		return IS("retry_after_ms") ? FB_LOG_F_RETRY_AFTER_MS
+		                            : FB_LOG_F_OTHER;
+	default: return FB_LOG_F_OTHER;
+	}
+}
+
+#undef IS
+
 /* Where each string member goes; one pass over the object's members
  * instead of a lookup per field. */
 const char **fb_log_fields_slot(fb_log_event *ev, fb_log_fields *f,
-                                const char *key)
+                                fb_log_field field)
 {
-	switch (key[0]) {
-	case 'a':
-		return !strcmp(key, "actor")    ? &ev->actor
-		       : !strcmp(key, "action") ? &ev->action
-		                                : NULL;
-	case 'd': return !strcmp(key, "dep") ? &ev->dep : NULL;
-	case 'e': return !strcmp(key, "error") ? &ev->error : NULL;
-	case 'f': return !strcmp(key, "from") ? &ev->from : NULL;
-	case 'h':
-		return !strcmp(key, "host")     ? &ev->host
-		       : !strcmp(key, "health") ? &ev->health
-		                                : NULL;
-	case 'k': return !strcmp(key, "kind") ? &f->kind : NULL;
-	case 'm': return !strcmp(key, "mode") ? &ev->mode : NULL;
-	case 'r': return !strcmp(key, "reason") ? &ev->reason : NULL;
-	case 't':
-		return !strcmp(key, "ts")   ? &f->ts
-		       : !strcmp(key, "to") ? &ev->to
-		                            : NULL;
+	switch (field) {
+	case FB_LOG_F_TS: return &f->ts;
+	case FB_LOG_F_KIND: return &f->kind;
+	case FB_LOG_F_HOST: return &ev->host;
+	case FB_LOG_F_DEP: return &ev->dep;
+	case FB_LOG_F_FROM: return &ev->from;
+	case FB_LOG_F_TO: return &ev->to;
+	case FB_LOG_F_REASON: return &ev->reason;
+	case FB_LOG_F_ACTOR: return &ev->actor;
+	case FB_LOG_F_ACTION: return &ev->action;
+	case FB_LOG_F_ERROR: return &ev->error;
+	case FB_LOG_F_MODE: return &ev->mode;
+	case FB_LOG_F_HEALTH: return &ev->health;
 	default: return NULL;
 	}
 }
@@ -390,19 +455,15 @@ void fb_log_fields_start(fb_log_event *ev, fb_log_fields *f)
 	ev->retry_after_ms = -1;
 }
 
-bool fb_log_fields_number(fb_log_event *ev, fb_log_fields *f, const char *key,
-                          double value)
+bool fb_log_fields_number(fb_log_event *ev, fb_log_fields *f,
+                          fb_log_field field, double value)
 {
 	int64_t n, *num = NULL;
-	bool lost = false;
-	switch (key[0]) { /* the first letter, then the name */
-	case 's': num = !strcmp(key, "seq") ? &f->seq : NULL; break;
-	case 'v': num = !key[1] ? &f->v : NULL; break;
-	case 'r':
-		num =
-		    !strcmp(key, "retry_after_ms") ? &ev->retry_after_ms : NULL;
-		break;
-	case 'l': lost = !strcmp(key, "lost"); break;
+	bool lost = field == FB_LOG_F_LOST;
+	switch (field) {
+	case FB_LOG_F_SEQ: num = &f->seq; break;
+	case FB_LOG_F_V: num = &f->v; break;
+	case FB_LOG_F_RETRY_AFTER_MS: num = &ev->retry_after_ms; break;
 	default: break;
 	}
 	if ((!num && !lost) || !fb_json_int(value, -1, FB_JSON_INT_MAX, &n))
@@ -417,12 +478,14 @@ bool fb_log_fields_number(fb_log_event *ev, fb_log_fields *f, const char *key,
 }
 
 bool fb_log_fields_end(fb_log_event *ev, const fb_log_fields *f,
-                       const char **why)
+                       fb_rfc3339_day *day, const char **why)
 {
 	*why = "not a fusebox event (needs v 1, seq, ts, kind)";
 	if (f->v != 1 || f->seq < 0 || !f->ts || !f->kind)
 		return false;
-	if (fb_parse_rfc3339(f->ts, strlen(f->ts), &ev->ts_ms) != 0) {
+	size_t n = strlen(f->ts);
+	if ((day ? fb_parse_rfc3339_day(f->ts, n, day, &ev->ts_ms)
+	         : fb_parse_rfc3339(f->ts, n, &ev->ts_ms)) != 0) {
 		*why = "bad timestamp";
 		return false;
 	}
@@ -453,15 +516,18 @@ static bool fill(fb_log_event *ev, const char **why)
 			size_t len = strlen(m->valuestring);
 			fb_sanitize(m->valuestring, len + 1, m->valuestring,
 			            len);
-			const char **slot =
-			    fb_log_fields_slot(ev, &f, m->string);
+			const char **slot = fb_log_fields_slot(
+			    ev, &f,
+			    fb_log_field_of(m->string, strlen(m->string)));
 			if (slot && *slot)
 				break; /* duplicate */
 			if (slot)
 				*slot = m->valuestring;
 		} else if (cJSON_IsNumber(m) &&
-		           !fb_log_fields_number(ev, &f, m->string,
-		                                 m->valuedouble)) {
+		           !fb_log_fields_number(
+		               ev, &f,
+		               fb_log_field_of(m->string, strlen(m->string)),
+		               m->valuedouble)) {
 			break;
 		}
 	}
@@ -471,7 +537,7 @@ static bool fill(fb_log_event *ev, const char **why)
 		*why = "a field appears twice";
 		return false;
 	}
-	return fb_log_fields_end(ev, &f, why);
+	return fb_log_fields_end(ev, &f, NULL, why);
 }
 
 int fb_log_event_parse(fb_log_reader *r, const char *line, size_t len,

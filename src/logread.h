@@ -94,13 +94,39 @@ typedef enum {
 	FB_LOG_OTHER /* true, false, null */
 } fb_log_type;
 
+/* The members fb_log_event is read from; FB_LOG_F_OTHER for the rest. */
+typedef enum {
+	FB_LOG_F_OTHER,
+	FB_LOG_F_V,
+	FB_LOG_F_SEQ,
+	FB_LOG_F_TS,
+	FB_LOG_F_KIND,
+	FB_LOG_F_HOST,
+	FB_LOG_F_DEP,
+	FB_LOG_F_FROM,
+	FB_LOG_F_TO,
+	FB_LOG_F_REASON,
+	FB_LOG_F_ACTOR,
+	FB_LOG_F_ACTION,
+	FB_LOG_F_ERROR,
+	FB_LOG_F_MODE,
+	FB_LOG_F_HEALTH,
+	FB_LOG_F_RETRY_AFTER_MS,
+	FB_LOG_F_LOST
+} fb_log_field;
+
 /* What fb_log_event_scan() keeps of a line: the caller names up to
  * FB_LOG_SCAN_KEYS more top-level members (names under 32 bytes, the
  * strings static); each scan says what they were. Big (a line's worth
- * of text): allocate it. */
+ * of text): allocate it, zeroed. */
 typedef struct fb_log_scan {
 	const char *keys[FB_LOG_SCAN_KEYS];
 	int nkeys;
+	/* bits (1u << FB_LOG_F_...) of fb_log_event's strings the caller
+	 * never reads: left NULL, neither copied nor sanitised (a member
+	 * given twice is still declined); 0 to have them all */
+	unsigned skip;
+	fb_rfc3339_day day; /* of the last line's ts */
 	fb_log_type type[FB_LOG_SCAN_KEYS];
 	const char *str[FB_LOG_SCAN_KEYS]; /* FB_LOG_STRING: in buf */
 	int64_t num[FB_LOG_SCAN_KEYS];     /* FB_LOG_NUMBER */

@@ -65,6 +65,9 @@ int fb_whatif_add(fb_whatif *w, const fb_log_event *ev);
 /* Names in sc the members an outcomes event is read for, so that events
  * read by fb_log_event_scan() with it can be fed too (json NULL). */
 void fb_whatif_scan_keys(fb_log_scan *sc);
+/* The strings of fb_log_event that fb_whatif_add() never reads: what a
+ * scan only feeding it may skip (fb_log_scan's skip). */
+unsigned fb_whatif_unread_fields(void);
 
 /* Runs every set (and today's settings) over what was fed. Returns 0, or
  * -1 when out of memory. */

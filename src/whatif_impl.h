@@ -12,6 +12,7 @@
 typedef enum {
 	WP_BEGIN, /* a call asks allow() */
 	WP_END,   /* its outcome */
+	WP_CALL,  /* both in the same ms, as one point (half the memory) */
 	WP_TRIP,  /* operator actions */
 	WP_RESET,
 	WP_DISABLE,
@@ -23,7 +24,7 @@ typedef struct wi_point {
 	int64_t at;
 	uint32_t order; /* arrival: ties keep it */
 	uint8_t what;
-	uint8_t result; /* WP_END: fb_out_result */
+	uint8_t result; /* WP_END, WP_CALL: fb_out_result */
 	uint32_t call;  /* WP_BEGIN/WP_END: which call */
 } wi_point;
 
@@ -65,6 +66,7 @@ typedef struct wi_run {
 typedef struct wi_dep {
 	char name[FB_NAME_MAX];
 	char host[64];
+	uint32_t hash;     /* of host and name: looked at before them */
 	fb_dep_config cfg; /* today's */
 	bool in_config;
 	WI_LIST(wi_point) pts;
@@ -74,6 +76,7 @@ typedef struct wi_dep {
 	uint32_t calls;
 	int64_t last_seen; /* end of the last outcome fed; -1 */
 	wi_run *runs;      /* [0] today's settings, [1..] the sets */
+	wi_metrics real_m; /* of the recorded transitions, once run */
 	bool reproduced;
 	char mismatch[200];
 } wi_dep;

@@ -23,13 +23,13 @@ static int columns(const fb_whatif *w)
 	return w->nsets + 2;
 }
 
-static column column_of(const fb_whatif *w, const wi_dep *d, int c)
+static column column_of(const wi_dep *d, int c)
 {
 	column col;
 	if (c == 0) {
 		col.tr = d->real.v;
 		col.n = d->real.n;
-		fb_wi_measure(w, d, col.tr, col.n, &col.m);
+		col.m = d->real_m;
 	} else {
 		col.tr = d->runs[c - 1].tr;
 		col.n = d->runs[c - 1].n;
@@ -77,7 +77,7 @@ static void gate_windows(const fb_whatif *w, int c, int64_t *count,
 	size_t n = w->modes.n;
 	*count = *total_ms = 0;
 	for (size_t i = 0; i < w->ndeps; i++)
-		n += column_of(w, &w->deps[i], c).n;
+		n += column_of(&w->deps[i], c).n;
 	gate_change *ch = calloc(n ? n : 1, sizeof *ch);
 	if (!ch)
 		return;
@@ -88,7 +88,7 @@ static void gate_windows(const fb_whatif *w, int c, int64_t *count,
 	for (size_t i = 0; i < w->ndeps; i++) {
 		if (!w->deps[i].cfg.critical)
 			continue;
-		column col = column_of(w, &w->deps[i], c);
+		column col = column_of(&w->deps[i], c);
 		for (size_t j = 0; j < col.n; j++) {
 			int delta = bad(col.tr[j].to) - bad(col.tr[j].from);
 			if (delta)
@@ -218,7 +218,7 @@ static void print_transitions(const fb_whatif *w, const wi_dep *d, bool md)
 	printf(md ? "\n**%s** transitions\n\n" : "\n%s transitions\n",
 	       dep_label(w, d, label, sizeof label));
 	for (int c = 0; c < columns(w); c++) {
-		column col = column_of(w, d, c);
+		column col = column_of(d, c);
 		printf(md ? "- %s:" : "  %-9s",
 		       column_name(w, c, name, sizeof name));
 		for (size_t i = 0; i < col.n && i < TRANSITIONS_SHOWN; i++) {
@@ -278,7 +278,7 @@ static void print_table(const fb_whatif *w, bool md)
 		const wi_dep *d = &w->deps[i];
 		column cols[FB_WHATIF_SETS + 2];
 		for (int c = 0; c < n; c++)
-			cols[c] = column_of(w, d, c);
+			cols[c] = column_of(d, c);
 		for (int r = 0; r < ROW_COUNT; r++) {
 			for (int c = 0; c < n; c++)
 				cell(&cols[c].m, (row)r, cells[c],
@@ -402,7 +402,7 @@ static void print_json(const fb_whatif *w)
 			fb_jw_string(j, "mismatch", d->mismatch);
 		fb_jw_array(j, "runs");
 		for (int c = 0; c < columns(w); c++) {
-			column col = column_of(w, d, c);
+			column col = column_of(d, c);
 			fb_jw_object(j, NULL);
 			metrics_json(j, w, &col.m);
 			fb_jw_string(j, "run",

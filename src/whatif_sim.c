@@ -182,6 +182,18 @@ static void step(sim *s, const wi_point *p, draws *rng)
 		else
 			fb_breaker_success(s->b, p->at, 0, &tr);
 		break;
+	case WP_CALL: { /* WP_BEGIN then WP_END, as they would run */
+		bool allowed = fb_breaker_allow(s->b, p->at, NULL, &tr);
+		s->next_syn = p->at + s->interval;
+		record(s, &tr, false);
+		if (!allowed)
+			return;
+		if (p->result == FB_OUT_FAIL)
+			fb_breaker_failure(s->b, p->at, &tr);
+		else
+			fb_breaker_success(s->b, p->at, 0, &tr);
+		break;
+	}
 	case WP_TRIP: fb_breaker_force_open(s->b, p->at, &tr); break;
 	case WP_RESET: fb_breaker_reset(s->b, p->at, &tr); break;
 	case WP_DISABLE: fb_breaker_force_closed(s->b, p->at, &tr); break;

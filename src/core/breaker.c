@@ -250,6 +250,35 @@ static void no_change(fb_transition *tr)
 		tr->changed = false;
 }
 
+/* dst (cap bytes) gets src, cut where snprintf("%s") would cut it: a
+ * reason is copied at every transition, and the what-if makes millions. */
+static void set_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* buf gets "<n><suffix>" as snprintf("%u%s") gives it, without its
+ * format machinery when it fits. */
+static void set_count(char *buf, size_t len, uint32_t n, const char *suffix)
+{
+	char digits[16];
+	size_t at = sizeof digits, tail = strlen(suffix);
+	uint32_t v = n;
+	do {
+		digits[--at] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	size_t used = sizeof digits - at;
+	if (used + tail >= len) {
+		snprintf(buf, len, "%u%s", n, suffix);
+		return;
+	}
+	memcpy(buf, digits + at, used);
+	memcpy(buf + used, suffix, tail + 1);
+}
+
 /* Moves to `to`, freezes the counters and describes it in *tr. */
 static void move(fb_breaker *b, fb_state to, int64_t now_ms, const char *reason,
                  fb_transition *tr)
@@ -260,7 +289,7 @@ static void move(fb_breaker *b, fb_state to, int64_t now_ms, const char *reason,
 	b->frozen_window_failures = window_failures(b);
 	b->frozen_slow_calls = atomic_load(&b->slow_calls);
 	b->last_change_ms = now_ms;
-	snprintf(b->last_reason, sizeof b->last_reason, "%s", reason);
+	set_text(b->last_reason, sizeof b->last_reason, reason);
 	atomic_store_explicit(&b->state, (int)to, memory_order_release);
 	if (!tr)
 		return;
@@ -270,7 +299,7 @@ static void move(fb_breaker *b, fb_state to, int64_t now_ms, const char *reason,
 	tr->at_ms = now_ms;
 	tr->failures = b->frozen_failures;
 	tr->retry_after_ms = to == FB_STATE_OPEN ? b->open_wait_ms : 0;
-	snprintf(tr->reason, sizeof tr->reason, "%s", reason);
+	set_text(tr->reason, sizeof tr->reason, reason);
 }
 
 static void open_for(fb_breaker *b, int64_t now_ms, const char *reason,
@@ -295,7 +324,7 @@ static bool should_open(fb_breaker *b, char *buf, size_t len)
 	uint32_t streak = current_streak(b); /* a success since ends it */
 	if (c->failure_threshold > 0 &&
 	    streak >= (uint32_t)c->failure_threshold) {
-		snprintf(buf, len, "%u consecutive failures", streak);
+		set_count(buf, len, streak, " consecutive failures");
 		return true;
 	}
 	if (c->failure_rate <= 0)
@@ -380,9 +409,9 @@ static void success_slow(fb_breaker *b, int64_t now_ms, fb_transition *tr)
 		b->in_flight--;
 		if (++b->trial_successes >= b->cfg.success_threshold) {
 			char why[96];
-			snprintf(why, sizeof why, "%d trial success%s",
-			         b->trial_successes,
-			         b->trial_successes == 1 ? "" : "es");
+			set_count(why, sizeof why, (uint32_t)b->trial_successes,
+			          b->trial_successes == 1 ? " trial success"
+			                                  : " trial successes");
 			clear_counts(b);
 			move(b, FB_STATE_CLOSED, now_ms, why, tr);
 		}

@@ -22,8 +22,9 @@ const char *fb_action_name(fb_action a)
 
 int fb_event_kind_parse(const char *name, fb_event_kind *out)
 {
-	for (int i = 0; i < FB_EV_COUNT; i++) {
-		if (strcmp(kind_names[i], name) == 0) {
+	for (int i = 0; i < FB_EV_COUNT; i++) { /* the first letter first */
+		if (kind_names[i][0] == name[0] &&
+		    strcmp(kind_names[i], name) == 0) {
 			*out = (fb_event_kind)i;
 			return 0;
 		}

@@ -1,6 +1,5 @@
 /* Outcome summaries: one window per dependency and interval, written
  * only when something in it failed, was slow or was a trial. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,14 +96,22 @@ size_t fb_outsum_trace_format(const fb_outsum *s, char *buf, size_t len)
 
 #define FB_TRACE_MAX (1000LL * 86400 * 366) /* a year, in ms */
 
-/* One signed decimal; *end past it. -1 when there is none. */
-static int read_num(const char *p, char **end, long long *out)
+/* One signed decimal ("-" then digits, or digits); *end past it. -1 when
+ * there is none. One beyond FB_TRACE_MAX reads as some value beyond it
+ * (not its own, which may not fit): refused all the same. */
+static int read_num(const char *p, const char **end, long long *out)
 {
-	if (!(*p == '-' || (*p >= '0' && *p <= '9')))
+	const char *s = p + (*p == '-');
+	long long v = 0;
+	if (*s < '0' || *s > '9')
 		return -1;
-	errno = 0;
-	*out = strtoll(p, end, 10);
-	return errno || *end == p ? -1 : 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v <= FB_TRACE_MAX)
+			v = v * 10 + (*s - '0');
+	}
+	*out = *p == '-' ? -v : v;
+	*end = s;
+	return 0;
 }
 
 int fb_outsum_trace_parse(const char *text, int64_t start_ms, fb_outcome *out,
@@ -114,7 +121,7 @@ int fb_outsum_trace_parse(const char *text, int64_t start_ms, fb_outcome *out,
 	int n = 0;
 	while (*p) {
 		long long b, d;
-		char *end;
+		const char *end;
 		if (n == max || read_num(p, &end, &b) || *end != '+' ||
 		    read_num(end + 1, &end, &d) || d < 0 || d > FB_TRACE_MAX ||
 		    b > FB_TRACE_MAX || b < -FB_TRACE_MAX)

@@ -372,6 +372,53 @@ int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms)
 	return parse_date_time(s, len, out_ms, &why);
 }
 
+static int digit_at(const char *s, size_t i)
+{
+	return s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1;
+}
+
+/* "HH:MM:SS.mmmZ" exactly, as ms into the day; false for anything else
+ * (the full parse then decides). parse_clock()'s ranges and value. */
+static bool short_clock(const char *s, int64_t *ms_of_day)
+{
+	if (s[2] != ':' || s[5] != ':' || s[8] != '.' || s[12] != 'Z')
+		return false;
+	int d[9];
+	static const unsigned char at[9] = {0, 1, 3, 4, 6, 7, 9, 10, 11};
+	int bad = 0;
+	for (int i = 0; i < 9; i++)
+		bad |= d[i] = digit_at(s, at[i]);
+	if (bad < 0)
+		return false;
+	int h = d[0] * 10 + d[1], mi = d[2] * 10 + d[3], se = d[4] * 10 + d[5];
+	if (h > 23 || mi > 59 || se > 60)
+		return false;
+	*ms_of_day = ((int64_t)h * 3600 + mi * 60 + se) * 1000 + d[6] * 100 +
+	             d[7] * 10 + d[8];
+	return true;
+}
+
+#define SHORT_STAMP 24 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+
+int fb_parse_rfc3339_day(const char *s, size_t len, fb_rfc3339_day *day,
+                         int64_t *out_ms)
+{
+	int64_t clock;
+	bool shaped = len == SHORT_STAMP && short_clock(s + 11, &clock);
+	if (shaped && day->valid && !memcmp(s, day->date, sizeof day->date)) {
+		*out_ms = day->day_ms + clock;
+		return 0;
+	}
+	if (fb_parse_rfc3339(s, len, out_ms) != 0)
+		return -1;
+	if (shaped) {
+		memcpy(day->date, s, sizeof day->date);
+		day->day_ms = *out_ms - clock;
+		day->valid = true;
+	}
+	return 0;
+}
+
 int fb_parse_when(const char *s, int64_t rel_ms, int64_t day_ms,
                   int64_t *out_ms, const char **why)
 {

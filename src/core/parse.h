@@ -59,6 +59,20 @@ const char *fb_control_char(const char *s, size_t n);
  * Returns 0 or -1. */
 int fb_parse_rfc3339(const char *s, size_t len, int64_t *out_ms);
 
+/* The day of the last "YYYY-MM-DDTHH:MM:SS.mmmZ" read through it, for a
+ * reader of many stamps that mostly share it. Zero it before the first. */
+typedef struct fb_rfc3339_day {
+	char date[11]; /* "YYYY-MM-DDT" */
+	int64_t day_ms;
+	bool valid;
+} fb_rfc3339_day;
+
+/* fb_parse_rfc3339(), the same answer for every input, but a stamp of
+ * that shape on the cached day costs its clock alone; the full parse
+ * otherwise (which then caches the day of a stamp of that shape). */
+int fb_parse_rfc3339_day(const char *s, size_t len, fb_rfc3339_day *day,
+                         int64_t *out_ms);
+
 /* A time as an operator types it: RFC 3339; "HH:MM:SS[.mmm]", UTC, on the
  * (UTC) day of day_ms; or "-15m" / "+1h" (any fb_parse_duration) from
  * rel_ms. The caller says what it counts from: now, or a replay's cursor.

@@ -20,8 +20,8 @@ static const char *name_at(const char *const *names, int count, int i)
 static bool find_name(const char *const *names, int count, const char *name,
                       int *out)
 {
-	for (int i = 0; i < count; i++) {
-		if (strcmp(names[i], name) == 0) {
+	for (int i = 0; i < count; i++) { /* the first letter first */
+		if (names[i][0] == name[0] && strcmp(names[i], name) == 0) {
 			*out = i;
 			return true;
 		}
