@@ -153,7 +153,12 @@ static size_t nevents(con_model *m)
  * timeline's event. */
 static void line_at(const con_past *p, size_t rank, long *line, size_t *event)
 {
-	const con_wi_line *l = p->whatif ? p->whatif->lines : NULL;
+	if (!p->whatif) { /* no overlay: every line is an event */
+		*line = -1;
+		*event = rank;
+		return;
+	}
+	const con_wi_line *l = p->whatif->lines;
 	size_t lo = 0, hi = whatif_lines(p);
 	while (lo < hi) { /* overlay lines before rank */
 		size_t mid = lo + (hi - lo) / 2;
