@@ -159,8 +159,22 @@ static int rehash(fb_whatif *w)
 	return 0;
 }
 
-static wi_dep *find_dep(fb_whatif *w, const char *host, const char *name)
+/* The host as a dependency keeps it: cut to its field, so a longer
+ * host name finds the dependency it made (buf holds the cut copy). */
+#define KEY_HOST_MAX sizeof(((wi_dep *)0)->host)
+static const char *key_host(const char *host, char buf[KEY_HOST_MAX])
 {
+	if (strnlen(host, KEY_HOST_MAX) < KEY_HOST_MAX)
+		return host;
+	memcpy(buf, host, KEY_HOST_MAX - 1);
+	buf[KEY_HOST_MAX - 1] = '\0';
+	return buf;
+}
+
+static wi_dep *find_dep(fb_whatif *w, const char *host_in, const char *name)
+{
+	char cut[KEY_HOST_MAX];
+	const char *host = key_host(host_in, cut);
 	if ((w->ndeps + 1) * 2 > w->nslots && rehash(w))
 		return NULL;
 	uint32_t *slot = find_slot(w, host, name);
@@ -326,7 +340,8 @@ static int add_operator(fb_whatif *w, const fb_log_event *ev)
 
 int fb_whatif_add(fb_whatif *w, const fb_log_event *ev)
 {
-	const char *host = ev->host ? ev->host : "";
+	char cut[KEY_HOST_MAX];
+	const char *host = key_host(ev->host ? ev->host : "", cut);
 	if (w->first_ms < 0) {
 		w->first_ms = ev->ts_ms;
 		snprintf(w->first_host, sizeof w->first_host, "%s", host);

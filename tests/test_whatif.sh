@@ -180,5 +180,15 @@ for bad in "nosuch=3" "failure_threshold=abc" "timeout=5s" "failure_threshold" "
 	fi
 done
 
+# A host name longer than the what-if keeps: its events are still one
+# dependency's, and today's settings still reproduce them.
+long=$(printf 'h%.0s' $(seq 100))
+sed "s/\"host\":\"[^\"]*\"/\"host\":\"$long\"/" "$tmp/ev.jsonl" >"$tmp/long.jsonl"
+"$bin/fusebox" replay "$tmp/long.jsonl" --config "$tmp/c.ini" --json \
+	--what-if failure_threshold=2 >"$tmp/long.json" 2>"$tmp/long.err"
+got=$(py "(sum(1 for d in r['dependencies'] if d['dep']=='api'), r['reproduced'])" <"$tmp/long.json" 2>&1)
+[ "$got" = "(1, True)" ] && ok "a 100-byte host name is one dependency, reproduced $got" ||
+	not_ok "a 100-byte host name is one dependency" "$got $(head -c 300 "$tmp/long.err")"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
