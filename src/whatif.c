@@ -262,7 +262,7 @@ unsigned fb_whatif_unread_fields(void)
 
 static int add_outcomes(fb_whatif *w, wi_dep *d, const fb_log_event *ev)
 {
-	static fb_outcome entries[FB_OUTSUM_TRACE];
+	fb_outcome *entries = w->trace_scratch;
 	const char *trace = NULL;
 	int64_t unused;
 	bool has_trace =

@@ -101,6 +101,9 @@ struct fb_whatif {
 	int64_t first_ms, last_ms;
 	long events, summaries, hosts;
 	char first_host[64];
+	/* one summary's trace, read apart (its own, not a static: two
+	 * what-ifs may be fed at once) */
+	fb_outcome trace_scratch[FB_OUTSUM_TRACE];
 	bool ran;
 };
 
